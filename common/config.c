@@ -1,0 +1,2 @@
+/* config.c - placeholder until the module lands (see config.h). */
+#include "config.h"

@@ -1,0 +1,40 @@
+/* manifest.h - Redis 7's AOF manifest ("appendonly.aof.manifest").
+ *
+ * One line per file: "file NAME seq N type b|h|i", keys in any order, the
+ * name quoted as Redis quotes it (sdscatrepr style: "\"a b\"" with \n,
+ * \r, \t, \a, \b, \", \\ and \xHH escapes) when it holds spaces or odd bytes.
+ * Lines starting with '#' and blank lines are skipped. A malformed line is
+ * ERR_CORRUPT: "FILE:LINE: what is wrong". */
+#ifndef AOFROLL_MANIFEST_H
+#define AOFROLL_MANIFEST_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+enum manifest_type { MANIFEST_BASE = 'b', MANIFEST_HISTORY = 'h', MANIFEST_INCR = 'i' };
+
+struct manifest_file {
+    char *name;
+    long long seq;
+    enum manifest_type type;
+};
+
+struct manifest {
+    struct manifest_file *files; /* in file order */
+    size_t nfiles;
+};
+
+/* `name` is used in error messages (the manifest's path). */
+int manifest_parse(const char *name, const char *text, size_t len, struct manifest *m, struct err *e);
+int manifest_load(const char *path, struct manifest *m, struct err *e);
+void manifest_free(struct manifest *m);
+/* The base file, or NULL when there is none. */
+const struct manifest_file *manifest_base(const struct manifest *m);
+/* The incr file with the highest seq (the one Redis appends to), or NULL. */
+const struct manifest_file *manifest_current_incr(const struct manifest *m);
+/* Write a manifest for one base and one incr file (for restore). */
+int manifest_write(const char *path, const char *base_name, long long base_seq,
+                   const char *incr_name, long long incr_seq, struct err *e);
+
+#endif

@@ -1,0 +1,2 @@
+/* objname.c - placeholder until the module lands (see objname.h). */
+#include "objname.h"

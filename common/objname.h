@@ -1,0 +1,49 @@
+/* objname.h - every object name in the archive is built and parsed here.
+ *
+ * Layout (DESIGN.md), numbers zero-padded so that names sort in byte order:
+ *
+ *   <instance>/gen-000001/base/<start:20>-<end:20>.<rdb|aof>.gz
+ *   <instance>/gen-000001/incr/<start:20>-<end:20>_<first>-<last>.aof.gz
+ *   <instance>/index.db
+ *
+ * start/end are byte offsets [start, end) in the base or incr file; first
+ * and last are the unix seconds in which the chunk's bytes were observed.
+ * Both offsets are 20 digits wide (the widest uint64). The index can be
+ * rebuilt from these names alone. */
+#ifndef AOFROLL_OBJNAME_H
+#define AOFROLL_OBJNAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum chunk_kind { CHUNK_BASE = 0, CHUNK_INCR = 1 };
+
+enum base_format { BASE_RDB = 0, BASE_AOF = 1 };
+
+#define OBJNAME_MAX 512
+#define INSTANCE_NAME_MAX 128
+
+struct chunk_name {
+    char instance[INSTANCE_NAME_MAX + 1];
+    int64_t generation;
+    enum chunk_kind kind;
+    enum base_format format; /* base only: .rdb.gz or .aof.gz */
+    uint64_t start, end;
+    int64_t first, last;     /* incr only */
+};
+
+/* A valid instance name: 1-128 bytes of [A-Za-z0-9._-], not starting with '.'. */
+int objname_valid_instance(const char *name);
+int objname_chunk(const struct chunk_name *c, char *buf, size_t n);
+/* Parse a chunk key; -1 (ERR_CORRUPT) when `key` is not a chunk name. */
+int objname_parse_chunk(const char *key, struct chunk_name *c, struct err *e);
+/* "<instance>/" */
+int objname_instance_prefix(const char *instance, char *buf, size_t n);
+/* "<instance>/gen-000001/" */
+int objname_generation_prefix(const char *instance, int64_t generation, char *buf, size_t n);
+/* "<instance>/index.db" */
+int objname_index(const char *instance, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,2 @@
+/* timeutil.c - placeholder until the module lands (see timeutil.h). */
+#include "timeutil.h"

@@ -1,0 +1,25 @@
+/* timeutil.h - the TIME argument of the command line, and time output.
+ *
+ * Accepted forms (DESIGN.md): RFC 3339 with Z or an offset
+ * ("2026-11-20T15:12:01Z", "2026-11-20T15:12:01+01:00", fractional seconds
+ * ignored), local time "2026-11-20 15:12:01" (also with 'T'), and
+ * "@1763651521" (unix seconds). A bad time is ERR_USAGE naming the text. */
+#ifndef AOFROLL_TIMEUTIL_H
+#define AOFROLL_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+int time_parse(const char *text, int64_t *out, struct err *e);
+/* "2026-11-20T15:12:01Z"; buf of at least TIME_BUFSZ */
+#define TIME_BUFSZ 40
+void time_format_utc(int64_t t, char *buf, size_t n);
+/* "2026-11-20 16:12:01+01:00" in the local zone */
+void time_format_local(int64_t t, char *buf, size_t n);
+int64_t time_now(void);          /* wall clock, unix seconds */
+int64_t time_now_ms(void);       /* wall clock, unix milliseconds */
+int64_t time_monotonic_ms(void); /* CLOCK_MONOTONIC, for intervals */
+
+#endif

@@ -1,0 +1,148 @@
+# lib.sh - shared helpers for the integration scenarios (tests/it_*.sh).
+#
+# Sourced, not run. Gives each scenario a private temp dir, free loopback
+# ports, real redis-server processes started in that dir and stopped by
+# PID on exit, and assertions that fail the scenario with one clear line.
+# Environment (set by ctest): AOFROLL_BIN (built programs), AOFROLL_TEST_TMP.
+
+set -u
+set -o pipefail
+
+BIN=${AOFROLL_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin}
+T=$(mktemp -d "${AOFROLL_TEST_TMP:-/tmp}/$(basename "$0" .sh).XXXXXX" 2>/dev/null || mktemp -d)
+PIDS_TO_KILL=()
+TESTS_PASSED=0
+
+cleanup() {
+    local pid
+    for pid in "${PIDS_TO_KILL[@]}"; do
+        kill -9 "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS_TO_KILL[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    if [ "${KEEP_TMP:-0}" != 1 ] && [ "${FAILED:-0}" = 0 ]; then
+        rm -rf "$T"
+    else
+        echo "scenario files kept in $T"
+    fi
+}
+trap cleanup EXIT
+
+fail() {
+    FAILED=1
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+pass() {
+    TESTS_PASSED=$((TESTS_PASSED + 1))
+    echo "ok - $*"
+}
+
+# Print a free TCP port on 127.0.0.1.
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    fail "no free port found"
+}
+
+# wait_until TIMEOUT_S CMD...: retry CMD every 0.05 s until it succeeds.
+wait_until() {
+    local limit=$1
+    shift
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# start_redis DIR PORT [redis-server options...]: a daemonized redis-server
+# in DIR (created), AOF on with timestamps unless options say otherwise.
+# Its pid is in DIR/redis.pid and is killed at exit.
+start_redis() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
+        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" \
+        --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
+        --enable-debug-command yes "$@" >/dev/null || fail "redis-server did not start in $dir"
+    wait_until 10 redis-cli -p "$port" ping || fail "redis-server on port $port did not answer"
+    wait_until 10 test -s "$dir/redis.pid" || fail "no pidfile in $dir"
+    PIDS_TO_KILL+=("$(cat "$dir/redis.pid")")
+}
+
+# stop_redis DIR: SIGTERM the server whose pid is in DIR/redis.pid, wait.
+stop_redis() {
+    local pid
+    pid=$(cat "$1/redis.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    wait_until 20 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+}
+
+# rcli PORT args...: redis-cli against a test server
+rcli() {
+    local port=$1
+    shift
+    redis-cli -p "$port" "$@"
+}
+
+# digest PORT: DEBUG DIGEST of the whole keyspace (all dbs, TTLs included)
+digest() {
+    redis-cli -p "$1" debug digest
+}
+
+# dump_keyspace PORT: a readable, sorted dump of every db (for diffs on failure)
+dump_keyspace() {
+    local port=$1 db key
+    for db in $(redis-cli -p "$port" info keyspace | sed -n 's/^db\([0-9]*\):.*/\1/p'); do
+        redis-cli -p "$port" -n "$db" --scan | sort | while IFS= read -r key; do
+            printf 'db%s %s %s\n' "$db" "$key" "$(redis-cli -p "$port" -n "$db" debug digest-value "$key")"
+        done
+    done
+}
+
+assert_eq() {
+    [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"
+}
+
+# expect_exit STATUS CMD...: run CMD, check its exit status; stderr in $T/last.err
+expect_exit() {
+    local want=$1 got
+    shift
+    "$@" >"$T/last.out" 2>"$T/last.err"
+    got=$?
+    [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(head -c 600 "$T/last.err")"
+}
+
+# write_config FILE STORAGE_DIR INDEX [instance lines...]: a minimal config
+write_config() {
+    local file=$1 storage=$2 index=$3
+    shift 3
+    {
+        echo "storage:"
+        echo "  url: file://$storage"
+        echo "index: $index"
+        echo "defaults:"
+        echo "  poll_interval: 100ms"
+        echo "  chunk_pause: 0ms"
+        echo "instances:"
+        local line
+        for line in "$@"; do
+            echo "$line"
+        done
+    } >"$file"
+}
+
+# done_testing: the closing line ctest's log shows
+done_testing() {
+    echo "$TESTS_PASSED passed, 0 failed"
+}
