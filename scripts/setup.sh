@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# setup.sh - install whatever Debian packages aofroll needs and are missing.
+#
+# Usage: scripts/setup.sh [--tests]
+#   --tests  also what the test suite needs (cmocka, openssh-server for the
+#            SFTP tests). Uses apt-get (through sudo when not root); does
+#            nothing when everything is already installed.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
+          libsqlite3-dev zlib1g-dev libyaml-dev libssl-dev redis-server redis-tools)
+if [ "${1:-}" = "--tests" ]; then
+    packages+=(libcmocka-dev openssh-server python3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts a system redis-server on 6379 after installing it; aofroll's
+# demo and tests start their own servers on free ports and do not need it.
