@@ -7,7 +7,13 @@
  * one per instance thread (busy_timeout makes writers wait for each other).
  *
  * Tables: instances, generations, chunks, size_log, events, status.
- * Rows are recorded only after the object they describe is stored. */
+ * Rows are recorded only after the object they describe is stored.
+ *
+ * Callers record base chunks with first = last = their generation's
+ * base_time, so that time queries treat both kinds alike. Chunks of one
+ * (instance, generation, kind) never overlap. A callback may call other
+ * index functions on the same handle, but not the listing it is called
+ * from. */
 #ifndef AOFROLL_INDEX_H
 #define AOFROLL_INDEX_H
 
@@ -84,7 +90,10 @@ void index_close(struct index *idx);
 int index_begin(struct index *idx, struct err *e);
 int index_commit(struct index *idx, struct err *e);
 void index_rollback(struct index *idx);
-/* A consistent copy of the whole database to `dest_path` (backup API). */
+/* A consistent copy of the whole database to `dest_path` (backup API):
+ * what was committed when it starts (an open transaction on `idx` is not
+ * in it), as one self-contained file (rollback journal, no -wal beside
+ * it), written to a temp file next to dest_path, synced and renamed. */
 int index_backup(struct index *idx, const char *dest_path, struct err *e);
 
 /* Instances. create=0: ERR_NOTFOUND when absent. */
@@ -118,8 +127,8 @@ int index_chunks(struct index *idx, int64_t instance_id, int64_t generation, enu
                  uint64_t from, index_chunk_cb cb, void *ud, struct err *e);
 /* Chunks of an instance (0: all instances) whose observed time range meets
  * [since, until] (INT64_MIN/INT64_MAX for open ends), ordered by
- * instance, generation, kind, start. Base chunks count as observed at
- * their generation's base_time. */
+ * instance (by name), generation, kind, start. Base chunks count as
+ * observed at their generation's base_time (their first/last, see above). */
 int index_chunks_between(struct index *idx, int64_t instance_id, int64_t since, int64_t until,
                          index_chunk_cb cb, void *ud, struct err *e);
 
@@ -143,5 +152,11 @@ int index_events(struct index *idx, int64_t instance_id, int64_t since, index_ev
 /* Status (heartbeat), one row per instance, replaced on every write. */
 int index_status_put(struct index *idx, const struct status_row *s, struct err *e);
 int index_status_get(struct index *idx, int64_t instance_id, struct status_row *out, struct err *e);
+
+/* Test hook: for every statement the handle uses, its SQL and its
+ * EXPLAIN QUERY PLAN lines (one per line), to check that none scans a
+ * table. cb returns non-zero to stop. */
+int index_explain_all(struct index *idx, int (*cb)(void *ud, const char *sql, const char *plan), void *ud,
+                      struct err *e);
 
 #endif
