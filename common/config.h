@@ -1,6 +1,6 @@
 /* config.h - the YAML configuration of DESIGN.md, as a plain struct.
  *
- * Parsed with libyaml's event API. Defaults are applied first, then the
+ * Parsed with libyaml's document API. Defaults are applied first, then the
  * `defaults:` section, then each instance's own keys. Every error is one
  * line "FILE:LINE:COLUMN: what is wrong" (1-based line and column) in
  * ERR_CONFIG. Passwords in redis URLs are kept, but never printed:

@@ -20,5 +20,8 @@ int units_parse_rate(const char *text, int64_t *bytes_per_s, struct err *e);
 int units_parse_clock(const char *text, int *minutes, struct err *e);
 /* "4.0 MiB", "512 B" */
 void units_format_size(int64_t bytes, char *buf, size_t n);
+/* The forms the parsers read back: "4MiB", "65537"; "100ms", "5m", "7d". */
+void units_format_size_exact(int64_t bytes, char *buf, size_t n);
+void units_format_duration_ms(int64_t ms, char *buf, size_t n);
 
 #endif
