@@ -67,15 +67,16 @@ struct aofscan {
     uint64_t offset;        /* bytes consumed so far, absolute */
     uint64_t safe_offset;   /* last offset where where() was AOFSCAN_BETWEEN */
     int state;              /* parser state machine position */
-    int64_t num;            /* number being parsed (argc, bulk length, ts) */
-    int num_digits;
-    int num_neg;
-    long args_left;         /* bulk strings left in the current command */
-    int64_t bulk_left;      /* bytes left in the current bulk payload */
+    int num_digits;         /* digits of `num` seen so far; tag bytes of "#TS:" */
+    uint64_t num;           /* number being parsed (argc, bulk length, ts) */
+    uint64_t num_start;     /* offset of its first digit */
+    uint64_t bulk_len;      /* length of the current bulk payload */
+    uint64_t bulk_left;     /* bytes of it still to come */
     long arg_index;         /* index of the bulk being read */
     struct aofscan_command cmd; /* the command being read */
-    char select_arg[24];    /* first bytes of SELECT's argument */
-    size_t select_len;
+    char select_arg[12];    /* first bytes of SELECT's argument */
+    uint64_t select_len;    /* its full length */
+    uint64_t select_start;  /* its offset */
     int db;
     int in_txn;
     uint64_t txn_start;
