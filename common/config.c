@@ -128,7 +128,7 @@ static int config_scalar(struct config_ctx *cx, const yaml_node_t *value, const 
 
 static int config_string(struct config_ctx *cx, const yaml_node_t *value, const char *key, char **out)
 {
-    const char *text;
+    const char *text = NULL;
 
     if (config_scalar(cx, value, key, &text) < 0)
         return -1;
@@ -141,7 +141,7 @@ static int config_bool(struct config_ctx *cx, const yaml_node_t *value, const ch
 {
     static const char *const yes[] = {"true", "yes", "on"};
     static const char *const no[] = {"false", "no", "off"};
-    const char *text;
+    const char *text = NULL;
     size_t i;
 
     if (config_scalar(cx, value, key, &text) < 0)
@@ -518,7 +518,7 @@ static int config_apply_field(struct config_ctx *cx, const struct instance_field
                               struct instance_config *ic)
 {
     char *base = (char *)ic;
-    const char *text;
+    const char *text = NULL;
     int64_t v = 0;
     int minutes;
 
@@ -613,7 +613,7 @@ static int config_parse_instance(struct config_ctx *cx, const yaml_node_t *map, 
     const yaml_node_t *name_key = NULL, *name_value, *redis_value, *mode_value = NULL;
     const yaml_node_pair_t *pair;
     char where[INSTANCE_NAME_MAX + 32];
-    const char *text;
+    const char *text = NULL;
 
     *ic = *defaults;
     ic->metrics_file = defaults->metrics_file != NULL ? xstrdup(defaults->metrics_file) : NULL;
@@ -873,7 +873,7 @@ static int config_parse_root(struct config_ctx *cx, const yaml_node_t *root, str
     const yaml_node_t *value;
     const yaml_node_pair_t *pair;
     int64_t ms;
-    const char *text;
+    const char *text = NULL;
     size_t i;
 
     if (root->type != YAML_MAPPING_NODE)

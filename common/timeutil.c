@@ -221,7 +221,7 @@ int time_parse(const char *text, int64_t *out, struct err *e)
 {
     struct time_fields f;
     struct tm tm;
-    int64_t t;
+    int64_t t = 0;
     int leap_second;
 
     if (text[0] == '@') {
