@@ -1,2 +1,206 @@
-/* codec.c - placeholder until the module lands (see codec.h). */
+/* codec.c - a chunk's bytes as stored: one standalone gzip member (see codec.h).
+ *
+ * Every chunk object is exactly one complete gzip member written by zlib's
+ * deflate with a gzip wrapper (windowBits 15 + 16). Members concatenate:
+ * gunzip of a generation's incr chunks, concatenated in name order, gives
+ * the incr file back without aofroll. The CRC32 of the raw bytes (zlib's crc32, the same function the
+ * gzip trailer uses) is what the index records for each chunk.
+ *
+ * Decoding is strict, because a chunk that does not decode to exactly the
+ * bytes the index describes must never reach a restore: it inflates one
+ * member, lets zlib check the header and the gzip trailer, refuses bytes
+ * after the member, then compares the raw length and CRC32 with the index.
+ * Every failure is ERR_CORRUPT with a message of the form
+ * `chunk "WHAT": ...`, WHAT being the caller's name for the object (its
+ * key). On failure `out` is left as it was on entry.
+ *
+ * Both directions work on whole buffers (a chunk is a few MiB): the output
+ * is reserved up front (deflateBound, or the expected raw length) so that
+ * zlib writes straight into the caller's buffer. zlib counts lengths in
+ * 32-bit uInt, so input and output are fed in slices of at most UINT_MAX. */
 #include "codec.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+
+#include <zlib.h>
+
+/* windowBits for deflateInit2/inflateInit2: 32 KiB window, gzip wrapper. */
+#define CODEC_GZIP_WINDOW (15 + 16)
+/* Never reserve more than this up front on the word of the index alone: a
+ * corrupt expected length must not become a huge allocation. */
+#define CODEC_MAX_RESERVE ((size_t)1 << 30)
+
+static uInt codec_slice(size_t n)
+{
+    return n > UINT_MAX ? UINT_MAX : (uInt)n;
+}
+
+uint32_t codec_crc32(uint32_t crc, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    if (len == 0)
+        return crc;
+    return (uint32_t)crc32_z(crc, p, len);
+}
+
+int codec_encode(const void *raw, size_t len, int level, struct buf *out, uint32_t *crc, struct err *e)
+{
+    z_stream zs;
+    size_t orig_len = out->len;
+    size_t fed = 0;
+    int zinit = 0;
+    int rc = -1;
+    int zrc;
+
+    memset(&zs, 0, sizeof(zs));
+    if (level < 0 || level > 9) {
+        err_set(e, ERR_CONFIG, "invalid compression level %d: expected 0-9", level);
+        goto out;
+    }
+    zrc = deflateInit2(&zs, level, Z_DEFLATED, CODEC_GZIP_WINDOW, 8, Z_DEFAULT_STRATEGY);
+    if (zrc != Z_OK) {
+        err_set(e, ERR_IO, "cannot start gzip compression: %s", zs.msg ? zs.msg : zError(zrc));
+        goto out;
+    }
+    zinit = 1;
+    buf_reserve(out, deflateBound(&zs, len));
+    zs.next_in = (z_const Bytef *)raw;
+    for (;;) {
+        size_t room;
+        size_t before;
+
+        if (zs.avail_in == 0 && fed < len) {
+            zs.next_in = (z_const Bytef *)raw + fed;
+            zs.avail_in = codec_slice(len - fed);
+            fed += zs.avail_in;
+        }
+        if (out->cap - out->len - 1 == 0)
+            buf_reserve(out, 64 * 1024);
+        room = out->cap - out->len - 1; /* buf keeps one byte for its NUL */
+        zs.next_out = (Bytef *)out->data + out->len;
+        zs.avail_out = codec_slice(room);
+        before = zs.avail_out;
+        zrc = deflate(&zs, fed == len ? Z_FINISH : Z_NO_FLUSH);
+        out->len += before - zs.avail_out;
+        if (zrc == Z_STREAM_END)
+            break;
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            err_set(e, ERR_IO, "gzip compression failed: %s", zs.msg ? zs.msg : zError(zrc));
+            goto out;
+        }
+    }
+    out->data[out->len] = '\0';
+    *crc = codec_crc32(0, raw, len);
+    rc = 0;
+out:
+    if (zinit)
+        deflateEnd(&zs);
+    if (rc != 0 && out->data != NULL) {
+        out->len = orig_len;
+        out->data[out->len] = '\0';
+    }
+    return rc;
+}
+
+int codec_decode(const void *gz, size_t gzlen, uint64_t expect_len, uint32_t expect_crc, const char *what,
+                 struct buf *out, struct err *e)
+{
+    unsigned char scratch[16 * 1024];
+    z_stream zs;
+    size_t orig_len = out->len;
+    size_t fed = 0;
+    uint64_t produced = 0;
+    uint32_t crc;
+    int zinit = 0;
+    int rc = -1;
+    int zrc;
+
+    memset(&zs, 0, sizeof(zs));
+    zrc = inflateInit2(&zs, CODEC_GZIP_WINDOW);
+    if (zrc != Z_OK) {
+        err_set(e, ERR_IO, "chunk \"%s\": cannot start gzip decompression: %s", what,
+                zs.msg ? zs.msg : zError(zrc));
+        goto out;
+    }
+    zinit = 1;
+    if (expect_len > 0)
+        buf_reserve(out, expect_len < CODEC_MAX_RESERVE ? (size_t)expect_len : CODEC_MAX_RESERVE);
+    for (;;) {
+        size_t before;
+        int into_out;
+
+        if (zs.avail_in == 0 && fed < gzlen) {
+            zs.next_in = (z_const Bytef *)gz + fed;
+            zs.avail_in = codec_slice(gzlen - fed);
+            fed += zs.avail_in;
+        }
+        /* Up to the expected length the bytes go into `out`; anything beyond
+         * is only counted (in scratch), so that a wrong length is reported
+         * with the real one without growing `out` without bound. */
+        into_out = produced < expect_len;
+        if (into_out) {
+            uint64_t want = expect_len - produced;
+
+            buf_reserve(out, want < CODEC_MAX_RESERVE ? (size_t)want : CODEC_MAX_RESERVE);
+            zs.next_out = (Bytef *)out->data + out->len;
+            zs.avail_out = codec_slice(out->cap - out->len - 1);
+        } else {
+            zs.next_out = scratch;
+            zs.avail_out = sizeof(scratch);
+        }
+        before = zs.avail_out;
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        produced += before - zs.avail_out;
+        if (into_out)
+            out->len += before - zs.avail_out;
+        if (zrc == Z_STREAM_END)
+            break;
+        if (zrc == Z_OK)
+            continue;
+        if (zrc == Z_BUF_ERROR && zs.avail_in == 0) {
+            if (fed < gzlen)
+                continue;
+            err_set(e, ERR_CORRUPT, "chunk \"%s\": truncated gzip member: input ends after %zu bytes", what,
+                    gzlen);
+            goto out;
+        }
+        if (zrc == Z_MEM_ERROR) {
+            err_set(e, ERR_IO, "chunk \"%s\": out of memory in gzip decompression", what);
+            goto out;
+        }
+        err_set(e, ERR_CORRUPT, "chunk \"%s\": corrupt gzip member: %s", what, zs.msg ? zs.msg : zError(zrc));
+        goto out;
+    }
+    if (zs.avail_in > 0 || fed < gzlen) {
+        err_set(e, ERR_CORRUPT, "chunk \"%s\": %zu trailing bytes after the gzip member", what,
+                (size_t)zs.avail_in + (gzlen - fed));
+        goto out;
+    }
+    if (produced != expect_len) {
+        err_set(e, ERR_CORRUPT, "chunk \"%s\": expected %" PRIu64 " raw bytes, got %" PRIu64, what,
+                expect_len, produced);
+        goto out;
+    }
+    /* For a gzip stream zlib keeps the CRC32 of the output in adler, already
+     * checked against the member's trailer: no second pass over the data. */
+    crc = (uint32_t)zs.adler;
+    if (crc != expect_crc) {
+        err_set(e, ERR_CORRUPT,
+                "chunk \"%s\": CRC32 mismatch: index says 0x%08" PRIx32 ", data has 0x%08" PRIx32, what,
+                expect_crc, crc);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (zinit)
+        inflateEnd(&zs);
+    if (out->data != NULL) {
+        if (rc != 0)
+            out->len = orig_len;
+        out->data[out->len] = '\0';
+    }
+    return rc;
+}

@@ -2,12 +2,14 @@
  *
  * Layout (DESIGN.md), numbers zero-padded so that names sort in byte order:
  *
- *   <instance>/gen-000001/base/<start:20>-<end:20>.<rdb|aof>.gz
+ *   <instance>/gen-000001/base/<start:20>-<end:20>_<time>_<total:20>.<rdb|aof>.gz
  *   <instance>/gen-000001/incr/<start:20>-<end:20>_<first>-<last>.aof.gz
  *   <instance>/index.db
  *
  * start/end are byte offsets [start, end) in the base or incr file; first
  * and last are the unix seconds in which the chunk's bytes were observed.
+ * A base chunk's name carries the base time (unix seconds, 10 digits) and
+ * the whole base file's size, so that reindex needs nothing but names.
  * Both offsets are 20 digits wide (the widest uint64). The index can be
  * rebuilt from these names alone. */
 #ifndef AOFROLL_OBJNAME_H
@@ -31,7 +33,8 @@ struct chunk_name {
     enum chunk_kind kind;
     enum base_format format; /* base only: .rdb.gz or .aof.gz */
     uint64_t start, end;
-    int64_t first, last;     /* incr only */
+    int64_t first, last;     /* incr: observed times; base: both = base_time */
+    uint64_t total;          /* base only: size of the whole base file */
 };
 
 /* A valid instance name: 1-128 bytes of [A-Za-z0-9._-], not starting with '.'. */

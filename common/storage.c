@@ -1,2 +1,150 @@
-/* storage.c - placeholder until the module lands (see storage.h). */
+/* storage.c - the storage interface: backend choice and the checked entry points.
+ *
+ * storage_open() picks a backend by the scheme of the configured URL
+ * (file://, s3://, sftp://; see storage.h for the contract every backend
+ * keeps). The storage_*() wrappers are the only way the rest of aofroll
+ * reaches a backend: they check every key and prefix once, here, so that
+ * no backend can be handed a name that escapes its root ("../x", "/etc")
+ * or that another backend would store differently ("a//b"), and they give
+ * backends without a batch delete a one-by-one remove_many. */
 #include "storage.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* S3's limit on a key; the other backends keep to it for portability. */
+#define STORAGE_KEY_MAX 1024
+
+/* ------------------------------------------------------------------------
+ * Key checks
+ * ------------------------------------------------------------------------ */
+
+/* A key or prefix is a relative '/'-separated path: no leading '/', no empty
+ * component ("a//b"), no "." or ".." component. A key also may not be empty
+ * or end with '/'; a prefix may be either ("" lists everything). */
+static int storage_check_name(const char *name, int is_prefix, struct err *e)
+{
+    const char *what = is_prefix ? "prefix" : "key";
+    const char *comp = name;
+    size_t len = strlen(name);
+
+    if (len == 0) {
+        if (is_prefix)
+            return 0;
+        return err_set(e, ERR_CORRUPT, "invalid storage key \"\": must not be empty");
+    }
+    if (len > STORAGE_KEY_MAX)
+        return err_set(e, ERR_CORRUPT, "invalid storage %s \"%.64s...\": longer than %d bytes", what, name,
+                       STORAGE_KEY_MAX);
+    if (name[0] == '/')
+        return err_set(e, ERR_CORRUPT, "invalid storage %s \"%s\": must not start with \"/\"", what, name);
+    if (!is_prefix && name[len - 1] == '/')
+        return err_set(e, ERR_CORRUPT, "invalid storage key \"%s\": must not end with \"/\"", name);
+    if (strstr(name, "//") != NULL)
+        return err_set(e, ERR_CORRUPT, "invalid storage %s \"%s\": must not contain \"//\"", what, name);
+    while (*comp != '\0') {
+        const char *slash = strchr(comp, '/');
+        size_t clen = slash != NULL ? (size_t)(slash - comp) : strlen(comp);
+
+        if ((clen == 1 && comp[0] == '.') || (clen == 2 && comp[0] == '.' && comp[1] == '.'))
+            return err_set(e, ERR_CORRUPT, "invalid storage %s \"%s\": must not contain a \"%.*s\" component",
+                           what, name, (int)clen, comp);
+        if (slash == NULL)
+            break;
+        comp = slash + 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Opening and closing
+ * ------------------------------------------------------------------------ */
+
+static int storage_has_scheme(const char *url, const char *scheme)
+{
+    size_t n = strlen(scheme);
+
+    return strncasecmp(url, scheme, n) == 0;
+}
+
+int storage_open(const struct config *cfg, struct storage **out, struct err *e)
+{
+    const char *url = cfg->storage_url;
+
+    *out = NULL;
+    if (url == NULL || url[0] == '\0')
+        return err_set(e, ERR_CONFIG, "no storage URL configured: expected file://, s3:// or sftp://");
+    if (storage_has_scheme(url, "file://"))
+        return storage_file_open(url, out, e);
+    if (storage_has_scheme(url, "s3://"))
+        return storage_s3_open(cfg, out, e);
+    if (storage_has_scheme(url, "sftp://"))
+        return storage_sftp_open(cfg, out, e);
+    return err_set(e, ERR_CONFIG, "unsupported storage URL \"%s\": expected file://, s3:// or sftp://", url);
+}
+
+void storage_close(struct storage *st)
+{
+    if (st == NULL)
+        return;
+    st->ops->close(st);
+}
+
+/* ------------------------------------------------------------------------
+ * Operations
+ * ------------------------------------------------------------------------ */
+
+int storage_put(struct storage *st, const char *key, const void *data, size_t len, struct err *e)
+{
+    if (storage_check_name(key, 0, e) != 0)
+        return -1;
+    return st->ops->put(st, key, data, len, e);
+}
+
+int storage_get(struct storage *st, const char *key, struct buf *out, struct err *e)
+{
+    if (storage_check_name(key, 0, e) != 0)
+        return -1;
+    return st->ops->get(st, key, out, e);
+}
+
+int storage_head(struct storage *st, const char *key, uint64_t *size, struct err *e)
+{
+    if (storage_check_name(key, 0, e) != 0)
+        return -1;
+    return st->ops->head(st, key, size, e);
+}
+
+int storage_list(struct storage *st, const char *prefix, storage_list_cb cb, void *ud, struct err *e)
+{
+    if (storage_check_name(prefix, 1, e) != 0)
+        return -1;
+    return st->ops->list(st, prefix, cb, ud, e);
+}
+
+int storage_remove(struct storage *st, const char *key, struct err *e)
+{
+    if (storage_check_name(key, 0, e) != 0)
+        return -1;
+    return st->ops->remove(st, key, e);
+}
+
+int storage_remove_many(struct storage *st, const char *const *keys, size_t n, struct err *e)
+{
+    size_t i;
+
+    /* All or nothing as far as checking goes: one bad key removes nothing. */
+    for (i = 0; i < n; i++) {
+        if (storage_check_name(keys[i], 0, e) != 0)
+            return -1;
+    }
+    if (n == 0)
+        return 0;
+    if (st->ops->remove_many != NULL)
+        return st->ops->remove_many(st, keys, n, e);
+    for (i = 0; i < n; i++) {
+        if (st->ops->remove(st, keys[i], e) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -7,7 +7,7 @@
  *
  * Contract for every backend:
  *  - put is atomic: afterwards the object is whole or absent, never partial
- *    (file: temp file in the same directory, fsync, rename, fsync dir);
+ *    (file: temp file in ROOT/.tmp/, fsync, rename, fsync dir);
  *  - get of a missing object fails with ERR_NOTFOUND, distinct from ERR_IO;
  *  - list calls back once per object under the prefix, in byte order of key;
  *  - remove of a missing object succeeds. */
