@@ -1,5 +1,393 @@
-/* main.c - placeholder */
-int main(void)
+/* main.c - aofroll-collector: options, signals, locks, one thread per
+ * instance.
+ *
+ *   aofroll-collector -c FILE [--instance NAME] [-v]
+ *   aofroll-collector -c FILE --once | --check | --barrier-now | --snapshot-now
+ *
+ * main loads the configuration, opens the logger, takes every instance's
+ * lock (a second collector for the same instance exits 1 naming the
+ * holder's PID), and starts one thread per instance (instance.c). Signals
+ * are handled only in this thread: SIGTERM and SIGINT write to the stop
+ * pipe, whose read end every instance thread polls while it sleeps (so a
+ * chunk_pause or a poll interval ends at once; the chunk in hand is
+ * finished and committed); SIGHUP reopens the log file; SIGUSR1 makes the
+ * instance threads look for barrier requests (request.c: --barrier-now
+ * while a collector runs asks that collector). The state the signal
+ * handler sees is the only static data in the collector. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "config.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* What the signal handler may touch. */
+static struct {
+    int stop_w; /* SIGTERM/SIGINT: one byte here; never drained */
+    int wake_w; /* SIGHUP: one byte here wakes main */
+    volatile sig_atomic_t hup;
+    volatile sig_atomic_t usr1; /* SIGUSR1: look for barrier requests */
+} sig_state = {-1, -1, 0, 0};
+
+static void on_signal(int sig)
 {
-    return 1;
+    int saved = errno;
+
+    if (sig == SIGHUP || sig == SIGUSR1) {
+        if (sig == SIGHUP)
+            sig_state.hup = 1;
+        else
+            sig_state.usr1 = 1;
+        if (write(sig_state.wake_w, "h", 1) < 0) {
+            /* the pipe is full: main wakes anyway */
+        }
+    } else if (write(sig_state.stop_w, "s", 1) < 0) {
+        /* the pipe is full: a stop is already pending */
+    }
+    errno = saved;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: aofroll-collector -c FILE [--instance NAME] [-v]\n"
+                 "                         [--once | --check | --barrier-now | --snapshot-now]\n"
+                 "  -c, --config FILE   the configuration (YAML)\n"
+                 "      --once          ship everything pending for every instance, then exit\n"
+                 "      --check         check the configuration, Redis and the storage; exit 0 when usable\n"
+                 "      --barrier-now   run the barrier now (every instance, or --instance), then exit\n"
+                 "      --snapshot-now  take a BGSAVE snapshot (mode rdb), then exit\n"
+                 "      --instance NAME only this instance\n"
+                 "  -v, --verbose       log each chunk (DEBUG)\n"
+                 "      --version       print the version\n");
+}
+
+struct options {
+    const char *config;
+    const char *only;
+    enum collector_action action;
+    int snapshot;
+    int verbose;
+};
+
+/* 0, or an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    enum { OPT_ONCE = 256, OPT_CHECK, OPT_BARRIER, OPT_SNAPSHOT, OPT_INSTANCE, OPT_VERSION, OPT_HELP };
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"once", no_argument, NULL, OPT_ONCE},
+                                             {"check", no_argument, NULL, OPT_CHECK},
+                                             {"barrier-now", no_argument, NULL, OPT_BARRIER},
+                                             {"snapshot-now", no_argument, NULL, OPT_SNAPSHOT},
+                                             {"instance", required_argument, NULL, OPT_INSTANCE},
+                                             {"verbose", no_argument, NULL, 'v'},
+                                             {"version", no_argument, NULL, OPT_VERSION},
+                                             {"help", no_argument, NULL, OPT_HELP},
+                                             {NULL, 0, NULL, 0}};
+    int modes = 0, c;
+
+    memset(o, 0, sizeof(*o));
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:v", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case OPT_ONCE:
+            o->action = COLLECT_ONCE;
+            modes++;
+            break;
+        case OPT_CHECK:
+            o->action = COLLECT_CHECK;
+            modes++;
+            break;
+        case OPT_BARRIER:
+            o->action = COLLECT_BARRIER_NOW;
+            modes++;
+            break;
+        case OPT_SNAPSHOT:
+            o->snapshot = 1;
+            modes++;
+            break;
+        case OPT_INSTANCE:
+            o->only = optarg;
+            break;
+        case OPT_VERSION:
+            printf("aofroll-collector %s\n", AOFROLL_VERSION);
+            return -1;
+        case OPT_HELP:
+            usage(stdout);
+            return -1;
+        case ':':
+            fprintf(stderr, "aofroll-collector: option \"%s\" needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "aofroll-collector: unknown option \"%s\"\n", argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aofroll-collector: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    if (o->config == NULL) {
+        fprintf(stderr, "aofroll-collector: -c FILE is required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (modes > 1) {
+        fprintf(stderr,
+                "aofroll-collector: --once, --check, --barrier-now and --snapshot-now exclude each other\n");
+        return 2;
+    }
+    return 0;
+}
+
+static int make_pipe(int fds[2], struct err *e)
+{
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        return err_sys(e, errno, "cannot create a pipe");
+    return 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Run the selected instances, one thread each; returns the exit status. */
+static int run_instances(struct collector *col, const char *only)
+{
+    const struct config *cfg = col->cfg;
+    struct instance *ins = xcalloc((size_t)cfg->ninstances, sizeof(*ins));
+    pthread_t *threads = xcalloc((size_t)cfg->ninstances, sizeof(*threads));
+    int *started = xcalloc((size_t)cfg->ninstances, sizeof(*started));
+    long *holder = xcalloc((size_t)cfg->ninstances, sizeof(*holder));
+    int remote = 0;
+    int wake[2] = {-1, -1};
+    sigset_t block, old;
+    int status = 0, n = 0;
+    struct err e;
+
+    err_clear(&e);
+    if (make_pipe(wake, &e) != 0) {
+        log_msg(col->log, LOG_ERROR, NULL, "%s", e.msg);
+        status = 1;
+        goto out;
+    }
+    sig_state.wake_w = wake[1];
+    col->wake_fd = wake[1];
+
+    /* every lock first: a second collector exits before doing anything */
+    for (int i = 0; i < cfg->ninstances; i++) {
+        const struct instance_config *ic = &cfg->instances[i];
+
+        instance_init(&ins[i], col, ic);
+        if (only != NULL && strcmp(only, ic->name) != 0)
+            continue;
+        if (ic->mode != MODE_AOF) {
+            log_msg(col->log, LOG_WARN, ic->name, "mode rdb is not supported by this collector yet: skipped");
+            continue;
+        }
+        if (lock_acquire(cfg->lock_dir, ic->name, &ins[i].lock_fd, &holder[i], &e) != 0) {
+            if (e.code == ERR_BUSY && holder[i] > 0 && col->action == COLLECT_BARRIER_NOW) {
+                remote++; /* a running collector will do it when asked */
+                continue;
+            }
+            holder[i] = 0;
+            log_msg(col->log, LOG_ERROR, ic->name, "%s", e.msg);
+            fprintf(stderr, "aofroll-collector: %s\n", e.msg);
+            status = 1;
+            goto out;
+        }
+        holder[i] = 0;
+        started[i] = 1;
+        n++;
+    }
+    for (int i = 0; i < cfg->ninstances && remote > 0; i++) {
+        if (holder[i] > 0 && request_barrier(col, cfg->instances[i].name, holder[i], &e) != 0) {
+            log_msg(col->log, LOG_ERROR, cfg->instances[i].name, "%s", e.msg);
+            fprintf(stderr, "aofroll-collector: instance \"%s\": %s\n", cfg->instances[i].name, e.msg);
+            status = 1;
+        }
+    }
+    if (n == 0 && remote > 0)
+        goto out;
+    if (n == 0) {
+        log_msg(col->log, LOG_ERROR, NULL, "no instance to collect in \"%s\"", cfg->path);
+        status = 1;
+        goto out;
+    }
+    log_msg(col->log, LOG_INFO, NULL, "aofroll-collector %s started (pid %ld, %d instance%s)",
+            AOFROLL_VERSION, (long)getpid(), n, n == 1 ? "" : "s");
+
+    /* signals are handled by this thread only */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    atomic_store(&col->running, 0);
+    for (int i = 0; i < cfg->ninstances; i++) {
+        if (!started[i])
+            continue;
+        atomic_fetch_add(&col->running, 1);
+        if (pthread_create(&threads[i], NULL, instance_thread, &ins[i]) != 0) {
+            atomic_fetch_sub(&col->running, 1);
+            log_msg(col->log, LOG_ERROR, ins[i].name, "cannot start a thread");
+            started[i] = 0;
+            status = 1;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    while (atomic_load(&col->running) > 0) {
+        struct pollfd p = {wake[0], POLLIN, 0};
+        char drain[64];
+
+        if (poll(&p, 1, 1000) > 0) {
+            while (read(wake[0], drain, sizeof(drain)) > 0) {
+            }
+        }
+        if (sig_state.usr1) {
+            sig_state.usr1 = 0;
+            atomic_fetch_add(&col->requests, 1);
+        }
+        if (sig_state.hup) {
+            sig_state.hup = 0;
+            if (log_reopen(col->log, &e) != 0)
+                fprintf(stderr, "aofroll-collector: %s\n", e.msg);
+            else
+                log_msg(col->log, LOG_INFO, NULL, "log reopened");
+        }
+    }
+    for (int i = 0; i < cfg->ninstances; i++) {
+        if (!started[i])
+            continue;
+        pthread_join(threads[i], NULL);
+        if (ins[i].exit_status != 0) {
+            if (col->action != COLLECT_RUN)
+                fprintf(stderr, "aofroll-collector: instance \"%s\" failed (see the log)\n", ins[i].name);
+            status = 1;
+        }
+    }
+    log_msg(col->log, LOG_INFO, NULL, "aofroll-collector stopped");
+out:
+    for (int i = 0; i < cfg->ninstances; i++) {
+        lock_release(ins[i].lock_fd);
+        instance_free(&ins[i]);
+    }
+    sig_state.wake_w = -1;
+    col->wake_fd = -1;
+    if (wake[0] >= 0)
+        close(wake[0]);
+    if (wake[1] >= 0)
+        close(wake[1]);
+    free(ins);
+    free(threads);
+    free(started);
+    free(holder);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct config cfg;
+    struct logger log;
+    struct collector col;
+    int stop[2] = {-1, -1};
+    struct err e;
+    int status;
+
+    status = parse_options(argc, argv, &o);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+    err_clear(&e);
+    memset(&cfg, 0, sizeof(cfg));
+    if (config_load(o.config, &cfg, &e) != 0) {
+        fprintf(stderr, "aofroll-collector: %s\n", e.msg);
+        config_free(&cfg);
+        return err_exit_status(&e);
+    }
+    if (o.only != NULL && config_instance(&cfg, o.only) == NULL) {
+        fprintf(stderr, "aofroll-collector: no instance \"%s\" in \"%s\"\n", o.only, o.config);
+        config_free(&cfg);
+        return 2;
+    }
+    if (o.snapshot) {
+        fprintf(stderr, "aofroll-collector: --snapshot-now: not supported for mode aof (snapshots are not "
+                        "implemented yet)\n");
+        config_free(&cfg);
+        return 2;
+    }
+
+    log_init(&log, o.verbose ? LOG_DEBUG : LOG_INFO);
+    if (cfg.log_file != NULL && log_open(&log, cfg.log_file, &e) != 0) {
+        fprintf(stderr, "aofroll-collector: %s\n", e.msg);
+        log_close(&log);
+        config_free(&cfg);
+        return 1;
+    }
+    memset(&col, 0, sizeof(col));
+    col.cfg = &cfg;
+    col.log = &log;
+    col.action = o.action;
+    col.stop_fd = -1;
+    col.wake_fd = -1;
+    pthread_mutex_init(&col.metrics_lock, NULL);
+
+    if (o.action == COLLECT_CHECK) {
+        status = check_run(&col, o.only, stdout);
+        goto out;
+    }
+    if (make_pipe(stop, &e) != 0) {
+        fprintf(stderr, "aofroll-collector: %s\n", e.msg);
+        status = 1;
+        goto out;
+    }
+    sig_state.stop_w = stop[1];
+    col.stop_fd = stop[0];
+    install_signals();
+    status = run_instances(&col, o.only);
+out:
+    if (stop[0] >= 0) {
+        /* no handler may write to the pipe once it is closed */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGUSR1, SIG_IGN);
+        sig_state.stop_w = -1;
+        close(stop[0]);
+    }
+    if (stop[1] >= 0)
+        close(stop[1]);
+    pthread_mutex_destroy(&col.metrics_lock);
+    log_close(&log);
+    config_free(&cfg);
+    return status;
 }

@@ -1,0 +1,177 @@
+/* barrier.c - the barrier: a rewrite the collector drives itself.
+ *
+ * Once a day at `barrier` local time (and on --barrier-now) the collector
+ * turns the generation over at a moment of its choosing, so that no
+ * rewrite ever removes bytes it has not shipped:
+ *
+ *   1. stall, and ship the current incr stream to its end (the barrier is
+ *      postponed while more than one chunk is pending; the follow loop
+ *      keeps shipping and tries again at the next poll);
+ *   2. BGREWRITEAOF (one already running is awaited and taken as ours);
+ *   3. poll INFO persistence until aof_rewrite_in_progress:0 and
+ *      aof_rewrite_scheduled:0;
+ *   4. check aof_last_bgrewrite_status:ok, else log, record an event and
+ *      try again BARRIER_RETRY_S later;
+ *   5. read the manifest: its new base opens generation N+1, and N is
+ *      marked closing. The follow loop then ships N's last bytes from the
+ *      files it holds open, N+1's base in throttled chunks, and resumes.
+ *
+ * The schedule runs the barrier once per local calendar day. "Today's
+ * instant" comes from mktime() with tm_isdst = -1, so a barrier time that a
+ * DST change skips moves forward, and one that happens twice runs once
+ * because the local date of the last run is remembered. */
+#include "collector.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "timeutil.h"
+
+long barrier_local_day(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    localtime_r(&tt, &tm);
+    return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+int64_t barrier_instant(int64_t t, int minute)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    localtime_r(&tt, &tm);
+    tm.tm_hour = minute / 60;
+    tm.tm_min = minute % 60;
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm);
+}
+
+void barrier_schedule_init(struct barrier_schedule *s, int minute, int64_t now, int64_t last_barrier)
+{
+    int64_t today = minute >= 0 ? barrier_instant(now, minute) : 0;
+
+    memset(s, 0, sizeof(*s));
+    s->minute = minute;
+    if (minute < 0)
+        return;
+    if (last_barrier == 0)
+        s->last_day = now >= today ? barrier_local_day(now) : 0; /* first start: not today any more */
+    else
+        s->last_day = last_barrier >= today ? barrier_local_day(now) : 0; /* a missed barrier runs now */
+}
+
+int barrier_due(const struct barrier_schedule *s, int64_t now)
+{
+    if (s->minute < 0 || now < s->retry_after)
+        return 0;
+    return now >= barrier_instant(now, s->minute) && barrier_local_day(now) != s->last_day;
+}
+
+void barrier_done(struct barrier_schedule *s, int64_t now)
+{
+    s->last_day = barrier_local_day(now);
+    s->retry_after = 0;
+    s->postponed_logged = 0;
+}
+
+/* Ship everything pending (the stall before the rewrite). */
+static int barrier_drain(struct instance *in, struct err *e)
+{
+    int more = 1;
+
+    while (more) {
+        if (instance_poll(in, e) != 0)
+            return -1;
+        if (instance_ship_pending(in, -1, &more, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* BGREWRITEAOF and wait for its end; the heartbeat goes on meanwhile. */
+static int barrier_rewrite(struct instance *in, struct redis_persistence *p, struct err *e)
+{
+    int64_t next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
+    int already;
+
+    if (redisconn_bgrewriteaof(&in->rc, &already, e) != 0)
+        return -1;
+    log_msg(in->col->log, LOG_INFO, in->name,
+            already ? "a rewrite is already running: waiting for it as the barrier's"
+                    : "BGREWRITEAOF started");
+    for (;;) {
+        if (redisconn_persistence(&in->rc, p, e) != 0)
+            return -1;
+        if (!p->rewrite_in_progress && !p->rewrite_scheduled)
+            return 0;
+        if (time_monotonic_ms() >= next_beat) {
+            next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
+            if (instance_heartbeat(in, e) != 0) {
+                instance_fail(in, &in->h_index, "index", e);
+                err_clear(e);
+            }
+        }
+        if (collector_sleep(in->col, BARRIER_INFO_POLL_MS, e) != 0)
+            return -1;
+    }
+}
+
+int barrier_run(struct instance *in, const char *why, struct err *e)
+{
+    struct redis_persistence p;
+    int64_t started = time_now();
+    int64_t before = in->last_generation;
+    uint64_t backlog = instance_backlog(in);
+    char detail[1536];
+    int rv = -1;
+
+    if (!in->need_base && backlog > (uint64_t)in->ic->chunk_size) {
+        if (!in->sched.postponed_logged)
+            log_msg(in->col->log, LOG_INFO, in->name,
+                    "barrier postponed: shipping is %" PRIu64 " B behind (more than one chunk)", backlog);
+        in->sched.postponed_logged = 1;
+        return err_set(e, ERR_BUSY, "barrier postponed: shipping is %" PRIu64 " B behind", backlog);
+    }
+    in->sched.postponed_logged = 0;
+    log_msg(in->col->log, LOG_INFO, in->name, "barrier (%s): shipping generation %" PRId64 " to its end", why,
+            in->ngens > 0 ? in->gens[in->ngens - 1]->row.generation : in->last_generation);
+    in->rotate_reason = "barrier";
+    in->open_reason = "barrier";
+    if (barrier_drain(in, e) != 0)
+        goto out;
+    if (instance_redis(in, e) != 0)
+        goto out;
+    if (barrier_rewrite(in, &p, e) != 0)
+        goto out;
+    if (!p.last_rewrite_ok) {
+        err_set(e, ERR_REDIS, "BGREWRITEAOF failed on redis \"%s\" (aof_last_bgrewrite_status:err)",
+                in->rc.where);
+        goto out;
+    }
+    if (instance_read_manifest(in, e) != 0)
+        goto out;
+    if (in->last_generation == before) {
+        err_set(e, ERR_REDIS, "the rewrite ended but manifest \"%s\" names no new base", in->manifest_path);
+        goto out;
+    }
+    in->last_barrier = time_now();
+    snprintf(detail, sizeof(detail), "barrier (%s): generation %" PRId64 " opened after %" PRId64 " s", why,
+             in->last_generation, in->last_barrier - started);
+    log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
+    instance_event(in, "barrier", detail);
+    rv = 0;
+out:
+    in->rotate_reason = "rewrite";
+    if (rv == 0 || in->ngens > 0)
+        in->open_reason = "start";
+    if (rv != 0 && e->code != ERR_STOPPED) {
+        snprintf(detail, sizeof(detail), "barrier (%s) failed: %s", why, e->msg);
+        log_msg(in->col->log, LOG_ERROR, in->name, "%s; trying again in %d s", detail, BARRIER_RETRY_S);
+        instance_event(in, "error", detail);
+    }
+    return rv;
+}

@@ -1,0 +1,507 @@
+/* follow.c - one step of following an AOF: manifest, sizes, shipping.
+ *
+ * instance_poll() is what happens every poll_interval: notice a closed
+ * Redis connection (without sending anything), stat the manifest and
+ * re-read it when it changed, fstat the open AOF files, end a generation
+ * whose stream shrank below what was shipped (Redis truncated it), and note
+ * growth in the size log. Nothing else touches Redis: commands are sent
+ * only when the manifest changed or a rewrite's outcome is pending.
+ *
+ * The manifest is applied to the queue of generations (generation.c). A
+ * new incr file with the same base means a rewrite has probably started;
+ * its bytes are held back until the outcome is known: the base changes
+ * (success: the file begins the next generation) or INFO persistence shows
+ * no rewrite in progress while the base is unchanged (failure: the same
+ * generation continues into it). So no byte is shipped twice. A new base
+ * opens the next generation and marks the previous one closing: it is
+ * shipped to its end from its open files, then ended.
+ *
+ * instance_ship_pending() ships gens[0]: its base first, then its incr
+ * stream (never a chunk across two incr files), one throttled chunk at a
+ * time (ship.c), within a time budget so that a large backlog does not
+ * hold up the polls. */
+#include "collector.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "manifest.h"
+#include "timeutil.h"
+
+/* ------------------------------------------------------------------------
+ * The manifest
+ * ---------------------------------------------------------------------- */
+
+/* Open the files the manifest names (base and incr, history skipped). */
+int instance_open_manifest_files(struct instance *in, const struct manifest *m, struct lineage *l,
+                                 struct err *e)
+{
+    const struct manifest_file *b = manifest_base(m);
+
+    lineage_init(l);
+    if (b != NULL) {
+        if (lineage_open_file(in->aof_dir, b->name, b->seq, &l->base, e) != 0)
+            goto fail;
+        l->base_present = 1;
+    }
+    for (size_t i = 0; i < m->nfiles; i++) {
+        struct aof_file f;
+
+        if (m->files[i].type != MANIFEST_INCR)
+            continue;
+        if (lineage_open_file(in->aof_dir, m->files[i].name, m->files[i].seq, &f, e) != 0)
+            goto fail;
+        lineage_push(l, &f);
+    }
+    return 0;
+fail:
+    lineage_free(l);
+    lineage_init(l);
+    return -1;
+}
+
+/* Same base file (name and inode), or both without a base. */
+static int same_base(const struct lineage *a, const struct lineage *b)
+{
+    if (a->base_present != b->base_present)
+        return 0;
+    if (!a->base_present)
+        return 1;
+    return strcmp(a->base.name, b->base.name) == 0 && a->base.dev == b->base.dev &&
+           a->base.ino == b->base.ino;
+}
+
+/* The newest generation's unconfirmed incr files: all but the last are
+ * final (only the newest incr file can belong to a running rewrite); the
+ * last one is confirmed once Redis says no rewrite is in progress or
+ * scheduled and the manifest has not changed meanwhile. */
+int instance_resolve_pending(struct instance *in, struct err *e)
+{
+    struct generation *g = instance_last(in);
+    struct redis_persistence p;
+    struct stat sb;
+    size_t before;
+
+    if (g == NULL || g->files.nconfirmed == g->files.nfiles)
+        return 0;
+    before = g->files.nconfirmed;
+    if (instance_redis(in, e) != 0 || redisconn_persistence(&in->rc, &p, e) != 0) {
+        if (e->code != ERR_BUSY)
+            instance_fail(in, &in->h_redis, "redis", e);
+        /* without Redis only the files before the newest can be confirmed */
+        if (g->files.nfiles - 1 > g->files.nconfirmed)
+            g->files.nconfirmed = g->files.nfiles - 1;
+    } else if (p.rewrite_in_progress || p.rewrite_scheduled) {
+        if (g->files.nfiles - 1 > g->files.nconfirmed)
+            g->files.nconfirmed = g->files.nfiles - 1;
+    } else {
+        /* no rewrite: if the manifest still is what we read, its base did
+         * not change, so the rewrite that made the new file failed */
+        if (stat(in->manifest_path, &sb) == 0 && sb.st_ino == in->manifest_seen.ino &&
+            sb.st_dev == in->manifest_seen.dev &&
+            (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec == in->manifest_seen.mtime_ns) {
+            g->files.nconfirmed = g->files.nfiles;
+            if (!p.last_rewrite_ok)
+                log_msg(in->col->log, LOG_WARN, in->name,
+                        "a rewrite failed (aof_last_bgrewrite_status:err); generation %" PRId64
+                        " continues in the next incr file",
+                        g->row.generation);
+        } else {
+            in->manifest_dirty = 1;
+        }
+    }
+    if (g->files.nconfirmed != before) {
+        if (lineage_refresh(&g->files, e) != 0)
+            return -1;
+        lineage_layout(&g->files);
+        for (size_t i = before; i < g->files.nconfirmed; i++) {
+            char detail[DETAIL_MAX];
+
+            snprintf(detail, sizeof(detail),
+                     "generation %" PRId64 " continues in incr file \"%s\" at stream offset %" PRIu64,
+                     g->row.generation, g->files.files[i].name, g->files.files[i].start);
+            log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
+            instance_event(in, "incr-switch", detail);
+        }
+    }
+    return 0;
+}
+
+/* Apply a manifest to the queue of generations. */
+static int instance_apply_manifest(struct instance *in, const struct manifest *m, struct err *e)
+{
+    struct generation *last = instance_last(in);
+    struct lineage l;
+    const char *why = in->aof_moved ? "moved" : in->rotate_reason;
+    int rv = -1;
+
+    if (instance_open_manifest_files(in, m, &l, e) != 0)
+        return -1;
+
+    if (last != NULL && same_base(&last->files, &l)) {
+        in->aof_moved = 0;
+        /* same generation: pick up incr files we do not hold yet */
+        for (size_t i = 0; i < l.nfiles; i++) {
+            if (lineage_find(&last->files, l.files[i].name, l.files[i].dev, l.files[i].ino) >= 0)
+                continue;
+            log_msg(in->col->log, LOG_INFO, in->name,
+                    "new incr file \"%s\" with the same base: held back until the rewrite's outcome is known",
+                    l.files[i].name);
+            lineage_push(&last->files, &l.files[i]);
+        }
+        rv = 0;
+        goto out;
+    }
+    if (last == NULL && in->need_base && l.base_present && strcmp(l.base.name, in->stale_base) == 0 &&
+        l.base.dev == in->stale_dev && l.base.ino == in->stale_ino) {
+        rv = 0; /* still the base whose continuity was lost: wait for the barrier's */
+        goto out;
+    }
+    if (last != NULL) {
+        /* a new base: unconfirmed files that the new manifest still names
+         * belong to the new generation, the others are final in this one */
+        for (size_t i = last->files.nconfirmed; i < last->files.nfiles;) {
+            struct aof_file *f = &last->files.files[i];
+
+            if (lineage_find(&l, f->name, f->dev, f->ino) >= 0) {
+                lineage_close_file(f);
+                memmove(f, f + 1, (last->files.nfiles - i - 1) * sizeof(*f));
+                last->files.nfiles--;
+            } else {
+                i++;
+            }
+        }
+        last->files.nconfirmed = last->files.nfiles;
+        if (lineage_refresh(&last->files, e) != 0)
+            goto out;
+        lineage_layout(&last->files);
+        last->closing = 1;
+        snprintf(last->end_reason, sizeof(last->end_reason), "%s", why);
+        log_msg(in->col->log, LOG_INFO, in->name,
+                "the manifest names a new base \"%s\" (%s): generation %" PRId64 " is shipped to its end",
+                lineage_base_name(&l), why, last->row.generation);
+    }
+    /* the first incr file of a base is the base's; of the later ones only
+     * the newest can belong to a running rewrite */
+    l.nconfirmed = l.nfiles > 1 ? l.nfiles - 1 : l.nfiles;
+    if (instance_open_generation(in, &l, last != NULL ? why : in->open_reason, e) != 0)
+        goto out;
+    in->need_base = 0;
+    in->aof_moved = 0;
+    in->open_reason = "start";
+    rv = instance_resolve_pending(in, e);
+out:
+    lineage_free(&l);
+    return rv;
+}
+
+int instance_read_manifest(struct instance *in, struct err *e)
+{
+    struct manifest m = {NULL, 0};
+    struct stat sb;
+    int rv = -1;
+
+    if (in->manifest_path == NULL)
+        return err_set(e, ERR_NOTFOUND, "the AOF directory is not known yet (redis not reached)");
+    if (stat(in->manifest_path, &sb) != 0)
+        return err_sys(e, errno, "cannot stat manifest \"%s\"", in->manifest_path);
+    if (manifest_load(in->manifest_path, &m, e) != 0)
+        goto out;
+    in->manifest_seen.dev = sb.st_dev;
+    in->manifest_seen.ino = sb.st_ino;
+    in->manifest_seen.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    in->manifest_seen.size = sb.st_size;
+    if (instance_apply_manifest(in, &m, e) != 0) {
+        /* a file named in the manifest vanished: Redis moved on; read again */
+        in->manifest_dirty = 1;
+        goto out;
+    }
+    in->manifest_dirty = 0;
+    rv = 0;
+out:
+    manifest_free(&m);
+    return rv;
+}
+
+/* Has the manifest changed since it was read? */
+static int instance_manifest_changed(struct instance *in, struct err *e)
+{
+    struct stat sb;
+
+    if (stat(in->manifest_path, &sb) != 0)
+        return err_sys(e, errno, "cannot stat manifest \"%s\"", in->manifest_path);
+    return sb.st_dev != in->manifest_seen.dev || sb.st_ino != in->manifest_seen.ino ||
+           (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != in->manifest_seen.mtime_ns ||
+           sb.st_size != in->manifest_seen.size;
+}
+
+/* ------------------------------------------------------------------------
+ * Polling
+ * ---------------------------------------------------------------------- */
+
+/* fstat the files of every generation; detect truncation; note growth. */
+static int instance_observe(struct instance *in, struct err *e)
+{
+    int64_t now = time_now();
+
+    for (size_t i = 0; i < in->ngens;) {
+        struct generation *g = in->gens[i];
+        const char *why = NULL;
+        char msg[DETAIL_MAX];
+        uint64_t size;
+
+        if (lineage_refresh(&g->files, e) != 0)
+            return -1;
+        for (size_t k = 0; k + 1 < g->files.nconfirmed; k++) {
+            if (g->files.files[k].start + g->files.files[k].size != g->files.files[k + 1].start) {
+                snprintf(msg, sizeof(msg), "incr file \"%s\" changed size after Redis moved to the next",
+                         g->files.files[k].name);
+                why = msg;
+            }
+        }
+        size = lineage_size(&g->files);
+        if (why == NULL && size < g->shipped) {
+            snprintf(msg, sizeof(msg),
+                     "the incr stream is %" PRIu64 " B, shorter than the %" PRIu64
+                     " B shipped: Redis truncated it",
+                     size, g->shipped);
+            why = msg;
+        }
+        if (why != NULL) {
+            instance_lose_continuity(in, i, "truncated", why);
+            continue;
+        }
+        generation_note_size(in, g, now, 0);
+        i++;
+    }
+    return 0;
+}
+
+int instance_heartbeat(struct instance *in, struct err *e)
+{
+    struct status_row s;
+    const struct generation *g = in->ngens > 0 ? in->gens[0] : NULL;
+    const struct aof_file *f = g != NULL ? generation_current_file(g) : NULL;
+
+    memset(&s, 0, sizeof(s));
+    s.instance_id = in->instance_id;
+    s.last_poll = time_now();
+    s.poll_interval_ms = in->ic->poll_interval_ms;
+    s.generation = g != NULL ? g->row.generation : in->last_generation;
+    if (f != NULL) {
+        snprintf(s.current_file, sizeof(s.current_file), "%s", f->name);
+        s.current_size = f->size;
+        s.shipped = g->shipped > f->start ? g->shipped - f->start : 0;
+        if (s.shipped > s.current_size)
+            s.shipped = s.current_size;
+    }
+    s.shipped_time = g != NULL ? g->shipped_time : 0;
+    s.last_barrier = in->last_barrier;
+    s.last_error_time = in->last_error_time;
+    snprintf(s.last_error, sizeof(s.last_error), "%s", in->last_error);
+    s.pid = (int)getpid();
+    if (index_status_put(in->idx, &s, e) != 0)
+        return -1;
+    if (in->ic->metrics_file != NULL)
+        return instance_write_metrics(in, e);
+    return 0;
+}
+
+/* Notice a closed connection (Redis stopped or restarted) without sending
+ * anything, and reconnect (with backoff): a Redis restarted elsewhere is
+ * followed where it is now. */
+static void instance_watch_redis(struct instance *in)
+{
+    struct err e;
+
+    if (redisconn_lost(&in->rc)) {
+        redisconn_close(&in->rc);
+        err_set(&e, ERR_IO, "connection to redis \"%s\" closed", in->rc.where);
+        instance_fail(in, &in->h_redis, "redis", &e);
+        if (!in->verify_tail && in->ngens > 0)
+            log_msg(in->col->log, LOG_INFO, in->name,
+                    "holding back new incr bytes until redis is back and has loaded them (a dying redis may "
+                    "leave a partial command that it cuts off when it loads)");
+        in->verify_tail = 1;
+    }
+    if (!redisconn_connected(&in->rc))
+        (void)instance_redis(in, &e); /* logs a failure once */
+}
+
+/* Redis came back after the connection was lost. On load it may have cut
+ * a partial last command off the incr file and appended after the cut,
+ * so once it has loaded, check that the shipped tail still matches. */
+static int instance_check_restart(struct instance *in, struct err *e)
+{
+    struct redis_persistence p;
+
+    if (!redisconn_connected(&in->rc))
+        return 0;
+    if (redisconn_persistence(&in->rc, &p, e) != 0) {
+        instance_fail(in, &in->h_redis, "redis", e);
+        err_clear(e);
+        return 0;
+    }
+    if (p.loading)
+        return 0;
+    if (instance_verify_tail(in, e) != 0)
+        return -1;
+    in->verify_tail = 0;
+    return 0;
+}
+
+int instance_poll(struct instance *in, struct err *e)
+{
+    int changed;
+
+    instance_watch_redis(in);
+    if (in->manifest_path == NULL)
+        return err_set(e, ERR_REDIS, "the AOF directory is not known until redis \"%s\" answers",
+                       in->rc.where);
+    changed = in->manifest_dirty ? 1 : instance_manifest_changed(in, e);
+    if (changed < 0) {
+        instance_fail(in, &in->h_aof, "aof", e);
+        return -1;
+    }
+    if (changed && instance_read_manifest(in, e) != 0) {
+        instance_fail(in, &in->h_aof, "aof", e);
+        return -1;
+    }
+    if (instance_resolve_pending(in, e) != 0) {
+        instance_fail(in, &in->h_aof, "aof", e);
+        return -1;
+    }
+    if (in->verify_tail && instance_check_restart(in, e) != 0) {
+        instance_fail(in, &in->h_aof, "aof", e);
+        return -1;
+    }
+    if (instance_observe(in, e) != 0) {
+        instance_fail(in, &in->h_aof, "aof", e);
+        return -1;
+    }
+    instance_recover(in, &in->h_aof, "aof");
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Shipping
+ * ---------------------------------------------------------------------- */
+
+uint64_t instance_backlog(const struct instance *in)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < in->ngens; i++) {
+        const struct generation *g = in->gens[i];
+
+        if (!g->row.base_complete)
+            n += g->row.base_size - g->base_shipped;
+        n += lineage_size(&g->files) -
+             (g->shipped < lineage_size(&g->files) ? g->shipped : lineage_size(&g->files));
+    }
+    return n;
+}
+
+/* Ship one base chunk of g, or finish its base. */
+static int ship_base_step(struct instance *in, struct generation *g, struct err *e)
+{
+    uint64_t left = g->row.base_size - g->base_shipped;
+    uint64_t len = left < (uint64_t)in->ic->chunk_size ? left : (uint64_t)in->ic->chunk_size;
+    uint32_t crc;
+
+    if (len == 0) {
+        g->row.base_complete = 1;
+        g->row.base_crc32 = g->base_crc;
+        if (index_generation_update(in->idx, &g->row, e) != 0) {
+            g->row.base_complete = 0;
+            return -1;
+        }
+        log_msg(in->col->log, LOG_INFO, in->name,
+                "base of generation %" PRId64 " shipped: \"%s\" %" PRIu64 " B", g->row.generation,
+                g->row.base_file, g->row.base_size);
+        return 0;
+    }
+    if (throttle_wait(&in->throttle, in->col, e) != 0)
+        return -1;
+    if (ship_chunk(in, &g->row, CHUNK_BASE, &g->files.base, g->base_shipped, g->base_shipped, len,
+                   g->row.base_time, g->row.base_time, &crc, e) != 0)
+        return -1;
+    throttle_account(&in->throttle, len);
+    g->base_crc = codec_crc32(g->base_crc, in->raw.data, len);
+    g->base_shipped += len;
+    return 0;
+}
+
+/* Ship one incr chunk of g (never across a file boundary). */
+static int ship_incr_step(struct instance *in, struct generation *g, struct err *e)
+{
+    const struct aof_file *f = &g->files.files[lineage_file_at(&g->files, g->shipped)];
+    uint64_t file_end = f->start + f->size;
+    uint64_t len = file_end - g->shipped;
+    int64_t first, last;
+    uint32_t crc;
+
+    if (len > (uint64_t)in->ic->chunk_size)
+        len = (uint64_t)in->ic->chunk_size;
+    observe_times(&g->obs, g->shipped, g->shipped + len, time_now(), &first, &last);
+    if (throttle_wait(&in->throttle, in->col, e) != 0)
+        return -1;
+    if (ship_chunk(in, &g->row, CHUNK_INCR, f, g->shipped - f->start, g->shipped, len, first, last, &crc,
+                   e) != 0)
+        return -1;
+    throttle_account(&in->throttle, len);
+    g->shipped += len;
+    g->shipped_time = last;
+    observe_trim(&g->obs, g->shipped);
+    return 0;
+}
+
+/* Can the incr stream of g be shipped now? Not the newest generation's
+ * while Redis is away or has not been checked since it came back: a dying
+ * Redis may have left a partial command that it cuts off when it loads. */
+static int generation_incr_open(const struct instance *in, const struct generation *g)
+{
+    return !(in->verify_tail && g == instance_last(in));
+}
+
+int instance_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e)
+{
+    int64_t until = budget_ms >= 0 ? time_monotonic_ms() + budget_ms : INT64_MAX;
+
+    *more = 0;
+    while (in->ngens > 0) {
+        struct generation *g = in->gens[0];
+        int incr_open = generation_incr_open(in, g);
+
+        if (time_monotonic_ms() >= until) {
+            *more = !g->row.base_complete || g->closing || in->ngens > 1 ||
+                    (incr_open && g->shipped < lineage_size(&g->files));
+            return 0;
+        }
+        if (!g->row.base_complete) {
+            if (ship_base_step(in, g, e) != 0)
+                return -1;
+        } else if (incr_open && g->shipped < lineage_size(&g->files)) {
+            if (ship_incr_step(in, g, e) != 0)
+                return -1;
+        } else if (g->closing) {
+            /* the files are final; take their last bytes into account */
+            if (lineage_refresh(&g->files, e) != 0)
+                return -1;
+            lineage_layout(&g->files);
+            if (g->shipped < lineage_size(&g->files))
+                continue;
+            if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
+                return -1;
+            instance_drop_generation(in, 0);
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}

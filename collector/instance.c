@@ -1,0 +1,520 @@
+/* instance.c - one instance's thread: start, follow, stop.
+ *
+ * Each configured instance runs in its own thread with its own index and
+ * storage handles and its own Redis connection (redisconn.c), so that a
+ * slow or failing instance never holds up the others. The thread opens
+ * its handles, reaches Redis (CONFIG GET says where the AOF directory is;
+ * while following, Redis down at start is waited for), then, according to
+ * the run's action:
+ *
+ *   follow (the daemon): every poll_interval, a poll (follow.c), the
+ *     barrier when due or requested (barrier.c), shipping within one poll
+ *     interval, the heartbeat, and now and then a copy of the index into
+ *     the storage; until SIGTERM/SIGINT;
+ *   --once: ship until a poll finds nothing pending;
+ *   --barrier-now: the same, the barrier, and the same again.
+ *
+ * The first poll matches the index with the files (resume.c). Failures
+ * (storage, index, Redis, missing files) are logged once per change of
+ * state and retried with backoff while following; with --once and
+ * --barrier-now they end the run for that instance (exit status 1). Sleeps
+ * wait on the stop pipe, so a stop request ends them at once. */
+#include "collector.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "objname.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define SHIP_BACKOFF_MIN_MS 1000
+#define SHIP_BACKOFF_MAX_MS 30000
+
+void text_copy(char *dst, size_t n, const char *src)
+{
+    size_t len = strlen(src);
+
+    if (n == 0)
+        return;
+    if (len >= n)
+        len = n - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* ------------------------------------------------------------------------
+ * Stop requests
+ * ---------------------------------------------------------------------- */
+
+int collector_stopping(const struct collector *c)
+{
+    struct pollfd p = {c->stop_fd, POLLIN, 0};
+
+    return c->stop_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+int collector_sleep(const struct collector *c, int64_t ms, struct err *e)
+{
+    int64_t until = time_monotonic_ms() + ms;
+
+    for (;;) {
+        struct pollfd p = {c->stop_fd, POLLIN, 0};
+        int64_t left = until - time_monotonic_ms();
+        int n;
+
+        if (left <= 0)
+            return 0;
+        n = poll(&p, c->stop_fd >= 0 ? 1 : 0, left > 60000 ? 60000 : (int)left);
+        if (n > 0)
+            return err_set(e, ERR_STOPPED, "stop requested");
+        if (n < 0 && errno != EINTR)
+            return err_sys(e, errno, "poll");
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Set-up and tear-down
+ * ---------------------------------------------------------------------- */
+
+void instance_init(struct instance *in, struct collector *col, const struct instance_config *ic)
+{
+    memset(in, 0, sizeof(*in));
+    in->col = col;
+    in->ic = ic;
+    in->name = ic->name;
+    in->lock_fd = -1;
+    redisconn_init(&in->rc, &ic->redis, ic->redis_url);
+    throttle_init(&in->throttle, ic->max_rate, ic->chunk_pause_ms);
+    in->backoff_ms = SHIP_BACKOFF_MIN_MS;
+    in->rotate_reason = "rewrite";
+    in->open_reason = "start";
+    /* test hook: die between a store and its index row, like a crash would */
+    if (getenv("AOFROLL_TEST_KILL_AFTER_PUTS") != NULL)
+        in->kill_after_puts = strtol(getenv("AOFROLL_TEST_KILL_AFTER_PUTS"), NULL, 10);
+}
+
+void instance_free(struct instance *in)
+{
+    while (in->ngens > 0)
+        instance_drop_generation(in, in->ngens - 1);
+    free(in->gens);
+    in->gens = NULL;
+    if (in->idx != NULL)
+        index_close(in->idx);
+    if (in->st != NULL)
+        storage_close(in->st);
+    in->idx = NULL;
+    in->st = NULL;
+    redisconn_free(&in->rc);
+    free(in->aof_dir);
+    free(in->manifest_path);
+    free(in->stale_base);
+    in->aof_dir = in->manifest_path = in->stale_base = NULL;
+    buf_free(&in->raw);
+    buf_free(&in->gz);
+}
+
+/* ------------------------------------------------------------------------
+ * Health, errors and events
+ * ---------------------------------------------------------------------- */
+
+void instance_fail(struct instance *in, struct health *h, const char *what, const struct err *e)
+{
+    text_copy(in->last_error, sizeof(in->last_error), e->msg);
+    in->last_error_time = time_now();
+    if (h->failing && strcmp(h->last, e->msg) == 0)
+        return;
+    h->failing = 1;
+    text_copy(h->last, sizeof(h->last), e->msg);
+    log_msg(in->col->log, LOG_ERROR, in->name, "%s: %s", what, e->msg);
+}
+
+void instance_recover(struct instance *in, struct health *h, const char *what)
+{
+    if (!h->failing)
+        return;
+    h->failing = 0;
+    h->last[0] = '\0';
+    log_msg(in->col->log, LOG_INFO, in->name, "%s: working again", what);
+}
+
+int instance_event(struct instance *in, const char *kind, const char *detail)
+{
+    struct err e;
+
+    if (index_event_add(in->idx, in->instance_id, time_now(), kind, detail, &e) != 0) {
+        instance_fail(in, &in->h_index, "index", &e);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Where the AOF is
+ * ---------------------------------------------------------------------- */
+
+/* CONFIG GET: learn (or re-learn after a reconnect) the AOF's location. */
+static int instance_locate_aof(struct instance *in, struct err *e)
+{
+    struct redis_aof_config ac;
+    char *dir, *manifest;
+
+    if (redisconn_aof_config(&in->rc, &ac, e) != 0)
+        return -1;
+    if (ac.dir[0] == '/')
+        dir = xasprintf("%s/%s", ac.dir, ac.appenddirname);
+    else
+        dir = xasprintf("%s", ac.appenddirname); /* relative: only when we share redis's cwd */
+    manifest = xasprintf("%s/%s.manifest", dir, ac.appendfilename);
+    if (!ac.appendonly)
+        log_msg(in->col->log, LOG_WARN, in->name,
+                "appendonly is off on redis \"%s\": nothing to follow until it is turned on", in->rc.where);
+    if (in->manifest_path == NULL || strcmp(in->manifest_path, manifest) != 0) {
+        if (in->manifest_path != NULL) {
+            log_msg(in->col->log, LOG_INFO, in->name, "the AOF moved from \"%s\" to \"%s\"",
+                    in->manifest_path, manifest);
+            in->aof_moved = 1;
+        }
+        free(in->aof_dir);
+        free(in->manifest_path);
+        in->aof_dir = dir;
+        in->manifest_path = manifest;
+        in->manifest_dirty = 1;
+        dir = manifest = NULL;
+    }
+    free(dir);
+    free(manifest);
+    redis_aof_config_free(&ac);
+    return 0;
+}
+
+/* Make sure Redis is connected, logging state changes. On a new
+ * connection, CONFIG GET again (Redis may have been restarted elsewhere). */
+int instance_redis(struct instance *in, struct err *e)
+{
+    int was_up = redisconn_connected(&in->rc);
+
+    if (redisconn_ensure(&in->rc, e) != 0) {
+        if (e->code != ERR_BUSY)
+            instance_fail(in, &in->h_redis, "redis", e);
+        return -1;
+    }
+    if (!was_up && instance_locate_aof(in, e) != 0) {
+        instance_fail(in, &in->h_redis, "redis", e);
+        redisconn_close(&in->rc);
+        return -1;
+    }
+    instance_recover(in, &in->h_redis, "redis");
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Metrics and the index copy
+ * ---------------------------------------------------------------------- */
+
+int instance_write_metrics(struct instance *in, struct err *e)
+{
+    const struct config *cfg = in->col->cfg;
+    struct status_row *rows = xcalloc((size_t)cfg->ninstances, sizeof(*rows));
+    const char **names = xcalloc((size_t)cfg->ninstances, sizeof(*names));
+    size_t n = 0;
+    int rv = -1;
+
+    for (int i = 0; i < cfg->ninstances; i++) {
+        const struct instance_config *ic = &cfg->instances[i];
+        int64_t id;
+
+        if (ic->metrics_file == NULL || strcmp(ic->metrics_file, in->ic->metrics_file) != 0)
+            continue;
+        if (index_instance_id(in->idx, ic->name, 0, &id, e) != 0 ||
+            index_status_get(in->idx, id, &rows[n], e) != 0) {
+            if (e->code != ERR_NOTFOUND)
+                goto out;
+            err_clear(e);
+            continue;
+        }
+        names[n++] = ic->name;
+    }
+    pthread_mutex_lock(&in->col->metrics_lock);
+    rv = metrics_write(in->ic->metrics_file, rows, names, n, e);
+    pthread_mutex_unlock(&in->col->metrics_lock);
+out:
+    free(rows);
+    free(names);
+    return rv;
+}
+
+/* Store a consistent copy of the index as "<instance>/index.db". */
+static int instance_upload_index(struct instance *in, struct err *e)
+{
+    char key[OBJNAME_MAX];
+    char *tmp = xasprintf("%s.%s.%ld.upload", in->col->cfg->index_path, in->name, (long)getpid());
+    struct buf copy = BUF_INIT;
+    FILE *fp = NULL;
+    int rv = -1;
+
+    if (objname_index(in->name, key, sizeof(key)) != 0) {
+        err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", in->name);
+        goto out;
+    }
+    if (index_backup(in->idx, tmp, e) != 0)
+        goto out;
+    fp = fopen(tmp, "rb");
+    if (fp == NULL) {
+        err_sys(e, errno, "cannot read index copy \"%s\"", tmp);
+        goto out;
+    }
+    for (;;) {
+        size_t got;
+
+        buf_reserve(&copy, 65536);
+        got = fread(copy.data + copy.len, 1, 65536, fp);
+        copy.len += got;
+        if (got < 65536)
+            break;
+    }
+    if (ferror(fp)) {
+        err_sys(e, EIO, "cannot read index copy \"%s\"", tmp);
+        goto out;
+    }
+    rv = storage_put(in->st, key, copy.data, copy.len, e);
+out:
+    if (fp != NULL)
+        fclose(fp);
+    unlink(tmp);
+    free(tmp);
+    buf_free(&copy);
+    return rv;
+}
+
+/* ------------------------------------------------------------------------
+ * The thread
+ * ---------------------------------------------------------------------- */
+
+/* Open this thread's handles and reach Redis. */
+static int instance_start(struct instance *in, struct err *e)
+{
+    const struct config *cfg = in->col->cfg;
+    struct status_row s;
+
+    if (index_open(cfg->index_path, 0, &in->idx, e) != 0)
+        return -1;
+    if (index_instance_id(in->idx, in->name, 1, &in->instance_id, e) != 0)
+        return -1;
+    if (storage_open(cfg, &in->st, e) != 0)
+        return -1;
+    memset(&s, 0, sizeof(s));
+    if (index_status_get(in->idx, in->instance_id, &s, e) != 0) {
+        if (e->code != ERR_NOTFOUND)
+            return -1;
+        err_clear(e);
+    }
+    in->last_barrier = s.last_barrier;
+    barrier_schedule_init(&in->sched, in->ic->barrier_minute, time_now(), s.last_barrier);
+    in->next_upload = time_now() + cfg->index_upload_interval_s;
+
+    /* the AOF's location comes from Redis: wait for it when following */
+    for (;;) {
+        if (instance_redis(in, e) == 0)
+            return 0;
+        if (in->col->action != COLLECT_RUN)
+            return e->code == ERR_BUSY ? err_set(e, ERR_REDIS, "redis \"%s\" is down", in->rc.where) : -1;
+        /* instance_redis() logged the failure once; retry with its backoff */
+        if (instance_heartbeat(in, e) != 0)
+            instance_fail(in, &in->h_index, "index", e);
+        if (collector_sleep(in->col, in->ic->poll_interval_ms, e) != 0)
+            return -1;
+    }
+}
+
+/* Poll, resuming first when that has not happened yet. */
+static int instance_step_poll(struct instance *in, struct err *e)
+{
+    if (!in->resumed) {
+        if (in->manifest_path == NULL && instance_redis(in, e) != 0)
+            return -1;
+        if (instance_resume(in, e) != 0) {
+            instance_fail(in, &in->h_aof, "start", e);
+            return -1;
+        }
+        in->resumed = 1;
+        instance_recover(in, &in->h_aof, "start");
+    }
+    return instance_poll(in, e);
+}
+
+/* Ship with backoff on failure; returns -1 only for a stop request. */
+static int instance_step_ship(struct instance *in, int64_t budget_ms, int *more, struct err *e)
+{
+    *more = 0;
+    if (time_monotonic_ms() < in->backoff_until_ms)
+        return 0;
+    if (instance_ship_pending(in, budget_ms, more, e) != 0) {
+        if (e->code == ERR_STOPPED)
+            return -1;
+        instance_fail(in, &in->h_storage, "shipping", e);
+        in->backoff_until_ms = time_monotonic_ms() + in->backoff_ms;
+        in->backoff_ms = in->backoff_ms * 2 > SHIP_BACKOFF_MAX_MS ? SHIP_BACKOFF_MAX_MS : in->backoff_ms * 2;
+        err_clear(e);
+        return 0;
+    }
+    in->backoff_ms = SHIP_BACKOFF_MIN_MS;
+    instance_recover(in, &in->h_storage, "shipping");
+    return 0;
+}
+
+/* The scheduled barrier, or the one continuity needs. */
+static int instance_step_barrier(struct instance *in, struct err *e)
+{
+    int64_t now = time_now();
+    int scheduled = barrier_due(&in->sched, now);
+    int requests = atomic_load(&in->col->requests);
+    const char *why;
+
+    if (requests != in->seen_requests) {
+        in->seen_requests = requests;
+        if (request_take(in)) {
+            log_msg(in->col->log, LOG_INFO, in->name, "barrier requested by --barrier-now");
+            in->barrier_requested = 1;
+        }
+    }
+    if (!in->resumed)
+        return 0;
+    if (in->barrier_requested)
+        why = "requested";
+    else if (in->need_base && now >= in->sched.retry_after)
+        why = "continuity";
+    else if (scheduled)
+        why = "scheduled";
+    else
+        return 0;
+    if (barrier_run(in, why, e) == 0) {
+        if (scheduled)
+            barrier_done(&in->sched, now);
+        in->barrier_requested = 0;
+        return 0;
+    }
+    if (e->code == ERR_STOPPED)
+        return -1;
+    if (e->code != ERR_BUSY) {
+        in->sched.retry_after = now + BARRIER_RETRY_S;
+        in->barrier_requested = 0; /* the requester saw the error event */
+    }
+    err_clear(e);
+    return 0;
+}
+
+/* Follow until stopped. */
+static int instance_follow(struct instance *in, struct err *e)
+{
+    for (;;) {
+        int64_t t0 = time_monotonic_ms();
+        int more = 0;
+
+        if (collector_stopping(in->col))
+            break;
+        if (instance_step_poll(in, e) != 0 && e->code == ERR_STOPPED)
+            break;
+        err_clear(e);
+        if (instance_step_barrier(in, e) != 0)
+            break;
+        if (instance_step_ship(in, in->ic->poll_interval_ms, &more, e) != 0)
+            break;
+        if (instance_heartbeat(in, e) != 0) {
+            instance_fail(in, &in->h_index, "index", e);
+            err_clear(e);
+        }
+        if (in->col->cfg->index_upload_interval_s > 0 && time_now() >= in->next_upload) {
+            in->next_upload = time_now() + in->col->cfg->index_upload_interval_s;
+            if (instance_upload_index(in, e) != 0) {
+                instance_fail(in, &in->h_storage, "index copy", e);
+                err_clear(e);
+            }
+        }
+        if (!more && collector_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
+            break;
+    }
+    err_clear(e);
+    return 0;
+}
+
+/* Ship until a poll finds nothing pending. Any failure ends the run. */
+static int instance_catch_up(struct instance *in, struct err *e)
+{
+    for (;;) {
+        struct generation *last;
+        int more;
+
+        if (instance_step_poll(in, e) != 0)
+            return -1;
+        if (instance_ship_pending(in, -1, &more, e) != 0)
+            return -1;
+        last = instance_last(in);
+        if (in->need_base)
+            return 0;
+        if (instance_backlog(in) == 0 && in->ngens <= 1 &&
+            (last == NULL || last->files.nconfirmed == last->files.nfiles))
+            return 0;
+        if ((instance_backlog(in) == 0 || in->verify_tail) &&
+            collector_sleep(in->col, in->ic->poll_interval_ms, e) != 0)
+            return -1;
+    }
+}
+
+/* --once and --barrier-now. */
+static int instance_run_once(struct instance *in, struct err *e)
+{
+    int rv = -1;
+
+    if (instance_catch_up(in, e) != 0)
+        goto out;
+    if (in->col->action == COLLECT_BARRIER_NOW) {
+        if (barrier_run(in, "requested", e) != 0)
+            goto out;
+        if (instance_catch_up(in, e) != 0)
+            goto out;
+    }
+    if (in->need_base) {
+        err_set(
+            e, ERR_CORRUPT,
+            "continuity with the archive is lost (see the log); the next generation needs a new base. HINT: "
+            "run aofroll-collector --barrier-now");
+        goto out;
+    }
+    rv = 0;
+out:
+    if (in->idx != NULL && instance_heartbeat(in, e) != 0 && rv == 0)
+        rv = -1;
+    return rv;
+}
+
+void *instance_thread(void *arg)
+{
+    struct instance *in = arg;
+    struct err e;
+    int rv;
+
+    err_clear(&e);
+    rv = instance_start(in, &e);
+    if (rv == 0)
+        rv = in->col->action == COLLECT_RUN ? instance_follow(in, &e) : instance_run_once(in, &e);
+    if (rv != 0 && e.code == ERR_STOPPED) {
+        rv = 0;
+    } else if (rv != 0) {
+        log_msg(in->col->log, LOG_ERROR, in->name, "%s", e.msg);
+        in->exit_status = 1;
+    }
+    if (in->idx != NULL && in->col->action == COLLECT_RUN && instance_heartbeat(in, &e) != 0)
+        log_msg(in->col->log, LOG_WARN, in->name, "%s", e.msg);
+    atomic_fetch_sub(&in->col->running, 1);
+    if (in->col->wake_fd >= 0 && write(in->col->wake_fd, "x", 1) < 0) {
+        /* main also polls with a timeout */
+    }
+    return NULL;
+}

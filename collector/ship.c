@@ -1,0 +1,125 @@
+/* ship.c - one chunk from an AOF file into the archive, and the throttle.
+ *
+ * A chunk is shipped in the order that makes a crash harmless: pread the
+ * raw bytes, gzip them into one standalone member (codec.h), store the
+ * object (an atomic put), and only then record the chunk in the index. A
+ * crash before the index row leaves an object that start-up reconciliation
+ * (reconcile.c) verifies and adopts or removes; a crash before the put
+ * leaves nothing. The shipped range is then dropped from the page cache
+ * (posix_fadvise DONTNEED) so that reading the AOF does not push Redis's
+ * own pages out.
+ *
+ * The throttle limits the raw bytes read per second to `max_rate` and
+ * keeps `chunk_pause` between chunks. It is a virtual clock: each chunk
+ * moves the earliest start of the next one by len / rate, so the long-run
+ * rate is exactly max_rate with a burst of one chunk. Waits sleep on the
+ * stop pipe, so SIGTERM ends them at once. */
+#include "collector.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "objname.h"
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void throttle_init(struct throttle *t, int64_t rate, int64_t pause_ms)
+{
+    memset(t, 0, sizeof(*t));
+    t->rate = rate;
+    t->pause_ms = pause_ms;
+}
+
+int64_t throttle_cost_us(int64_t rate, uint64_t len)
+{
+    if (rate <= 0)
+        return 0;
+    return (int64_t)((len * 1000000u + (uint64_t)rate - 1) / (uint64_t)rate);
+}
+
+int throttle_wait(struct throttle *t, const struct collector *col, struct err *e)
+{
+    int64_t until = t->rate_next_us > t->pause_next_us ? t->rate_next_us : t->pause_next_us;
+    int64_t now = mono_us();
+
+    if (until > now && collector_sleep(col, (until - now + 999) / 1000, e) != 0)
+        return -1;
+    if (collector_stopping(col))
+        return err_set(e, ERR_STOPPED, "stop requested");
+    t->started_us = mono_us();
+    return 0;
+}
+
+void throttle_account(struct throttle *t, uint64_t len)
+{
+    int64_t from = t->rate_next_us > t->started_us ? t->rate_next_us : t->started_us;
+
+    t->rate_next_us = from + throttle_cost_us(t->rate, len);
+    t->pause_next_us = mono_us() + t->pause_ms * 1000;
+}
+
+int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kind, const struct aof_file *f,
+               uint64_t file_off, uint64_t start, uint64_t len, int64_t first, int64_t last, uint32_t *crc,
+               struct err *e)
+{
+    struct chunk_name cn;
+    struct chunk_row row;
+
+    memset(&cn, 0, sizeof(cn));
+    memset(&row, 0, sizeof(row));
+    buf_reset(&in->raw);
+    buf_reserve(&in->raw, len);
+    if (lineage_read_fd(f->fd, f->name, file_off, in->raw.data, len, e) != 0)
+        return -1;
+    in->raw.len = len;
+    buf_reset(&in->gz);
+    if (codec_encode(in->raw.data, len, in->ic->compression, &in->gz, crc, e) != 0)
+        return -1;
+
+    snprintf(cn.instance, sizeof(cn.instance), "%s", in->name);
+    cn.generation = g->generation;
+    cn.kind = kind;
+    cn.format = g->base_format;
+    cn.start = start;
+    cn.end = start + len;
+    cn.first = first;
+    cn.last = last;
+    cn.total = g->base_size; /* base chunks name the whole base's size */
+    if (objname_chunk(&cn, row.key, sizeof(row.key)) != 0)
+        return err_set(e, ERR_CORRUPT, "cannot name chunk [%" PRIu64 ", %" PRIu64 ") of generation %" PRId64,
+                       start, start + len, g->generation);
+    if (storage_put(in->st, row.key, in->gz.data, in->gz.len, e) != 0)
+        return -1;
+    if (in->kill_after_puts > 0 && --in->kill_after_puts == 0)
+        raise(SIGKILL);
+
+    row.instance_id = in->instance_id;
+    row.generation = g->generation;
+    row.kind = kind;
+    row.start = start;
+    row.end = start + len;
+    row.crc32 = *crc;
+    row.stored_bytes = in->gz.len;
+    row.first = first;
+    row.last = last;
+    if (index_chunk_add(in->idx, &row, e) != 0) {
+        err_prefix(e, "chunk \"%s\" is stored but not indexed", row.key);
+        return -1;
+    }
+    /* Shipped bytes are no longer needed in the page cache. */
+    (void)posix_fadvise(f->fd, (off_t)file_off, (off_t)len, POSIX_FADV_DONTNEED);
+    log_msg(in->col->log, LOG_DEBUG, in->name,
+            "shipped %s chunk gen %" PRId64 " [%" PRIu64 ", %" PRIu64 ") %" PRIu64 " B -> %zu B",
+            kind == CHUNK_BASE ? "base" : "incr", g->generation, start, start + len, len, in->gz.len);
+    return 0;
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# it_collector_check.sh - --check verdicts and exit codes; the ACL line.
+#
+# --check reaches each Redis and the storage and judges the settings:
+# warnings (no #TS annotations, automatic rewrites) keep exit 0, errors
+# (AOF off, Redis down, storage unusable, bad password) give exit 1. The
+# least-privilege ACL user of docs/collector.md is enough for --check,
+# --once and --barrier-now, and its password never reaches the output.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_collector_lib.sh"
+
+PORT=$(free_port)
+DOWN=$(free_port)
+R=$T/redis
+ARCH=$T/archive
+start_redis "$R" "$PORT"
+collector_config "$T/c.yaml" "$ARCH" "$T/index.db" "  - name: c" "    redis: redis://127.0.0.1:$PORT"
+
+expect_exit 0 "$COLLECTOR" -c "$T/c.yaml" --check
+for line in 'instance "c" (redis://127.0.0.1:'"$PORT"')' '  redis: reachable' '  appendonly yes: ok' \
+    '  aof-timestamp-enabled yes: ok, restores are exact to the second' \
+    '  auto-aof-rewrite-percentage 0: ok, only the barrier rewrites' '  lock: free' 'verdict: usable'; do
+    grep -qxF "$line" "$T/last.out" || fail "--check lacks the line '$line': $(cat "$T/last.out")"
+done
+grep -q "^  aof files: ok, \"$R/appendonlydir\": base \"appendonly.aof.1.base.rdb\"" "$T/last.out" ||
+    fail "--check did not open the AOF files"
+grep -q "^storage \"file://$ARCH\": ok (write, read back, delete)$" "$T/last.out" || fail "storage not checked"
+[ -z "$(find "$ARCH" -type f -name '*probe*')" ] || fail "the probe object was left behind"
+grep -q "^  settings: poll_interval 100ms, chunk_size 64KiB, chunk_pause 0, max_rate 32MiB/s, compression 1, barrier \"00:00\"$" \
+    "$T/last.out" || fail "settings line: $(grep settings "$T/last.out")"
+pass "a good setup: exit 0, every verdict ok"
+
+rcli "$PORT" config set aof-timestamp-enabled no >/dev/null
+rcli "$PORT" config set auto-aof-rewrite-percentage 100 >/dev/null
+expect_exit 0 "$COLLECTOR" -c "$T/c.yaml" --check
+grep -qxF "  aof-timestamp-enabled no: restores will be exact to the poll interval only; set it to yes" "$T/last.out" ||
+    fail "no timestamp warning: $(cat "$T/last.out")"
+grep -qxF "  auto-aof-rewrite-percentage 100: Redis will also rewrite on its own, opening generations at unplanned times; set it to 0" \
+    "$T/last.out" || fail "no rewrite-percentage warning"
+grep -qx "verdict: usable" "$T/last.out" || fail "warnings made the setup unusable"
+pass "warnings (no #TS, automatic rewrites) keep exit 0"
+
+rcli "$PORT" config set appendonly no >/dev/null
+expect_exit 1 "$COLLECTOR" -c "$T/c.yaml" --check
+grep -qxF "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)" "$T/last.out" ||
+    fail "no appendonly verdict"
+grep -qx "verdict: not usable" "$T/last.out" || fail "appendonly no judged usable"
+rcli "$PORT" config set appendonly yes >/dev/null
+rcli "$PORT" config set aof-timestamp-enabled yes >/dev/null
+rcli "$PORT" config set auto-aof-rewrite-percentage 0 >/dev/null
+wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q aof_rewrite_in_progress:0" || fail "rewrite hangs"
+pass "appendonly no: exit 1"
+
+collector_config "$T/down.yaml" "$ARCH" "$T/index.db" "  - name: d" "    redis: redis://127.0.0.1:$DOWN"
+expect_exit 1 "$COLLECTOR" -c "$T/down.yaml" --check
+grep -q "^  redis: cannot connect to redis \"redis://127.0.0.1:$DOWN\": Connection refused" "$T/last.out" ||
+    fail "redis down not reported: $(cat "$T/last.out")"
+pass "redis down: exit 1"
+
+touch "$T/not-a-dir"
+collector_config "$T/badstore.yaml" "$T/not-a-dir/archive" "$T/index.db" "  - name: c" "    redis: redis://127.0.0.1:$PORT"
+expect_exit 1 "$COLLECTOR" -c "$T/badstore.yaml" --check
+grep -q "^storage: .*not-a-dir" "$T/last.out" || fail "storage failure not reported: $(cat "$T/last.out")"
+grep -qx "verdict: not usable" "$T/last.out" || fail "unusable storage judged usable"
+pass "storage that cannot be written: exit 1"
+
+# --- the least-privilege ACL user from docs/collector.md
+acl=$(sed -n 's/^ACL SETUSER aofroll /ACL SETUSER aofroll /p' "$AOFROLL_SRC/docs/collector.md" | head -1)
+[ -n "$acl" ] || fail "docs/collector.md has no ACL SETUSER line"
+# shellcheck disable=SC2086
+rcli "$PORT" ${acl/<password>/s3cret-pw} >/dev/null || fail "redis refused the documented ACL line"
+collector_config "$T/acl.yaml" "$ARCH" "$T/index.db" "  - name: c" "    redis: redis://aofroll:s3cret-pw@127.0.0.1:$PORT"
+expect_exit 0 "$COLLECTOR" -c "$T/acl.yaml" --check
+grep -qx "verdict: usable" "$T/last.out" || fail "the ACL user cannot --check: $(cat "$T/last.out")"
+expect_exit 0 "$COLLECTOR" -c "$T/acl.yaml" --barrier-now
+grep -q "generation 2 opened" "$T/last.err" || fail "the ACL user cannot run the barrier: $(cat "$T/last.err")"
+grep -rq "s3cret-pw" "$T/last.out" "$T/last.err" && fail "the password appeared in the output"
+rcli "$PORT" acl setuser aofroll -bgrewriteaof >/dev/null
+expect_exit 1 "$COLLECTOR" -c "$T/acl.yaml" --barrier-now
+grep -q "refused BGREWRITEAOF: NOPERM" "$T/last.err" || fail "a missing permission was not named: $(cat "$T/last.err")"
+pass "the documented ACL user suffices for --check and --barrier-now; a missing permission is named"
+
+collector_config "$T/badpw.yaml" "$ARCH" "$T/index.db" "  - name: c" "    redis: redis://aofroll:wrong-pw@127.0.0.1:$PORT"
+expect_exit 1 "$COLLECTOR" -c "$T/badpw.yaml" --check
+grep -q "^  redis: authentication failed: .*WRONGPASS" "$T/last.out" || fail "bad password not reported: $(cat "$T/last.out")"
+grep -q "wrong-pw" "$T/last.out" && fail "the password appeared in the output"
+grep -q "redis://aofroll:\*\*\*@127.0.0.1:$PORT" "$T/last.out" || fail "the redacted URL is not shown"
+pass "a wrong password: exit 1, the password redacted"
+
+expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --check --instance nosuch
+grep -qx "aofroll-collector: no instance \"nosuch\" in \"$T/c.yaml\"" "$T/last.err" || fail "unknown instance: $(cat "$T/last.err")"
+expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --snapshot-now
+expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --once --check
+expect_exit 2 "$COLLECTOR" --once
+pass "bad usage exits 2"
+
+done_testing
