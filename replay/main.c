@@ -1,5 +1,186 @@
-/* main.c - placeholder */
-int main(void)
+/* main.c - the aofroll command: restore, roll forward and inspect the
+ * archive that aofroll-collector writes.
+ *
+ * `aofroll NAME ...` dispatches through the table below; each entry names
+ * the function that runs the command (declared in commands.h, one file per
+ * command) and its usage. `aofroll --help`, `aofroll help [NAME]` and
+ * `aofroll NAME --help` print usage; `aofroll --version` the version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;   /* the arguments, one line */
+    const char *summary; /* what it does, one line */
+    const char *options; /* option details for NAME --help, may be NULL */
+};
+
+static const struct command commands[] = {
+    {"restore", cmd_restore,
+     "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
+     "[--start --port N [-- REDIS-OPTIONS...]]",
+     "rebuild an instance's data directory as it was at TIME",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         instance to restore\n"
+     "  --to TIME               restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)\n"
+     "  --out DIR               data directory to write (must be empty or absent)\n"
+     "  --stop-before PATTERN   cut just before the first command named in PATTERN\n"
+     "                          (\"FLUSHALL|FLUSHDB\", case-insensitive) at or before TIME\n"
+     "  --from TIME             with --stop-before: look for it from TIME on\n"
+     "  --force                 write into a non-empty DIR (replacing its appendonlydir)\n"
+     "  --start                 start redis-server on DIR afterwards (needs --port)\n"
+     "  --port N                port for --start; options after \"--\" go to redis-server\n"},
+    {"apply", cmd_apply,
+     "-c FILE --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
+     "roll a restored instance forward to a later TIME",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         instance the restore in DIR came from\n"
+     "  --to TIME               roll forward to this second\n"
+     "  --from-dir DIR          directory written by \"aofroll restore\" (holds the position)\n"
+     "  --target URL            redis://[user:password@]HOST:PORT or unix:///PATH\n"
+     "  --force                 apply even when the target's keys differ from the recorded ones\n"},
+    {"ls", cmd_ls, "-c FILE [--instance NAME] [--since TIME] [--until TIME] [--json]",
+     "list the archive's chunks, with totals",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         only this instance (default: all)\n"
+     "  --since TIME            only chunks observed at or after TIME\n"
+     "  --until TIME            only chunks observed at or before TIME\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"generations", cmd_generations, "-c FILE [--instance NAME] [--json]",
+     "list the generations: base, incr bytes, time span, how each ended",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         only this instance (default: all)\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"show", cmd_show, "-c FILE --instance NAME (--chunk ID | --at TIME) [--max-arg N] [--json]",
+     "print the decoded commands of a chunk, or of the chunks around a second",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         instance whose archive to read\n"
+     "  --chunk ID              the chunk with this id (see \"aofroll ls\")\n"
+     "  --at TIME               the commands written in this second, within their chunks\n"
+     "  --max-arg N             bytes of an argument shown before eliding it (default 64, 0: all)\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"log", cmd_log,
+     "-c FILE --instance NAME --since TIME --until TIME [--key GLOB] [--cmd NAMES] [--max-arg N] [--json]",
+     "print the commands written in a time window, filtered by key or command",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         instance whose archive to read\n"
+     "  --since TIME            first second of the window\n"
+     "  --until TIME            last second of the window (inclusive)\n"
+     "  --key GLOB              only commands with a key matching the Redis glob (user:*, order:[0-9]*)\n"
+     "  --cmd NAMES             only these commands, \"SET,DEL\" or \"FLUSHALL|FLUSHDB\" (any case)\n"
+     "  --max-arg N             bytes of an argument shown before eliding it (default 64, 0: all)\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"timeline", cmd_timeline,
+     "-c FILE --instance NAME [--since TIME] [--until TIME] [--by minute|hour] [--svg FILE] [--json]",
+     "chart the bytes and commands written per minute or hour",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         instance whose archive to read\n"
+     "  --since TIME            start of the chart (default: the archive's first second)\n"
+     "  --until TIME            end of the chart (default: the archive's last second)\n"
+     "  --by minute|hour        bucket size (default: minute up to 3 hours, else hour)\n"
+     "  --svg FILE              also write the chart as a standalone SVG\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"verify", cmd_verify, "-c FILE [--instance NAME] [--quick] [--json]",
+     "fetch and check every chunk; print the restorable windows",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         only this instance (default: all)\n"
+     "  --quick                 check the index and the objects' presence and size only\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"status", cmd_status, "-c FILE [--instance NAME] [--json]",
+     "show each collector's heartbeat, shipped offset and lag; exit 1 when stale",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         only this instance (default: all)\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"prune", cmd_prune, "-c FILE [--instance NAME] [--dry-run] [--json]",
+     "delete the generations the retention no longer needs",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         only this instance (default: all)\n"
+     "  --dry-run               print what would be deleted, delete nothing\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
+    {"reindex", cmd_reindex, "-c FILE [--instance NAME]",
+     "rebuild the index from the chunk objects in storage",
+     "  -c, --config FILE       configuration file (the index is written where it says)\n"
+     "  --instance NAME         only this instance (default: every configured one)\n"},
+    {"delete", cmd_delete, "-c FILE --instance NAME --generation N [--force]",
+     "remove one generation: its objects, then its index rows",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         instance whose generation to delete\n"
+     "  --generation N          the generation (see \"aofroll generations\")\n"
+     "  --force                 delete it even when it is the newest\n"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *command_find(const char *name)
 {
-    return 1;
+    size_t i;
+
+    for (i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int commands_usage(FILE *fp, const char *name)
+{
+    const struct command *c = command_find(name);
+
+    if (c == NULL)
+        return -1;
+    fprintf(fp, "usage: aofroll %s %s\n\n%s\n", c->name, c->usage, c->summary);
+    if (c->options != NULL)
+        fprintf(fp, "\noptions:\n%s", c->options);
+    return 0;
+}
+
+static void main_usage(FILE *fp)
+{
+    size_t i;
+
+    fprintf(fp, "usage: aofroll COMMAND [OPTIONS]\n\n"
+                "Restore and inspect the Redis AOF archive written by aofroll-collector.\n\n"
+                "commands:\n");
+    for (i = 0; i < NCOMMANDS; i++)
+        fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\n\"aofroll COMMAND --help\" shows a command's options.\n"
+                "Exit status: 0 ok, 1 operational failure, 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const struct command *c;
+    const char *name;
+
+    if (argc < 2) {
+        main_usage(stderr);
+        return 2;
+    }
+    name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        main_usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("aofroll %s\n", AOFROLL_VERSION);
+        return 0;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            main_usage(stdout);
+            return 0;
+        }
+        if (commands_usage(stdout, argv[2]) == 0)
+            return 0;
+        fprintf(stderr, "aofroll: unknown command \"%s\"\n", argv[2]);
+        return 2;
+    }
+    c = command_find(name);
+    if (c == NULL) {
+        fprintf(stderr, "aofroll: unknown command \"%s\" (see \"aofroll --help\")\n", name);
+        return 2;
+    }
+    return c->run(argc - 1, argv + 1);
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# apply.sh - aofroll apply of the >= 5 M commands of the make-aof.sh AOF
+# into an empty redis-server, against redis-cli --pipe of the same commands
+# into the same kind of empty server. Target: >= 1.0x the throughput.
+#
+# Builds nothing: takes aofroll and aofroll-collector from
+# $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
+# them Release, without sanitizers). Archives the AOF once with
+# aofroll-collector --once (4 MiB chunks, compression 1), then, best of
+# $RUNS (default 2) each, on a fresh empty redis-server (appendonly yes,
+# aof-timestamp-enabled yes, no RDB saves) every run:
+#   - redis-cli --pipe < the incr file without its #TS: lines (the
+#     reference: the same commands, raw RESP, one connection);
+#   - aofroll apply --to NOW from a restore cut before the stream's first
+#     command (--stop-before SELECT|SET, so the server starts empty): fetch
+#     and check every chunk, cut, send the commands pipelined over hiredis.
+# Checks that both servers end with the same keyspace (DEBUG DIGEST), and
+# prints both and the ratio of throughputs.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
+RUNS=${RUNS:-2}
+for prog in aofroll aofroll-collector; do
+    [ -x "$BIN/$prog" ] || { echo "apply.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+done
+
+AOFDIR=$("$HERE/make-aof.sh")
+INCR=$AOFDIR/$(awk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
+W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/apply.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "apply.sh: no free port" >&2
+    exit 1
+}
+
+loaded() { # PORT: DBSIZE is served (INFO can show loading:0 between the base and the incr file)
+    local r
+    r=$(redis-cli -p "$1" dbsize 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]]
+}
+
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+best() { awk -v t="$1" -v b="$2" 'BEGIN { print (b == "" || t < b) ? t : b }'; }
+
+# start_server DIR PORT: a redis-server on DIR (AOF on, as restore starts it)
+start_server() {
+    mkdir -p "$1"
+    redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --daemonize yes --pidfile "$1/redis.pid" \
+        --logfile "$1/redis.log" --save "" --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
+        --enable-debug-command yes >/dev/null
+    until [ -s "$1/redis.pid" ] && loaded "$2"; do sleep 0.01; done
+    PIDS+=("$(cat "$1/redis.pid")")
+}
+
+# the archive, made once by the real collector from a server on links to the AOF
+mkdir -p "$W/src/appendonlydir"
+for f in "$AOFDIR"/*; do
+    case $f in
+    *.manifest) cp "$f" "$W/src/appendonlydir/" ;;
+    *) ln -s "$f" "$W/src/appendonlydir/$(basename "$f")" ;;
+    esac
+done
+SRC_PORT=$(free_port)
+start_server "$W/src" "$SRC_PORT"
+cat >"$W/c.yaml" <<EOF2
+storage:
+  url: file://$W/archive
+index: $W/index.db
+defaults:
+  poll_interval: 1s
+  chunk_size: 4MiB
+  chunk_pause: 0ms
+  max_rate: 0
+  compression: 1
+  barrier: "off"
+instances:
+  - name: bench
+    redis: redis://127.0.0.1:$SRC_PORT
+EOF2
+echo "apply.sh: archiving $AOFDIR" >&2
+"$BIN/aofroll-collector" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
+redis-cli -p "$SRC_PORT" shutdown nosave >/dev/null 2>&1 || true
+
+LC_ALL=C grep -av '^#TS:' "$INCR" >"$W/commands.resp"
+COMMANDS=$(LC_ALL=C grep -ac '^\*' "$W/commands.resp")
+
+best_pipe= best_apply= pipe_digest= apply_digest=
+for run in $(seq 1 "$RUNS"); do
+    cat "$W/commands.resp" >/dev/null
+    rm -rf "$W/pipe"
+    port=$(free_port)
+    start_server "$W/pipe" "$port"
+    t0=$EPOCHREALTIME
+    redis-cli -p "$port" --pipe <"$W/commands.resp" >"$W/pipe.out"
+    t1=$EPOCHREALTIME
+    grep -q 'errors: 0' "$W/pipe.out" || { cat "$W/pipe.out" >&2; exit 1; }
+    pipe_digest=$(redis-cli -p "$port" debug digest)
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    t=$(seconds "$t0" "$t1")
+    echo "redis-cli --pipe, run $run: $t s" >&2
+    best_pipe=$(best "$t" "$best_pipe")
+
+    cat "$W/archive"/bench/*/*/* >/dev/null
+    rm -rf "$W/restored"
+    port=$(free_port)
+    "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --out "$W/restored" \
+        --stop-before 'SELECT|SET' --start --port "$port" -- --bind 127.0.0.1 --save "" --auto-aof-rewrite-percentage 0 \
+        --enable-debug-command yes >"$W/restore.out" || { cat "$W/restore.out" >&2; exit 1; }
+    PIDS+=("$(cat "$W/restored/redis.pid")")
+    [ "$(redis-cli -p "$port" dbsize)" = 0 ] || { echo "apply.sh: the restored server is not empty" >&2; exit 1; }
+    t0=$EPOCHREALTIME
+    "$BIN/aofroll" apply -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --from-dir "$W/restored" \
+        --target "redis://127.0.0.1:$port" >"$W/apply.out" || { cat "$W/apply.out" >&2; exit 1; }
+    t1=$EPOCHREALTIME
+    apply_digest=$(redis-cli -p "$port" debug digest)
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    t=$(seconds "$t0" "$t1")
+    echo "aofroll apply, run $run: $t s ($(grep -E '^(target|fetch)' "$W/apply.out" | tr '\n' ' '))" >&2
+    best_apply=$(best "$t" "$best_apply")
+done
+[ "$apply_digest" = "$pipe_digest" ] || { echo "apply.sh: digests differ: apply $apply_digest, pipe $pipe_digest" >&2; exit 1; }
+
+awk -v n="$COMMANDS" -v p="$best_pipe" -v a="$best_apply" 'BEGIN {
+    printf "commands: %d (the make-aof.sh AOF without its #TS: lines)\n", n
+    printf "redis-cli --pipe:  %7.3f s  %5.2f M commands/s\n", p, n / p / 1e6
+    printf "aofroll apply:     %7.3f s  %5.2f M commands/s\n", a, n / a / 1e6
+    printf "ratio (apply / redis-cli --pipe throughput): %.2fx (target >= 1.0x)\n", p / a
+    printf "(best of each; warm page cache; fresh empty server each run; keyspace digests equal)\n"
+}'

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# restore.sh - aofroll restore of a >= 1 GB archive to its last second,
+# plus redis-server loading the result (--start), against redis-server
+# loading the original AOF directory natively. Target: <= 1.25x.
+#
+# Builds nothing: takes aofroll and aofroll-collector from
+# $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
+# them Release, without sanitizers). Gets the AOF from make-aof.sh
+# (cached), archives it once with aofroll-collector --once (4 MiB chunks,
+# compression 1, uncapped, file:// on the same disk), warms the page cache,
+# then times, best of $RUNS (default 2) each:
+#   - redis-server --appendonly yes on (links to) the original AOF
+#     directory, from exec until it serves DBSIZE (the reference);
+#   - aofroll restore --to NOW --start: fetch, check and write every chunk,
+#     cut, write DIR, start redis-server on it and wait for loading:0.
+# Checks that both servers hold the same keyspace (DEBUG DIGEST), and
+# prints both times and the ratio.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
+RUNS=${RUNS:-2}
+for prog in aofroll aofroll-collector; do
+    [ -x "$BIN/$prog" ] || { echo "restore.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+done
+
+AOFDIR=$("$HERE/make-aof.sh")
+W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/restore.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "restore.sh: no free port" >&2
+    exit 1
+}
+
+loaded() { # PORT: DBSIZE is served (INFO can show loading:0 between the base and the incr file)
+    local r
+    r=$(redis-cli -p "$1" dbsize 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]]
+}
+
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+best() { awk -v t="$1" -v b="$2" 'BEGIN { print (b == "" || t < b) ? t : b }'; }
+
+# a private AOF directory: the manifest copied, the data files linked
+# (redis only reads them: nothing writes to these servers)
+link_aofdir() {
+    local f
+    mkdir -p "$1/appendonlydir"
+    for f in "$AOFDIR"/*; do
+        case $f in
+        *.manifest) cp "$f" "$1/appendonlydir/" ;;
+        *) ln -s "$f" "$1/appendonlydir/$(basename "$f")" ;;
+        esac
+    done
+}
+
+# native_load DIR PORT: start redis-server on DIR, wait for loading:0
+native_load() {
+    redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --daemonize yes --pidfile "$1/redis.pid" \
+        --logfile "$1/redis.log" --save "" --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
+        --enable-debug-command yes >/dev/null
+    until [ -s "$1/redis.pid" ] && loaded "$2"; do sleep 0.01; done
+    PIDS+=("$(cat "$1/redis.pid")")
+}
+
+# the archive, made once by the real collector
+link_aofdir "$W/src"
+SRC_PORT=$(free_port)
+native_load "$W/src" "$SRC_PORT"
+cat >"$W/c.yaml" <<EOF2
+storage:
+  url: file://$W/archive
+index: $W/index.db
+defaults:
+  poll_interval: 1s
+  chunk_size: 4MiB
+  chunk_pause: 0ms
+  max_rate: 0
+  compression: 1
+  barrier: "off"
+instances:
+  - name: bench
+    redis: redis://127.0.0.1:$SRC_PORT
+EOF2
+echo "restore.sh: archiving $AOFDIR" >&2
+"$BIN/aofroll-collector" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
+SRC_DIGEST=$(redis-cli -p "$SRC_PORT" debug digest)
+kill "$(cat "$W/src/redis.pid")"
+ARCHIVED=$(du -sb "$W/archive" | cut -f1)
+
+best_native= best_restore= rdigest=
+for run in $(seq 1 "$RUNS"); do
+    cat "$AOFDIR"/* >/dev/null
+    rm -rf "$W/native"
+    link_aofdir "$W/native"
+    port=$(free_port)
+    t0=$EPOCHREALTIME
+    native_load "$W/native" "$port"
+    t1=$EPOCHREALTIME
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    t=$(seconds "$t0" "$t1")
+    echo "redis-server loading the AOF directory, run $run: $t s" >&2
+    best_native=$(best "$t" "$best_native")
+
+    cat "$W/archive"/bench/*/*/* >/dev/null
+    rm -rf "$W/restored"
+    port=$(free_port)
+    t0=$EPOCHREALTIME
+    "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --out "$W/restored" \
+        --start --port "$port" -- --bind 127.0.0.1 --save "" --auto-aof-rewrite-percentage 0 --enable-debug-command yes >"$W/restore.out" ||
+        { cat "$W/restore.out" >&2; exit 1; }
+    t1=$EPOCHREALTIME
+    PIDS+=("$(cat "$W/restored/redis.pid")")
+    grep -q '^instance bench, generation 1 ' "$W/restore.out" ||
+        { echo "restore.sh: not generation 1 (did redis rewrite the AOF?): $(head -1 "$W/restore.out")" >&2; exit 1; }
+    rdigest=$(redis-cli -p "$port" debug digest)
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    t=$(seconds "$t0" "$t1")
+    echo "aofroll restore --start, run $run: $t s ($(grep -E '^(fetch|redis-server)' "$W/restore.out" | tr '\n' ' '))" >&2
+    best_restore=$(best "$t" "$best_restore")
+done
+[ "$rdigest" = "$SRC_DIGEST" ] || { echo "restore.sh: restored digest $rdigest, original $SRC_DIGEST" >&2; exit 1; }
+
+awk -v size="$(du -Lsb "$AOFDIR" | cut -f1)" -v arch="$ARCHIVED" -v n="$best_native" -v r="$best_restore" 'BEGIN {
+    printf "AOF directory: %.3f GB; archive: %.3f GB (gzip -1, 4 MiB chunks)\n", size / 1e9, arch / 1e9
+    printf "redis-server loading the AOF directory:       %7.3f s\n", n
+    printf "aofroll restore --start (restore + loading):  %7.3f s\n", r
+    printf "ratio (restore / native load): %.2fx (target <= 1.25x)\n", r / n
+    printf "(best of each; warm page cache; keyspace digests equal)\n"
+}'

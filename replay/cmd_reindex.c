@@ -1,0 +1,493 @@
+/* cmd_reindex.c - `aofroll reindex`: rebuild the index from storage alone.
+ *
+ *   aofroll reindex -c FILE [--instance NAME]
+ *
+ * The index off the box: a machine that has nothing but the storage URL
+ * and its credentials can rebuild a complete index from the object names
+ * (objname.h) and then list, verify and restore. Per configured instance
+ * (or the one named):
+ *
+ *  1. list "<instance>/" and parse every key as a chunk name. Keys that
+ *     are not chunk names are skipped ("<instance>/index.db" and the
+ *     like); one under "<instance>/gen-" that does not parse is reported.
+ *  2. fetch every chunk object and check it: its gzip trailer (CRC32 and
+ *     ISIZE, little-endian) must give the length its name says, and the
+ *     member must inflate to exactly that many bytes with that CRC. A
+ *     chunk that fails is reported as corrupt and left out (reindex then
+ *     exits 1; a later verify or restore names the gap it leaves). The
+ *     trailer's CRC32 is the chunk's CRC and the object's size its stored
+ *     bytes.
+ *  3. plan the rows (reindex_plan.h): per generation, the chunks that join,
+ *     the base's format, size, time and whole-file CRC, and what is left
+ *     out and why.
+ *  4. in ONE transaction: delete the instance's generations (with their
+ *     chunks and size log), insert the planned rows, and a size log made
+ *     from the incr chunks (at each chunk's last second, its end offset),
+ *     so that a restore without #TS annotations still cuts at chunk
+ *     precision. A "reindex" event records what was done.
+ *
+ * Everything is read from storage before the transaction opens, so the
+ * index is write-locked only for the inserts. An instance with no sound
+ * chunk in storage leaves its rows as they were (a wrong storage URL must
+ * not wipe an index). Then a summary: per generation its base and incr, per
+ * instance the totals, the problems and the restorable windows. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "codec.h"
+#include "commands.h"
+#include "fetch.h"
+#include "inspect.h"
+#include "objname.h"
+#include "reindex_plan.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* a gzip member: 10 bytes of header, 8 of trailer, and the deflate data */
+#define REINDEX_GZIP_MIN 18
+
+struct reindex_opts {
+    const char *config;
+    const char *instance;
+};
+
+struct reindex {
+    struct reindex_opts o;
+    struct cli cli;
+    struct buf out; /* the report, flushed after each instance */
+    struct buf gz;  /* the object being checked */
+    struct buf raw; /* its raw bytes */
+    size_t corrupt; /* corrupt objects, all instances */
+    char first_corrupt[1200];
+};
+
+/* The objects of one instance that parse as chunk names. */
+struct reindex_listing {
+    const char *instance;
+    char gen_prefix[OBJNAME_MAX + 8]; /* "<instance>/gen-" */
+    struct reindex_object *v;
+    size_t n, cap;
+    size_t others; /* keys that are not chunk names */
+    struct reindex_problems *pr;
+};
+
+static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, struct err *e)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"instance", required_argument, NULL, 'i'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'i':
+            o->instance = optarg;
+            break;
+        case 'h':
+            return 1;
+        default:
+            return -1;
+        }
+    }
+    if (optind < argc)
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    return cli_require(o->config, "-c FILE", e);
+}
+
+/* ------------------------------------------------------------------------
+ * Listing and checking the objects
+ * ------------------------------------------------------------------------ */
+
+static int reindex_list_add(void *ud, const char *key, uint64_t size)
+{
+    struct reindex_listing *l = ud;
+    struct reindex_object *o;
+    struct chunk_name name;
+    struct err pe;
+
+    (void)size; /* the object's size is taken when it is fetched */
+    err_clear(&pe);
+    if (objname_parse_chunk(key, &name, &pe) < 0) {
+        l->others++;
+        if (strncmp(key, l->gen_prefix, strlen(l->gen_prefix)) == 0)
+            reindex_problem_add(l->pr, 0, "%s; not indexed", pe.msg);
+        return 0;
+    }
+    if (strcmp(name.instance, l->instance) != 0) { /* cannot happen under "<instance>/" */
+        l->others++;
+        return 0;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    o = &l->v[l->n++];
+    memset(o, 0, sizeof(*o));
+    o->key = xstrdup(key);
+    o->name = name;
+    return 0;
+}
+
+static void reindex_listing_free(struct reindex_listing *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->v[i].key);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static uint32_t reindex_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void reindex_corrupt(struct reindex *r, struct reindex_problems *pr, const char *text)
+{
+    if (r->corrupt++ == 0)
+        snprintf(r->first_corrupt, sizeof(r->first_corrupt), "%s", text);
+    reindex_problem_add(pr, 1, "%s; not indexed", text);
+}
+
+/* Fetch one chunk object and check it (see the top of the file). 0: sound,
+ * o->crc32 and o->stored_bytes set; 1: left out, a problem noted; -1: an
+ * error that stops the reindex. */
+static int reindex_check(struct reindex *r, struct reindex_object *o, struct reindex_problems *pr,
+                         struct err *e)
+{
+    uint64_t len = o->name.end - o->name.start;
+    const unsigned char *trailer;
+    char text[1200];
+    uint32_t isize;
+    struct err ce;
+
+    buf_reset(&r->gz);
+    buf_reset(&r->raw);
+    if (storage_get(r->cli.st, o->key, &r->gz, e) < 0) {
+        if (e->code != ERR_NOTFOUND) {
+            if (strstr(e->msg, o->key) == NULL)
+                err_prefix(e, "object \"%s\"", o->key);
+            return -1;
+        }
+        err_clear(e);
+        reindex_problem_add(pr, 0, "object \"%s\" vanished after the listing; not indexed", o->key);
+        return 1;
+    }
+    if (r->gz.len < REINDEX_GZIP_MIN) {
+        snprintf(text, sizeof(text), "chunk \"%s\" holds %zu bytes, too few for a gzip member", o->key,
+                 r->gz.len);
+        reindex_corrupt(r, pr, text);
+        return 1;
+    }
+    trailer = (const unsigned char *)r->gz.data + r->gz.len - 8;
+    isize = reindex_le32(trailer + 4);
+    if (isize != (uint32_t)len) {
+        snprintf(text, sizeof(text),
+                 "chunk \"%s\": its gzip trailer gives a length of %" PRIu32 " bytes, its name [%" PRIu64
+                 ", %" PRIu64 ") %" PRIu64,
+                 o->key, isize, o->name.start, o->name.end, len);
+        reindex_corrupt(r, pr, text);
+        return 1;
+    }
+    o->crc32 = reindex_le32(trailer);
+    err_clear(&ce);
+    if (codec_decode(r->gz.data, r->gz.len, len, o->crc32, o->key, &r->raw, &ce) < 0) {
+        if (ce.code != ERR_CORRUPT) {
+            *e = ce;
+            return -1;
+        }
+        reindex_corrupt(r, pr, ce.msg);
+        return 1;
+    }
+    o->stored_bytes = r->gz.len;
+    return 0;
+}
+
+/* List the instance's objects and keep the sound chunk objects in l. */
+static int reindex_scan(struct reindex *r, struct reindex_listing *l, struct err *e)
+{
+    char prefix[OBJNAME_MAX];
+    size_t i, m = 0;
+    int rc, ret = 0;
+
+    if (objname_instance_prefix(l->instance, prefix, sizeof(prefix)) < 0)
+        return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", l->instance);
+    snprintf(l->gen_prefix, sizeof(l->gen_prefix), "%sgen-", prefix);
+    if (storage_list(r->cli.st, prefix, reindex_list_add, l, e) < 0)
+        return -1;
+    /* after an error the objects not yet checked stay, to be freed */
+    for (i = 0; i < l->n; i++) {
+        rc = ret == 0 ? reindex_check(r, &l->v[i], l->pr, e) : 0;
+        if (rc < 0)
+            ret = -1;
+        if (rc > 0)
+            free(l->v[i].key);
+        else
+            l->v[m++] = l->v[i];
+    }
+    l->n = m;
+    return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Writing the index
+ * ------------------------------------------------------------------------ */
+
+struct reindex_genlist {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int reindex_genlist_add(void *ud, const struct gen_row *g)
+{
+    struct reindex_genlist *l = ud;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n++] = g->generation;
+    return 0;
+}
+
+static int reindex_add_chunk(struct index *idx, int64_t instance_id, const struct reindex_gen *g,
+                             const struct reindex_object *o, struct err *e)
+{
+    struct chunk_row row;
+
+    memset(&row, 0, sizeof(row));
+    row.instance_id = instance_id;
+    row.generation = g->row.generation;
+    row.kind = o->name.kind;
+    row.start = o->name.start;
+    row.end = o->name.end;
+    row.crc32 = o->crc32;
+    row.stored_bytes = o->stored_bytes;
+    /* base chunks count as observed at their generation's base time */
+    row.first = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.first;
+    row.last = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.last;
+    snprintf(row.key, sizeof(row.key), "%s", o->key);
+    if (index_chunk_add(idx, &row, e) < 0)
+        return -1;
+    /* the approximate size log: the stream had reached the chunk's end by
+     * the last second its bytes were observed in */
+    if (o->name.kind == CHUNK_INCR &&
+        index_sizelog_add(idx, instance_id, g->row.generation, o->name.last, "", o->name.end, e) < 0)
+        return -1;
+    return 0;
+}
+
+/* Replace the instance's rows with the plan's, in one transaction. */
+static int reindex_write(struct reindex *r, const char *instance, const struct reindex_plan *plan,
+                         size_t nchunks, int64_t *instance_id, struct err *e)
+{
+    struct index *idx = r->cli.idx;
+    struct reindex_genlist old = {NULL, 0, 0};
+    char detail[256];
+    size_t i, j;
+    int ret = -1;
+
+    if (index_begin(idx, e) < 0)
+        goto out;
+    if (index_instance_id(idx, instance, 1, instance_id, e) < 0 ||
+        index_generations(idx, *instance_id, reindex_genlist_add, &old, e) < 0)
+        goto out;
+    for (i = 0; i < old.n; i++)
+        if (index_generation_delete(idx, *instance_id, old.v[i], e) < 0)
+            goto out;
+    for (i = 0; i < plan->n; i++) {
+        const struct reindex_gen *g = &plan->v[i];
+        struct gen_row row = g->row;
+
+        row.instance_id = *instance_id;
+        if (index_generation_add(idx, &row, e) < 0)
+            goto out;
+        for (j = 0; j < g->nbase; j++)
+            if (reindex_add_chunk(idx, *instance_id, g, g->base[j], e) < 0)
+                goto out;
+        for (j = 0; j < g->nincr; j++)
+            if (reindex_add_chunk(idx, *instance_id, g, g->incr[j], e) < 0)
+                goto out;
+    }
+    snprintf(detail, sizeof(detail),
+             "index rebuilt from storage: %zu generation%s, %zu chunk%s (was %zu generation%s)", plan->n,
+             plan->n == 1 ? "" : "s", nchunks, nchunks == 1 ? "" : "s", old.n, old.n == 1 ? "" : "s");
+    if (index_event_add(idx, *instance_id, time_now(), "reindex", detail, e) < 0 || index_commit(idx, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    if (ret < 0) {
+        index_rollback(idx);
+        err_prefix(e, "index of \"%s\" left as it was", instance);
+    }
+    free(old.v);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * The report
+ * ------------------------------------------------------------------------ */
+
+static void reindex_report_gen(struct buf *out, const char *instance, const struct reindex_gen *g)
+{
+    char bt[TIME_BUFSZ], first[TIME_BUFSZ], last[TIME_BUFSZ];
+    uint64_t base_end = g->nbase > 0 ? g->base[g->nbase - 1]->name.end : 0;
+
+    inspect_time(g->row.base_time, bt, sizeof(bt));
+    buf_printf(
+        out, "%s generation %" PRId64 ": base %s %s, %" PRIu64 " of %" PRIu64 " bytes in %zu chunk%s%s",
+        instance, g->row.generation, bt, g->row.base_format == BASE_RDB ? "rdb" : "aof", base_end,
+        g->row.base_size, g->nbase, g->nbase == 1 ? "" : "s", g->row.base_complete ? "" : " (incomplete)");
+    if (g->nincr > 0) {
+        inspect_time(g->incr[0]->name.first, first, sizeof(first));
+        inspect_time(g->incr[g->nincr - 1]->name.last, last, sizeof(last));
+        buf_printf(out, "; incr %" PRIu64 " bytes in %zu chunk%s, observed %s to %s",
+                   g->incr[g->nincr - 1]->name.end, g->nincr, g->nincr == 1 ? "" : "s", first, last);
+    } else {
+        buf_appendstr(out, "; no incr chunks");
+    }
+    buf_appendstr(out, "\n");
+}
+
+static int reindex_report(struct reindex *r, const char *instance, int64_t instance_id,
+                          const struct reindex_plan *plan, const struct reindex_problems *pr, struct err *e)
+{
+    struct fetch f;
+    char stored[32], raw[32];
+    uint64_t sb = 0, rb = 0;
+    size_t i, nchunks = 0;
+    int ret = -1;
+
+    fetch_init(&f, r->cli.idx, r->cli.st, instance, instance_id);
+    for (i = 0; i < plan->n; i++) {
+        reindex_report_gen(&r->out, instance, &plan->v[i]);
+        nchunks += plan->v[i].nbase + plan->v[i].nincr;
+        sb += plan->v[i].stored_bytes;
+        rb += plan->v[i].raw_bytes;
+    }
+    inspect_size(sb, stored, sizeof(stored));
+    inspect_size(rb, raw, sizeof(raw));
+    buf_printf(&r->out,
+               "%s: %zu generation%s, %zu chunk%s, %s stored (%" PRIu64 " bytes), %s raw, %zu problem%s"
+               " (%zu corrupt)\n",
+               instance, plan->n, plan->n == 1 ? "" : "s", nchunks, nchunks == 1 ? "" : "s", stored, sb, raw,
+               pr->n, pr->n == 1 ? "" : "s", pr->corrupt);
+    buf_printf(&r->out, "%s: restorable ", instance);
+    if (fetch_windows(&f, &r->out, e) < 0)
+        goto out;
+    buf_appendstr(&r->out, "\n");
+    ret = 0;
+out:
+    fetch_free(&f);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * One instance, all instances
+ * ------------------------------------------------------------------------ */
+
+static int reindex_instance(struct reindex *r, const struct instance_config *ic, struct err *e)
+{
+    struct reindex_problems pr = {NULL, 0, 0, 0};
+    struct reindex_listing l;
+    struct reindex_plan plan = {NULL, 0};
+    int64_t instance_id = -1;
+    size_t i, nchunks = 0;
+    int ret = -1;
+
+    memset(&l, 0, sizeof(l));
+    l.instance = ic->name;
+    l.pr = &pr;
+    buf_printf(&r->out, "%s: reading \"%s/\" in %s\n", ic->name, ic->name, r->cli.st->url);
+    if (inspect_flush_stdout(&r->out, e) < 0)
+        goto out;
+    if (reindex_scan(r, &l, e) < 0)
+        goto out;
+    reindex_plan_build(l.v, l.n, ic->mode, &plan, &pr);
+    for (i = 0; i < pr.n; i++)
+        buf_printf(&r->out, "%s: %s: %s\n", ic->name, pr.v[i].corrupt ? "corrupt" : "warning", pr.v[i].text);
+    for (i = 0; i < plan.n; i++)
+        nchunks += plan.v[i].nbase + plan.v[i].nincr;
+    if (plan.n == 0) {
+        buf_printf(&r->out, "%s: no chunks to index under \"%s/\"; its index rows are left as they were\n",
+                   ic->name, ic->name);
+        ret = inspect_flush_stdout(&r->out, e);
+        goto out;
+    }
+    if (reindex_write(r, ic->name, &plan, nchunks, &instance_id, e) < 0)
+        goto out;
+    if (reindex_report(r, ic->name, instance_id, &plan, &pr, e) < 0)
+        goto out;
+    ret = inspect_flush_stdout(&r->out, e);
+out:
+    reindex_plan_free(&plan);
+    reindex_listing_free(&l);
+    reindex_problems_free(&pr);
+    return ret;
+}
+
+static int reindex_run(struct reindex *r, struct err *e)
+{
+    const struct instance_config *ic;
+    int i;
+
+    if (cli_open(&r->cli, r->o.config, 0, e) < 0)
+        return -1;
+    if (r->o.instance != NULL) {
+        /* an index that has never seen the instance is what reindex is for */
+        if (cli_instance(&r->cli, r->o.instance, e) < 0) {
+            if (e->code != ERR_NOTFOUND)
+                return -1;
+            err_clear(e);
+        }
+        ic = config_instance(&r->cli.cfg, r->o.instance);
+        return reindex_instance(r, ic, e);
+    }
+    for (i = 0; i < r->cli.cfg.ninstances; i++)
+        if (reindex_instance(r, &r->cli.cfg.instances[i], e) < 0)
+            return -1;
+    return 0;
+}
+
+int cmd_reindex(int argc, char **argv)
+{
+    struct reindex r;
+    struct err e;
+    int rc, status = CLI_EXIT_OK;
+
+    memset(&r, 0, sizeof(r));
+    err_clear(&e);
+    cli_init(&r.cli, "reindex");
+    rc = reindex_parse_args(&r.o, argc, argv, &e);
+    if (rc > 0) {
+        commands_usage(stdout, "reindex");
+        goto out;
+    }
+    if (rc < 0 || reindex_run(&r, &e) < 0) {
+        struct err ignored;
+
+        /* what was rebuilt before the failure is worth seeing */
+        inspect_flush_stdout(&r.out, &ignored);
+        status = cli_fail("reindex", &e);
+    } else if (r.corrupt > 0) {
+        err_set(&e, ERR_CORRUPT, "%zu corrupt object%s not indexed, the first: %s", r.corrupt,
+                r.corrupt == 1 ? "" : "s", r.first_corrupt);
+        status = cli_fail("reindex", &e);
+    }
+out:
+    buf_free(&r.out);
+    buf_free(&r.gz);
+    buf_free(&r.raw);
+    cli_close(&r.cli);
+    return status;
+}

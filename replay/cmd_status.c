@@ -1,0 +1,287 @@
+/* cmd_status.c - `aofroll status`: is the collector alive and keeping up?
+ *
+ *   aofroll status -c FILE [--instance NAME] [--json]
+ *
+ * Reads the heartbeat row the collector rewrites after every poll (the
+ * index's status table) and prints, per instance: the last poll and its
+ * age, the AOF file followed and its size, the shipped offset, the lag in
+ * bytes and seconds (metrics.h defines both, so that these figures and the
+ * collector's Prometheus file agree), the last error and the last barrier.
+ *
+ * For cron and Nagios-style checks it exits 1, naming each problem on
+ * stderr, when for any instance:
+ *   - there is no heartbeat at all;
+ *   - the heartbeat is older than 3 poll intervals (at least 1 s, since it
+ *     is kept in whole seconds): the collector is stopped or stuck;
+ *   - the lag exceeds the instance's `lag_threshold` (when set).
+ * Otherwise it exits 0. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "inspect.h"
+#include "json.h"
+#include "metrics.h"
+#include "timeutil.h"
+#include "units.h"
+#include "xalloc.h"
+
+#define STATUS_STALE_POLLS 3
+
+struct status_opts {
+    const char *config;
+    const char *instance;
+    int json;
+};
+
+struct status {
+    struct status_opts o;
+    struct cli cli;
+    struct buf out;
+    struct buf problems; /* "a: ...; b: ..." for stderr */
+    struct json j;
+    int64_t now;
+    size_t nproblems;
+};
+
+static int status_parse_args(struct status_opts *o, int argc, char **argv, struct err *e)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"instance", required_argument, NULL, 'i'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'i':
+            o->instance = optarg;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
+        case 'h':
+            return 1;
+        default:
+            return -1;
+        }
+    }
+    if (optind < argc)
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    return cli_require(o->config, "-c FILE", e);
+}
+
+/* Record a problem: for stderr ("a: ...; b: ..."), for the instance's line
+ * ("...; ...") and, NUL-separated, for the JSON array. */
+static void status_problem(struct status *s, const char *instance, const char *what, struct buf *list,
+                           struct buf *items)
+{
+    s->nproblems++;
+    buf_printf(&s->problems, "%s%s: %s", s->problems.len ? "; " : "", instance, what);
+    buf_printf(list, "%s%s", list->len ? "; " : "", what);
+    buf_append(items, what, strlen(what) + 1);
+}
+
+/* Seconds of heartbeat age after which the collector counts as stopped. */
+static int64_t status_stale_after(int64_t poll_interval_ms)
+{
+    int64_t s = (STATUS_STALE_POLLS * poll_interval_ms + 999) / 1000;
+
+    return s < 1 ? 1 : s;
+}
+
+static int status_instance(struct status *s, const struct inspect_instance *in, struct err *e)
+{
+    const struct instance_config *ic = in->cfg;
+    struct status_row row;
+    struct buf list = BUF_INIT, items = BUF_INIT;
+    const char *item;
+    char msg[256], a[32], b[32], tb[TIME_BUFSZ], barrier[TIME_BUFSZ], errt[TIME_BUFSZ];
+    uint64_t lag_bytes = 0;
+    int64_t lag_seconds = 0, age = 0, stale_after;
+    int have = 0, ret = -1;
+
+    memset(&row, 0, sizeof(row));
+    if (in->id >= 0) {
+        if (index_status_get(s->cli.idx, in->id, &row, e) == 0)
+            have = 1;
+        else if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+    }
+    stale_after =
+        status_stale_after(have && row.poll_interval_ms > 0 ? row.poll_interval_ms : ic->poll_interval_ms);
+    if (!have) {
+        status_problem(s, in->name, "no heartbeat: the collector has never polled it", &list, &items);
+    } else {
+        age = s->now - row.last_poll;
+        metrics_lag(&row, &lag_bytes, &lag_seconds);
+        if (age > stale_after) {
+            snprintf(msg, sizeof(msg),
+                     "heartbeat %" PRId64 " s old (limit %" PRId64 " s, 3 poll intervals): "
+                     "is aofroll-collector running?",
+                     age, stale_after);
+            status_problem(s, in->name, msg, &list, &items);
+        }
+        if (ic->lag_threshold > 0 && lag_bytes > (uint64_t)ic->lag_threshold) {
+            units_format_size((int64_t)lag_bytes, a, sizeof(a));
+            units_format_size(ic->lag_threshold, b, sizeof(b));
+            snprintf(msg, sizeof(msg), "lag %s (%" PRIu64 " bytes) above the threshold of %s", a, lag_bytes,
+                     b);
+            status_problem(s, in->name, msg, &list, &items);
+        }
+    }
+    if (s->o.json) {
+        json_object_begin(&s->j);
+        json_kv_string(&s->j, "instance", in->name);
+        json_kv_bool(&s->j, "ok", list.len == 0);
+        json_key(&s->j, "problems");
+        json_array_begin(&s->j);
+        for (item = items.data; items.len > 0 && item < items.data + items.len; item += strlen(item) + 1)
+            json_string(&s->j, item);
+        json_array_end(&s->j);
+        json_kv_bool(&s->j, "heartbeat", have);
+        json_kv_time(&s->j, "last_poll", row.last_poll);
+        json_kv_int(&s->j, "heartbeat_age_seconds", have ? age : -1);
+        json_kv_int(&s->j, "stale_after_seconds", stale_after);
+        json_kv_int(&s->j, "poll_interval_ms", row.poll_interval_ms);
+        json_kv_int(&s->j, "generation", row.generation);
+        json_kv_string(&s->j, "current_file", row.current_file);
+        json_kv_uint(&s->j, "current_size", row.current_size);
+        json_kv_uint(&s->j, "shipped", row.shipped);
+        json_kv_time(&s->j, "shipped_time", row.shipped_time);
+        json_kv_uint(&s->j, "lag_bytes", lag_bytes);
+        json_key(&s->j, "lag_seconds");
+        if (lag_seconds >= 0)
+            json_int(&s->j, lag_seconds);
+        else
+            json_null(&s->j);
+        json_kv_int(&s->j, "lag_threshold", ic->lag_threshold);
+        json_kv_time(&s->j, "last_barrier", row.last_barrier);
+        json_kv_time(&s->j, "last_error_time", row.last_error_time);
+        json_kv_string(&s->j, "last_error", row.last_error_time > 0 ? row.last_error : NULL);
+        json_kv_int(&s->j, "pid", row.pid);
+        json_object_end(&s->j);
+        ret = 0;
+        goto out;
+    }
+    buf_printf(&s->out, "%s: %s%s\n", in->name, list.len ? "PROBLEM: " : "OK", list.len ? list.data : "");
+    if (!have) {
+        ret = 0;
+        goto out;
+    }
+    inspect_time(row.last_poll, tb, sizeof(tb));
+    buf_printf(&s->out,
+               "  last poll     %s (%" PRId64 " s ago; poll interval %" PRId64 " ms, stale after %" PRId64
+               " s), collector pid %d\n",
+               tb, age, row.poll_interval_ms, stale_after, row.pid);
+    units_format_size((int64_t)row.current_size, a, sizeof(a));
+    buf_printf(&s->out, "  following     generation %" PRId64 ", \"%s\", %s (%" PRIu64 " bytes)\n",
+               row.generation, row.current_file, a, row.current_size);
+    inspect_time(row.shipped_time, tb, sizeof(tb));
+    buf_printf(&s->out, "  shipped       %" PRIu64 " bytes, last byte observed %s\n", row.shipped, tb);
+    units_format_size((int64_t)lag_bytes, a, sizeof(a));
+    if (lag_seconds >= 0)
+        snprintf(b, sizeof(b), "%" PRId64 " s", lag_seconds);
+    else
+        snprintf(b, sizeof(b), "unknown");
+    buf_printf(&s->out, "  lag           %s (%" PRIu64 " bytes), %s", a, lag_bytes, b);
+    if (ic->lag_threshold > 0) {
+        units_format_size(ic->lag_threshold, a, sizeof(a));
+        buf_printf(&s->out, "; threshold %s", a);
+    }
+    buf_append(&s->out, "\n", 1);
+    inspect_time(row.last_barrier, barrier, sizeof(barrier));
+    buf_printf(&s->out, "  last barrier  %s\n", row.last_barrier > 0 ? barrier : "never");
+    inspect_time(row.last_error_time, errt, sizeof(errt));
+    if (row.last_error_time > 0)
+        buf_printf(&s->out, "  last error    %s: %s\n", errt, row.last_error);
+    else
+        buf_printf(&s->out, "  last error    none\n");
+    ret = 0;
+out:
+    buf_free(&list);
+    buf_free(&items);
+    return ret;
+}
+
+static int status_run(struct status *s, struct err *e)
+{
+    struct inspect_instances sel = {NULL, 0};
+    size_t i;
+    int ret = -1;
+
+    json_init(&s->j, stdout);
+    s->now = time_now();
+    if (cli_open(&s->cli, s->o.config, 1, e) < 0)
+        goto out;
+    if (inspect_instances_select(&s->cli, s->o.instance, &sel, e) < 0) {
+        /* a configured instance the index has not seen: no heartbeat */
+        if (e->code != ERR_NOTFOUND || s->o.instance == NULL)
+            goto out;
+        err_clear(e);
+        sel.v = xcalloc(1, sizeof(*sel.v));
+        sel.v[0].cfg = config_instance(&s->cli.cfg, s->o.instance);
+        sel.v[0].name = sel.v[0].cfg->name;
+        sel.v[0].id = -1;
+        sel.n = 1;
+    }
+    if (s->o.json) {
+        json_object_begin(&s->j);
+        json_kv_time(&s->j, "now", s->now);
+        json_key(&s->j, "instances");
+        json_array_begin(&s->j);
+    }
+    for (i = 0; i < sel.n; i++)
+        if (status_instance(s, &sel.v[i], e) < 0)
+            goto out;
+    if (s->o.json) {
+        json_array_end(&s->j);
+        json_kv_bool(&s->j, "ok", s->nproblems == 0);
+        json_object_end(&s->j);
+        if (json_finish(&s->j, e) < 0)
+            goto out;
+    } else if (inspect_flush_stdout(&s->out, e) < 0) {
+        goto out;
+    }
+    if (s->nproblems > 0) {
+        err_set(e, ERR_IO, "%s", s->problems.data);
+        goto out;
+    }
+    ret = 0;
+out:
+    inspect_instances_free(&sel);
+    return ret;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    struct status s;
+    struct err e;
+    int rc, status = CLI_EXIT_OK;
+
+    memset(&s, 0, sizeof(s));
+    err_clear(&e);
+    cli_init(&s.cli, "status");
+    rc = status_parse_args(&s.o, argc, argv, &e);
+    if (rc > 0) {
+        commands_usage(stdout, "status");
+        goto out;
+    }
+    if (rc < 0 || status_run(&s, &e) < 0)
+        status = cli_fail("status", &e);
+out:
+    buf_free(&s.out);
+    buf_free(&s.problems);
+    json_free(&s.j);
+    cli_close(&s.cli);
+    return status;
+}

@@ -1,0 +1,208 @@
+/* fetch.c - reading one generation's chunks back out of the archive, and
+ * describing which times the archive can restore. See fetch.h. */
+#include "fetch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "codec.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+void fetch_init(struct fetch *f, struct index *idx, struct storage *st, const char *instance,
+                int64_t instance_id)
+{
+    memset(f, 0, sizeof(*f));
+    f->idx = idx;
+    f->st = st;
+    f->instance = instance;
+    f->instance_id = instance_id;
+}
+
+void fetch_free(struct fetch *f)
+{
+    buf_free(&f->gz);
+}
+
+/* ------------------------------------------------------------------ */
+/* Chunk lists                                                          */
+/* ------------------------------------------------------------------ */
+
+static int fetch_list_add(void *ud, const struct chunk_row *row)
+{
+    struct fetch_list *l = ud;
+    struct fetch_chunk *c;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    c = &l->v[l->n++];
+    c->start = row->start;
+    c->end = row->end;
+    c->crc32 = row->crc32;
+    c->first = row->first;
+    c->last = row->last;
+    c->key = xstrdup(row->key);
+    return 0;
+}
+
+int fetch_list(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64_t from, struct fetch_list *l,
+               struct err *e)
+{
+    memset(l, 0, sizeof(*l));
+    if (index_chunks(f->idx, f->instance_id, generation, kind, from, fetch_list_add, l, e) < 0) {
+        fetch_list_free(l);
+        return -1;
+    }
+    return 0;
+}
+
+void fetch_list_free(struct fetch_list *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->v[i].key);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+/* ------------------------------------------------------------------ */
+/* One chunk                                                            */
+/* ------------------------------------------------------------------ */
+
+int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, struct err *e)
+{
+    double t0 = cli_clock();
+    int ret = -1;
+
+    buf_reset(&f->gz);
+    buf_reset(raw);
+    if (storage_get(f->st, c->key, &f->gz, e) < 0) {
+        if (strstr(e->msg, c->key) == NULL)
+            err_prefix(e, "chunk \"%s\"", c->key);
+        goto out;
+    }
+    if (codec_decode(f->gz.data, f->gz.len, c->end - c->start, c->crc32, c->key, raw, e) < 0) {
+        if (strstr(e->msg, c->key) == NULL)
+            err_prefix(e, "chunk \"%s\"", c->key);
+        goto out;
+    }
+    f->stored_bytes += f->gz.len;
+    f->raw_bytes += raw->len;
+    f->chunks++;
+    ret = 0;
+out:
+    f->seconds += cli_clock() - t0;
+    return ret;
+}
+
+int fetch_join(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64_t expect,
+               const struct fetch_chunk *c, struct err *e)
+{
+    struct buf windows = BUF_INIT;
+    struct err we;
+    const char *what = kind == CHUNK_BASE ? "base" : "incr";
+
+    if (c->start == expect)
+        return 0;
+    if (c->start < expect)
+        return err_set(e, ERR_CORRUPT,
+                       "chunks overlap in the archive of \"%s\", generation %lld: \"%s\" starts at %llu, "
+                       "before the previous chunk's end %llu",
+                       f->instance, (long long)generation, c->key, (unsigned long long)c->start,
+                       (unsigned long long)expect);
+    err_clear(&we);
+    if (fetch_windows(f, &windows, &we) < 0) {
+        buf_reset(&windows);
+        buf_printf(&windows, "unknown (%s)", we.msg);
+    }
+    err_set(e, ERR_CORRUPT,
+            "gap in the archive of \"%s\", generation %lld: %s bytes [%llu, %llu) are missing; "
+            "the archive of \"%s\" is restorable %s",
+            f->instance, (long long)generation, what, (unsigned long long)expect,
+            (unsigned long long)c->start, f->instance, windows.data);
+    buf_free(&windows);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Restorable windows                                                   */
+/* ------------------------------------------------------------------ */
+
+struct gen_list {
+    struct gen_row *v;
+    size_t n, cap;
+};
+
+static int gen_list_add(void *ud, const struct gen_row *g)
+{
+    struct gen_list *l = ud;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n++] = *g;
+    return 0;
+}
+
+int fetch_windows(struct fetch *f, struct buf *out, struct err *e)
+{
+    struct gen_list gens = {NULL, 0, 0};
+    struct fetch_list chunks = {NULL, 0, 0};
+    int64_t(*win)[2] = NULL;
+    size_t nwin = 0, i, j;
+    char a[TIME_BUFSZ], b[TIME_BUFSZ];
+    int ret = -1;
+
+    if (index_generations(f->idx, f->instance_id, gen_list_add, &gens, e) < 0)
+        goto out;
+    win = xcalloc(gens.n ? gens.n : 1, sizeof(*win));
+    for (i = 0; i < gens.n; i++) {
+        const struct gen_row *g = &gens.v[i];
+        uint64_t expect = 0;
+        int64_t end = g->base_time;
+        int gap = 0;
+
+        if (!g->base_complete)
+            continue;
+        if (fetch_list(f, g->generation, CHUNK_INCR, 0, &chunks, e) < 0)
+            goto out;
+        for (j = 0; j < chunks.n; j++) {
+            if (chunks.v[j].start != expect) {
+                gap = 1;
+                break;
+            }
+            if (chunks.v[j].last > end)
+                end = chunks.v[j].last;
+            expect = chunks.v[j].end;
+        }
+        fetch_list_free(&chunks);
+        if (!gap && g->ended > end)
+            end = g->ended;
+        if (nwin > 0 && g->base_time <= win[nwin - 1][1] + 1) {
+            if (end > win[nwin - 1][1])
+                win[nwin - 1][1] = end;
+        } else {
+            win[nwin][0] = g->base_time;
+            win[nwin][1] = end;
+            nwin++;
+        }
+    }
+    if (nwin == 0)
+        buf_appendstr(out, "nowhere (no generation has a complete base yet)");
+    for (i = 0; i < nwin; i++) {
+        time_format_utc(win[i][0], a, sizeof(a));
+        time_format_utc(win[i][1], b, sizeof(b));
+        buf_printf(out, "%sfrom %s to %s", i ? ", " : "", a, b);
+    }
+    ret = 0;
+out:
+    fetch_list_free(&chunks);
+    free(gens.v);
+    free(win);
+    return ret;
+}

@@ -1,0 +1,71 @@
+/* fetch.h - reading one generation's chunks back out of the archive.
+ *
+ * The index says which chunks a generation has (ordered by start) with
+ * their raw length and CRC32; storage holds the gzip objects. fetch_list()
+ * takes the chunk list from the index once, fetch_chunk() gets one object
+ * and decodes it (codec_decode checks length and CRC), and fetch_join()
+ * checks that a chunk starts exactly where the previous one ended, naming
+ * the missing range and the restorable windows when it does not.
+ * fetch_windows() describes what the archive can restore: per generation
+ * with a complete base, from its base time to the last second its incr
+ * chunks reach without a gap; touching windows are merged. */
+#ifndef AOFROLL_REPLAY_FETCH_H
+#define AOFROLL_REPLAY_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "index.h"
+#include "objname.h"
+#include "storage.h"
+
+struct fetch {
+    struct index *idx;
+    struct storage *st;
+    const char *instance;
+    int64_t instance_id;
+    struct buf gz;  /* the object being decoded */
+    double seconds; /* spent getting and decoding */
+    uint64_t stored_bytes;
+    uint64_t raw_bytes;
+    size_t chunks;
+};
+
+struct fetch_chunk {
+    uint64_t start, end;
+    uint32_t crc32;
+    int64_t first, last;
+    char *key;
+};
+
+struct fetch_list {
+    struct fetch_chunk *v;
+    size_t n, cap;
+};
+
+void fetch_init(struct fetch *f, struct index *idx, struct storage *st, const char *instance,
+                int64_t instance_id);
+void fetch_free(struct fetch *f);
+
+/* The chunks of (generation, kind) with end > from, ordered by start. */
+int fetch_list(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64_t from, struct fetch_list *l,
+               struct err *e);
+void fetch_list_free(struct fetch_list *l);
+
+/* Get and decode one chunk; its raw bytes replace the contents of raw. */
+int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, struct err *e);
+
+/* Check that chunk c starts at `expect` (the end of the previous one): a
+ * gap is ERR_CORRUPT "gap in the archive of \"x\", generation N: incr bytes
+ * [a, b) are missing; the archive of \"x\" is restorable from A to B", an
+ * overlap names both chunks. */
+int fetch_join(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64_t expect,
+               const struct fetch_chunk *c, struct err *e);
+
+/* "from 2026-11-20T00:00:02Z to 2026-11-20T15:12:09Z, from ... to ..." or
+ * "nowhere (no generation has a complete base)"; appended to out. */
+int fetch_windows(struct fetch *f, struct buf *out, struct err *e);
+
+#endif

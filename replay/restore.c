@@ -1,0 +1,571 @@
+/* restore.c - `aofroll restore`: rebuild an instance's data directory as it
+ * was at a chosen second.
+ *
+ * Steps (DESIGN.md, "Replay"): pick the newest generation whose base was
+ * taken at or before TIME; write its base chunks one by one (each CRC
+ * checked, each starting where the previous ended); stream its incr chunks
+ * through the cut engine (cut.h), which writes every command before the
+ * cut to the incr file and stops reading once the cut is known; write the
+ * manifest and the position file (position.h). Everything is built in
+ * DIR/.aofroll-restore-tmp and renamed into place only when complete, so a
+ * failed restore leaves DIR as it was. With --start, a redis-server is
+ * started on the result (target.h). Chunks are fetched and inflated ahead
+ * on a few threads (prefetch.h), each holding at most a couple of decoded
+ * chunks; the cut engine holds only an open transaction's bytes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "cut.h"
+#include "fetch.h"
+#include "manifest.h"
+#include "outdir.h"
+#include "position.h"
+#include "prefetch.h"
+#include "restore_rdb.h"
+#include "stream.h"
+#include "target.h"
+#include "timeutil.h"
+#include "units.h"
+#include "xalloc.h"
+
+#define RESTORE_TMP ".aofroll-restore-tmp"
+#define RESTORE_AOFDIR "appendonlydir"
+#define RESTORE_MANIFEST "appendonly.aof.manifest"
+#define RESTORE_BASE_RDB "appendonly.aof.1.base.rdb"
+#define RESTORE_BASE_AOF "appendonly.aof.1.base.aof"
+#define RESTORE_INCR "appendonly.aof.1.incr.aof"
+#define RESTORE_START_TIMEOUT_S 600
+
+struct restore_opts {
+    const char *config;
+    const char *instance;
+    const char *to;
+    const char *out;
+    const char *stop_before;
+    const char *from;
+    int force;
+    int start;
+    long port;
+    char **extra; /* after "--": redis-server options */
+    int nextra;
+};
+
+struct restore {
+    struct restore_opts o;
+    struct cli cli;
+    struct fetch fetch;
+    struct gen_row gen;
+    struct cut_pattern pattern;
+    int64_t to, from;
+    char *tmp;       /* DIR/.aofroll-restore-tmp */
+    int created_out; /* we made DIR */
+    int committed;   /* the restore is in place in DIR */
+    const char *base_name;
+    uint64_t base_bytes;
+    struct stream stream;
+    int threads;               /* fetch threads */
+    double fetch_waited;       /* waiting for them, base and incr */
+    double write_seconds;      /* base and incr */
+    double incr_write_seconds; /* the part spent inside the cut engine's sink */
+    double start_seconds;
+    struct position pos;
+};
+
+/* ------------------------------------------------------------------ */
+/* Options                                                              */
+/* ------------------------------------------------------------------ */
+
+static int restore_parse_args(struct restore_opts *o, int argc, char **argv, struct err *e)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"instance", required_argument, NULL, 'i'},
+                                         {"to", required_argument, NULL, 't'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"stop-before", required_argument, NULL, 's'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"force", no_argument, NULL, 'F'},
+                                         {"start", no_argument, NULL, 'S'},
+                                         {"port", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    o->port = -1;
+    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'i':
+            o->instance = optarg;
+            break;
+        case 't':
+            o->to = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 's':
+            o->stop_before = optarg;
+            break;
+        case 'f':
+            o->from = optarg;
+            break;
+        case 'F':
+            o->force = 1;
+            break;
+        case 'S':
+            o->start = 1;
+            break;
+        case 'p':
+            if (cli_parse_long("--port", optarg, 1, 65535, &o->port, e) < 0)
+                return -1;
+            break;
+        case 'h':
+            return 1;
+        default:
+            return -1;
+        }
+    }
+    if (optind < argc && !cli_after_dashdash(argc, argv))
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    if (cli_after_dashdash(argc, argv)) {
+        if (!o->start)
+            return err_set(e, ERR_USAGE, "redis-server options after \"--\" need --start");
+        o->extra = argv + optind;
+        o->nextra = argc - optind;
+    }
+    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+        cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
+        return -1;
+    if (o->start && o->port < 0)
+        return err_set(e, ERR_USAGE, "--start needs --port N");
+    if (!o->start && o->port >= 0)
+        return err_set(e, ERR_USAGE, "--port is for --start");
+    if (o->from != NULL && o->stop_before == NULL)
+        return err_set(e, ERR_USAGE, "--from is for --stop-before");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The output directory                                                 */
+/* ------------------------------------------------------------------ */
+
+static int restore_prepare_dir(struct restore *r, struct err *e)
+{
+    char *aofdir = NULL;
+    int exists, empty, ret = -1;
+
+    if (outdir_check(r->o.out, &exists, &empty, e) < 0)
+        goto out;
+    if (exists && !empty && !r->o.force) {
+        err_set(e, ERR_EXISTS,
+                "output directory \"%s\" is not empty HINT: restore into a new directory, "
+                "or pass --force to replace the restore in it",
+                r->o.out);
+        goto out;
+    }
+    if (!exists) {
+        if (mkdir(r->o.out, 0755) < 0) {
+            err_sys(e, errno, "create output directory \"%s\"", r->o.out);
+            goto out;
+        }
+        r->created_out = 1;
+    }
+    r->tmp = xasprintf("%s/%s", r->o.out, RESTORE_TMP);
+    if (outdir_remove_tree(r->tmp, e) < 0)
+        goto out;
+    aofdir = xasprintf("%s/%s", r->tmp, RESTORE_AOFDIR);
+    if (mkdir(r->tmp, 0755) < 0 || mkdir(aofdir, 0755) < 0) {
+        err_sys(e, errno, "create \"%s\"", aofdir);
+        goto out;
+    }
+    ret = 0;
+out:
+    free(aofdir);
+    return ret;
+}
+
+/* Move the finished restore from the scratch directory into DIR. */
+static int restore_commit_dir(struct restore *r, struct err *e)
+{
+    char *src_aof = xasprintf("%s/%s", r->tmp, RESTORE_AOFDIR);
+    char *dst_aof = xasprintf("%s/%s", r->o.out, RESTORE_AOFDIR);
+    char *src_pos = xasprintf("%s/%s", r->tmp, POSITION_FILE);
+    char *dst_pos = xasprintf("%s/%s", r->o.out, POSITION_FILE);
+    int ret = -1;
+
+    if (outdir_fsync_dir(src_aof, e) < 0 || outdir_fsync_dir(r->tmp, e) < 0)
+        goto out;
+    if (r->o.force && (outdir_remove_tree(dst_aof, e) < 0 || outdir_remove_tree(dst_pos, e) < 0))
+        goto out;
+    if (rename(src_aof, dst_aof) < 0) {
+        err_sys(e, errno, "rename \"%s\" to \"%s\"", src_aof, dst_aof);
+        goto out;
+    }
+    if (rename(src_pos, dst_pos) < 0) {
+        err_sys(e, errno, "rename \"%s\" to \"%s\"", src_pos, dst_pos);
+        rename(dst_aof, src_aof);
+        goto out;
+    }
+    if (rmdir(r->tmp) < 0) {
+        err_sys(e, errno, "remove \"%s\"", r->tmp);
+        goto out;
+    }
+    if (outdir_fsync_dir(r->o.out, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    free(src_aof);
+    free(dst_aof);
+    free(src_pos);
+    free(dst_pos);
+    return ret;
+}
+
+static void restore_abandon_dir(struct restore *r)
+{
+    struct err ignored;
+
+    err_clear(&ignored);
+    if (r->tmp != NULL)
+        outdir_remove_tree(r->tmp, &ignored);
+    if (r->created_out)
+        rmdir(r->o.out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Base                                                                 */
+/* ------------------------------------------------------------------ */
+
+static int restore_write_base(struct restore *r, struct err *e)
+{
+    struct fetch_list chunks = {NULL, 0, 0};
+    struct outdir_file out = OUTDIR_FILE_INIT;
+    struct prefetch *pf = NULL;
+    const struct buf *raw;
+    char *path = NULL;
+    uint64_t expect = 0;
+    uint32_t crc = 0;
+    int ret = -1;
+    size_t i;
+
+    if (fetch_list(&r->fetch, r->gen.generation, CHUNK_BASE, 0, &chunks, e) < 0)
+        goto out;
+    if (chunks.n > 0 && prefetch_start(&pf, &r->cli.cfg, &r->fetch, &chunks, 0, r->threads, e) < 0)
+        goto out;
+    for (i = 0; i < chunks.n; i++) {
+        const struct fetch_chunk *c = &chunks.v[i];
+
+        if (fetch_join(&r->fetch, r->gen.generation, CHUNK_BASE, expect, c, e) < 0)
+            goto out;
+        if (prefetch_get(pf, i, &raw, e) < 0)
+            goto out;
+        if (path == NULL) {
+            /* Redis tells an RDB preamble from a plain AOF by its first bytes; name it likewise */
+            r->base_name =
+                raw->len >= 5 && memcmp(raw->data, "REDIS", 5) == 0 ? RESTORE_BASE_RDB : RESTORE_BASE_AOF;
+            path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, r->base_name);
+            if (outdir_file_create(&out, path, e) < 0)
+                goto out;
+        }
+        /* decoding checked the chunk's CRC: combine, do not recompute */
+        crc = (uint32_t)crc32_combine(crc, c->crc32, (z_off_t)raw->len);
+        if (outdir_file_append(&out, raw->data, raw->len, e) < 0)
+            goto out;
+        expect = c->end;
+    }
+    if (expect != r->gen.base_size) {
+        err_set(e, ERR_CORRUPT,
+                "the base of \"%s\" generation %lld is incomplete: chunks reach byte %llu of %llu",
+                r->fetch.instance, (long long)r->gen.generation, (unsigned long long)expect,
+                (unsigned long long)r->gen.base_size);
+        goto out;
+    }
+    if (r->gen.base_crc32 != 0 && crc != r->gen.base_crc32) {
+        err_set(e, ERR_CORRUPT, "the base of \"%s\" generation %lld has CRC32 %08x, the index says %08x",
+                r->fetch.instance, (long long)r->gen.generation, crc, r->gen.base_crc32);
+        goto out;
+    }
+    if (path == NULL) {
+        /* an empty base: a plain AOF of an empty dataset */
+        r->base_name = r->gen.base_format == BASE_RDB ? RESTORE_BASE_RDB : RESTORE_BASE_AOF;
+        path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, r->base_name);
+        if (outdir_file_create(&out, path, e) < 0)
+            goto out;
+    }
+    if (outdir_file_finish(&out, e) < 0)
+        goto out;
+    r->base_bytes = expect;
+    ret = 0;
+out:
+    r->write_seconds += out.seconds;
+    if (pf != NULL) {
+        r->fetch_waited += prefetch_waited(pf);
+        prefetch_stop(pf);
+    }
+    outdir_file_close(&out);
+    fetch_list_free(&chunks);
+    free(path);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Incr                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* The cut engine's sink: every event before the cut, in order, as it is. */
+static int restore_emit(void *ud, const char *data, size_t len, const struct cut_event *ev, struct err *e)
+{
+    (void)ev;
+    return outdir_file_append(ud, data, len, e);
+}
+
+static int restore_write_incr(struct restore *r, struct err *e)
+{
+    struct outdir_file out = OUTDIR_FILE_INIT;
+    char *path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, RESTORE_INCR);
+    struct stream_params sp;
+    int ret = -1;
+
+    if (outdir_file_create(&out, path, e) < 0)
+        goto out;
+    memset(&sp, 0, sizeof(sp));
+    sp.cfg = &r->cli.cfg;
+    sp.threads = r->threads;
+    sp.gen = &r->gen;
+    sp.to = r->to;
+    sp.from = r->from;
+    sp.pattern = r->o.stop_before ? &r->pattern : NULL;
+    sp.start = 0;
+    sp.start_db = 0;
+    sp.start_ts = -1;
+    sp.exact = -1; /* decide from the stream */
+    r->stream.poll_interval_ms = r->cli.inst->poll_interval_ms;
+    if (stream_run(&r->stream, &r->fetch, &sp, restore_emit, &out, e) < 0)
+        goto out;
+    r->incr_write_seconds = out.seconds;
+    if (outdir_file_finish(&out, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    r->write_seconds += out.seconds;
+    outdir_file_close(&out);
+    free(path);
+    return ret;
+}
+
+static int restore_write_manifest(struct restore *r, struct err *e)
+{
+    char *path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, RESTORE_MANIFEST);
+    int rc = manifest_write(path, r->base_name, 1, RESTORE_INCR, 1, e);
+
+    free(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Report                                                               */
+/* ------------------------------------------------------------------ */
+
+static void restore_report(struct restore *r)
+{
+    char t[TIME_BUFSZ], size[32];
+    const struct cut_result *res = cut_result(&r->stream.cut);
+    double scan = r->stream.feed_seconds - r->incr_write_seconds;
+
+    if (scan < 0)
+        scan = 0;
+
+    time_format_utc(r->gen.base_time, t, sizeof(t));
+    units_format_size((int64_t)r->base_bytes, size, sizeof(size));
+    printf("instance %s, generation %lld (base %s, %s %s)\n", r->cli.inst->name, (long long)r->gen.generation,
+           t, size, r->base_name == NULL || strcmp(r->base_name, RESTORE_BASE_RDB) == 0 ? "rdb" : "aof");
+    stream_report(&r->stream, stdout);
+    units_format_size((int64_t)res->bytes, size, sizeof(size));
+    printf("wrote \"%s/%s\": %s, %s (%s)\n", r->o.out, RESTORE_AOFDIR, r->base_name, RESTORE_INCR, size);
+    printf("fetch %.2f s on %d threads (waited %.2f s), scan %.2f s, write %.2f s\n", r->fetch.seconds,
+           r->threads, r->fetch_waited + r->stream.fetch_waited, scan, r->write_seconds);
+}
+
+/* ------------------------------------------------------------------ */
+/* The command                                                          */
+/* ------------------------------------------------------------------ */
+
+static int restore_start(struct restore *r, struct err *e)
+{
+    struct target_start ts;
+    redisContext *rc = NULL;
+    size_t i;
+    int ret = -1;
+
+    memset(&ts, 0, sizeof(ts));
+    ts.dir = r->o.out;
+    ts.port = (int)r->o.port;
+    ts.extra = r->o.extra;
+    ts.nextra = r->o.nextra;
+    ts.timeout_s = RESTORE_START_TIMEOUT_S;
+    if (target_start(&ts, &rc, e) < 0)
+        goto out;
+    r->start_seconds = ts.load_seconds;
+    keyspace_free(&r->pos.keyspace);
+    if (target_keyspace(rc, "the restored redis-server", &r->pos.keyspace, e) < 0)
+        goto out;
+    r->pos.has_keyspace = 1;
+    if (position_write(r->o.out, &r->pos, e) < 0)
+        goto out;
+    printf("redis-server started on port %ld (pid %ld, pidfile \"%s/redis.pid\"), loaded in %.2f s\n",
+           r->o.port, ts.pid, r->o.out, ts.load_seconds);
+    if (r->pos.keyspace.n == 0)
+        printf("keys: none\n");
+    for (i = 0; i < r->pos.keyspace.n; i++)
+        printf("keys in db%d: %lld\n", r->pos.keyspace.v[i].db, (long long)r->pos.keyspace.v[i].keys);
+    ret = 0;
+out:
+    if (rc != NULL)
+        redisFree(rc);
+    return ret;
+}
+
+/* A mode rdb generation: a snapshot's dump, no incr stream (restore_rdb.c). */
+static int restore_snapshot(struct restore *r, struct err *e)
+{
+    struct restore_rdb rr;
+
+    memset(&rr, 0, sizeof(rr));
+    rr.cfg = &r->cli.cfg;
+    rr.ic = r->cli.inst;
+    rr.fetch = &r->fetch;
+    rr.gen = &r->gen;
+    rr.to = r->to;
+    rr.out = r->o.out;
+    rr.force = r->o.force;
+    rr.threads = r->threads;
+    rr.stop_before = r->o.stop_before;
+    if (restore_rdb_run(&rr, e) < 0)
+        return -1;
+    r->committed = 1;
+    r->pos = rr.pos;
+    if (r->o.start && restore_start(r, e) < 0) {
+        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        return -1;
+    }
+    return 0;
+}
+
+static int restore_run(struct restore *r, struct err *e)
+{
+    char t[TIME_BUFSZ];
+    struct buf windows = BUF_INIT;
+    const struct cut_result *res;
+    int ret = -1;
+
+    if (cli_parse_time("--to", r->o.to, &r->to, e) < 0)
+        goto out;
+    r->from = INT64_MIN;
+    if (r->o.from != NULL && cli_parse_time("--from", r->o.from, &r->from, e) < 0)
+        goto out;
+    if (r->o.from != NULL && r->from > r->to) {
+        err_set(e, ERR_USAGE, "--from \"%s\" is after --to \"%s\"", r->o.from, r->o.to);
+        goto out;
+    }
+    if (r->o.stop_before != NULL && cut_pattern_parse(r->o.stop_before, &r->pattern, e) < 0)
+        goto out;
+    if (cli_open(&r->cli, r->o.config, 1, e) < 0 || cli_instance(&r->cli, r->o.instance, e) < 0)
+        goto out;
+    fetch_init(&r->fetch, r->cli.idx, r->cli.st, r->cli.inst->name, r->cli.instance_id);
+    r->threads = prefetch_threads();
+    if (index_generation_for_time(r->cli.idx, r->cli.instance_id, r->to, &r->gen, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            goto out;
+        time_format_utc(r->to, t, sizeof(t));
+        if (fetch_windows(&r->fetch, &windows, e) < 0)
+            goto out;
+        err_set(e, ERR_NOTFOUND, "no generation covers %s: the archive of \"%s\" is restorable %s", t,
+                r->cli.inst->name, windows.data);
+        goto out;
+    }
+    if (r->gen.mode == MODE_RDB) {
+        ret = restore_snapshot(r, e);
+        goto out;
+    }
+    if (restore_prepare_dir(r, e) < 0 || restore_write_base(r, e) < 0 || restore_write_incr(r, e) < 0 ||
+        restore_write_manifest(r, e) < 0)
+        goto out;
+    res = cut_result(&r->stream.cut);
+    if (r->o.stop_before != NULL && !res->stop_found) {
+        char f[TIME_BUFSZ];
+
+        time_format_utc(r->to, t, sizeof(t));
+        if (r->from != INT64_MIN)
+            time_format_utc(r->from, f, sizeof(f));
+        else
+            time_format_utc(r->gen.base_time, f, sizeof(f));
+        err_set(e, ERR_NOTFOUND,
+                "no command matching \"%s\" from %s to %s in generation %lld of \"%s\": "
+                "nothing restored",
+                r->o.stop_before, f, t, (long long)r->gen.generation, r->cli.inst->name);
+        goto out;
+    }
+    memset(&r->pos, 0, sizeof(r->pos));
+    snprintf(r->pos.instance, sizeof(r->pos.instance), "%s", r->cli.inst->name);
+    r->pos.generation = r->gen.generation;
+    r->pos.base_time = r->gen.base_time;
+    r->pos.requested = r->to;
+    r->pos.time = r->stream.cut_time;
+    r->pos.offset = res->offset;
+    r->pos.db = res->db;
+    r->pos.ts = res->ts;
+    r->pos.exact = r->stream.exact;
+    if (position_write(r->tmp, &r->pos, e) < 0 || restore_commit_dir(r, e) < 0)
+        goto out;
+    r->committed = 1;
+    restore_report(r);
+    fflush(stdout);
+    if (r->o.start && restore_start(r, e) < 0) {
+        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (ret < 0 && !r->committed)
+        restore_abandon_dir(r);
+    buf_free(&windows);
+    return ret;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+    struct restore r;
+    struct err e;
+    int rc, status = CLI_EXIT_OK;
+
+    memset(&r, 0, sizeof(r));
+    err_clear(&e);
+    cli_init(&r.cli, "restore");
+    stream_init(&r.stream);
+    rc = restore_parse_args(&r.o, argc, argv, &e);
+    if (rc > 0) {
+        commands_usage(stdout, "restore");
+        goto out;
+    }
+    if (rc < 0 || restore_run(&r, &e) < 0)
+        status = cli_fail("restore", &e);
+out:
+    stream_free(&r.stream);
+    position_free(&r.pos);
+    cut_pattern_free(&r.pattern);
+    fetch_free(&r.fetch);
+    cli_close(&r.cli);
+    free(r.tmp);
+    return status;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# it_apply.sh - aofroll apply against real redis-servers and the real
+# collector: a restored instance rolled forward in two steps equals a
+# restore to the later second (and the live server then); refusals: a TIME
+# before the position, a target whose keys differ (another instance), a
+# TIME in another generation, a DIR without a position; an error reply
+# stops the roll-forward and records the position reached.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_restore_common.sh"
+
+PORT=$(free_port)
+start_redis "$T/live" "$PORT"
+CFG=$T/aofroll.yaml
+write_config "$CFG" "$T/store" "$T/index.db" \
+    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
+start_collector "$CFG"
+sleep 1
+run_seconds "$PORT" 1 5
+sleep 0.5
+stop_collector "$CFG"
+
+restore_started "$T/r" -c "$CFG" --instance live --to "@${SEC[1]}"
+TARGET=$RPORT
+assert_eq "$(digest "$TARGET")" "${DIG[1]}" "digest after restore to second 1"
+
+"$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[3]}" --from-dir "$T/r" \
+    --target "redis://127.0.0.1:$TARGET" >"$T/a1.out" 2>&1 || fail "apply to second 3: $(cat "$T/a1.out")"
+assert_eq "$(digest "$TARGET")" "${DIG[3]}" "digest after apply to second 3"
+expect_out "$T/a1.out" "(#TS exact)"
+expect_out "$T/a1.out" "position recorded in \"$T/r/aofroll-restore.json\""
+"$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[5]}" --from-dir "$T/r" \
+    --target "redis://127.0.0.1:$TARGET" >"$T/a2.out" 2>&1 || fail "apply to second 5: $(cat "$T/a2.out")"
+assert_eq "$(digest "$TARGET")" "${DIG[5]}" "digest after apply to second 5"
+restore_started "$T/direct" -c "$CFG" --instance live --to "@${SEC[5]}"
+assert_eq "$(digest "$TARGET")" "$(digest "$RPORT")" "apply in two steps vs one restore"
+pass "apply in two steps equals one restore to the later second"
+
+cp "$T/r/aofroll-restore.json" "$T/position.saved"
+expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[2]}" --from-dir "$T/r" \
+    --target "redis://127.0.0.1:$TARGET"
+expect_err "aofroll apply: $(date -u -d "@${SEC[2]}" +%Y-%m-%dT%H:%M:%SZ) is before the position of \"$T/r\""
+OTHER=$(free_port)
+start_redis "$T/other" "$OTHER"
+rcli "$OTHER" set stranger 1 >/dev/null
+expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$((SEC[5] + 1))" --from-dir "$T/r" \
+    --target "redis://127.0.0.1:$OTHER"
+expect_err "aofroll apply: redis://127.0.0.1:$OTHER holds keys that do not match the restore in \"$T/r\" (target: db0=1; recorded: db0="
+assert_eq "$(rcli "$OTHER" dbsize)" "1" "keys of the refused target"
+mkdir -p "$T/empty"
+expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[5]}" --from-dir "$T/empty" \
+    --target "redis://127.0.0.1:$TARGET"
+expect_err "aofroll apply: \"$T/empty\" has no aofroll-restore.json"
+cmp -s "$T/r/aofroll-restore.json" "$T/position.saved" || fail "a refused apply changed the position"
+pass "refusals: TIME before the position, another instance's keys, no position"
+
+# an error reply stops the roll-forward; the position says how far it got
+restore_started "$T/w" -c "$CFG" --instance live --to "@${SEC[1]}"
+rcli "$RPORT" del list >/dev/null
+rcli "$RPORT" set list not-a-list >/dev/null
+expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[3]}" --from-dir "$T/w" \
+    --target "redis://127.0.0.1:$RPORT" --force
+expect_err "WRONGTYPE"
+expect_err "; the commands already sent ran too: position recorded at incr offset"
+grep -q "\"offset\":$(sed -n 's/.*position recorded at incr offset \([0-9]*\).*/\1/p' "$T/last.err")," \
+    "$T/w/aofroll-restore.json" || fail "position file: $(cat "$T/w/aofroll-restore.json")"
+pass "an error reply stops apply and records the position reached: $(cat "$T/last.err")"
+
+# a TIME in another generation
+"$BIN/aofroll-collector" -c "$CFG" --barrier-now >>"$T/collector.log" 2>&1 || fail "barrier: $(tail -3 "$T/collector.log")"
+sleep_to_next_second
+rcli "$PORT" set gen2 1 >/dev/null
+LATE=$(($(date +%s) + 1))
+"$BIN/aofroll-collector" -c "$CFG" --once >>"$T/collector.log" 2>&1 || fail "collector: $(tail -3 "$T/collector.log")"
+expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$LATE" --from-dir "$T/r" \
+    --target "redis://127.0.0.1:$TARGET"
+expect_err "lies in generation 2, but \"$T/r\" was restored from generation 1"
+cmp -s "$T/r/aofroll-restore.json" "$T/position.saved" || fail "a refused apply changed the position"
+pass "a TIME in another generation is refused"
+
+done_testing

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# it_restore.sh - aofroll restore against a real redis-server and the real
+# collector: the restored keyspace equals the live one at several seconds
+# (RDB-preamble base, #TS-exact cuts), --stop-before FLUSHALL, a TIME after
+# the archive's end, a DIR loaded by a plain redis-server, and each refusal
+# (non-empty DIR, TIME before the oldest base, unknown instance, bad TIME,
+# a gap in the chunks, a CRC mismatch) with its message.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_restore_common.sh"
+
+PORT=$(free_port)
+start_redis "$T/live" "$PORT"
+CFG=$T/aofroll.yaml
+write_config "$CFG" "$T/store" "$T/index.db" \
+    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
+
+# a base with data in it (RDB preamble, Redis's default), then the stream
+for i in $(seq 1 50); do echo "SET pre:$i v$i"; done | rcli "$PORT" >/dev/null
+rcli "$PORT" bgrewriteaof >/dev/null
+wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q 'aof_rewrite_in_progress:0'" ||
+    fail "rewrite did not finish"
+sleep 1
+start_collector "$CFG"
+sleep 1
+run_seconds "$PORT" 1 5
+
+# second 6: writes, FLUSHALL, more writes
+sleep_to_next_second
+SEC[6]=$(date +%s)
+workload_batch "$PORT" 6
+BEFORE_FLUSH=$(digest "$PORT")
+rcli "$PORT" flushall >/dev/null
+rcli "$PORT" set after-flush 1 >/dev/null
+sleep_to_next_second
+DIG[6]=$(digest "$PORT")
+sleep 0.5
+stop_collector "$CFG"
+ls "$T/store/live/gen-000001/base/" | grep -q '\.rdb\.gz$' || fail "expected an RDB-preamble base"
+
+# keyspace equality at chosen seconds
+for i in 1 3 5; do
+    restore_started "$T/r$i" -c "$CFG" --instance live --to "@${SEC[$i]}"
+    assert_eq "$(digest "$RPORT")" "${DIG[$i]}" "digest after restore to second $i"
+    expect_out "$T/r$i.out" "(#TS exact)"
+    expect_out "$T/r$i.out" "instance live, generation 1 (base "
+    expect_out "$T/r$i.out" "keys in db0:"
+    [ -f "$T/r$i/appendonlydir/appendonly.aof.1.base.rdb" ] || fail "no RDB base file in $T/r$i"
+    pass "restore to second $i equals the live server at that second"
+done
+grep -q '"keyspace":{"0":' "$T/r1/aofroll-restore.json" || fail "no keyspace in $(cat "$T/r1/aofroll-restore.json")"
+pass "position file records the keyspace after --start"
+
+# DIR loads in a plain redis-server as it is
+"$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[4]}" --out "$T/plain" >"$T/plain.out" 2>&1 ||
+    fail "restore without --start: $(cat "$T/plain.out")"
+[ ! -e "$T/plain/.aofroll-restore-tmp" ] || fail "scratch directory left behind"
+P2=$(free_port)
+start_redis "$T/plain" "$P2"
+assert_eq "$(digest "$P2")" "${DIG[4]}" "digest of a plain redis-server on the restored DIR"
+pass "redis-server --dir DIR --appendonly yes loads the restore as it is"
+
+# --stop-before FLUSHALL
+restore_started "$T/flush" -c "$CFG" --instance live --to "@${SEC[6]}" --stop-before 'flushall|FLUSHDB'
+assert_eq "$(digest "$RPORT")" "$BEFORE_FLUSH" "digest after --stop-before FLUSHALL"
+expect_out "$T/flush.out" "stopped before flushall at $(date -u -d "@${SEC[6]}" +%Y-%m-%dT%H:%M:%SZ): incr offset"
+expect_out "$T/flush.out" ", db 0"
+pass "--stop-before FLUSHALL restores the state just before it"
+
+# --stop-before with --from after the FLUSHALL: no match, nothing restored
+expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/nomatch" \
+    --stop-before FLUSHALL --from "@$((SEC[6] + 1))"
+expect_err "--from \"@$((SEC[6] + 1))\" is after --to"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[5]}" --out "$T/nomatch" \
+    --stop-before FLUSHALL
+expect_err "no command matching \"FLUSHALL\" from "
+[ ! -e "$T/nomatch" ] || fail "a failed restore left $T/nomatch behind"
+pass "--stop-before without a match restores nothing"
+
+# TIME after the newest archived second: the newest, said so
+restore_started "$T/late" -c "$CFG" --instance live --to "@$((SEC[6] + 3600))"
+assert_eq "$(digest "$RPORT")" "${DIG[6]}" "digest after restore past the end"
+expect_out "$T/late.out" "is after the newest archived second"
+pass "TIME after the archive's end restores the newest second and says so"
+
+# refusals
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[2]}" --out "$T/r1"
+expect_err "aofroll restore: output directory \"$T/r1\" is not empty"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to @1000000000 --out "$T/early"
+expect_err "aofroll restore: no generation covers 2001-09-09T01:46:40Z: the archive of \"live\" is restorable from "
+[ ! -e "$T/early" ] || fail "a refused restore created its DIR"
+expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance nope --to "@${SEC[2]}" --out "$T/x"
+expect_err "aofroll restore: unknown instance \"nope\" (configured: live)"
+expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to yesterday --out "$T/x"
+expect_err "aofroll restore: --to: "
+expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --out "$T/x"
+expect_err "aofroll restore: missing --to TIME"
+pass "refusals: non-empty DIR, TIME before the oldest base, unknown instance, bad usage"
+
+# --force replaces the restore in a non-empty DIR
+stop_redis "$T/plain"
+"$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[2]}" --out "$T/plain" --force >/dev/null 2>"$T/force.err" ||
+    fail "restore --force: $(cat "$T/force.err")"
+P3=$(free_port)
+start_redis "$T/plain" "$P3"
+assert_eq "$(digest "$P3")" "${DIG[2]}" "digest after restore --force"
+pass "--force replaces the restore in a non-empty DIR"
+
+# a CRC mismatch names the object; a gap names the missing range
+CHUNK=$(sqlite3 "$T/index.db" "SELECT key FROM chunks WHERE kind = 'incr' ORDER BY start LIMIT 1 OFFSET 2")
+[ -n "$CHUNK" ] || fail "fewer than 3 incr chunks archived"
+cp "$T/store/$CHUNK" "$T/chunk.saved"
+printf 'not the archived bytes' | gzip -c >"$T/store/$CHUNK"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/crc"
+expect_err "$CHUNK"
+[ ! -e "$T/crc" ] || fail "a failed restore left $T/crc behind"
+pass "a corrupt chunk fails the restore, naming the object: $(cat "$T/last.err")"
+cp "$T/chunk.saved" "$T/store/$CHUNK"
+
+RANGE=$(sqlite3 "$T/index.db" "SELECT start || ', ' || end FROM chunks WHERE key = '$CHUNK'")
+sqlite3 "$T/index.db" "DELETE FROM chunks WHERE key = '$CHUNK'"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/gap"
+expect_err "aofroll restore: gap in the archive of \"live\", generation 1: incr bytes [$RANGE) are missing; the archive of \"live\" is restorable from "
+[ ! -e "$T/gap" ] || fail "a failed restore left $T/gap behind"
+pass "a gap in the chunks fails the restore, naming the missing range"
+
+done_testing

@@ -1,0 +1,127 @@
+# it_restore_common.sh - helpers shared by the restore and apply scenarios
+# (tests/it_restore*.sh, tests/it_apply*.sh). Sourced after lib.sh.
+#
+# The workload is per-second deterministic: each batch is written within
+# one wall-clock second, then the scenario sleeps to the next second and
+# records DEBUG DIGEST of the live server - the state at the end of the
+# batch's second, which a restore to that second must reproduce.
+
+# resp FILE ARG...: append one command in RESP to FILE; each ARG goes
+# through printf %b, so '\r\n', '\x00' etc. become the raw bytes.
+resp() {
+    local f=$1 a n
+    shift
+    {
+        printf '*%d\r\n' $#
+        for a in "$@"; do
+            n=$(printf '%b' "$a" | wc -c)
+            printf '$%d\r\n' "$n"
+            printf '%b\r\n' "$a"
+        done
+    } >>"$f"
+}
+
+# sleep_to_next_second: return 20 ms into the next wall-clock second
+sleep_to_next_second() {
+    local now
+    now=$(date +%s.%N)
+    sleep "$(awk -v n="$now" 'BEGIN { printf "%.3f", int(n) + 1.02 - n }')"
+}
+
+# workload_batch PORT I: one second's writes - strings, hashes, lists, sets,
+# sorted sets, far-future expiries, three dbs, a MULTI/EXEC, values with
+# "\r\n" and binary bytes, and (odd I) a value larger than the 64 KiB chunks.
+workload_batch() {
+    local port=$1 i=$2 f="$T/batch.$2"
+    : >"$f"
+    resp "$f" SET "s:$i" "value-$i"
+    resp "$f" INCR counter
+    resp "$f" APPEND log "$i,"
+    resp "$f" HSET "h:$i" f1 "v$i" f2 "w$i"
+    resp "$f" HINCRBY hcount f 1
+    resp "$f" RPUSH list "a$i" "b$i" "c$i"
+    resp "$f" LPOP list
+    resp "$f" SADD set "m$i" "n$i"
+    resp "$f" SREM set "n$((i - 1))"
+    resp "$f" ZADD z "$i" "m$i"
+    resp "$f" ZINCRBY z 1.5 m1
+    resp "$f" SET "ttl:$i" v EX 100000
+    resp "$f" EXPIRE "s:$i" 200000
+    resp "$f" SET "crlf:$i" 'a\r\nb\r\n'
+    resp "$f" SET "bin:$i" '\x00\xff\x01\r\n\x80*3\r\n$end'
+    resp "$f" SELECT 1
+    resp "$f" SET "db1:$i" "v$i"
+    resp "$f" SELECT 2
+    resp "$f" LPUSH l2 "$i"
+    resp "$f" SELECT 0
+    resp "$f" MULTI
+    resp "$f" SET "t:$i" "v$i"
+    resp "$f" INCR txcount
+    resp "$f" HSET th "f$i" "v$i"
+    resp "$f" EXEC
+    redis-cli -p "$port" --pipe <"$f" >"$f.out" 2>&1 || fail "batch $i: redis-cli --pipe failed: $(cat "$f.out")"
+    grep -q 'errors: 0' "$f.out" || fail "batch $i: $(cat "$f.out")"
+    if [ $((i % 2)) = 1 ]; then
+        head -c 100000 /dev/urandom >"$T/big.$i"
+        redis-cli -p "$port" -x SET "big:$i" <"$T/big.$i" >/dev/null || fail "batch $i: big value"
+    fi
+}
+
+# run_seconds PORT FIRST LAST: batches FIRST..LAST, one per second; sets
+# SEC[i] (the batch's unix second) and DIG[i] (the digest at its end).
+declare -A SEC DIG
+run_seconds() {
+    local port=$1 i
+    sleep_to_next_second
+    for i in $(seq "$2" "$3"); do
+        SEC[$i]=$(date +%s)
+        workload_batch "$port" "$i"
+        [ "$(date +%s)" = "${SEC[$i]}" ] || fail "batch $i did not fit in one second"
+        sleep_to_next_second
+        DIG[$i]=$(digest "$port")
+    done
+}
+
+# start_collector CONFIG: the collector in the background, killed at exit
+start_collector() {
+    "$BIN/aofroll-collector" -c "$1" >>"$T/collector.log" 2>&1 &
+    COLLECTOR_PID=$!
+    PIDS_TO_KILL+=("$COLLECTOR_PID")
+}
+
+# stop_collector CONFIG: SIGTERM it, then ship whatever is left with --once
+stop_collector() {
+    kill -TERM "$COLLECTOR_PID" 2>/dev/null
+    wait "$COLLECTOR_PID" 2>/dev/null
+    "$BIN/aofroll-collector" -c "$1" --once >>"$T/collector.log" 2>&1 ||
+        fail "aofroll-collector --once failed: $(tail -5 "$T/collector.log")"
+}
+
+# restore_started DIR ARGS...: aofroll restore ... --out DIR --start on a
+# free port (debug commands on, for DEBUG DIGEST); sets RPORT; the server is
+# killed at exit. A port taken meanwhile by another process is retried.
+restore_started() {
+    local dir=$1 try
+    shift
+    for try in 1 2 3; do
+        RPORT=$(free_port)
+        if "$BIN/aofroll" restore "$@" --out "$dir" --start --port "$RPORT" -- --enable-debug-command yes \
+            >"$dir.out" 2>"$dir.err"; then
+            PIDS_TO_KILL+=("$(cat "$dir/redis.pid")")
+            return 0
+        fi
+        grep -qE 'already in use|Failed listening' "$dir.err" || break
+        rm -rf "$dir"
+    done
+    fail "restore to $dir failed: $(cat "$dir.err")"
+}
+
+# expect_err TEXT: the last expect_exit's stderr contains TEXT
+expect_err() {
+    grep -qF -- "$1" "$T/last.err" || fail "stderr lacks '$1': $(cat "$T/last.err")"
+}
+
+# expect_out FILE TEXT: FILE contains TEXT
+expect_out() {
+    grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# it_restore_plain.sh - aofroll restore of an instance that writes neither
+# #TS annotations (aof-timestamp-enabled no) nor an RDB preamble
+# (aof-use-rdb-preamble no): the base is a plain AOF and the cut comes from
+# the collector's size log, precise to its poll interval (100 ms here);
+# apply rolls a restore forward with the same cuts.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_restore_common.sh"
+declare -A RP
+
+PORT=$(free_port)
+start_redis "$T/live" "$PORT" --aof-timestamp-enabled no --aof-use-rdb-preamble no
+CFG=$T/aofroll.yaml
+write_config "$CFG" "$T/store" "$T/index.db" \
+    "  - name: plain" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
+
+for i in $(seq 1 50); do echo "HSET pre:$i f v$i"; done | rcli "$PORT" >/dev/null
+rcli "$PORT" bgrewriteaof >/dev/null
+wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q 'aof_rewrite_in_progress:0'" ||
+    fail "rewrite did not finish"
+sleep 1
+start_collector "$CFG"
+sleep 1
+run_seconds "$PORT" 1 4
+sleep 0.5
+stop_collector "$CFG"
+ls "$T/store/plain/gen-000001/base/" | grep -q '\.aof\.gz$' || fail "expected a plain AOF base"
+
+for i in 1 2 4; do
+    restore_started "$T/r$i" -c "$CFG" --instance plain --to "@${SEC[$i]}"
+    RP[$i]=$RPORT
+    assert_eq "$(digest "$RPORT")" "${DIG[$i]}" "digest after restore to second $i"
+    expect_out "$T/r$i.out" "(size log, precision 100 ms)"
+    expect_out "$T/r$i.out" " aof)"
+    [ -f "$T/r$i/appendonlydir/appendonly.aof.1.base.aof" ] || fail "no plain AOF base file in $T/r$i"
+    grep -q '"exact":false' "$T/r$i/aofroll-restore.json" || fail "position does not say size-log cut"
+    pass "restore to second $i (size log cut, plain AOF base) equals the live server"
+done
+
+# apply rolls forward with the same size-log cuts
+"$BIN/aofroll" apply -c "$CFG" --instance plain --to "@${SEC[3]}" --from-dir "$T/r1" \
+    --target "redis://127.0.0.1:${RP[1]}" >"$T/a.out" 2>&1 || fail "apply: $(cat "$T/a.out")"
+assert_eq "$(digest "${RP[1]}")" "${DIG[3]}" "digest after apply to second 3"
+expect_out "$T/a.out" "(size log, precision 100 ms)"
+pass "apply with size-log cuts equals the live server"
+
+done_testing
