@@ -516,6 +516,29 @@ fail:
     return -1;
 }
 
+/* Switch to WAL mode. Changing the journal mode needs an exclusive lock
+ * and SQLite returns SQLITE_BUSY at once, without calling the busy
+ * handler, while another connection (another instance thread opening the
+ * same new file) holds one; so wait here, within the same 10 s bound. */
+static int index_enter_wal(struct index *idx, struct err *e)
+{
+    int rc;
+    int waited_ms = 0;
+
+    for (;;) {
+        rc = sqlite3_exec(idx->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (waited_ms >= 10000)
+            break;
+        sqlite3_sleep(20);
+        waited_ms += 20;
+    }
+    if (rc != SQLITE_OK)
+        return idx_fail(idx, e, "switching to WAL mode");
+    return 0;
+}
+
 int index_open(const char *path, int readonly, struct index **out, struct err *e)
 {
     struct index *idx = xcalloc(1, sizeof(*idx));
@@ -561,10 +584,8 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
             goto out;
         }
     } else {
-        if (sqlite3_exec(idx->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK) {
-            idx_fail(idx, e, NULL);
+        if (index_enter_wal(idx, e) < 0)
             goto out;
-        }
         if (index_migrate(idx, e) < 0)
             goto out;
     }
