@@ -88,9 +88,11 @@ pids=()
 
 say "the archive"
 find "$demo/archive" -type f | sed "s|$demo/archive/||" | sort
-if ! "$bin/aofroll" generations -c "$demo/aofroll.yaml" 2>/dev/null; then
-    echo "(aofroll generations is not available in this build)"
-fi
+"$bin/aofroll" generations -c "$demo/aofroll.yaml"
+
+say "aofroll log --cmd FLUSHALL: when did the accident happen?"
+"$bin/aofroll" log -c "$demo/aofroll.yaml" --instance demo --since "@$((chosen - 10))" \
+    --until "@$(($(date +%s) + 1))" --cmd FLUSHALL || true
 
 to=$(date -d "@$chosen" '+%Y-%m-%d %H:%M:%S')
 say "aofroll restore --to \"$to\" (the second of write 3) --start --port $port2"
