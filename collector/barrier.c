@@ -6,7 +6,8 @@
  *
  *   1. stall, and ship the current incr stream to its end (the barrier is
  *      postponed while more than one chunk is pending; the follow loop
- *      keeps shipping and tries again at the next poll);
+ *      keeps shipping and tries again at the next poll), and check that
+ *      the storage answers (it is down: the barrier fails and is retried);
  *   2. BGREWRITEAOF (one already running is awaited and taken as ours);
  *   3. poll INFO persistence until aof_rewrite_in_progress:0 and
  *      aof_rewrite_scheduled:0;
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "objname.h"
 #include "timeutil.h"
 
 long barrier_local_day(int64_t t)
@@ -92,6 +94,26 @@ static int barrier_drain(struct instance *in, struct err *e)
     return 0;
 }
 
+/* The storage answers (a HEAD of the index copy; "not found" is an
+ * answer). The new base is shipped right after the rewrite and Redis then
+ * drops the old files: a storage that is down holds the barrier back. */
+static int barrier_check_storage(struct instance *in, struct err *e)
+{
+    char key[OBJNAME_MAX];
+    uint64_t size;
+
+    if (objname_index(in->name, key, sizeof(key)) != 0)
+        return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", in->name);
+    if (storage_head(in->st, key, &size, e) == 0)
+        return 0;
+    if (e->code != ERR_NOTFOUND) {
+        err_prefix(e, "storage \"%s\" is failing", in->st->url);
+        return -1;
+    }
+    err_clear(e);
+    return 0;
+}
+
 /* BGREWRITEAOF and wait for its end; the heartbeat goes on meanwhile. */
 static int barrier_rewrite(struct instance *in, struct redis_persistence *p, struct err *e)
 {
@@ -141,7 +163,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
             in->ngens > 0 ? in->gens[in->ngens - 1]->row.generation : in->last_generation);
     in->rotate_reason = "barrier";
     in->open_reason = "barrier";
-    if (barrier_drain(in, e) != 0)
+    if (barrier_drain(in, e) != 0 || barrier_check_storage(in, e) != 0)
         goto out;
     if (instance_redis(in, e) != 0)
         goto out;

@@ -7,7 +7,8 @@
  * the storage, and opens the index. Warnings (e.g. no #TS annotations)
  * leave the configuration usable; errors (Redis unreachable, AOF off,
  * files unreadable, storage failing) do not. Exit status 0 when usable,
- * 1 otherwise. Nothing here changes Redis. */
+ * 1 otherwise. Nothing here changes Redis. A mode rdb instance is checked
+ * by snapshot_check.c instead (its dump file, not an AOF). */
 #include "collector.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ static void check_settings(const struct instance_config *ic, FILE *out)
     } else {
         snprintf(rate, sizeof(rate), "unlimited");
     }
-    if (ic->barrier_minute >= 0)
+    if (ic->barrier_minute >= 0 && ic->mode == MODE_AOF)
         snprintf(barrier, sizeof(barrier), "\"%02d:%02d\"", ic->barrier_minute / 60, ic->barrier_minute % 60);
     else
         snprintf(barrier, sizeof(barrier), "off");
@@ -235,9 +236,10 @@ int check_run(struct collector *col, const char *only, FILE *out)
         fprintf(out, "instance \"%s\" (%s)\n", ic->name, where);
         free(where);
         check_settings(ic, out);
-        if (ic->mode != MODE_AOF) {
-            fprintf(out, "  mode rdb: not supported by this collector yet\n");
-            usable = 0;
+        if (ic->mode == MODE_RDB) {
+            if (!snapshot_check(ic, out)) /* snapshot_check.c */
+                usable = 0;
+            check_lock(cfg, ic->name, out);
             continue;
         }
         if (!check_redis(ic, out))

@@ -22,7 +22,9 @@
  *   reconcile.c start-up: objects in storage that the index lacks
  *   lock.c      one collector per instance (flock)
  *   request.c   --barrier-now while a collector runs: ask it
- *   check.c     --check */
+ *   check.c     --check
+ *   snapshot*.c mode rdb: timed BGSAVE snapshots instead of an AOF (snapshot.h),
+ *               and the fork lock that the barrier shares */
 #ifndef AOFROLL_COLLECTOR_H
 #define AOFROLL_COLLECTOR_H
 
@@ -41,12 +43,15 @@
 
 #include "redisconn.h"
 
+struct snapshot_state; /* snapshot.h */
+
 /* What this run of the process does. */
 enum collector_action {
     COLLECT_RUN = 0,     /* follow until SIGTERM/SIGINT */
     COLLECT_ONCE,        /* ship everything pending, then exit */
     COLLECT_BARRIER_NOW, /* catch up, run the barrier, ship its result, exit */
-    COLLECT_CHECK        /* --check */
+    COLLECT_CHECK,       /* --check */
+    COLLECT_SNAPSHOT_NOW /* mode rdb: take a snapshot now, ship it, exit */
 };
 
 struct collector {
@@ -58,6 +63,7 @@ struct collector {
     atomic_int running;           /* instance threads still running */
     atomic_int requests;          /* bumped at each SIGUSR1: look for barrier requests */
     pthread_mutex_t metrics_lock; /* instances may share one metrics file */
+    pthread_mutex_t fork_lock;    /* one fork (BGSAVE, BGREWRITEAOF) at a time (snapshot_fork.c) */
 };
 
 /* Non-zero once SIGTERM/SIGINT arrived. */
@@ -243,6 +249,8 @@ struct instance {
     int seen_requests;     /* col->requests when last looked at */
     int barrier_requested; /* --barrier-now from another process is pending */
     long kill_after_puts;  /* test hook AOFROLL_TEST_KILL_AFTER_PUTS: SIGKILL self after this many puts */
+    int fork_wait_logged;  /* "barrier waits for another fork" was logged */
+    struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
 };
 
 /* ------------------------------------------------------------------------
@@ -267,6 +275,8 @@ int instance_event(struct instance *in, const char *kind, const char *detail);
 int instance_redis(struct instance *in, struct err *e);
 /* Rewrite the metrics file with every instance that shares it. */
 int instance_write_metrics(struct instance *in, struct err *e);
+/* Store a consistent copy of the index as "<instance>/index.db". */
+int instance_upload_index(struct instance *in, struct err *e);
 
 /* ------------------------------------------------------------------------
  * generation.c
@@ -404,5 +414,23 @@ int request_take(struct instance *in);
 
 /* --check: print each instance's settings with a verdict; 0 when usable. */
 int check_run(struct collector *col, const char *only, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * Snapshots, mode rdb (snapshot*.c; their own details are in snapshot.h)
+ * ---------------------------------------------------------------------- */
+
+/* The thread body of a mode rdb instance, for every action. */
+int snapshot_main(struct instance *in, struct err *e);
+/* The fork lock: 1 when taken (*fd to release), 0 when another instance
+ * of this box is forking, -1 on error. */
+int fork_lock_try(struct collector *col, int *fd, struct err *e);
+/* Take the fork lock, waiting as long as needed; `beat` (may be NULL) is
+ * called every poll interval meanwhile. -1 on error or stop request. */
+int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct err *), int *fd, struct err *e);
+void fork_lock_release(struct collector *col, int fd);
+/* --snapshot-now while a collector runs: ask the holder of the lock. */
+int snapshot_request(struct collector *col, const char *instance, long holder, struct err *e);
+/* --check of a mode rdb instance; 1 when usable. */
+int snapshot_check(const struct instance_config *ic, FILE *out);
 
 #endif

@@ -124,14 +124,35 @@ void instance_free(struct instance *in)
  * Health, errors and events
  * ---------------------------------------------------------------------- */
 
+/* The kind of an error: its text without quoted names and without digits.
+ * Each retry of an outage names another object (a chunk grows, the index
+ * copy alternates with chunks) and curl puts times in its messages; none
+ * of that makes it another failure worth another log line. */
+static void health_kind(const char *msg, char *out, size_t n)
+{
+    size_t len = 0;
+    int quoted = 0;
+
+    for (; *msg != '\0' && len + 1 < n; msg++) {
+        if (*msg == '"')
+            quoted = !quoted;
+        else if (!quoted && (*msg < '0' || *msg > '9'))
+            out[len++] = *msg;
+    }
+    out[len] = '\0';
+}
+
 void instance_fail(struct instance *in, struct health *h, const char *what, const struct err *e)
 {
+    char kind[sizeof(h->last)];
+
     text_copy(in->last_error, sizeof(in->last_error), e->msg);
     in->last_error_time = time_now();
-    if (h->failing && strcmp(h->last, e->msg) == 0)
+    health_kind(e->msg, kind, sizeof(kind));
+    if (h->failing && strcmp(h->last, kind) == 0)
         return;
     h->failing = 1;
-    text_copy(h->last, sizeof(h->last), e->msg);
+    text_copy(h->last, sizeof(h->last), kind);
     log_msg(in->col->log, LOG_ERROR, in->name, "%s: %s", what, e->msg);
 }
 
@@ -251,7 +272,7 @@ out:
 }
 
 /* Store a consistent copy of the index as "<instance>/index.db". */
-static int instance_upload_index(struct instance *in, struct err *e)
+int instance_upload_index(struct instance *in, struct err *e)
 {
     char key[OBJNAME_MAX];
     char *tmp = xasprintf("%s.%s.%ld.upload", in->col->cfg->index_path, in->name, (long)getpid());
@@ -352,9 +373,12 @@ static int instance_step_poll(struct instance *in, struct err *e)
 /* Ship with backoff on failure; returns -1 only for a stop request. */
 static int instance_step_ship(struct instance *in, int64_t budget_ms, int *more, struct err *e)
 {
+    uint64_t pending;
+
     *more = 0;
     if (time_monotonic_ms() < in->backoff_until_ms)
         return 0;
+    pending = instance_backlog(in);
     if (instance_ship_pending(in, budget_ms, more, e) != 0) {
         if (e->code == ERR_STOPPED)
             return -1;
@@ -365,7 +389,8 @@ static int instance_step_ship(struct instance *in, int64_t budget_ms, int *more,
         return 0;
     }
     in->backoff_ms = SHIP_BACKOFF_MIN_MS;
-    instance_recover(in, &in->h_storage, "shipping");
+    if (pending > 0) /* with nothing to ship, the storage was not tried */
+        instance_recover(in, &in->h_storage, "shipping");
     return 0;
 }
 
@@ -376,6 +401,7 @@ static int instance_step_barrier(struct instance *in, struct err *e)
     int scheduled = barrier_due(&in->sched, now);
     int requests = atomic_load(&in->col->requests);
     const char *why;
+    int fork_fd = -1, rv;
 
     if (requests != in->seen_requests) {
         in->seen_requests = requests;
@@ -394,7 +420,22 @@ static int instance_step_barrier(struct instance *in, struct err *e)
         why = "scheduled";
     else
         return 0;
-    if (barrier_run(in, why, e) == 0) {
+    /* the rewrite forks: wait for the turn of this instance (snapshot_fork.c) */
+    rv = fork_lock_try(in->col, &fork_fd, e);
+    if (rv <= 0) {
+        if (rv < 0)
+            instance_fail(in, &in->h_aof, "barrier", e);
+        else if (!in->fork_wait_logged)
+            log_msg(in->col->log, LOG_INFO, in->name,
+                    "barrier (%s) waits: another instance on this box is forking", why);
+        in->fork_wait_logged = rv == 0;
+        err_clear(e);
+        return 0;
+    }
+    in->fork_wait_logged = 0;
+    rv = barrier_run(in, why, e);
+    fork_lock_release(in->col, fork_fd);
+    if (rv == 0) {
         if (scheduled)
             barrier_done(&in->sched, now);
         in->barrier_requested = 0;
@@ -435,6 +476,8 @@ static int instance_follow(struct instance *in, struct err *e)
             if (instance_upload_index(in, e) != 0) {
                 instance_fail(in, &in->h_storage, "index copy", e);
                 err_clear(e);
+            } else {
+                instance_recover(in, &in->h_storage, "index copy");
             }
         }
         if (!more && collector_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
@@ -475,7 +518,13 @@ static int instance_run_once(struct instance *in, struct err *e)
     if (instance_catch_up(in, e) != 0)
         goto out;
     if (in->col->action == COLLECT_BARRIER_NOW) {
-        if (barrier_run(in, "requested", e) != 0)
+        int fork_fd, ran;
+
+        if (fork_lock_wait(in, NULL, &fork_fd, e) != 0)
+            goto out;
+        ran = barrier_run(in, "requested", e);
+        fork_lock_release(in->col, fork_fd);
+        if (ran != 0)
             goto out;
         if (instance_catch_up(in, e) != 0)
             goto out;
@@ -501,16 +550,21 @@ void *instance_thread(void *arg)
     int rv;
 
     err_clear(&e);
-    rv = instance_start(in, &e);
-    if (rv == 0)
-        rv = in->col->action == COLLECT_RUN ? instance_follow(in, &e) : instance_run_once(in, &e);
+    if (in->ic->mode == MODE_RDB) {
+        rv = snapshot_main(in, &e); /* snapshot.c: timed BGSAVE snapshots, no AOF to follow */
+    } else {
+        rv = instance_start(in, &e);
+        if (rv == 0)
+            rv = in->col->action == COLLECT_RUN ? instance_follow(in, &e) : instance_run_once(in, &e);
+    }
     if (rv != 0 && e.code == ERR_STOPPED) {
         rv = 0;
     } else if (rv != 0) {
         log_msg(in->col->log, LOG_ERROR, in->name, "%s", e.msg);
         in->exit_status = 1;
     }
-    if (in->idx != NULL && in->col->action == COLLECT_RUN && instance_heartbeat(in, &e) != 0)
+    if (in->idx != NULL && in->col->action == COLLECT_RUN && in->ic->mode == MODE_AOF &&
+        instance_heartbeat(in, &e) != 0)
         log_msg(in->col->log, LOG_WARN, in->name, "%s", e.msg);
     atomic_fetch_sub(&in->col->running, 1);
     if (in->col->wake_fd >= 0 && write(in->col->wake_fd, "x", 1) < 0) {

@@ -74,7 +74,6 @@ struct options {
     const char *config;
     const char *only;
     enum collector_action action;
-    int snapshot;
     int verbose;
 };
 
@@ -117,7 +116,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             modes++;
             break;
         case OPT_SNAPSHOT:
-            o->snapshot = 1;
+            o->action = COLLECT_SNAPSHOT_NOW;
             modes++;
             break;
         case OPT_INSTANCE:
@@ -150,6 +149,40 @@ static int parse_options(int argc, char **argv, struct options *o)
     if (modes > 1) {
         fprintf(stderr,
                 "aofroll-collector: --once, --check, --barrier-now and --snapshot-now exclude each other\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* --snapshot-now is for mode rdb, --barrier-now for mode aof: 0, or exit
+ * status 2 with a message when the selection has no instance of the mode. */
+static int check_action_modes(const struct options *o, const struct config *cfg)
+{
+    int nrdb = 0;
+
+    if (o->action != COLLECT_SNAPSHOT_NOW && o->action != COLLECT_BARRIER_NOW)
+        return 0;
+    for (int i = 0; i < cfg->ninstances; i++)
+        if ((o->only == NULL || strcmp(o->only, cfg->instances[i].name) == 0) &&
+            cfg->instances[i].mode == MODE_RDB)
+            nrdb++;
+    if (o->action == COLLECT_SNAPSHOT_NOW && nrdb == 0) {
+        if (o->only != NULL)
+            fprintf(stderr,
+                    "aofroll-collector: --snapshot-now: instance \"%s\" has mode aof: its archive is the AOF "
+                    "stream, not snapshots. HINT: --barrier-now starts a new generation\n",
+                    o->only);
+        else
+            fprintf(stderr, "aofroll-collector: --snapshot-now: no instance in \"%s\" has mode rdb\n",
+                    o->config);
+        return 2;
+    }
+    if (o->action == COLLECT_BARRIER_NOW && o->only != NULL && nrdb > 0) {
+        fprintf(
+            stderr,
+            "aofroll-collector: --barrier-now: instance \"%s\" has mode rdb: it has no AOF to rewrite. HINT: "
+            "--snapshot-now takes a snapshot\n",
+            o->only);
         return 2;
     }
     return 0;
@@ -208,12 +241,12 @@ static int run_instances(struct collector *col, const char *only)
         instance_init(&ins[i], col, ic);
         if (only != NULL && strcmp(only, ic->name) != 0)
             continue;
-        if (ic->mode != MODE_AOF) {
-            log_msg(col->log, LOG_WARN, ic->name, "mode rdb is not supported by this collector yet: skipped");
-            continue;
-        }
+        if ((col->action == COLLECT_SNAPSHOT_NOW && ic->mode != MODE_RDB) ||
+            (col->action == COLLECT_BARRIER_NOW && ic->mode != MODE_AOF))
+            continue; /* snapshots are for mode rdb, barriers for mode aof */
         if (lock_acquire(cfg->lock_dir, ic->name, &ins[i].lock_fd, &holder[i], &e) != 0) {
-            if (e.code == ERR_BUSY && holder[i] > 0 && col->action == COLLECT_BARRIER_NOW) {
+            if (e.code == ERR_BUSY && holder[i] > 0 &&
+                (col->action == COLLECT_BARRIER_NOW || col->action == COLLECT_SNAPSHOT_NOW)) {
                 remote++; /* a running collector will do it when asked */
                 continue;
             }
@@ -228,7 +261,15 @@ static int run_instances(struct collector *col, const char *only)
         n++;
     }
     for (int i = 0; i < cfg->ninstances && remote > 0; i++) {
-        if (holder[i] > 0 && request_barrier(col, cfg->instances[i].name, holder[i], &e) != 0) {
+        int asked;
+
+        if (holder[i] <= 0)
+            continue;
+        if (col->action == COLLECT_SNAPSHOT_NOW)
+            asked = snapshot_request(col, cfg->instances[i].name, holder[i], &e);
+        else
+            asked = request_barrier(col, cfg->instances[i].name, holder[i], &e);
+        if (asked != 0) {
             log_msg(col->log, LOG_ERROR, cfg->instances[i].name, "%s", e.msg);
             fprintf(stderr, "aofroll-collector: instance \"%s\": %s\n", cfg->instances[i].name, e.msg);
             status = 1;
@@ -339,11 +380,10 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    if (o.snapshot) {
-        fprintf(stderr, "aofroll-collector: --snapshot-now: not supported for mode aof (snapshots are not "
-                        "implemented yet)\n");
+    status = check_action_modes(&o, &cfg);
+    if (status != 0) {
         config_free(&cfg);
-        return 2;
+        return status;
     }
 
     log_init(&log, o.verbose ? LOG_DEBUG : LOG_INFO);
@@ -360,6 +400,7 @@ int main(int argc, char **argv)
     col.stop_fd = -1;
     col.wake_fd = -1;
     pthread_mutex_init(&col.metrics_lock, NULL);
+    pthread_mutex_init(&col.fork_lock, NULL);
 
     if (o.action == COLLECT_CHECK) {
         status = check_run(&col, o.only, stdout);
@@ -387,6 +428,7 @@ out:
     if (stop[1] >= 0)
         close(stop[1]);
     pthread_mutex_destroy(&col.metrics_lock);
+    pthread_mutex_destroy(&col.fork_lock);
     log_close(&log);
     config_free(&cfg);
     return status;

@@ -1,0 +1,350 @@
+/* snapshot.c - the thread of a mode rdb instance: when to take a snapshot.
+ *
+ * A mode rdb instance (Redis with `appendonly no`) is archived as a series
+ * of snapshots, one generation each (a base that is the dump file, no incr
+ * stream). Its thread opens its own index and storage handles like a mode
+ * aof one, then:
+ *
+ *   at start-up: a generation that a previous run left half-shipped is
+ *     reconciled with the storage and ended ("interrupted": its dump file
+ *     may have been replaced since, so it is never resumed); generations
+ *     of another mode left open are ended ("mode"); the schedule starts
+ *     from the newest complete snapshot's base time;
+ *   following (the daemon): every poll interval, the heartbeat, and a
+ *     snapshot when one is due: `snapshot_interval` after the last one,
+ *     daily at `snapshot_at` (the barrier's DST-safe schedule), at once
+ *     when the archive holds none, or on --snapshot-now from another
+ *     process; a failed one is tried again after a minute (or the
+ *     interval when shorter); and the periodic copy of the index;
+ *   --snapshot-now: one snapshot now; --once: one if due;
+ *   --barrier-now: nothing (main.c refuses it when named).
+ *
+ * The heartbeat fills the same status row as a mode aof instance: the
+ * "current file" is the dump being shipped or last shipped, its size and
+ * the bytes stored, so `aofroll status` shows a snapshot's shipping lag
+ * and goes stale when the thread stops. */
+#include "snapshot.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* ------------------------------------------------------------------------
+ * The schedule
+ * ---------------------------------------------------------------------- */
+
+void snapshot_schedule_init(struct snapshot_schedule *s, const struct instance_config *ic, int64_t now,
+                            int64_t last)
+{
+    memset(s, 0, sizeof(*s));
+    s->interval_s = ic->snapshot_interval_s;
+    s->last = last;
+    /* a first start after today's snapshot_at does not count as missing it */
+    barrier_schedule_init(&s->daily, ic->snapshot_minute, now, last);
+}
+
+const char *snapshot_due(const struct snapshot_schedule *s, int64_t now)
+{
+    if (now < s->retry_after)
+        return NULL;
+    if (s->last == 0)
+        return "start";
+    if (s->interval_s > 0 && now >= s->last + s->interval_s)
+        return "interval";
+    if (barrier_due(&s->daily, now))
+        return "daily";
+    return NULL;
+}
+
+void snapshot_schedule_done(struct snapshot_schedule *s, int64_t now, int64_t base_time)
+{
+    s->last = base_time;
+    s->retry_after = 0;
+    if (s->daily.minute >= 0 && now >= barrier_instant(now, s->daily.minute))
+        barrier_done(&s->daily, now); /* today's daily snapshot is this one */
+}
+
+void snapshot_schedule_failed(struct snapshot_schedule *s, int64_t now)
+{
+    int64_t wait = SNAPSHOT_RETRY_S;
+
+    if (s->interval_s > 0 && s->interval_s < wait)
+        wait = s->interval_s;
+    s->retry_after = now + wait;
+}
+
+int64_t snapshot_next(const struct snapshot_schedule *s, int64_t now)
+{
+    int64_t next = 0;
+
+    if (s->interval_s > 0 && s->last > 0)
+        next = s->last + s->interval_s;
+    if (s->daily.minute >= 0) {
+        int64_t daily;
+
+        if (barrier_local_day(now) != s->daily.last_day) {
+            daily = barrier_instant(now, s->daily.minute); /* today's, not taken yet */
+        } else {
+            /* tomorrow's: from tomorrow's noon, whatever DST does tonight */
+            daily = barrier_instant(barrier_instant(now, 12 * 60) + 86400, s->daily.minute);
+        }
+        if (next == 0 || daily < next)
+            next = daily;
+    }
+    if (next != 0 && next < now)
+        next = now;
+    if (next != 0 && next < s->retry_after)
+        next = s->retry_after;
+    return next;
+}
+
+/* ------------------------------------------------------------------------
+ * The heartbeat
+ * ---------------------------------------------------------------------- */
+
+int snapshot_heartbeat(struct instance *in, struct err *e)
+{
+    const struct snapshot_state *s = in->snap;
+    struct status_row row;
+
+    memset(&row, 0, sizeof(row));
+    row.instance_id = in->instance_id;
+    row.last_poll = time_now();
+    row.poll_interval_ms = in->ic->poll_interval_ms;
+    row.generation = s->generation != 0 ? s->generation : in->last_generation;
+    snprintf(row.current_file, sizeof(row.current_file), "%s", s->file);
+    row.current_size = s->size;
+    row.shipped = s->shipped;
+    row.shipped_time = s->base_time;
+    row.last_error_time = in->last_error_time;
+    snprintf(row.last_error, sizeof(row.last_error), "%s", in->last_error);
+    row.pid = (int)getpid();
+    if (index_status_put(in->idx, &row, e) != 0)
+        return -1;
+    if (in->ic->metrics_file != NULL)
+        return instance_write_metrics(in, e);
+    return 0;
+}
+
+void snapshot_beat_due(struct instance *in)
+{
+    struct err e;
+
+    if (time_monotonic_ms() < in->snap->next_beat_ms)
+        return;
+    in->snap->next_beat_ms = time_monotonic_ms() + in->ic->poll_interval_ms;
+    if (snapshot_heartbeat(in, &e) != 0)
+        instance_fail(in, &in->h_index, "index", &e);
+}
+
+/* ------------------------------------------------------------------------
+ * Start-up: the generations a previous run left
+ * ---------------------------------------------------------------------- */
+
+struct gen_rows {
+    struct gen_row *v;
+    size_t n, cap;
+};
+
+static int collect_gen(void *ud, const struct gen_row *g)
+{
+    struct gen_rows *l = ud;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap == 0 ? 16 : l->cap * 2;
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n++] = *g;
+    return 0;
+}
+
+/* End the open generations that are not the newest complete snapshot. */
+static int snapshot_settle(struct instance *in, const struct gen_rows *l, const struct gen_row *newest,
+                           struct err *e)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct gen_row r = l->v[i];
+        const char *reason;
+
+        if (r.ended != 0 || (newest != NULL && r.generation == newest->generation))
+            continue;
+        if (r.mode != MODE_RDB) {
+            reason = "mode"; /* the instance was collected in mode aof before */
+        } else if (!r.base_complete) {
+            struct generation *g = generation_new();
+            int rv;
+
+            /* an object stored but not indexed is adopted or removed */
+            g->row = r;
+            rv = reconcile_generation(in, g, 0, e);
+            generation_free(g);
+            if (rv != 0)
+                return -1;
+            reason = "interrupted";
+            log_msg(in->col->log, LOG_WARN, in->name,
+                    "snapshot generation %" PRId64 " was not shipped to its end by the previous run: ended; "
+                    "a restore never uses it",
+                    r.generation);
+        } else {
+            reason = "snapshot"; /* a newer one was complete before the previous run stopped */
+        }
+        if (instance_end_generation(in, &r, reason, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int snapshot_start(struct instance *in, struct err *e)
+{
+    const struct config *cfg = in->col->cfg;
+    struct snapshot_state *s = in->snap;
+    struct gen_rows l = {NULL, 0, 0};
+    const struct gen_row *newest = NULL;
+    int rv = -1;
+
+    if (index_open(cfg->index_path, 0, &in->idx, e) != 0)
+        goto out;
+    if (index_instance_id(in->idx, in->name, 1, &in->instance_id, e) != 0)
+        goto out;
+    if (storage_open(cfg, &in->st, e) != 0)
+        goto out;
+    if (index_generations(in->idx, in->instance_id, collect_gen, &l, e) != 0)
+        goto out;
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.v[i].generation > in->last_generation)
+            in->last_generation = l.v[i].generation;
+        if (l.v[i].mode == MODE_RDB && l.v[i].base_complete &&
+            (newest == NULL || l.v[i].generation > newest->generation))
+            newest = &l.v[i];
+    }
+    if (reconcile_newer(in, in->last_generation, e) != 0)
+        goto out;
+    if (snapshot_settle(in, &l, newest, e) != 0)
+        goto out;
+    if (newest != NULL) {
+        s->generation = newest->generation;
+        snprintf(s->file, sizeof(s->file), "%s", newest->base_file);
+        s->size = s->shipped = newest->base_size;
+        s->base_time = newest->base_time;
+    }
+    snapshot_schedule_init(&s->sched, in->ic, time_now(), newest != NULL ? newest->base_time : 0);
+    in->next_upload = time_now() + cfg->index_upload_interval_s;
+    rv = 0;
+out:
+    free(l.v);
+    return rv;
+}
+
+/* ------------------------------------------------------------------------
+ * Actions
+ * ---------------------------------------------------------------------- */
+
+static void snapshot_log_next(struct instance *in)
+{
+    int64_t next = snapshot_next(&in->snap->sched, time_now());
+    char t[TIME_BUFSZ];
+
+    if (next == 0)
+        return;
+    time_format_local(next, t, sizeof(t));
+    log_msg(in->col->log, LOG_INFO, in->name, "next snapshot at %s", t);
+}
+
+/* Follow the schedule until stopped. */
+static int snapshot_follow(struct instance *in, struct err *e)
+{
+    struct snapshot_state *s = in->snap;
+    int requested = 0;
+
+    snapshot_log_next(in);
+    for (;;) {
+        int64_t t0 = time_monotonic_ms();
+        int requests = atomic_load(&in->col->requests);
+        const char *why;
+
+        if (collector_stopping(in->col))
+            break;
+        if (requests != in->seen_requests) {
+            in->seen_requests = requests;
+            if (snapshot_request_take(in)) {
+                log_msg(in->col->log, LOG_INFO, in->name, "snapshot requested by --snapshot-now");
+                requested = 1;
+            }
+        }
+        why = requested ? "requested" : snapshot_due(&s->sched, time_now());
+        if (why != NULL) {
+            requested = 0;
+            if (snapshot_take(in, why, e) != 0) {
+                if (e->code == ERR_STOPPED)
+                    break;
+                snapshot_schedule_failed(&s->sched, time_now());
+                err_clear(e);
+            }
+            snapshot_log_next(in);
+        }
+        s->next_beat_ms = 0;
+        snapshot_beat_due(in);
+        if (in->col->cfg->index_upload_interval_s > 0 && time_now() >= in->next_upload) {
+            in->next_upload = time_now() + in->col->cfg->index_upload_interval_s;
+            if (instance_upload_index(in, e) != 0) {
+                instance_fail(in, &in->h_storage, "index copy", e);
+                err_clear(e);
+            } else {
+                instance_recover(in, &in->h_storage, "index copy");
+            }
+        }
+        if (collector_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
+            break;
+    }
+    err_clear(e);
+    return 0;
+}
+
+int snapshot_main(struct instance *in, struct err *e)
+{
+    struct snapshot_state s;
+    const char *why;
+    int rv = -1;
+
+    memset(&s, 0, sizeof(s));
+    in->snap = &s;
+    if (snapshot_start(in, e) != 0)
+        goto out;
+    switch (in->col->action) {
+    case COLLECT_RUN:
+        rv = snapshot_follow(in, e);
+        break;
+    case COLLECT_SNAPSHOT_NOW:
+        rv = snapshot_take(in, "requested", e);
+        if (rv == 0) {
+            char t[TIME_BUFSZ];
+
+            time_format_utc(s.base_time, t, sizeof(t));
+            printf("%s: generation %" PRId64 ", snapshot taken at %s, %" PRIu64 " bytes\n", in->name,
+                   s.generation, t, s.size);
+        }
+        break;
+    case COLLECT_ONCE:
+        why = snapshot_due(&s.sched, time_now());
+        rv = why != NULL ? snapshot_take(in, why, e) : 0;
+        break;
+    default:
+        log_msg(in->col->log, LOG_INFO, in->name, "mode rdb: no barrier to run");
+        rv = 0;
+        break;
+    }
+out:
+    if (in->idx != NULL) {
+        struct err be;
+
+        if (snapshot_heartbeat(in, &be) != 0)
+            log_msg(in->col->log, LOG_WARN, in->name, "%s", be.msg);
+    }
+    in->snap = NULL;
+    return rv;
+}
