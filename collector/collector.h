@@ -17,6 +17,7 @@
  *   lineage.c   a generation's files: base + logical incr stream, kept open
  *   observe.c   (time, size) observations: chunk times and the size log
  *   ship.c      one chunk: pread, gzip, store, index; the throttle
+ *   priority.c  the thread's CPU and I/O priority; yielding under contention
  *   barrier.c   the barrier sequence and its daily schedule
  *   redisconn.c connection, AUTH, CONFIG GET, INFO persistence, backoff
  *   reconcile.c start-up: objects in storage that the index lacks
@@ -180,12 +181,22 @@ struct health {
     char last[256];
 };
 
+/* Yielding under CPU contention (priority.c): the thread's CPU time and
+ * run delay when the chunk in hand started. */
+struct yield {
+    int on;          /* priority idle */
+    int valid;       /* cpu_ns and wait_ns were read at the chunk's start */
+    int64_t cpu_ns;  /* CPU time the thread had used */
+    int64_t wait_ns; /* time it had waited for a core */
+};
+
 struct throttle {
     int64_t rate;          /* bytes/s, 0 = unlimited */
     int64_t pause_ms;      /* between chunks */
     int64_t rate_next_us;  /* monotonic µs: the rate allows the next chunk from here */
     int64_t pause_next_us; /* monotonic µs: chunk_pause ends here */
     int64_t started_us;    /* when the chunk in hand was allowed to start */
+    struct yield yield;    /* off unless priority_apply() turned it on */
 };
 
 #define BARRIER_RETRY_S 60       /* a failed barrier is tried again after this */
@@ -407,6 +418,34 @@ int request_barrier(struct collector *col, const char *instance, long holder, st
 /* In the running collector: 1 when a request for this instance was
  * pending (it is consumed), else 0. */
 int request_take(struct instance *in);
+
+/* ------------------------------------------------------------------------
+ * priority.c
+ * ---------------------------------------------------------------------- */
+
+/* Under contention a thread with priority idle uses at most this percentage
+ * of one core: a contended chunk holds the next one back until
+ * 100 / PRIORITY_YIELD_SHARE times its CPU time has passed since it began. */
+#define PRIORITY_YIELD_SHARE 5
+
+/* Lower the calling thread's CPU and I/O priority to `p`'s (nothing for
+ * normal). */
+int priority_set_thread(enum instance_priority p, struct err *e);
+/* At the start of an instance thread: its priority as configured, and
+ * yielding for priority idle. A failure (named in e) is for logging: the
+ * thread runs on with whatever could be set. */
+int priority_apply(struct instance *in, struct err *e);
+const char *priority_name(enum instance_priority p);
+/* The calling thread's CPU time and time spent waiting for a core, in ns
+ * (/proc/thread-self/schedstat); -1 when they cannot be read. */
+int priority_thread_times(int64_t *cpu_ns, int64_t *wait_ns);
+/* How long (µs from the chunk's start) a chunk that used cpu_ns of CPU and
+ * waited wait_ns for a core holds the next one back: 0 unless contended. */
+int64_t priority_yield_hold_us(int64_t cpu_ns, int64_t wait_ns);
+/* Around a chunk (throttle_wait, throttle_account): note the times, then
+ * the hold (µs from the chunk's start, 0 when none). */
+void priority_yield_start(struct yield *y);
+int64_t priority_yield_end(struct yield *y);
 
 /* ------------------------------------------------------------------------
  * check.c

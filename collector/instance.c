@@ -550,6 +550,8 @@ void *instance_thread(void *arg)
     int rv;
 
     err_clear(&e);
+    if (priority_apply(in, &e) != 0) /* priority.c: yield the CPU and the disk to Redis */
+        log_msg(in->col->log, LOG_WARN, in->name, "%s", e.msg);
     if (in->ic->mode == MODE_RDB) {
         rv = snapshot_main(in, &e); /* snapshot.c: timed BGSAVE snapshots, no AOF to follow */
     } else {

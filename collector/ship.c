@@ -12,8 +12,9 @@
  * The throttle limits the raw bytes read per second to `max_rate` and
  * keeps `chunk_pause` between chunks. It is a virtual clock: each chunk
  * moves the earliest start of the next one by len / rate, so the long-run
- * rate is exactly max_rate with a burst of one chunk. Waits sleep on the
- * stop pipe, so SIGTERM ends them at once. */
+ * rate is exactly max_rate with a burst of one chunk. With priority idle a
+ * chunk that had to wait for a core also holds the next one back
+ * (priority.c). Waits sleep on the stop pipe, so SIGTERM ends them at once. */
 #include "collector.h"
 
 #include <fcntl.h>
@@ -57,15 +58,19 @@ int throttle_wait(struct throttle *t, const struct collector *col, struct err *e
     if (collector_stopping(col))
         return err_set(e, ERR_STOPPED, "stop requested");
     t->started_us = mono_us();
+    priority_yield_start(&t->yield);
     return 0;
 }
 
 void throttle_account(struct throttle *t, uint64_t len)
 {
     int64_t from = t->rate_next_us > t->started_us ? t->rate_next_us : t->started_us;
+    int64_t hold = priority_yield_end(&t->yield);
 
     t->rate_next_us = from + throttle_cost_us(t->rate, len);
     t->pause_next_us = mono_us() + t->pause_ms * 1000;
+    if (hold > 0 && t->started_us + hold > t->pause_next_us)
+        t->pause_next_us = t->started_us + hold; /* priority idle, contended: yield */
 }
 
 int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kind, const struct aof_file *f,

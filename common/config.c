@@ -434,7 +434,8 @@ enum field_kind {
     FIELD_RATE,        /* int64_t bytes per second; 0 = unlimited */
     FIELD_LEVEL,       /* int zlib level */
     FIELD_CLOCK,       /* int minutes after midnight, or -1 for "off" */
-    FIELD_PATH         /* char * */
+    FIELD_PATH,        /* char * */
+    FIELD_PRIORITY     /* enum instance_priority: idle | low | normal */
 };
 
 struct instance_field {
@@ -449,6 +450,9 @@ struct instance_field {
 
 #define I_OFF(f) offsetof(struct instance_config, f)
 
+/* Values of "priority", indexed by enum instance_priority. */
+static const char *const config_priority_names[] = {"idle", "low", "normal"};
+
 static const struct instance_field instance_fields[] = {
     {"mode", FIELD_MODE, I_OFF(mode), 0, 0, 0, NULL, 0},
     {"poll_interval", FIELD_DURATION_MS, I_OFF(poll_interval_ms), 10, 3600 * 1000, 0, "10ms to 1h", 0},
@@ -461,6 +465,7 @@ static const struct instance_field instance_fields[] = {
     {"retention", FIELD_DURATION_S, I_OFF(retention_s), 60, INT64_MAX / 1000, 0, "at least 1m", 0},
     {"lag_threshold", FIELD_SIZE, I_OFF(lag_threshold), 0, INT64_MAX, 0, NULL, 0},
     {"metrics_file", FIELD_PATH, I_OFF(metrics_file), 0, 0, 0, NULL, 0},
+    {"priority", FIELD_PRIORITY, I_OFF(priority), 0, 0, 0, NULL, 0},
     {"snapshot_interval", FIELD_DURATION_S, I_OFF(snapshot_interval_s), 0, INT64_MAX / 1000, 0, NULL, 1},
     {"snapshot_at", FIELD_CLOCK, I_OFF(snapshot_minute), 0, 0, 0, NULL, 1},
 };
@@ -492,6 +497,7 @@ static void config_instance_defaults(struct instance_config *ic)
     ic->lag_threshold = 0;
     ic->snapshot_interval_s = 0;
     ic->snapshot_minute = -1;
+    ic->priority = PRIORITY_IDLE;
 }
 
 static void config_instance_free(struct instance_config *ic)
@@ -569,6 +575,14 @@ static int config_apply_field(struct config_ctx *cx, const struct instance_field
         return 0;
     case FIELD_PATH:
         return config_string(cx, value, f->key, (char **)(void *)(base + f->offset));
+    case FIELD_PRIORITY:
+        for (int p = PRIORITY_IDLE; p <= PRIORITY_NORMAL; p++) {
+            if (strcmp(text, config_priority_names[p]) == 0) {
+                ic->priority = (enum instance_priority)p;
+                return 0;
+            }
+        }
+        return config_error(cx, value, "invalid priority \"%s\": expected idle, low or normal", text);
     }
     if (config_check_range(cx, f, value, v) < 0)
         return -1;
@@ -1204,6 +1218,9 @@ static void dump_instance(struct config_dumper *d, const struct instance_config 
         switch (f->kind) {
         case FIELD_MODE:
             snprintf(text, sizeof(text), "%s", ic->mode == MODE_RDB ? "rdb" : "aof");
+            break;
+        case FIELD_PRIORITY:
+            snprintf(text, sizeof(text), "%s", config_priority_names[ic->priority]);
             break;
         case FIELD_DURATION_MS:
             memcpy(&v, field, sizeof(v));

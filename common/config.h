@@ -18,6 +18,9 @@ enum instance_mode { MODE_AOF = 0, MODE_RDB };
 
 enum redis_transport { REDIS_TCP = 0, REDIS_UNIX };
 
+/* How much an instance's collector thread yields to Redis (collector/priority.c). */
+enum instance_priority { PRIORITY_IDLE = 0, PRIORITY_LOW, PRIORITY_NORMAL };
+
 struct redis_addr {
     enum redis_transport transport;
     char *host;     /* REDIS_TCP */
@@ -43,6 +46,7 @@ struct instance_config {
     char *metrics_file;       /* NULL = none */
     int64_t snapshot_interval_s; /* mode rdb; 0 = none */
     int snapshot_minute;         /* mode rdb, daily "snapshot_at"; -1 = none */
+    enum instance_priority priority; /* CPU and I/O priority of its thread; default idle */
 };
 
 struct s3_config {

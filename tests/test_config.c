@@ -86,10 +86,12 @@ static const char full_yaml[] =
     "  retention: 14d\n"
     "  lag_threshold: 64MiB\n"
     "  metrics_file: /var/lib/node_exporter/textfile/aofroll.prom\n"
+    "  priority: low\n"
     "instances:\n"
     "  - name: sessions\n"
     "    redis: unix:///run/redis/redis-server.sock   # local socket\n"
     "    chunk_size: 1MiB\n"
+    "    priority: normal\n"
     "    barrier: 'off'\n"
     "  - redis: redis://app:hunter2@10.0.0.5:6380\n"
     "    mode: rdb\n"
@@ -141,6 +143,7 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.defaults.metrics_file, "/var/lib/node_exporter/textfile/aofroll.prom");
     assert_int_equal(cfg.defaults.snapshot_interval_s, 0);
     assert_int_equal(cfg.defaults.snapshot_minute, -1);
+    assert_int_equal(cfg.defaults.priority, PRIORITY_LOW);
 
     assert_int_equal(cfg.ninstances, 3);
 
@@ -165,6 +168,7 @@ static void test_full_file(void **state)
     assert_string_equal(in->metrics_file, "/var/lib/node_exporter/textfile/aofroll.prom");
     assert_int_equal(in->snapshot_interval_s, 0);
     assert_int_equal(in->snapshot_minute, -1);
+    assert_int_equal(in->priority, PRIORITY_NORMAL);
 
     /* 2: default name host-port, TCP with user and password, mode rdb */
     in = &cfg.instances[1];
@@ -187,6 +191,7 @@ static void test_full_file(void **state)
     assert_int_equal(in->lag_threshold, 64 * MIB);
     assert_int_equal(in->snapshot_interval_s, 3600);
     assert_int_equal(in->snapshot_minute, 4 * 60 + 15);
+    assert_int_equal(in->priority, PRIORITY_LOW); /* from the defaults */
 
     /* 3: flow mapping, default name from the socket file, %-escaped password */
     in = &cfg.instances[2];
@@ -252,6 +257,7 @@ static void test_builtin_defaults(void **state)
     assert_null(in->metrics_file);
     assert_int_equal(in->snapshot_interval_s, 0);
     assert_int_equal(in->snapshot_minute, -1);
+    assert_int_equal(in->priority, PRIORITY_IDLE);
 
     /* no port: 6379 */
     assert_string_equal(cfg.instances[1].name, "Redis-2.example-6379");
@@ -369,6 +375,10 @@ static void test_error_bad_values(void **state)
         "cfg.yaml:2:12: invalid barrier \"24:00\": expected HH:MM from 00:00 to 23:59, or off");
     assert_config_error("instances:\n  - redis: redis://h\n    mode: rbd\n",
                         "cfg.yaml:3:11: invalid mode \"rbd\": expected aof or rdb");
+    assert_config_error("instances:\n  - redis: redis://h\n    priority: nice\n",
+                        "cfg.yaml:3:15: invalid priority \"nice\": expected idle, low or normal");
+    assert_config_error("defaults:\n  priority: [idle]\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:2:13: expected a scalar for \"priority\", found a sequence");
     assert_config_error("instances:\n  - redis: redis://h\n    compression: 10\n",
                         "cfg.yaml:3:18: invalid compression \"10\": expected a zlib level from 0 to 9");
     assert_config_error("instances:\n  - redis: redis://h\n    compression: -1\n",
@@ -864,6 +874,7 @@ static void assert_same_instance(const struct instance_config *a, const struct i
     assert_int_equal(a->barrier_minute, b->barrier_minute);
     assert_int_equal(a->retention_s, b->retention_s);
     assert_int_equal(a->lag_threshold, b->lag_threshold);
+    assert_int_equal(a->priority, b->priority);
     if (a->metrics_file != NULL || b->metrics_file != NULL)
         assert_string_equal(a->metrics_file, b->metrics_file);
     if (a->mode == MODE_RDB || !dumped) {
@@ -956,6 +967,7 @@ static void test_dump_text(void **state)
                               "  barrier: \"00:00\"\n"
                               "  retention: 7d\n"
                               "  lag_threshold: 0\n"
+                              "  priority: idle\n"
                               "  snapshot_interval: 0\n"
                               "  snapshot_at: \"off\"\n"
                               "instances:\n"
@@ -970,6 +982,7 @@ static void test_dump_text(void **state)
                               "  barrier: \"00:00\"\n"
                               "  retention: 7d\n"
                               "  lag_threshold: 0\n"
+                              "  priority: idle\n"
                               "  snapshot_interval: 1h\n"
                               "  snapshot_at: \"off\"\n");
     free(text);
