@@ -40,11 +40,15 @@ pass() {
     echo "ok - $*"
 }
 
-# Print a free TCP port on 127.0.0.1.
+# Print a free TCP port on 127.0.0.1. Ports are drawn below the kernel's
+# ephemeral range, so that the source port of some client connection
+# (redis-cli, the collector) cannot take the port before redis binds it.
 free_port() {
-    local port
+    local port low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt 11024 ] 2>/dev/null || low=32768
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((10000 + (RANDOM * 32768 + RANDOM) % (low - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
