@@ -93,7 +93,9 @@ int codec_encode(const void *raw, size_t len, int level, struct buf *out, uint32
         }
     }
     out->data[out->len] = '\0';
-    *crc = codec_crc32(0, raw, len);
+    /* For a gzip stream deflate keeps the CRC32 of its input in adler (it
+     * writes it into the trailer): no second pass over the raw bytes. */
+    *crc = (uint32_t)zs.adler;
     rc = 0;
 out:
     if (zinit)
