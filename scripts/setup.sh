@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
-          libsqlite3-dev zlib1g-dev libyaml-dev libssl-dev redis-server redis-tools)
+          libsqlite3-dev zlib1g-dev libdeflate-dev libyaml-dev libssl-dev redis-server redis-tools)
 if [ "${1:-}" = "--tests" ]; then
     packages+=(libcmocka-dev openssh-server python3 sqlite3 curl)
 fi

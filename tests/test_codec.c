@@ -2,7 +2,8 @@
  *
  * Round trips (empty, one byte, 5 MiB of random bytes, every level), the
  * property the archive layout depends on (concatenated members gunzip to
- * the concatenated input, checked with the real gunzip), and every way
+ * the concatenated input, checked with the real gunzip), members written
+ * by the real gzip, and every way
  * codec_decode must refuse a member, with its exact message. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,6 +216,54 @@ static void test_concatenated_members_gunzip(void **state)
     buf_free(&got);
 }
 
+/* Members from the real gzip (a header with the file's name and time, any
+ * level) decode too, after what `out` already held. */
+static void test_decode_foreign_gzip(void **state)
+{
+    const char *tmpdir = getenv("AOFROLL_TEST_TMP");
+    static const char *flags[] = {"-1", "-9", "-6n"};
+    struct buf raw = BUF_INIT;
+    char path[4096], cmd[4200], chunk[65536];
+    size_t i, n;
+    int fd;
+
+    (void)state;
+    if (tmpdir != NULL) {
+        snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", tmpdir);
+        assert_int_equal(system(cmd), 0);
+    }
+    snprintf(path, sizeof(path), "%s/test_codec_foreign.XXXXXX", tmpdir != NULL ? tmpdir : "/tmp");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fill_aof_like(&raw, 300000);
+    assert_int_equal(write(fd, raw.data, raw.len), (ssize_t)raw.len);
+    close(fd);
+    for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        struct buf gz = BUF_INIT, back = BUF_INIT;
+        struct err e;
+        FILE *fp;
+
+        snprintf(cmd, sizeof(cmd), "gzip %s -c '%s'", flags[i], path);
+        fp = popen(cmd, "r");
+        assert_non_null(fp);
+        while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+            buf_append(&gz, chunk, n);
+        assert_int_equal(pclose(fp), 0);
+        buf_appendstr(&back, "keep");
+        err_clear(&e);
+        assert_int_equal(codec_decode(gz.data, gz.len, raw.len, codec_crc32(0, raw.data, raw.len), "k", &back, &e),
+                         0);
+        assert_int_equal(back.len, 4 + raw.len);
+        assert_memory_equal(back.data, "keep", 4);
+        assert_memory_equal(back.data + 4, raw.data, raw.len);
+        assert_int_equal(back.data[back.len], '\0');
+        buf_free(&gz);
+        buf_free(&back);
+    }
+    unlink(path);
+    buf_free(&raw);
+}
+
 /* ------------------------------------------------------------------------
  * Corruption: each case fails with ERR_CORRUPT, names the chunk, and
  * leaves the output buffer as it was.
@@ -395,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_encode_appends),
         cmocka_unit_test(test_encode_bad_level),
         cmocka_unit_test(test_concatenated_members_gunzip),
+        cmocka_unit_test(test_decode_foreign_gzip),
         cmocka_unit_test(test_decode_bad_header),
         cmocka_unit_test(test_decode_truncated),
         cmocka_unit_test(test_decode_trailing_bytes),
