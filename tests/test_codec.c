@@ -251,8 +251,8 @@ static void test_decode_foreign_gzip(void **state)
         assert_int_equal(pclose(fp), 0);
         buf_appendstr(&back, "keep");
         err_clear(&e);
-        assert_int_equal(codec_decode(gz.data, gz.len, raw.len, codec_crc32(0, raw.data, raw.len), "k", &back, &e),
-                         0);
+        assert_int_equal(
+            codec_decode(gz.data, gz.len, raw.len, codec_crc32(0, raw.data, raw.len), "k", &back, &e), 0);
         assert_int_equal(back.len, 4 + raw.len);
         assert_memory_equal(back.data, "keep", 4);
         assert_memory_equal(back.data + 4, raw.data, raw.len);
