@@ -410,14 +410,14 @@ void lock_release(int fd);
  * request.c
  * ---------------------------------------------------------------------- */
 
-/* "<lock_dir>/<instance>.barrier" (caller frees). */
-char *request_path(const struct config *cfg, const char *instance);
-/* Ask the collector `holder` (holding the instance's lock) for a barrier
- * and wait for its outcome in the index. */
-int request_barrier(struct collector *col, const char *instance, long holder, struct err *e);
-/* In the running collector: 1 when a request for this instance was
- * pending (it is consumed), else 0. */
-int request_take(struct instance *in);
+enum request_type { REQUEST_BARRIER, REQUEST_SNAPSHOT };
+
+/* --barrier-now / --snapshot-now: ask the collector `holder` (holding the
+ * instance's lock) and wait for the outcome in the index. */
+int request_ask(struct collector *col, enum request_type type, const char *instance, long holder, struct err *e);
+/* In the running collector: 1 when a request of this type for this
+ * instance was pending (it is consumed), else 0. */
+int request_take(struct instance *in, enum request_type type);
 
 /* ------------------------------------------------------------------------
  * priority.c
@@ -467,8 +467,6 @@ int fork_lock_try(struct collector *col, int *fd, struct err *e);
  * called every poll interval meanwhile. -1 on error or stop request. */
 int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct err *), int *fd, struct err *e);
 void fork_lock_release(struct collector *col, int fd);
-/* --snapshot-now while a collector runs: ask the holder of the lock. */
-int snapshot_request(struct collector *col, const char *instance, long holder, struct err *e);
 /* --check of a mode rdb instance; 1 when usable. */
 int snapshot_check(const struct instance_config *ic, FILE *out);
 

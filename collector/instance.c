@@ -405,7 +405,7 @@ static int instance_step_barrier(struct instance *in, struct err *e)
 
     if (requests != in->seen_requests) {
         in->seen_requests = requests;
-        if (request_take(in)) {
+        if (request_take(in, REQUEST_BARRIER)) {
             log_msg(in->col->log, LOG_INFO, in->name, "barrier requested by --barrier-now");
             in->barrier_requested = 1;
         }

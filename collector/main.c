@@ -265,10 +265,8 @@ static int run_instances(struct collector *col, const char *only)
 
         if (holder[i] <= 0)
             continue;
-        if (col->action == COLLECT_SNAPSHOT_NOW)
-            asked = snapshot_request(col, cfg->instances[i].name, holder[i], &e);
-        else
-            asked = request_barrier(col, cfg->instances[i].name, holder[i], &e);
+        asked = request_ask(col, col->action == COLLECT_SNAPSHOT_NOW ? REQUEST_SNAPSHOT : REQUEST_BARRIER,
+                            cfg->instances[i].name, holder[i], &e);
         if (asked != 0) {
             log_msg(col->log, LOG_ERROR, cfg->instances[i].name, "%s", e.msg);
             fprintf(stderr, "aofroll-collector: instance \"%s\": %s\n", cfg->instances[i].name, e.msg);

@@ -1,19 +1,22 @@
-/* request.c - --barrier-now while a collector is running: ask it.
+/* request.c - --barrier-now and --snapshot-now while a collector is
+ * running: ask it.
  *
  * The running collector holds the instance's lock, so a second process may
- * not drive the barrier itself. Instead it leaves a request file
- * <lock_dir>/<instance>.barrier and sends SIGUSR1 to the lock holder, whose
- * main thread bumps a counter that the instance threads look at once per
- * poll; the thread whose request file exists removes it and runs the
- * barrier as if it were scheduled. The requester then watches the index
- * (read-only) for the outcome: a "barrier" event, or an "error" event about
- * the barrier, newer than any event it saw before asking. */
+ * not drive the barrier or the snapshot itself. Instead it leaves a request
+ * file <lock_dir>/<instance>.<barrier|snapshot> and sends SIGUSR1 to the
+ * lock holder, whose main thread bumps a counter that the instance threads
+ * look at once per poll; the thread whose request file exists removes it
+ * and does the work as if it were due. The requester then watches the
+ * index (read-only) for the outcome: a success or an "error" event that
+ * answers the request, newer than any event it saw before asking. The two
+ * kinds differ only in their names and in which events answer them. */
 #include "collector.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,15 +24,42 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define REQUEST_TIMEOUT_S 3600 /* a barrier waits for the rewrite of a big dataset */
+#define REQUEST_TIMEOUT_S 3600 /* a rewrite or a BGSAVE of a big dataset, then its shipping */
 #define REQUEST_POLL_MS 200
 
-char *request_path(const struct config *cfg, const char *instance)
+struct request_kind {
+    const char *name;       /* the request file's suffix, and the word in messages */
+    const char *done_kind;  /* the event kind of a success */
+    const char *done_begin; /* a success answers only if its detail begins so (NULL: any) */
+    const char *fail_begin; /* an "error" event answers only if its detail begins so */
+    const char *doing;      /* "<doing> of instance X" in messages */
+    const char *did;        /* "the running collector (pid N) <did>: <outcome>" */
+    int print;              /* print the outcome on stdout */
+};
+
+#define SNAPSHOT_REQUESTED "snapshot (requested)" /* how a requested snapshot's events begin */
+
+/* Any barrier after the request answers it (the one asked for, or one just
+ * as good); a scheduled snapshot may end meanwhile, so only the events of
+ * a requested one do. */
+static const struct request_kind request_kinds[] = {
+    [REQUEST_BARRIER] = {"barrier", "barrier", NULL, "barrier", "running the barrier", "ran it", 0},
+    [REQUEST_SNAPSHOT] = {"snapshot", "snapshot", SNAPSHOT_REQUESTED, SNAPSHOT_REQUESTED,
+                          "taking the snapshot", "took it", 1},
+};
+
+static char *request_path(const struct config *cfg, const char *instance, enum request_type type)
 {
-    return xasprintf("%s/%s.barrier", cfg->lock_dir, instance);
+    return xasprintf("%s/%s.%s", cfg->lock_dir, instance, request_kinds[type].name);
+}
+
+static int begins(const char *s, const char *prefix)
+{
+    return prefix == NULL || strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 struct outcome {
+    const struct request_kind *kind;
     int64_t after_id; /* events up to this id were there before the request */
     int64_t max_id;
     int done; /* 1 success, -1 failure */
@@ -44,75 +74,92 @@ static int scan_event(void *ud, const struct event_row *ev)
         o->max_id = ev->id;
     if (ev->id <= o->after_id || o->done != 0)
         return 0;
-    if (strcmp(ev->kind, "barrier") == 0) {
+    if (strcmp(ev->kind, o->kind->done_kind) == 0 && begins(ev->detail, o->kind->done_begin))
         o->done = 1;
-        text_copy(o->detail, sizeof(o->detail), ev->detail);
-    } else if (strcmp(ev->kind, "error") == 0 && strncmp(ev->detail, "barrier", 7) == 0) {
+    else if (strcmp(ev->kind, "error") == 0 && begins(ev->detail, o->kind->fail_begin))
         o->done = -1;
+    if (o->done != 0)
         text_copy(o->detail, sizeof(o->detail), ev->detail);
+    return 0;
+}
+
+/* Leave the request file for the collector to find. */
+static int write_request(const char *path, const char *name, int64_t t0, struct err *e)
+{
+    char stamp[64];
+    int fd, len, rv = -1;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_sys(e, errno, "cannot write %s request \"%s\"", name, path);
+    len = snprintf(stamp, sizeof(stamp), "%ld %" PRId64 "\n", (long)getpid(), t0);
+    if (write(fd, stamp, (size_t)len) != len)
+        err_sys(e, errno, "cannot write %s request \"%s\"", name, path);
+    else
+        rv = 0;
+    close(fd);
+    return rv;
+}
+
+/* Poll the index until the outcome arrives, the holder exits or time runs out. */
+static int wait_outcome(struct collector *col, struct index *idx, int64_t id, int64_t t0,
+                        const char *instance, long holder, struct outcome *o, struct err *e)
+{
+    int64_t deadline = time_monotonic_ms() + REQUEST_TIMEOUT_S * 1000LL;
+
+    while (o->done == 0) {
+        if (collector_sleep(col, REQUEST_POLL_MS, e) != 0)
+            return -1;
+        if (index_events(idx, id, t0 - 1, scan_event, o, e) != 0)
+            return -1;
+        if (o->done != 0)
+            break;
+        if (kill((pid_t)holder, 0) != 0)
+            return err_set(e, ERR_IO, "the collector (pid %ld) exited before %s of instance \"%s\"", holder,
+                           o->kind->doing, instance);
+        if (time_monotonic_ms() > deadline)
+            return err_set(e, ERR_IO, "no %s outcome for instance \"%s\" from pid %ld after %d s",
+                           o->kind->name, instance, holder, REQUEST_TIMEOUT_S);
     }
     return 0;
 }
 
-int request_barrier(struct collector *col, const char *instance, long holder, struct err *e)
+int request_ask(struct collector *col, enum request_type type, const char *instance, long holder,
+                struct err *e)
 {
     const struct config *cfg = col->cfg;
     struct outcome o;
     struct index *idx = NULL;
-    char *path = request_path(cfg, instance);
-    int64_t id, t0 = time_now(), deadline = time_monotonic_ms() + REQUEST_TIMEOUT_S * 1000LL;
-    char stamp[64];
-    int fd, len, rv = -1;
+    char *path = request_path(cfg, instance, type);
+    int64_t id, t0 = time_now();
+    int rv = -1;
 
     memset(&o, 0, sizeof(o));
+    o.kind = &request_kinds[type];
     if (index_open(cfg->index_path, 1, &idx, e) != 0 || index_instance_id(idx, instance, 0, &id, e) != 0)
         goto out;
     if (index_events(idx, id, t0 - 1, scan_event, &o, e) != 0)
         goto out;
     o.after_id = o.max_id;
-
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err_sys(e, errno, "cannot write barrier request \"%s\"", path);
+    if (write_request(path, o.kind->name, t0, e) != 0)
         goto out;
-    }
-    len = snprintf(stamp, sizeof(stamp), "%ld %" PRId64 "\n", (long)getpid(), t0);
-    if (write(fd, stamp, (size_t)len) != len) {
-        err_sys(e, errno, "cannot write barrier request \"%s\"", path);
-        close(fd);
-        goto out;
-    }
-    close(fd);
     if (kill((pid_t)holder, SIGUSR1) != 0) {
         err_sys(e, errno, "cannot signal the collector (pid %ld) holding instance \"%s\"", holder, instance);
         unlink(path);
         goto out;
     }
-    log_msg(col->log, LOG_INFO, instance, "asked the running collector (pid %ld) for a barrier", holder);
-
-    while (o.done == 0) {
-        if (collector_sleep(col, REQUEST_POLL_MS, e) != 0)
-            goto out;
-        if (index_events(idx, id, t0 - 1, scan_event, &o, e) != 0)
-            goto out;
-        if (o.done != 0)
-            break;
-        if (kill((pid_t)holder, 0) != 0) {
-            err_set(e, ERR_IO, "the collector (pid %ld) exited before running the barrier of instance \"%s\"",
-                    holder, instance);
-            goto out;
-        }
-        if (time_monotonic_ms() > deadline) {
-            err_set(e, ERR_IO, "no barrier outcome for instance \"%s\" from pid %ld after %d s", instance,
-                    holder, REQUEST_TIMEOUT_S);
-            goto out;
-        }
-    }
+    log_msg(col->log, LOG_INFO, instance, "asked the running collector (pid %ld) for a %s", holder,
+            o.kind->name);
+    if (wait_outcome(col, idx, id, t0, instance, holder, &o, e) != 0)
+        goto out;
     if (o.done < 0) {
         err_set(e, ERR_REDIS, "the running collector (pid %ld): %s", holder, o.detail);
         goto out;
     }
-    log_msg(col->log, LOG_INFO, instance, "the running collector (pid %ld) ran it: %s", holder, o.detail);
+    log_msg(col->log, LOG_INFO, instance, "the running collector (pid %ld) %s: %s", holder, o.kind->did,
+            o.detail);
+    if (o.kind->print)
+        printf("%s: %s\n", instance, o.detail);
     rv = 0;
 out:
     if (idx != NULL)
@@ -121,9 +168,9 @@ out:
     return rv;
 }
 
-int request_take(struct instance *in)
+int request_take(struct instance *in, enum request_type type)
 {
-    char *path = request_path(in->col->cfg, in->name);
+    char *path = request_path(in->col->cfg, in->name, type);
     int taken = unlink(path) == 0;
 
     free(path);

@@ -271,7 +271,7 @@ static int snapshot_follow(struct instance *in, struct err *e)
             break;
         if (requests != in->seen_requests) {
             in->seen_requests = requests;
-            if (snapshot_request_take(in)) {
+            if (request_take(in, REQUEST_SNAPSHOT)) {
                 log_msg(in->col->log, LOG_INFO, in->name, "snapshot requested by --snapshot-now");
                 requested = 1;
             }

@@ -10,7 +10,8 @@
  * verified by rdbcheck.h). The few Redis commands this needs are in
  * snapshot_redis.c; the fork lock that keeps the instances of one box from
  * forking at the same time in snapshot_fork.c; --snapshot-now against a
- * running collector in snapshot_request.c; --check in snapshot_check.c.
+ * running collector in request.c (shared with --barrier-now); --check in
+ * snapshot_check.c.
  * docs/snapshot.md describes the whole. */
 #ifndef AOFROLL_SNAPSHOT_H
 #define AOFROLL_SNAPSHOT_H
@@ -109,8 +110,5 @@ void snapshot_beat_due(struct instance *in);
  * ship, verify, record; the previous snapshot ends ("snapshot"). Records
  * a "snapshot" event, or an "error" event "snapshot (why) failed: ...". */
 int snapshot_take(struct instance *in, const char *why, struct err *e);
-/* In the running collector: 1 when a --snapshot-now request for this
- * instance was pending (it is consumed), else 0. */
-int snapshot_request_take(struct instance *in);
 
 #endif
