@@ -121,6 +121,7 @@ int snapshot_heartbeat(struct instance *in, struct err *e)
     row.current_size = s->size;
     row.shipped = s->shipped;
     row.shipped_time = s->base_time;
+    row.last_barrier = s->sched.last; /* mode rdb: the newest complete snapshot */
     row.last_error_time = in->last_error_time;
     snprintf(row.last_error, sizeof(row.last_error), "%s", in->last_error);
     row.pid = (int)getpid();

@@ -64,7 +64,7 @@ struct status_row {
     uint64_t current_size;
     uint64_t shipped;        /* shipped offset in current_file */
     int64_t shipped_time;    /* observation time of the last shipped byte */
-    int64_t last_barrier;    /* unix s, 0 never */
+    int64_t last_barrier;    /* unix s, 0 never; mode rdb: the last complete snapshot */
     int64_t last_error_time;
     char last_error[512];
     int pid;

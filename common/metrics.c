@@ -69,7 +69,7 @@ static const struct {
     {"aofroll_shipped_bytes", "Offset in that file up to which chunks are stored."},
     {"aofroll_lag_bytes", "Bytes written by redis and not shipped yet."},
     {"aofroll_lag_seconds", "Age of the oldest byte not shipped yet."},
-    {"aofroll_last_barrier_timestamp_seconds", "Unix time of the last barrier rewrite, 0 if none."},
+    {"aofroll_last_barrier_timestamp_seconds", "Unix time of the last barrier rewrite (mode rdb: of the last snapshot), 0 if none."},
     {"aofroll_last_error_timestamp_seconds", "Unix time of the last error, 0 if none."},
 };
 

@@ -165,7 +165,8 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
         else
             json_null(&s->j);
         json_kv_int(&s->j, "lag_threshold", ic->lag_threshold);
-        json_kv_time(&s->j, "last_barrier", row.last_barrier);
+        json_kv_time(&s->j, "last_barrier", ic->mode == MODE_RDB ? 0 : row.last_barrier);
+        json_kv_time(&s->j, "last_snapshot", ic->mode == MODE_RDB ? row.last_barrier : 0);
         json_kv_time(&s->j, "last_error_time", row.last_error_time);
         json_kv_string(&s->j, "last_error", row.last_error_time > 0 ? row.last_error : NULL);
         json_kv_int(&s->j, "pid", row.pid);
@@ -200,7 +201,8 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
     }
     buf_append(&s->out, "\n", 1);
     inspect_time(row.last_barrier, barrier, sizeof(barrier));
-    buf_printf(&s->out, "  last barrier  %s\n", row.last_barrier > 0 ? barrier : "never");
+    buf_printf(&s->out, "  last %s %s\n", ic->mode == MODE_RDB ? "snapshot" : "barrier ",
+               row.last_barrier > 0 ? barrier : "never");
     inspect_time(row.last_error_time, errt, sizeof(errt));
     if (row.last_error_time > 0)
         buf_printf(&s->out, "  last error    %s: %s\n", errt, row.last_error);

@@ -183,6 +183,13 @@ expect_out "$T/last.out" '"dump.rdb"'
 expect_exit 0 "$C" -c "$T/fast.yaml" --snapshot-now --instance cache
 grep -qE '^cache: snapshot \(requested\): generation [0-9]+, ' "$T/last.out" || fail "remote --snapshot-now: $(cat "$T/last.out")"
 grep -q "asked the running collector (pid $DAEMON) for a snapshot" "$T/last.err" || fail "the daemon was not asked"
+sleep 1.2 # a heartbeat after it
+expect_exit 0 "$A" status -c "$T/fast.yaml" --instance cache
+grep -qE '^  last snapshot [0-9]{4}-[0-9]{2}-[0-9]{2}T' "$T/last.out" || fail "status shows no last snapshot: $(cat "$T/last.out")"
+expect_exit 0 "$A" status -c "$T/fast.yaml" --instance cache --json
+cp "$T/last.out" "$T/status.json"
+assert_eq "$(json_get "$T/status.json" '(d["instances"][0]["last_snapshot"] is not None, d["instances"][0]["last_barrier"])')" \
+    "(True, None)" "status --json of a mode rdb instance"
 sleep 3
 kill -TERM "$DAEMON"
 wait "$DAEMON" || fail "the daemon exited $? on SIGTERM: $(tail -3 "$T/daemon.log")"
@@ -204,7 +211,7 @@ import datetime
 s = [datetime.datetime.fromisoformat(x).timestamp() for x in t]
 sys.exit(0 if all(b - a >= 2 for a, b in zip(s, s[1:])) else 1)
 PY
-pass "the daemon: a snapshot every 2 s, heartbeat for status, --snapshot-now from another process"
+pass "the daemon: a snapshot every 2 s, heartbeat for status (last snapshot shown), --snapshot-now from another process"
 
 # --- interrupted, delete -------------------------------------------------------
 write_config "$T/slow.yaml" "$STORE" "$T/index.db" "  - name: cache" "    redis: redis://127.0.0.1:$PORT" \
