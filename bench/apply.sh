@@ -6,8 +6,8 @@
 # Builds nothing: takes aofroll and aofroll-collector from
 # $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
 # them Release, without sanitizers). Archives the AOF once with
-# aofroll-collector --once (4 MiB chunks, compression 1), then, best of
-# $RUNS (default 2) each, on a fresh empty redis-server (appendonly yes,
+# aofroll-collector --once (4 MiB chunks, compression 1), then times
+# $RUNS (default 6) alternating pairs, on a fresh empty redis-server (appendonly yes,
 # aof-timestamp-enabled yes, no RDB saves) every run:
 #   - redis-cli --pipe < the incr file without its #TS: lines (the
 #     reference: the same commands, raw RESP, one connection);
@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-6}
 for prog in aofroll aofroll-collector; do
     [ -x "$BIN/$prog" ] || { echo "apply.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
 done
@@ -99,8 +99,9 @@ redis-cli -p "$SRC_PORT" shutdown nosave >/dev/null 2>&1 || true
 LC_ALL=C grep -av '^#TS:' "$INCR" >"$W/commands.resp"
 COMMANDS=$(LC_ALL=C grep -ac '^\*' "$W/commands.resp")
 
-best_pipe= best_apply= pipe_digest= apply_digest=
-for run in $(seq 1 "$RUNS"); do
+# one timed redis-cli --pipe into a fresh empty server: seconds in $T
+time_pipe() {
+    local port t0 t1
     cat "$W/commands.resp" >/dev/null
     rm -rf "$W/pipe"
     port=$(free_port)
@@ -109,12 +110,14 @@ for run in $(seq 1 "$RUNS"); do
     redis-cli -p "$port" --pipe <"$W/commands.resp" >"$W/pipe.out"
     t1=$EPOCHREALTIME
     grep -q 'errors: 0' "$W/pipe.out" || { cat "$W/pipe.out" >&2; exit 1; }
-    pipe_digest=$(redis-cli -p "$port" debug digest)
+    redis-cli -p "$port" debug digest >"$W/pipe.digest"
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    t=$(seconds "$t0" "$t1")
-    echo "redis-cli --pipe, run $run: $t s" >&2
-    best_pipe=$(best "$t" "$best_pipe")
+    T=$(seconds "$t0" "$t1")
+}
 
+# one timed aofroll apply into a fresh empty restored server: seconds in $T
+time_apply() {
+    local port t0 t1
     cat "$W/archive"/bench/*/*/* >/dev/null
     rm -rf "$W/restored"
     port=$(free_port)
@@ -127,18 +130,44 @@ for run in $(seq 1 "$RUNS"); do
     "$BIN/aofroll" apply -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --from-dir "$W/restored" \
         --target "redis://127.0.0.1:$port" >"$W/apply.out" || { cat "$W/apply.out" >&2; exit 1; }
     t1=$EPOCHREALTIME
-    apply_digest=$(redis-cli -p "$port" debug digest)
+    redis-cli -p "$port" debug digest >"$W/apply.digest"
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    t=$(seconds "$t0" "$t1")
-    echo "aofroll apply, run $run: $t s ($(grep -E '^(target|fetch)' "$W/apply.out" | tr '\n' ' '))" >&2
-    best_apply=$(best "$t" "$best_apply")
-done
-[ "$apply_digest" = "$pipe_digest" ] || { echo "apply.sh: digests differ: apply $apply_digest, pipe $pipe_digest" >&2; exit 1; }
+    T=$(seconds "$t0" "$t1")
+}
 
-awk -v n="$COMMANDS" -v p="$best_pipe" -v a="$best_apply" 'BEGIN {
+# Pairs, alternating which goes first (the same run varies by 20-40% here
+# from one minute to the next; both halves of a pair share the weather):
+# the median of the per-pair throughput ratios is the figure.
+: >"$W/pairs"
+for run in $(seq 1 "$RUNS"); do
+    if [ $((run % 2)) -eq 1 ]; then
+        time_pipe; p=$T
+        time_apply; a=$T
+    else
+        time_apply; a=$T
+        time_pipe; p=$T
+    fi
+    cmp -s "$W/apply.digest" "$W/pipe.digest" ||
+        { echo "apply.sh: digests differ: apply $(cat "$W/apply.digest"), pipe $(cat "$W/pipe.digest")" >&2; exit 1; }
+    echo "pair $run: redis-cli --pipe $p s, aofroll apply $a s ($(grep -E '^(target|fetch)' "$W/apply.out" | tr '\n' ' '))" >&2
+    echo "$p $a" >>"$W/pairs"
+done
+
+awk -v n="$COMMANDS" '
+function median(a, m,    i, j, t) {
+    for (i = 2; i <= m; i++)
+        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+{ m++; p[m] = $1; a[m] = $2; q[m] = $1 / $2
+  if (bp == "" || $1 < bp) bp = $1
+  if (ba == "" || $2 < ba) ba = $2 }
+END {
+    lo = hi = q[1]
+    for (i = 2; i <= m; i++) { if (q[i] < lo) lo = q[i]; if (q[i] > hi) hi = q[i] }
     printf "commands: %d (the make-aof.sh AOF without its #TS: lines)\n", n
-    printf "redis-cli --pipe:  %7.3f s  %5.2f M commands/s\n", p, n / p / 1e6
-    printf "aofroll apply:     %7.3f s  %5.2f M commands/s\n", a, n / a / 1e6
-    printf "ratio (apply / redis-cli --pipe throughput): %.2fx (target >= 1.0x)\n", p / a
-    printf "(best of each; warm page cache; fresh empty server each run; keyspace digests equal)\n"
-}'
+    printf "redis-cli --pipe:  median %7.3f s, best %7.3f s (%.2f M commands/s)\n", median(p, m), bp, n / bp / 1e6
+    printf "aofroll apply:     median %7.3f s, best %7.3f s (%.2f M commands/s)\n", median(a, m), ba, n / ba / 1e6
+    printf "ratio (apply / redis-cli --pipe throughput): median of %d pairs %.2fx (range %.2f-%.2f), of the bests %.2fx (target >= 1.0x)\n", m, median(q, m), lo, hi, bp / ba
+    printf "(warm page cache; fresh empty server each run; keyspace digests equal)\n"
+}' "$W/pairs"

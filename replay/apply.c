@@ -170,7 +170,7 @@ static int apply_run(struct apply *a, struct err *e)
     char t[TIME_BUFSZ], t2[TIME_BUFSZ];
     redisReply *reply = NULL;
     double send;
-    int ret = -1;
+    int fed, ret = -1;
 
     if (cli_parse_time("--to", a->o.to, &a->to, e) < 0)
         goto out;
@@ -235,8 +235,10 @@ static int apply_run(struct apply *a, struct err *e)
     /* from the generation's start the mode is the stream's (the restore may have seen no incr bytes) */
     sp.exact = a->pos.offset == 0 ? -1 : a->pos.exact;
     a->stream.poll_interval_ms = a->cli.inst->poll_interval_ms;
-    if (stream_run(&a->stream, &a->fetch, &sp, pipeline_emit, &a->pipe, e) < 0 ||
-        pipeline_finish(&a->pipe, e) < 0) {
+    fed = stream_run(&a->stream, &a->fetch, &sp, pipeline_emit, &a->pipe, e);
+    if (fed < 0 && !a->pipe.failed)
+        pipeline_drain(&a->pipe); /* e.g. a chunk failed its check: let what was sent settle */
+    if (fed < 0 || pipeline_finish(&a->pipe, e) < 0) {
         struct err pe, what;
 
         err_clear(&pe);

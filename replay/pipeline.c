@@ -15,6 +15,85 @@
 #define PIPELINE_INFLIGHT 200000   /* or when this many replies are owed */
 #define PIPELINE_TIMEOUT_MS 60000  /* no progress for this long: the target hangs */
 
+/* ------------------------------------------------------------------ */
+/* Replies: only errors are kept                                        */
+/* ------------------------------------------------------------------ */
+
+/* A reply that is, or holds, an error; or an array that might. Every
+ * other reply is &pipeline_plain, which is never freed. */
+struct pipeline_reply {
+    char *error; /* the first error in it, NULL when none */
+};
+
+static char pipeline_plain;
+
+static void *pipeline_reply_string(const redisReadTask *t, char *s, size_t len)
+{
+    struct pipeline_reply *r;
+
+    if (t->type != REDIS_REPLY_ERROR)
+        return &pipeline_plain;
+    if (t->parent != NULL) { /* inside an array: the array (outermost) keeps the first */
+        r = t->parent->obj;
+        if (r->error == NULL)
+            r->error = xstrndup(s, len);
+        return &pipeline_plain;
+    }
+    r = xcalloc(1, sizeof(*r));
+    r->error = xstrndup(s, len);
+    return r;
+}
+
+static void *pipeline_reply_array(const redisReadTask *t, int n)
+{
+    (void)n;
+    if (t->parent != NULL) /* nested: its errors go to the outermost array */
+        return t->parent->obj;
+    return xcalloc(1, sizeof(struct pipeline_reply));
+}
+
+static void *pipeline_reply_integer(const redisReadTask *t, long long v)
+{
+    (void)t;
+    (void)v;
+    return &pipeline_plain;
+}
+
+static void *pipeline_reply_nil(const redisReadTask *t)
+{
+    (void)t;
+    return &pipeline_plain;
+}
+
+static void pipeline_reply_free(void *obj)
+{
+    struct pipeline_reply *r = obj;
+
+    if (obj == &pipeline_plain)
+        return;
+    free(r->error);
+    free(r);
+}
+
+/* hiredis takes a non-const pointer; nothing writes to it */
+static redisReplyObjectFunctions pipeline_reply_fns = {pipeline_reply_string, pipeline_reply_array,
+                                                       pipeline_reply_integer, pipeline_reply_nil,
+                                                       pipeline_reply_free};
+
+/* The reader's own functions back, once it holds no reply of ours: no
+ * reply begun (hiredis leaves ridx at 0 with no type read after looking
+ * for one more). */
+static void pipeline_release_reader(struct pipeline *p)
+{
+    redisReader *r = p->rc->reader;
+
+    if (p->reader_fn != NULL && r->reply == NULL &&
+        (r->ridx == -1 || (r->ridx == 0 && r->rstack[0].type < 0))) {
+        r->fn = p->reader_fn;
+        p->reader_fn = NULL;
+    }
+}
+
 void pipeline_init(struct pipeline *p, redisContext *rc, const char *what, uint64_t start, int db, int64_t ts)
 {
     memset(p, 0, sizeof(*p));
@@ -23,11 +102,17 @@ void pipeline_init(struct pipeline *p, redisContext *rc, const char *what, uint6
     p->acked = start;
     p->acked_db = db;
     p->acked_ts = ts;
+    p->send_limit = UINT64_MAX;
     err_clear(&p->first);
+    p->reader_fn = rc->reader->fn;
+    rc->reader->fn = &pipeline_reply_fns;
 }
 
 void pipeline_free(struct pipeline *p)
 {
+    /* after a failure the reader may hold a reply of ours: then it keeps
+     * our functions, which free it with the connection */
+    pipeline_release_reader(p);
     buf_free(&p->out);
     free(p->q);
     p->q = NULL;
@@ -43,17 +128,9 @@ static int pipeline_first_failure(struct pipeline *p)
 }
 
 /* The error in a reply: an error reply, or an EXEC whose array holds one. */
-static const char *pipeline_reply_error(const redisReply *reply)
+static const char *pipeline_reply_error(const void *reply)
 {
-    size_t i;
-
-    if (reply->type == REDIS_REPLY_ERROR)
-        return reply->str;
-    if (reply->type == REDIS_REPLY_ARRAY)
-        for (i = 0; i < reply->elements; i++)
-            if (reply->element[i] != NULL && reply->element[i]->type == REDIS_REPLY_ERROR)
-                return reply->element[i]->str;
-    return NULL;
+    return reply == &pipeline_plain ? NULL : ((const struct pipeline_reply *)reply)->error;
 }
 
 /* Move the position over the head entry, which is done. */
@@ -61,8 +138,10 @@ static void pipeline_ack(struct pipeline *p)
 {
     const struct pipeline_entry *s = &p->q[p->q_head++];
 
-    if (!s->is_ts)
+    if (!s->is_ts) {
         p->inflight--;
+        p->acked_wire = s->wire_end;
+    }
     if (!s->in_txn || s->kind == AOFSCAN_CMD_EXEC || s->kind == AOFSCAN_CMD_DISCARD) {
         p->acked = s->end;
         p->acked_db = s->db;
@@ -104,7 +183,7 @@ static int pipeline_read(struct pipeline *p)
             return 0;
         pipeline_ack_passed(p);
         if (p->q_head == p->q_n) {
-            freeReplyObject(reply);
+            pipeline_reply_free(reply);
             if (pipeline_first_failure(p))
                 err_set(&p->first, ERR_REDIS, "%s sent a reply to no command (after incr offset %llu)",
                         p->what, (unsigned long long)p->acked);
@@ -114,7 +193,7 @@ static int pipeline_read(struct pipeline *p)
         if (msg != NULL && pipeline_first_failure(p))
             err_set(&p->first, ERR_REDIS, "%s refused the command at incr offset %llu: %s", p->what,
                     (unsigned long long)p->q[p->q_head].start, msg);
-        freeReplyObject(reply);
+        pipeline_reply_free(reply);
         pipeline_ack(p);
         pipeline_ack_passed(p);
     }
@@ -128,6 +207,8 @@ static int pipeline_write(struct pipeline *p)
 
     if (n > PIPELINE_SEND)
         n = PIPELINE_SEND;
+    if (n > p->send_limit - p->sent)
+        n = (size_t)(p->send_limit - p->sent);
     w = send(p->rc->fd, p->out.data + p->out_pos, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (w < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -157,10 +238,17 @@ static int pipeline_owed(const struct pipeline *p)
     return 0;
 }
 
+/* Bytes that may still go out: all of them, or after a halt the rest of
+ * the command begun. */
+static int pipeline_may_send(const struct pipeline *p)
+{
+    return !p->failed && p->out.len > p->out_pos && p->sent < p->send_limit;
+}
+
 /* Keep both directions moving until `done` holds:
  * final = 0: little is left to send and the replies owed are bounded;
- * final = 1: everything sent and every reply read (or, after a failure,
- *            every reply to a command sent whole). */
+ * final = 1: everything sent and every reply read (or, after a failure or
+ *            a halt, every reply to a command sent whole). */
 static int pipeline_pump(struct pipeline *p, int final)
 {
     for (;;) {
@@ -169,17 +257,17 @@ static int pipeline_pump(struct pipeline *p, int final)
         int rc;
 
         pipeline_ack_passed(p);
-        if (p->failed) {
-            /* send nothing more; collect the replies owed for what went out whole */
-            if (!pipeline_owed(p))
-                return -1;
+        if (p->failed || p->halted) {
+            /* send nothing new; collect the replies owed for what went out whole */
+            if (!pipeline_may_send(p) && !pipeline_owed(p))
+                return p->failed ? -1 : 0;
         } else if (final ? p->out.len == p->out_pos && p->q_head == p->q_n
                          : p->out.len - p->out_pos < PIPELINE_HIGH / 2 && p->inflight < PIPELINE_INFLIGHT) {
             return 0;
         }
         pfd.fd = p->rc->fd;
         pfd.events = POLLIN;
-        if (!p->failed && p->out.len > p->out_pos)
+        if (pipeline_may_send(p))
             pfd.events |= POLLOUT;
         pfd.revents = 0;
         t0 = cli_clock();
@@ -195,7 +283,7 @@ static int pipeline_pump(struct pipeline *p, int final)
         }
         if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) && pipeline_read(p) < 0)
             return -1;
-        if ((pfd.revents & POLLOUT) && !p->failed && pipeline_write(p) < 0)
+        if ((pfd.revents & POLLOUT) && pipeline_may_send(p) && pipeline_write(p) < 0)
             return -1;
     }
 }
@@ -250,5 +338,48 @@ int pipeline_finish(struct pipeline *p, struct err *e)
         return -1;
     }
     pipeline_ack_passed(p);
+    pipeline_release_reader(p);
+    return 0;
+}
+
+/* How far a halted pipeline still sends: to the end of the command cut
+ * short, if any, and when a transaction has begun to go out, through its
+ * EXEC (the cut engine hands a transaction over whole, so it is queued),
+ * so that the connection is left between commands and outside MULTI. */
+static uint64_t pipeline_halt_point(const struct pipeline *p)
+{
+    uint64_t start = p->acked_wire; /* where the next command not acknowledged begins */
+    int in_multi = -1;              /* unknown until the first command queued */
+    size_t i;
+
+    for (i = p->q_head; i < p->q_n; i++) {
+        const struct pipeline_entry *s = &p->q[i];
+
+        if (s->is_ts)
+            continue;
+        if (in_multi < 0) /* its MULTI already acknowledged: inside a transaction */
+            in_multi = s->in_txn && s->kind != AOFSCAN_CMD_MULTI;
+        if (s->wire_end > p->sent && start == p->sent && !in_multi)
+            return p->sent; /* between commands, outside a transaction */
+        if (s->wire_end > p->sent &&
+            (!s->in_txn || s->kind == AOFSCAN_CMD_EXEC || s->kind == AOFSCAN_CMD_DISCARD))
+            return s->wire_end;
+        if (s->kind == AOFSCAN_CMD_MULTI)
+            in_multi = 1;
+        else if (s->kind == AOFSCAN_CMD_EXEC || s->kind == AOFSCAN_CMD_DISCARD)
+            in_multi = 0;
+        start = s->wire_end;
+    }
+    return p->sent;
+}
+
+int pipeline_drain(struct pipeline *p)
+{
+    p->halted = 1;
+    p->send_limit = pipeline_halt_point(p);
+    if (p->failed || pipeline_pump(p, 1) < 0)
+        return -1;
+    pipeline_ack_passed(p);
+    pipeline_release_reader(p);
     return 0;
 }

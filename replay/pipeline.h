@@ -12,7 +12,13 @@
  *
  * The first error reply stops sending; the replies of the commands already
  * sent whole are still read, since Redis runs them all, so the position is
- * what the target then holds. */
+ * what the target then holds. So does a feed that stops early (a chunk that
+ * cannot be fetched): pipeline_drain() sends nothing new, only the rest of
+ * a command already begun, and reads every reply owed.
+ *
+ * Replies are only looked at for errors, so while the pipeline runs the
+ * connection's reader builds no reply objects except for errors and
+ * arrays (a command's reply is otherwise millions of allocations). */
 #ifndef AOFROLL_REPLAY_PIPELINE_H
 #define AOFROLL_REPLAY_PIPELINE_H
 
@@ -49,9 +55,13 @@ struct pipeline {
     uint64_t acked;
     int acked_db;
     int64_t acked_ts;
-    int failed;          /* an error reply or a broken connection */
-    struct err first;    /* the first error */
-    double wait_seconds; /* blocked in poll */
+    uint64_t acked_wire;                  /* wire bytes of the commands acknowledged */
+    int halted;                           /* drain: send no new command */
+    uint64_t send_limit;                  /* halted: send no byte past this */
+    redisReplyObjectFunctions *reader_fn; /* the reader's own, put back at the end */
+    int failed;                           /* an error reply or a broken connection */
+    struct err first;                     /* the first error */
+    double wait_seconds;                  /* blocked in poll */
 };
 
 void pipeline_init(struct pipeline *p, redisContext *rc, const char *what, uint64_t start, int db,
@@ -60,6 +70,11 @@ void pipeline_init(struct pipeline *p, redisContext *rc, const char *what, uint6
 int pipeline_emit(void *ud, const char *data, size_t len, const struct cut_event *ev, struct err *e);
 /* Send everything and read every reply. */
 int pipeline_finish(struct pipeline *p, struct err *e);
+/* The feed stopped early: finish sending the command begun, if any, send
+ * nothing more, and read the replies owed, so that the position is what
+ * the target holds. 0 when the connection is clean again (no reply owed,
+ * no command cut short), -1 when it failed (p->first says why). */
+int pipeline_drain(struct pipeline *p);
 void pipeline_free(struct pipeline *p);
 
 #endif

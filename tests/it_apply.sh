@@ -4,7 +4,8 @@
 # restore to the later second (and the live server then); refusals: a TIME
 # before the position, a target whose keys differ (another instance), a
 # TIME in another generation, a DIR without a position; an error reply
-# stops the roll-forward and records the position reached.
+# stops the roll-forward and records the position reached; so does a chunk
+# that fails its check mid-way, and nothing is applied twice after it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_restore_common.sh"
 
@@ -76,5 +77,36 @@ expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$LATE" --fro
 expect_err "lies in generation 2, but \"$T/r\" was restored from generation 1"
 cmp -s "$T/r/aofroll-restore.json" "$T/position.saved" || fail "a refused apply changed the position"
 pass "a TIME in another generation is refused"
+
+# a chunk that fails its check mid-way: what was already sent settles, the
+# position says where the target stands, and the apply that follows (the
+# chunk repaired) runs nothing twice (INCR would tell)
+restore_started "$T/m" -c "$CFG" --instance live --to "@$(date +%s)"
+MPORT=$RPORT
+sleep_to_next_second
+PAD=$(printf '%0150d' 0)
+for i in $(seq 1 6000); do
+    printf '*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*3\r\n$3\r\nSET\r\n$%d\r\npad:%d\r\n$150\r\n%s\r\n' \
+        "$((4 + ${#i}))" "$i" "$PAD"
+done >"$T/incrs.resp"
+rcli "$PORT" --pipe <"$T/incrs.resp" >"$T/incrs.out" 2>&1 || fail "loading the INCRs: $(cat "$T/incrs.out")"
+sleep_to_next_second
+UPTO=$(date +%s)
+"$BIN/aofroll-collector" -c "$CFG" --once >>"$T/collector.log" 2>&1 || fail "collector: $(tail -3 "$T/collector.log")"
+BAD=$(cd "$T/store" && ls live/gen-000002/incr/*.gz | sort | tail -1)
+[ "$(ls "$T/store"/live/gen-000002/incr/*.gz | wc -l)" -ge 10 ] || fail "too few chunks for the scenario"
+cp "$T/store/$BAD" "$T/bad.keep"
+printf 'XXXX' | dd of="$T/store/$BAD" bs=1 seek=$(($(stat -c %s "$T/store/$BAD") / 2)) conv=notrunc 2>/dev/null
+expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$UPTO" --from-dir "$T/m" \
+    --target "redis://127.0.0.1:$MPORT"
+expect_err "chunk \"$BAD\""
+expect_err "; the commands already sent ran too: position recorded at incr offset"
+[ "$(rcli "$MPORT" get n)" -gt 0 ] || fail "nothing reached the target before the bad chunk"
+cp "$T/bad.keep" "$T/store/$BAD"
+"$BIN/aofroll" apply -c "$CFG" --instance live --to "@$UPTO" --from-dir "$T/m" \
+    --target "redis://127.0.0.1:$MPORT" >"$T/m2.out" 2>&1 || fail "apply after the repair: $(cat "$T/m2.out")"
+assert_eq "$(rcli "$MPORT" get n)" "6000" "INCRs applied once each"
+assert_eq "$(digest "$MPORT")" "$(digest "$PORT")" "digest after the repaired apply"
+pass "a bad chunk mid-apply: the position is what the target holds, and nothing runs twice: $(cat "$T/last.err")"
 
 done_testing
