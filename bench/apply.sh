@@ -17,6 +17,7 @@
 # Checks that both servers end with the same keyspace (DEBUG DIGEST), and
 # prints both and the ratio of throughputs.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
@@ -35,27 +36,6 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "apply.sh: no free port" >&2
-    exit 1
-}
-
-loaded() { # PORT: DBSIZE is served (INFO can show loading:0 between the base and the incr file)
-    local r
-    r=$(redis-cli -p "$1" dbsize 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]]
-}
-
-seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-best() { awk -v t="$1" -v b="$2" 'BEGIN { print (b == "" || t < b) ? t : b }'; }
 
 # start_server DIR PORT: a redis-server on DIR (AOF on, as restore starts it)
 start_server() {
@@ -153,21 +133,14 @@ for run in $(seq 1 "$RUNS"); do
     echo "$p $a" >>"$W/pairs"
 done
 
-awk -v n="$COMMANDS" '
-function median(a, m,    i, j, t) {
-    for (i = 2; i <= m; i++)
-        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-}
-{ m++; p[m] = $1; a[m] = $2; q[m] = $1 / $2
-  if (bp == "" || $1 < bp) bp = $1
-  if (ba == "" || $2 < ba) ba = $2 }
-END {
-    lo = hi = q[1]
-    for (i = 2; i <= m; i++) { if (q[i] < lo) lo = q[i]; if (q[i] > hi) hi = q[i] }
+# columns swapped: pair_summary's ratio of times pipe / apply is apply's
+# ratio of throughputs
+read -r med_a best_a med_p best_p ratio lo hi ratio_best < <(awk '{ print $2, $1 }' "$W/pairs" | pair_summary /dev/stdin)
+awk -v n="$COMMANDS" -v m="$RUNS" -v mp="$med_p" -v bp="$best_p" -v ma="$med_a" -v ba="$best_a" \
+    -v q="$ratio" -v lo="$lo" -v hi="$hi" -v qb="$ratio_best" 'BEGIN {
     printf "commands: %d (the make-aof.sh AOF without its #TS: lines)\n", n
-    printf "redis-cli --pipe:  median %7.3f s, best %7.3f s (%.2f M commands/s)\n", median(p, m), bp, n / bp / 1e6
-    printf "aofroll apply:     median %7.3f s, best %7.3f s (%.2f M commands/s)\n", median(a, m), ba, n / ba / 1e6
-    printf "ratio (apply / redis-cli --pipe throughput): median of %d pairs %.2fx (range %.2f-%.2f), of the bests %.2fx (target >= 1.0x)\n", m, median(q, m), lo, hi, bp / ba
+    printf "redis-cli --pipe:  median %7.3f s, best %7.3f s (%.2f M commands/s)\n", mp, bp, n / bp / 1e6
+    printf "aofroll apply:     median %7.3f s, best %7.3f s (%.2f M commands/s)\n", ma, ba, n / ba / 1e6
+    printf "ratio (apply / redis-cli --pipe throughput): median of %d pairs %.2fx (range %.2f-%.2f), of the bests %.2fx (target >= 1.0x)\n", m, q, lo, hi, qb
     printf "(warm page cache; fresh empty server each run; keyspace digests equal)\n"
-}' "$W/pairs"
+}'

@@ -25,6 +25,7 @@
 #    settings, poll every 1 s), its user+system CPU time over $IDLE_SECONDS
 #    (default 60; 0 skips this part).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
@@ -57,19 +58,6 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "impact.sh: no free port" >&2
-    exit 1
-}
 
 # start_redis DIR: a redis-server on DIR, waited for until loaded; its port
 # in $REDIS_PORT (another free port is tried when one is taken meanwhile)

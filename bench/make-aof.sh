@@ -19,6 +19,7 @@
 #   - a SELECT to db 0..3 every 1,000,000 SETs;
 #   - "#TS:" annotations, one per second of the run (Redis writes them).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 BENCH_DIR=${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}
 SETS=${AOFROLL_BENCH_SETS:-7000000}
@@ -34,19 +35,6 @@ fi
 for tool in redis-server redis-cli base64 mawk; do
     command -v "$tool" >/dev/null || { echo "make-aof.sh: $tool not found" >&2; exit 1; }
 done
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "make-aof.sh: no free port" >&2
-    exit 1
-}
 
 REDIS_PID=
 stop_redis() {

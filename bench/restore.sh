@@ -16,6 +16,7 @@
 # Checks that both servers hold the same keyspace (DEBUG DIGEST), and
 # prints both times and the ratio.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
@@ -33,27 +34,6 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "restore.sh: no free port" >&2
-    exit 1
-}
-
-loaded() { # PORT: DBSIZE is served (INFO can show loading:0 between the base and the incr file)
-    local r
-    r=$(redis-cli -p "$1" dbsize 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]]
-}
-
-seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-best() { awk -v t="$1" -v b="$2" 'BEGIN { print (b == "" || t < b) ? t : b }'; }
 
 # a private AOF directory: the manifest copied, the data files linked
 # (redis only reads them: nothing writes to these servers)
@@ -156,21 +136,12 @@ for run in $(seq 1 "$RUNS"); do
     echo "$n $r" >>"$W/pairs"
 done
 
-awk -v size="$(du -Lsb "$AOFDIR" | cut -f1)" -v arch="$ARCHIVED" '
-function median(a, m,    i, j, t) {
-    for (i = 2; i <= m; i++)
-        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-}
-{ m++; n[m] = $1; r[m] = $2; q[m] = $2 / $1
-  if (bn == "" || $1 < bn) bn = $1
-  if (br == "" || $2 < br) br = $2 }
-END {
-    lo = hi = q[1]
-    for (i = 2; i <= m; i++) { if (q[i] < lo) lo = q[i]; if (q[i] > hi) hi = q[i] }
+read -r med_n best_n med_r best_r ratio lo hi ratio_best < <(pair_summary "$W/pairs")
+awk -v size="$(du -Lsb "$AOFDIR" | cut -f1)" -v arch="$ARCHIVED" -v m="$RUNS" -v mn="$med_n" -v bn="$best_n" \
+    -v mr="$med_r" -v br="$best_r" -v q="$ratio" -v lo="$lo" -v hi="$hi" -v qb="$ratio_best" 'BEGIN {
     printf "AOF directory: %.3f GB; archive: %.3f GB (gzip -1, 4 MiB chunks)\n", size / 1e9, arch / 1e9
-    printf "redis-server loading the AOF directory:       median %7.3f s, best %7.3f s\n", median(n, m), bn
-    printf "aofroll restore --start (restore + loading):  median %7.3f s, best %7.3f s\n", median(r, m), br
-    printf "ratio (restore / native load): median of %d pairs %.2fx (range %.2f-%.2f), of the bests %.2fx (target <= 1.25x)\n", m, median(q, m), lo, hi, br / bn
+    printf "redis-server loading the AOF directory:       median %7.3f s, best %7.3f s\n", mn, bn
+    printf "aofroll restore --start (restore + loading):  median %7.3f s, best %7.3f s\n", mr, br
+    printf "ratio (restore / native load): median of %d pairs %.2fx (range %.2f-%.2f), of the bests %.2fx (target <= 1.25x)\n", m, q, lo, hi, qb
     printf "(warm page cache; keyspace digests equal)\n"
-}' "$W/pairs"
+}'

@@ -17,6 +17,7 @@
 # checks that the archive holds the whole file, and prints both and the
 # ratio of throughputs (target >= 0.8).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
@@ -37,19 +38,6 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "ship.sh: no free port" >&2
-    exit 1
-}
 
 # redis on links to the cached files: it reads them at load and, with no
 # client writing, never appends
