@@ -14,7 +14,12 @@
  * On an error reply it stops sending, reads the replies of everything
  * already sent (Redis runs them all), and records the position after the
  * last command sent outside an unfinished transaction - what the target
- * now holds - before failing with the offset and the error. */
+ * now holds - before failing with the offset and the error.
+ *
+ * apply runs as SCHED_BATCH (a bulk job): its threads wake at every batch
+ * of replies and every chunk, and as ordinary tasks they would preempt a
+ * target redis-server on the same machine, which is the bottleneck. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +167,15 @@ static int apply_record(struct apply *a, uint64_t offset, int db, int64_t ts, in
     return position_write(a->o.dir, &a->pos, e);
 }
 
+/* SCHED_BATCH for this thread and the fetch thread it starts: not woken
+ * ahead of a running task. Only a hint; it is not worth failing over. */
+static void apply_as_batch(void)
+{
+    struct sched_param sp = {0};
+
+    (void)sched_setscheduler(0, SCHED_BATCH, &sp);
+}
+
 static int apply_run(struct apply *a, struct err *e)
 {
     struct stream_params sp;
@@ -222,6 +236,7 @@ static int apply_run(struct apply *a, struct err *e)
         goto out;
     }
     pipeline_init(&a->pipe, a->rc, a->what, a->pos.offset, a->pos.db, a->pos.ts);
+    apply_as_batch();
 
     memset(&sp, 0, sizeof(sp));
     sp.cfg = &a->cli.cfg;
