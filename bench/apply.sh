@@ -37,43 +37,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server DIR PORT: a redis-server on DIR (AOF on, as restore starts it)
-start_server() {
-    mkdir -p "$1"
-    redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --daemonize yes --pidfile "$1/redis.pid" \
-        --logfile "$1/redis.log" --save "" --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
-        --enable-debug-command yes >/dev/null
-    until [ -s "$1/redis.pid" ] && loaded "$2"; do sleep 0.01; done
-    PIDS+=("$(cat "$1/redis.pid")")
-}
-
 # the archive, made once by the real collector from a server on links to the AOF
-mkdir -p "$W/src/appendonlydir"
-for f in "$AOFDIR"/*; do
-    case $f in
-    *.manifest) cp "$f" "$W/src/appendonlydir/" ;;
-    *) ln -s "$f" "$W/src/appendonlydir/$(basename "$f")" ;;
-    esac
-done
+link_aofdir "$AOFDIR" "$W/src"
 SRC_PORT=$(free_port)
 start_server "$W/src" "$SRC_PORT"
-cat >"$W/c.yaml" <<EOF2
-storage:
-  url: file://$W/archive
-index: $W/index.db
-defaults:
-  poll_interval: 1s
-  chunk_size: 4MiB
-  chunk_pause: 0ms
-  max_rate: 0
-  compression: 1
-  barrier: "off"
-instances:
-  - name: bench
-    redis: redis://127.0.0.1:$SRC_PORT
-EOF2
-echo "apply.sh: archiving $AOFDIR" >&2
-"$BIN/aofroll-collector" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
+archive_once "$BIN" "$W" "$SRC_PORT"
 redis-cli -p "$SRC_PORT" shutdown nosave >/dev/null 2>&1 || true
 
 LC_ALL=C grep -av '^#TS:' "$INCR" >"$W/commands.resp"

@@ -3,6 +3,17 @@
 #   free_port            a free loopback port below the ephemeral range
 #   loaded PORT          true once the redis-server on PORT serves DBSIZE
 #   seconds T0 T1        T1 - T0 ($EPOCHREALTIME values), 3 decimals
+#   link_aofdir SRC DIR  DIR/appendonlydir: SRC's manifest copied, its data
+#                        files linked (a server that only loads them)
+#   start_server DIR PORT
+#                        redis-server on DIR (AOF on, #TS annotations, no
+#                        RDB saves, no rewrites, DEBUG allowed), daemonized;
+#                        returns once it serves; its pid is added to PIDS
+#   archive_once BIN DIR PORT
+#                        archive the Redis on PORT with BIN/aofroll-collector
+#                        --once into file://DIR/archive (config DIR/c.yaml,
+#                        instance "bench": 4 MiB chunks, compression 1,
+#                        uncapped)
 #   pair_summary FILE    for lines "REFERENCE OURS" (seconds), one line:
 #                        median_ref best_ref median_ours best_ours
 #                        median_ratio lo hi ratio_of_bests
@@ -27,6 +38,46 @@ loaded() { # INFO can show loading:0 between the base and the incr file
 }
 
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+link_aofdir() {
+    local f
+    mkdir -p "$2/appendonlydir"
+    for f in "$1"/*; do
+        case $f in
+        *.manifest) cp "$f" "$2/appendonlydir/" ;;
+        *) ln -s "$f" "$2/appendonlydir/$(basename "$f")" ;;
+        esac
+    done
+}
+
+start_server() {
+    mkdir -p "$1"
+    redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --daemonize yes --pidfile "$1/redis.pid" \
+        --logfile "$1/redis.log" --save "" --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
+        --enable-debug-command yes >/dev/null
+    until [ -s "$1/redis.pid" ] && loaded "$2"; do sleep 0.01; done
+    PIDS+=("$(cat "$1/redis.pid")")
+}
+
+archive_once() {
+    cat >"$2/c.yaml" <<EOF
+storage:
+  url: file://$2/archive
+index: $2/index.db
+defaults:
+  poll_interval: 1s
+  chunk_size: 4MiB
+  chunk_pause: 0ms
+  max_rate: 0
+  compression: 1
+  barrier: "off"
+instances:
+  - name: bench
+    redis: redis://127.0.0.1:$3
+EOF
+    echo "$(basename "$0"): archiving the AOF of the server on port $3" >&2
+    "$1/aofroll-collector" -c "$2/c.yaml" --once 2>"$2/collector.log" || { cat "$2/collector.log" >&2; exit 1; }
+}
 
 pair_summary() {
     awk '

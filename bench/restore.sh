@@ -35,49 +35,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a private AOF directory: the manifest copied, the data files linked
-# (redis only reads them: nothing writes to these servers)
-link_aofdir() {
-    local f
-    mkdir -p "$1/appendonlydir"
-    for f in "$AOFDIR"/*; do
-        case $f in
-        *.manifest) cp "$f" "$1/appendonlydir/" ;;
-        *) ln -s "$f" "$1/appendonlydir/$(basename "$f")" ;;
-        esac
-    done
-}
-
-# native_load DIR PORT: start redis-server on DIR, wait for loading:0
-native_load() {
-    redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --daemonize yes --pidfile "$1/redis.pid" \
-        --logfile "$1/redis.log" --save "" --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
-        --enable-debug-command yes >/dev/null
-    until [ -s "$1/redis.pid" ] && loaded "$2"; do sleep 0.01; done
-    PIDS+=("$(cat "$1/redis.pid")")
-}
-
 # the archive, made once by the real collector
-link_aofdir "$W/src"
+link_aofdir "$AOFDIR" "$W/src"
 SRC_PORT=$(free_port)
-native_load "$W/src" "$SRC_PORT"
-cat >"$W/c.yaml" <<EOF2
-storage:
-  url: file://$W/archive
-index: $W/index.db
-defaults:
-  poll_interval: 1s
-  chunk_size: 4MiB
-  chunk_pause: 0ms
-  max_rate: 0
-  compression: 1
-  barrier: "off"
-instances:
-  - name: bench
-    redis: redis://127.0.0.1:$SRC_PORT
-EOF2
-echo "restore.sh: archiving $AOFDIR" >&2
-"$BIN/aofroll-collector" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
+start_server "$W/src" "$SRC_PORT"
+archive_once "$BIN" "$W" "$SRC_PORT"
 SRC_DIGEST=$(redis-cli -p "$SRC_PORT" debug digest)
 kill "$(cat "$W/src/redis.pid")"
 ARCHIVED=$(du -sb "$W/archive" | cut -f1)
@@ -87,11 +49,11 @@ time_native() {
     local port t0 t1
     cat "$AOFDIR"/* >/dev/null
     rm -rf "$W/native"
-    link_aofdir "$W/native"
+    link_aofdir "$AOFDIR" "$W/native"
     port=$(free_port)
     sync
     t0=$EPOCHREALTIME
-    native_load "$W/native" "$port"
+    start_server "$W/native" "$port"
     t1=$EPOCHREALTIME
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     T=$(seconds "$t0" "$t1")

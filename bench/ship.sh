@@ -41,13 +41,7 @@ trap cleanup EXIT
 
 # redis on links to the cached files: it reads them at load and, with no
 # client writing, never appends
-mkdir -p "$W/redis/appendonlydir"
-for f in "$AOFDIR"/*; do
-    case $f in
-    *.manifest) cp "$f" "$W/redis/appendonlydir/" ;;
-    *) ln -s "$f" "$W/redis/appendonlydir/$(basename "$f")" ;;
-    esac
-done
+link_aofdir "$AOFDIR" "$W/redis"
 PORT=$(free_port)
 redis-server --port "$PORT" --bind 127.0.0.1 --dir "$W/redis" --daemonize yes \
     --pidfile "$W/redis/redis.pid" --logfile "$W/redis/redis.log" --save "" \
