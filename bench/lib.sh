@@ -9,11 +9,12 @@
 #                        redis-server on DIR (AOF on, #TS annotations, no
 #                        RDB saves, no rewrites, DEBUG allowed), daemonized;
 #                        returns once it serves; its pid is added to PIDS
+#   archive_config DIR PORT
+#                        DIR/c.yaml: the Redis on PORT as instance "bench",
+#                        archived into file://DIR/archive (index DIR/index.db)
+#                        in 4 MiB chunks at compression 1, uncapped
 #   archive_once BIN DIR PORT
-#                        archive the Redis on PORT with BIN/aofroll-collector
-#                        --once into file://DIR/archive (config DIR/c.yaml,
-#                        instance "bench": 4 MiB chunks, compression 1,
-#                        uncapped)
+#                        that config, then BIN/aofroll-collector --once
 #   pair_summary FILE    for lines "REFERENCE OURS" (seconds), one line:
 #                        median_ref best_ref median_ours best_ours
 #                        median_ratio lo hi ratio_of_bests
@@ -59,11 +60,11 @@ start_server() {
     PIDS+=("$(cat "$1/redis.pid")")
 }
 
-archive_once() {
-    cat >"$2/c.yaml" <<EOF
+archive_config() {
+    cat >"$1/c.yaml" <<EOF
 storage:
-  url: file://$2/archive
-index: $2/index.db
+  url: file://$1/archive
+index: $1/index.db
 defaults:
   poll_interval: 1s
   chunk_size: 4MiB
@@ -73,8 +74,12 @@ defaults:
   barrier: "off"
 instances:
   - name: bench
-    redis: redis://127.0.0.1:$3
+    redis: redis://127.0.0.1:$2
 EOF
+}
+
+archive_once() {
+    archive_config "$2" "$3"
     echo "$(basename "$0"): archiving the AOF of the server on port $3" >&2
     "$1/aofroll-collector" -c "$2/c.yaml" --once 2>"$2/collector.log" || { cat "$2/collector.log" >&2; exit 1; }
 }

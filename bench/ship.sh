@@ -69,21 +69,7 @@ done
 best_ship=
 for run in $(seq 1 "$RUNS"); do
     rm -rf "$W/archive" "$W/index.db"* "$W"/*.lock
-    cat >"$W/c.yaml" <<EOF
-storage:
-  url: file://$W/archive
-index: $W/index.db
-defaults:
-  poll_interval: 1s
-  chunk_size: 4MiB
-  chunk_pause: 0ms
-  max_rate: 0
-  compression: 1
-  barrier: "off"
-instances:
-  - name: bench
-    redis: redis://127.0.0.1:$PORT
-EOF
+    archive_config "$W" "$PORT"
     cat "$INCR" >/dev/null # the previous run dropped it from the cache (fadvise)
     t0=$EPOCHREALTIME
     "$COLLECTOR" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
