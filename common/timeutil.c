@@ -6,7 +6,7 @@
  *
  *   2026-11-20T15:12:01Z, 2026-11-20T15:12:01+01:00   RFC 3339 (UTC or offset)
  *   2026-11-20 15:12:01, 2026-11-20T15:12:01          local time of the process
- *   @1763651521                                       unix seconds
+ *   @1763651521                                       unix seconds (@-86400: before 1970)
  *
  * Fractional seconds are accepted and dropped: the archive's resolution is
  * one second. Zoned times go through timegm(), local times through mktime()
@@ -64,22 +64,26 @@ static int time_expect(const char **p, char c)
     return 0;
 }
 
-/* "@" followed by decimal digits only. */
+/* "@" followed by decimal digits, with a '-' before them for the seconds
+ * before 1970 (what time_format_utc prints for years it cannot write). */
 static int time_scan_unix(const char *text, int64_t *out)
 {
     const char *p = text + 1;
-    int64_t v = 0;
+    int negative = *p == '-';
+    uint64_t v = 0;
+    uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 
+    p += negative;
     if (*p == '\0')
         return -1;
     for (; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
             return -1;
-        if (v > (INT64_MAX - (*p - '0')) / 10)
+        if (v > (limit - (uint64_t)(*p - '0')) / 10)
             return -1;
-        v = v * 10 + (*p - '0');
+        v = v * 10 + (uint64_t)(*p - '0');
     }
-    *out = v;
+    *out = negative ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
     return 0;
 }
 
@@ -257,31 +261,50 @@ int time_parse(const char *text, int64_t *out, struct err *e)
  * Formatting
  * ------------------------------------------------------------------- */
 
+/* The date and time of `tm` as time_parse() reads them back: the year in
+ * four digits. 0 when the year has no such form (before 0000 or after
+ * 9999): the caller writes "@SECONDS" instead. */
+static int time_format_fields(const struct tm *tm, char sep, char *buf, size_t n)
+{
+    long year = (long)tm->tm_year + 1900;
+    int len;
+
+    if (year < 0 || year > 9999)
+        return 0;
+    len = snprintf(buf, n, "%04ld-%02d-%02d%c%02d:%02d:%02d", year, tm->tm_mon + 1, tm->tm_mday, sep,
+                   tm->tm_hour, tm->tm_min, tm->tm_sec);
+    return len > 0 && (size_t)len < n ? len : 0;
+}
+
 void time_format_utc(int64_t t, char *buf, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
+    int len = 0;
 
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (gmtime_r(&tt, &tm) != NULL)
+        len = time_format_fields(&tm, 'T', buf, n);
+    if (len == 0 || (size_t)len + 1 >= n) {
         snprintf(buf, n, "@%" PRId64, t);
+        return;
+    }
+    buf[len] = 'Z';
+    buf[len + 1] = '\0';
 }
 
 void time_format_local(int64_t t, char *buf, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    size_t len;
+    int len = 0;
 
-    if (localtime_r(&tt, &tm) == NULL) {
-        snprintf(buf, n, "@%" PRId64, t);
-        return;
-    }
-    len = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+    if (localtime_r(&tt, &tm) != NULL)
+        len = time_format_fields(&tm, ' ', buf, n);
     if (len == 0) {
         snprintf(buf, n, "@%" PRId64, t);
         return;
     }
-    time_format_offset(tm.tm_gmtoff, buf + len, n - len);
+    time_format_offset(tm.tm_gmtoff, buf + len, n - (size_t)len);
 }
 
 int64_t time_now(void)

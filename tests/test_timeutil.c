@@ -87,8 +87,14 @@ static void test_unix(void **state)
     assert_time("@1763651521", INT64_C(1763651521));
     assert_time("@0", 0);
     assert_time("@9223372036854775807", INT64_MAX);
+    /* before 1970: what time_format_utc prints for years it cannot write */
+    assert_time("@-1", -1);
+    assert_time("@-62167219201", INT64_C(-62167219201));
+    assert_time("@-9223372036854775808", INT64_MIN);
+    assert_syntax_error("@-9223372036854775809");
+    assert_syntax_error("@-");
+    assert_syntax_error("@--1");
     assert_syntax_error("@");
-    assert_syntax_error("@-1");
     assert_syntax_error("@+1");
     assert_syntax_error("@12a");
     assert_syntax_error("@ 12");
@@ -259,6 +265,20 @@ static void test_format(void **state)
     assert_string_equal(buf, "@9223372036854775807");
     time_format_local(INT64_MAX, buf, sizeof(buf));
     assert_string_equal(buf, "@9223372036854775807");
+    /* years below 1000 in four digits, as time_parse reads them; years
+     * before 0000 as @unix (found by tests/fuzz/fuzz_time.c) */
+    time_format_utc(INT64_C(-30610310400), buf, sizeof(buf));
+    assert_string_equal(buf, "0999-12-31T00:00:00Z");
+    time_format_utc(INT64_C(-62167219200), buf, sizeof(buf));
+    assert_string_equal(buf, "0000-01-01T00:00:00Z");
+    time_format_utc(INT64_C(-62167219201), buf, sizeof(buf));
+    assert_string_equal(buf, "@-62167219201");
+    time_format_utc(INT64_MIN, buf, sizeof(buf));
+    assert_string_equal(buf, "@-9223372036854775808");
+    time_format_local(INT64_C(-62167219200), buf, sizeof(buf));
+    assert_string_equal(buf, "0000-01-01 00:00:00+00:00");
+    time_format_utc(INT64_C(253402300800), buf, sizeof(buf)); /* 10000-01-01 */
+    assert_string_equal(buf, "@253402300800");
     /* a short buffer is truncated but terminated */
     time_format_utc(T_2026_11_20_151201, small, sizeof(small));
     assert_int_equal(strlen(small), sizeof(small) - 1);
