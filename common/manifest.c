@@ -56,7 +56,10 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-/* Whether a name must be quoted to survive splitting (sdsneedsrepr). */
+/* Whether a name must be quoted to survive splitting: sdsneedsrepr()'s
+ * rule, plus the single quote, which sdsneedsrepr() forgets although
+ * sdssplitargs() opens a quoted word at it (Redis would write a name
+ * holding one that it cannot read back). */
 static int needs_quotes(const char *p, size_t len)
 {
     size_t i;
@@ -64,7 +67,7 @@ static int needs_quotes(const char *p, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
 
-        if (c == '\\' || c == '"' || !is_print(c) || is_space(c))
+        if (c == '\\' || c == '"' || c == '\'' || !is_print(c) || is_space(c))
             return 1;
     }
     return 0;
@@ -466,6 +469,14 @@ static void append_line(struct buf *b, const char *name, long long seq, enum man
     buf_printf(b, " seq %lld type %c\n", seq, (char)type);
 }
 
+void manifest_format(const struct manifest *m, struct buf *out)
+{
+    size_t i;
+
+    for (i = 0; i < m->nfiles; i++)
+        append_line(out, m->files[i].name, m->files[i].seq, m->files[i].type);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
     while (len > 0) {
@@ -511,6 +522,8 @@ out:
 int manifest_write(const char *path, const char *base_name, long long base_seq, const char *incr_name,
                    long long incr_seq, struct err *e)
 {
+    struct manifest_file files[2];
+    struct manifest m = {files, 0};
     struct buf text = BUF_INIT;
     char *tmp = NULL;
     int tmp_exists = 0;
@@ -523,8 +536,9 @@ int manifest_write(const char *path, const char *base_name, long long base_seq, 
     if (check_name(path, incr_name, incr_seq, e) < 0)
         goto out;
     if (base_name != NULL)
-        append_line(&text, base_name, base_seq, MANIFEST_BASE);
-    append_line(&text, incr_name, incr_seq, MANIFEST_INCR);
+        files[m.nfiles++] = (struct manifest_file){(char *)base_name, base_seq, MANIFEST_BASE};
+    files[m.nfiles++] = (struct manifest_file){(char *)incr_name, incr_seq, MANIFEST_INCR};
+    manifest_format(&m, &text);
 
     tmp = xasprintf("%s.tmp.XXXXXX", path);
     fd = mkstemp(tmp);

@@ -396,6 +396,30 @@ static void test_write_roundtrip(void **state)
     free(dir);
 }
 
+/* A name with a single quote is quoted: unquoted, the split would open a
+ * quoted word at it (found by tests/fuzz/fuzz_manifest.c). */
+static void test_write_single_quote(void **state)
+{
+    static const char *const names[] = {"it's.aof", "'lead.aof", "trail.aof'"};
+    char *dir = make_tmpdir();
+    char *path = xasprintf("%s/" M, dir);
+    struct manifest m;
+    struct err e;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        assert_int_equal(manifest_write(path, names[i], 1, "plain.aof", 2, &e), 0);
+        if (manifest_load(path, &m, &e) != 0)
+            fail_msg("\"%s\" written, not read back: %s", names[i], e.msg);
+        assert_file(manifest_base(&m), names[i], 1, MANIFEST_BASE);
+        manifest_free(&m);
+    }
+    remove_tree(dir);
+    free(path);
+    free(dir);
+}
+
 static void test_write_errors(void **state)
 {
     char *dir = make_tmpdir();
@@ -448,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_write_roundtrip),
+        cmocka_unit_test(test_write_single_quote),
         cmocka_unit_test(test_write_errors),
     };
 
