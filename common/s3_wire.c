@@ -303,7 +303,7 @@ int s3_parse_list(const char *xml, size_t len, const char *what, s3_list_entry_c
         page->truncated = tlen == 4 && memcmp(text, "true", 4) == 0;
     if (s3_xml_find(xml, end, "NextContinuationToken", &text, &tlen) && tlen > 0) {
         buf_reset(&key);
-        if (s3_xml_decode(&key, text, tlen) < 0) {
+        if (s3_xml_decode(&key, text, tlen) < 0 || memchr(key.data, '\0', key.len) != NULL) {
             err_set(e, ERR_IO, "listing %s: malformed <NextContinuationToken>", what);
             goto out;
         }

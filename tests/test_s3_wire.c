@@ -187,6 +187,11 @@ static void test_parse_list_errors(void **state)
     static const char bad_key[] = "<ListBucketResult><Contents><Key>a&bogus;</Key><Size>1</Size></Contents>"
                                   "</ListBucketResult>";
     static const char no_token[] = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+    /* a raw NUL in the token (found by tests/fuzz/fuzz_s3_list.c): keys
+     * with one are refused, and the token would be cut at it */
+    static const char nul_token[] =
+        "<ListBucketResult><IsTruncated>true</IsTruncated>"
+        "<NextContinuationToken>ab\0cd</NextContinuationToken></ListBucketResult>";
     struct s3_list_page page;
     struct seen s = {0};
     struct err e;
@@ -202,6 +207,10 @@ static void test_parse_list_errors(void **state)
     assert_string_equal(e.msg, "listing \"s3://b/\": an entry has no valid <Key>");
     assert_int_equal(s3_parse_list(no_token, strlen(no_token), "\"s3://b/\"", seen_cb, &s, &page, &e), -1);
     assert_string_equal(e.msg, "listing \"s3://b/\": truncated page without <NextContinuationToken>");
+    assert_null(page.next_token);
+    assert_int_equal(s3_parse_list(nul_token, sizeof(nul_token) - 1, "\"s3://b/\"", seen_cb, &s, &page, &e),
+                     -1);
+    assert_string_equal(e.msg, "listing \"s3://b/\": malformed <NextContinuationToken>");
     assert_null(page.next_token);
     assert_int_equal(s.n, 0);
 }
