@@ -9,14 +9,15 @@
 # seed-*, and files named regress-* (reproducers of past findings) are
 # never touched.
 #
-# Usage: tests/fuzz/make-seeds.sh        (AOFROLL_BIN: the built programs,
-#                                          default build-sanitize/bin)
+# Usage: tests/fuzz/make-seeds.sh [DIR]  (DIR: default tests/fuzz/corpus;
+#                                        AOFROLL_BIN: the built programs,
+#                                        default build-sanitize/bin)
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export AOFROLL_BIN=${AOFROLL_BIN:-$SRC/build-sanitize/bin}
 export AOFROLL_TEST_TMP=${AOFROLL_TEST_TMP:-/tmp}
 . "$SRC/tests/lib.sh"
-C=$SRC/tests/fuzz/corpus
+C=${1:-$SRC/tests/fuzz/corpus}
 
 [ -x "$BIN/aofroll" ] || fail "no aofroll in $BIN: build first (or set AOFROLL_BIN)"
 for t in aofscan manifest config time units objname s3_list position s3_cred codec; do
@@ -51,18 +52,8 @@ seed aofscan incr-ts-multi-eval-dbs <"$INCR"
 head -c "$(grep -abo 'MULTI' "$INCR" | head -1 | cut -d: -f1)" "$INCR" | head -c -1 | seed aofscan incr-cut-before-multi
 head -c "$(($(grep -abo 'LPUSH' "$INCR" | head -1 | cut -d: -f1) + 3))" "$INCR" | seed aofscan incr-cut-inside-multi
 seed manifest first <"$T/a/appendonlydir/appendonly.aof.manifest"
-cat >"$T/aofroll.yaml" <<YAML
-storage:
-  url: file://$T/archive
-index: $T/index.db
-defaults:
-  poll_interval: 100ms
-  chunk_size: 4KiB
-  chunk_pause: 0ms
-instances:
-  - name: live
-    redis: redis://127.0.0.1:$P
-YAML
+write_config "$T/aofroll.yaml" "$T/archive" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$P" \
+    "    chunk_size: 4KiB"
 "$BIN/aofroll-collector" -c "$T/aofroll.yaml" --once >"$T/collector.log" 2>&1 || fail "collector: $(tail -3 "$T/collector.log")"
 rcli "$P" bgrewriteaof >/dev/null
 wait_until 20 bash -c "redis-cli -p $P info persistence | grep -q 'aof_rewrite_in_progress:0'" ||
@@ -115,8 +106,10 @@ for doc in "$SRC/README.md" "$SRC"/docs/*.md; do
     csplit -s -z -f "$T/block." "$T/blocks" '/^---8<---$/' '{*}' 2>/dev/null || continue
     for b in "$T"/block.*; do
         [ -e "$b" ] || continue
-        grep -v '^---8<---$' "$b" | seed config "doc-$(basename "$doc" .md)-$n"
-        n=$((n + 1))
+        if grep -v '^---8<---$' "$b" >"$T/block"; then # not just the marker
+            seed config "doc-$(basename "$doc" .md)-$n" <"$T/block"
+            n=$((n + 1))
+        fi
         rm -f "$b"
     done
 done
