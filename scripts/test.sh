@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# test.sh - set up, then build and run the whole test suite twice, and fuzz.
+# test.sh - set up, then build and run the test suite on three builds, and fuzz.
 #
 #   1. build-sanitize: ASan + LSan + UBSan (a sanitizer report exits 86);
 #   2. build-plain: -O0 Debug without sanitizers, where what the sanitizer
 #      build survives by chance (a null dereference the instrumentation
 #      turns into a report, a read of memory that happens to be zero)
 #      crashes as it would for a user;
-#   3. each libFuzzer target (tests/fuzz, scripts/fuzz.sh) for
+#   3. build-tsan: ThreadSanitizer (scripts/tsan.sh; AOFROLL_TSAN=0 skips);
+#   4. each libFuzzer target (tests/fuzz, scripts/fuzz.sh) for
 #      AOFROLL_FUZZ_SECONDS seconds (default 15; 0 skips this step).
 #
 # Every step runs even when one before failed; the script exits 1 if any
@@ -53,6 +54,15 @@ suite() {
 
 suite "ASan+UBSan build" build-sanitize -DAOFROLL_SANITIZE=ON -- "$@"
 suite "plain -O0 build" build-plain -DAOFROLL_SANITIZE=OFF -- "$@"
+if [ "${AOFROLL_TSAN:-1}" != 0 ]; then
+    start=$SECONDS
+    echo "==== test.sh: ThreadSanitizer build (scripts/tsan.sh)"
+    if scripts/tsan.sh "$@"; then
+        summary+=("ThreadSanitizer build passed in $((SECONDS - start)) s")
+    else
+        failed+=("ThreadSanitizer build")
+    fi
+fi
 if [ "$fuzz_seconds" != 0 ]; then
     start=$SECONDS
     echo "==== test.sh: fuzzing each target for $fuzz_seconds s"

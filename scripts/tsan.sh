@@ -14,6 +14,7 @@
 # and it_collector_priority (counts the collector's threads: TSan adds one).
 #
 # Usage: scripts/tsan.sh [ctest arguments...]   e.g. scripts/tsan.sh -R it_restore
+# (scripts/test.sh runs it as its third step)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
