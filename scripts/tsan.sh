@@ -9,9 +9,10 @@
 # running in the background is not lost with its stderr: the script fails
 # when any test fails or any report was written. tests/tsan/suppressions.txt
 # holds the few third-party (glibc) reports that are not races, each with
-# its reason. Two scenarios measure what TSan itself changes and are left
-# out: it_collector_throttle (a shipping rate within 10%: TSan's slowdown)
-# and it_collector_priority (counts the collector's threads: TSan adds one).
+# its reason. Three tests measure what TSan itself changes and are left
+# out: it_collector_throttle (a shipping rate within 10%) and test_index
+# (a speed bound on inserting chunks): TSan's slowdown; and
+# it_collector_priority (counts the collector's threads: TSan adds one).
 #
 # Usage: scripts/tsan.sh [ctest arguments...]   e.g. scripts/tsan.sh -R it_restore
 # (scripts/test.sh runs it as its third step)
@@ -30,7 +31,7 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$logs/tsan
 echo "==== tsan.sh: running ctest"
 start=$SECONDS
 status=0
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -E '^it_collector_(throttle|priority)$' "$@" || status=1
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -E '^(it_collector_throttle|it_collector_priority|test_index)$' "$@" || status=1
 reports=("$logs"/tsan.*)
 if [ -e "${reports[0]}" ]; then
     status=1
