@@ -3,7 +3,8 @@
 # Sourced, not run. Gives each scenario a private temp dir, free loopback
 # ports, real redis-server processes started in that dir and stopped by
 # PID on exit, and assertions that fail the scenario with one clear line.
-# Environment (set by ctest): AOFROLL_BIN (built programs), AOFROLL_TEST_TMP.
+# Environment (set by ctest): AOFROLL_BIN (built programs), AOFROLL_TEST_TMP,
+# AOFROLL_REDIS_SERVER (the server under test, see server_lib.sh).
 
 set -u
 set -o pipefail
@@ -39,6 +40,11 @@ pass() {
     TESTS_PASSED=$((TESTS_PASSED + 1))
     echo "ok - $*"
 }
+
+# the server under test and its tools first on PATH
+. "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
+server_use "$T/bin" || fail "no server to test"
+[ -z "${AOFROLL_REDIS_SERVER:-}" ] || echo "# server: $(redis-server --version)"
 
 # Print a free TCP port on 127.0.0.1. Ports are drawn below the kernel's
 # ephemeral range, so that the source port of some client connection
