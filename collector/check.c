@@ -101,6 +101,7 @@ static int check_redis(const struct instance_config *ic, FILE *out)
     struct redisconn rc;
     struct redis_aof_config ac;
     struct redis_persistence p;
+    char line[512];
     struct err e;
     int usable = 1;
 
@@ -113,6 +114,8 @@ static int check_redis(const struct instance_config *ic, FILE *out)
         goto out;
     }
     fprintf(out, "  redis: reachable\n");
+    /* which server, and whether the project tests it: a note, never fatal */
+    fprintf(out, "  server: %s\n", redisconn_server_verdict(&rc, line, sizeof(line)));
     if (redisconn_aof_config(&rc, &ac, &e) != 0) {
         fprintf(out, "  redis: %s\n", e.msg);
         usable = 0;

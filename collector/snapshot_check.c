@@ -96,6 +96,7 @@ int snapshot_check(const struct instance_config *ic, FILE *out)
     struct redisconn rc;
     struct rdb_location loc;
     struct rdb_persistence p;
+    char line[512];
     struct err e;
     int usable = 1;
 
@@ -109,6 +110,7 @@ int snapshot_check(const struct instance_config *ic, FILE *out)
         goto out;
     }
     fprintf(out, "  redis: reachable\n");
+    fprintf(out, "  server: %s\n", redisconn_server_verdict(&rc, line, sizeof(line)));
     if (snapshot_location(&rc, &loc, &e) != 0) {
         fprintf(out, "  redis: %s\n", e.msg);
         usable = 0;
