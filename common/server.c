@@ -2,7 +2,7 @@
  * server.h).
  *
  * The RDB versions come from each release's src/rdb.h (RDB_VERSION): Redis
- * 7.0 writes 10, 7.2 writes 11, 7.4 and the 8.0 milestones (7.9.x) write
+ * 5.0 to 6.2 write 9, 7.0 writes 10, 7.2 writes 11, 7.4 and the 8.0 milestones (7.9.x) write
  * 12; Valkey 7.2 and 8.0 write 11. A server refuses to load a file of a
  * higher version ("Can't handle RDB format version"), which is what
  * restore --start checks before it launches one. The matrix is the list of
@@ -22,8 +22,9 @@ struct server_rdb {
 
 /* By engine, then release series, ascending. */
 static const struct server_rdb server_rdbs[] = {
-    {SERVER_REDIS, 7, 0, 10}, {SERVER_REDIS, 7, 2, 11},  {SERVER_REDIS, 7, 4, 12},  {SERVER_REDIS, 7, 9, 12},
-    {SERVER_REDIS, 8, 0, 12}, {SERVER_VALKEY, 7, 2, 11}, {SERVER_VALKEY, 8, 0, 11},
+    {SERVER_REDIS, 5, 0, 9},   {SERVER_REDIS, 6, 0, 9},   {SERVER_REDIS, 6, 2, 9},  {SERVER_REDIS, 7, 0, 10},
+    {SERVER_REDIS, 7, 2, 11},  {SERVER_REDIS, 7, 4, 12},  {SERVER_REDIS, 7, 9, 12}, {SERVER_REDIS, 8, 0, 12},
+    {SERVER_VALKEY, 7, 2, 11}, {SERVER_VALKEY, 8, 0, 11},
 };
 
 struct server_tested_entry {

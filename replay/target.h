@@ -35,7 +35,10 @@ struct target_start {
  * DIR/redis.log [extra...]` as a daemon (its own session, no terminal,
  * standard streams to the log; it outlives aofroll), wait until it answers
  * with loading:0, and connect to it (*out). A server that exits during
- * start-up is reported at once with the last line of its log. */
+ * start-up is reported at once with the last line of its log. Before
+ * launching: a base in RDB format newer than that redis-server reads (its
+ * --version against server.h's table) is refused with ERR_REDIS, naming
+ * both versions and the server that wrote the base. */
 int target_start(struct target_start *ts, redisContext **out, struct err *e);
 
 #endif

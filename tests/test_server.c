@@ -99,8 +99,10 @@ static void test_rdb_versions(void **state)
     id = id_of("Valkey server v=9.0.0");
     assert_int_equal(server_rdb_version(&id, &exact), 11);
     assert_int_equal(exact, 0);
-    /* older than any: unknown */
     id = id_of("Redis server v=6.2.14");
+    assert_int_equal(server_rdb_version(&id, &exact), 9);
+    /* older than any: unknown */
+    id = id_of("Redis server v=4.0.14");
     assert_int_equal(server_rdb_version(&id, &exact), -1);
 }
 
