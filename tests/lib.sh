@@ -74,9 +74,17 @@ wait_until() {
     done
 }
 
+# served PORT: the server on PORT answers a data command (DBSIZE), so it has
+# loaded its data set. PING is not enough: between an AOF's base and incr
+# file INFO says loading:0 and PING answers, with half the data loaded.
+served() {
+    [[ $(redis-cli -p "$1" dbsize 2>/dev/null) =~ ^[0-9]+$ ]]
+}
+
 # start_redis DIR PORT [redis-server options...]: a daemonized redis-server
-# in DIR (created), AOF on with timestamps unless options say otherwise.
-# Its pid is in DIR/redis.pid and is killed at exit.
+# in DIR (created), AOF on with timestamps unless options say otherwise,
+# returning once it has loaded what DIR holds. Its pid is in DIR/redis.pid
+# and is killed at exit.
 start_redis() {
     local dir=$1 port=$2
     shift 2
@@ -86,6 +94,7 @@ start_redis() {
         --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
         --enable-debug-command yes "$@" >/dev/null || fail "redis-server did not start in $dir"
     wait_until 10 redis-cli -p "$port" ping || fail "redis-server on port $port did not answer"
+    wait_until 60 served "$port" || fail "redis-server on port $port did not finish loading"
     wait_until 10 test -s "$dir/redis.pid" || fail "no pidfile in $dir"
     PIDS_TO_KILL+=("$(cat "$dir/redis.pid")")
 }
