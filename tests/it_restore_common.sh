@@ -32,8 +32,9 @@ sleep_to_next_second() {
 # workload_batch PORT I: one second's writes - strings, hashes, lists, sets,
 # sorted sets, streams, HyperLogLogs, bitmaps, far-future expiries, three
 # dbs, a MULTI/EXEC, Lua scripts (one write, and several: logged as a
-# MULTI block), values with "\r\n" and binary bytes, and (odd I) a value
-# larger than the 64 KiB chunks.
+# MULTI block, in db 1 with its SELECT inside the block on Redis 7.2 and
+# later), values with "\r\n" and binary bytes, and (odd I) a value larger
+# than the 64 KiB chunks.
 workload_batch() {
     local port=$1 i=$2 f="$T/batch.$2"
     : >"$f"
@@ -62,6 +63,10 @@ workload_batch() {
     resp "$f" SET "db1:$i" "v$i"
     resp "$f" SELECT 2
     resp "$f" LPUSH l2 "$i"
+    # a script writing twice in another db: 7.0 logs SELECT 1, MULTI, ...;
+    # 7.2 and later MULTI, SELECT 1, ... (the SELECT inside the block)
+    resp "$f" SELECT 1
+    resp "$f" EVAL "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])" 2 "db1lua:$i" db1luacount "v$i"
     resp "$f" SELECT 0
     resp "$f" MULTI
     resp "$f" SET "t:$i" "v$i"
