@@ -175,10 +175,12 @@ struct generation {
     char end_reason[32];
 };
 
-/* Health of one dependency, for "log once per state change". */
+/* Health of one dependency, for "log once per state change" and the
+ * status row. */
 struct health {
     int failing;
-    char last[256];
+    char last[256]; /* the kind of the failure (health_kind) */
+    char msg[512];  /* "what: message" of the latest failure */
 };
 
 /* Yielding under CPU contention (priority.c): the thread's CPU time and
@@ -252,6 +254,7 @@ struct instance {
 
     struct buf raw, gz; /* chunk buffers, reused */
     struct health h_redis, h_storage, h_index, h_aof;
+    int64_t redis_down_since; /* unix s since Redis has been failing, 0 while it answers */
     int64_t backoff_until_ms; /* monotonic: no shipping before this after a failure */
     int64_t backoff_ms;
     char last_error[512];
@@ -279,6 +282,10 @@ void *instance_thread(void *arg);
 /* Log an error once per change of its text; remembered for the status row. */
 void instance_fail(struct instance *in, struct health *h, const char *what, const struct err *e);
 void instance_recover(struct instance *in, struct health *h, const char *what);
+/* The status row's health: why the last poll failed (the AOF, storage or
+ * index failing now; Redis has a reason of its own) and since when Redis
+ * has been unreachable. */
+void instance_fill_health(const struct instance *in, struct status_row *s);
 /* Record an event; a failure is logged, not returned. */
 int instance_event(struct instance *in, const char *kind, const char *detail);
 /* Redis connected (reconnecting with backoff, logging state changes); a

@@ -90,7 +90,7 @@ static const struct command commands[] = {
      "  --quick                 check the index and the objects' presence and size only\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"status", cmd_status, "-c FILE [--instance NAME] [--json]",
-     "show each collector's heartbeat, shipped offset and lag; exit 1 when stale",
+     "show each collector's heartbeat, shipped offset and lag; exit 1 when a backup is not happening",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
