@@ -83,6 +83,13 @@ int storage_open(const struct config *cfg, struct storage **out, struct err *e)
     return err_set(e, ERR_CONFIG, "unsupported storage URL \"%s\": expected file://, s3:// or sftp://", url);
 }
 
+int storage_cleartext(const struct config *cfg, char *why, size_t n)
+{
+    if (cfg->storage_url != NULL && storage_has_scheme(cfg->storage_url, "s3://"))
+        return storage_s3_cleartext(cfg, why, n);
+    return 0; /* file:// stays on the box, sftp:// is always encrypted */
+}
+
 void storage_close(struct storage *st)
 {
     if (st == NULL)
