@@ -244,7 +244,7 @@ static int timeline_run(struct timeline *t, struct err *e)
     chart.n = t->nb;
     if (t->o.svg != NULL) {
         chart_svg(&chart, &svg);
-        if (outdir_write_atomic(t->o.svg, svg.data, svg.len, e) < 0)
+        if (outdir_write_atomic_path(t->o.svg, svg.data, svg.len, e) < 0)
             goto out;
     }
     if (t->o.json) {
