@@ -166,8 +166,9 @@ out:
  * Opening: URL, root, temp sweep
  * ------------------------------------------------------------------------ */
 
-/* The absolute directory named by a file:// URL; caller frees. */
-static int sf_parse_url(const char *url, char **root, struct err *e)
+/* The absolute directory named by a file:// URL (`shown` in messages);
+ * caller frees. */
+static int sf_parse_url(const char *url, const char *shown, char **root, struct err *e)
 {
     CURLU *u = curl_url();
     char *path = NULL;
@@ -178,23 +179,23 @@ static int sf_parse_url(const char *url, char **root, struct err *e)
 
     *root = NULL;
     if (u == NULL) {
-        err_set(e, ERR_IO, "out of memory parsing storage URL \"%s\"", url);
+        err_set(e, ERR_IO, "out of memory parsing storage URL \"%s\"", shown);
         goto out;
     }
     uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": %s; expected file:///absolute/path", url,
+        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": %s; expected file:///absolute/path", shown,
                 curl_url_strerror(uc));
         goto out;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": a file:// URL takes no query or fragment", url);
+        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": a file:// URL takes no query or fragment", shown);
         goto out;
     }
     uc = curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);
     if (uc != CURLUE_OK || path[0] != '/') {
-        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": expected file:///absolute/path", url);
+        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": expected file:///absolute/path", shown);
         goto out;
     }
     len = strlen(path);
@@ -272,19 +273,20 @@ int storage_file_open(const char *url, struct storage **out, struct err *e)
 {
     struct storage_file *sf = NULL;
     char *root = NULL;
+    char *shown = config_redact_url(url); /* messages never show a secret */
     int rc = -1;
 
     *out = NULL;
-    if (sf_parse_url(url, &root, e) != 0)
+    if (sf_parse_url(url, shown, &root, e) != 0)
         goto out;
     if (sf_mkdirs(AT_FDCWD, root, NULL, e) != 0) {
-        err_prefix(e, "storage \"%s\"", url);
+        err_prefix(e, "storage \"%s\"", shown);
         goto out;
     }
     sf = xcalloc(1, sizeof(*sf));
     sf->rootfd = -1;
     sf->base.ops = &storage_file_ops;
-    sf->base.url = xstrdup(url);
+    sf->base.url = xstrdup(shown);
     sf->root = root;
     root = NULL;
     atomic_init(&sf->counter, 0);
@@ -294,7 +296,7 @@ int storage_file_open(const char *url, struct storage **out, struct err *e)
         goto out;
     }
     if (sf_mkdirs(sf->rootfd, SF_TMPDIR, sf->root, e) != 0 || sf_sweep_tmp(sf, e) != 0) {
-        err_prefix(e, "storage \"%s\"", url);
+        err_prefix(e, "storage \"%s\"", shown);
         goto out;
     }
     *out = &sf->base;
@@ -304,6 +306,7 @@ out:
     if (sf != NULL)
         storage_file_ops.close(&sf->base);
     free(root);
+    free(shown);
     return rc;
 }
 

@@ -766,24 +766,24 @@ static int s3_parse_url(struct s3_storage *st, const char *url, struct err *e)
     int rc = -1;
 
     if (u == NULL) {
-        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", url);
+        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", st->base.url);
         goto out;
     }
     if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid s3://bucket/prefix url", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid s3://bucket/prefix url", st->base.url);
         goto out;
     }
     if (curl_url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": an s3 url has only a bucket and a prefix", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": an s3 url has only a bucket and a prefix", st->base.url);
         goto out;
     }
     blen = strlen(host);
     if (blen < 3 || blen > 63) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": a bucket name has 3 to 63 characters", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": a bucket name has 3 to 63 characters", st->base.url);
         goto out;
     }
     for (i = 0; i < blen; i++) {
@@ -791,7 +791,8 @@ static int s3_parse_url(struct s3_storage *st, const char *url, struct err *e)
 
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
             err_set(e, ERR_CONFIG,
-                    "storage url \"%s\": invalid bucket name (lower-case letters, digits, '-' and '.')", url);
+                    "storage url \"%s\": invalid bucket name (lower-case letters, digits, '-' and '.')",
+                    st->base.url);
             goto out;
         }
     }
@@ -919,12 +920,12 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
 
     *out = NULL;
     st->base.ops = &s3_ops;
-    st->base.url = xstrdup(cfg->storage_url);
+    st->base.url = config_redact_url(cfg->storage_url); /* messages never show a secret */
     st->tuning = *t;
     if (st->tuning.attempts < 1)
         st->tuning.attempts = 1;
     if (strncmp(cfg->storage_url, "s3://", 5) != 0) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an s3:// url", cfg->storage_url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an s3:// url", st->base.url);
         goto out;
     }
     if (s3_parse_url(st, cfg->storage_url, e) < 0 || s3_parse_endpoint(st, &cfg->s3, region, e) < 0)
@@ -949,7 +950,7 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
     st->curl = curl_easy_init();
     if (st->curl == NULL) {
         curl_global_cleanup();
-        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", cfg->storage_url);
+        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", st->base.url);
         goto out;
     }
     *out = &st->base;

@@ -130,6 +130,29 @@ grep -q "wrong-pw" "$T/last.out" && fail "the password appeared in the output"
 grep -q "redis://aofroll:\*\*\*@127.0.0.1:$PORT" "$T/last.out" || fail "the redacted URL is not shown"
 pass "a wrong password: exit 1, the password redacted"
 
+# a secret written into the storage URL is never printed
+cat >"$T/secret.yaml" <<EOF
+storage:
+  url: s3://AKIAEXAMPLEKEY:Top-Secret-42@aofroll-test/arch
+index: $T/index.db
+instances:
+  - name: c
+    redis: redis://127.0.0.1:$PORT
+EOF
+AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s expect_exit 1 "$COLLECTOR" -c "$T/secret.yaml" --check
+grep -q '^storage: storage url "s3://AKIAEXAMPLEKEY:\*\*\*@aofroll-test/arch": an s3 url has only a bucket and a prefix$' \
+    "$T/last.out" || fail "the refused url: $(grep storage "$T/last.out")"
+AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s expect_exit 1 "$COLLECTOR" -c "$T/secret.yaml" --once
+cp "$T/last.err" "$T/secret.collector"
+for cmd in ls reindex verify; do
+    AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s expect_exit 1 "$BIN/aofroll" "$cmd" -c "$T/secret.yaml"
+    grep -q 'storage url "s3://AKIAEXAMPLEKEY:\*\*\*@aofroll-test/arch"' "$T/last.err" ||
+        fail "aofroll $cmd: $(cat "$T/last.err")"
+    cat "$T/last.err" >>"$T/secret.collector"
+done
+grep -q "Top-Secret-42" "$T/last.out" "$T/secret.collector" && fail "the secret was printed: $(grep -h Top-Secret "$T/last.out" "$T/secret.collector")"
+pass "a secret in the storage url is redacted in --check, the collector's log, ls, reindex and verify"
+
 expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --check --instance nosuch
 grep -qx "aofroll-collector: no instance \"nosuch\" in \"$T/c.yaml\"" "$T/last.err" || fail "unknown instance: $(cat "$T/last.err")"
 expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --snapshot-now
