@@ -22,6 +22,7 @@
 
 #include "codec.h"
 #include "objname.h"
+#include "quote.h"
 #include "xalloc.h"
 
 struct keylist {
@@ -206,6 +207,7 @@ int reconcile_newer(struct instance *in, int64_t latest, struct err *e)
 {
     char prefix[OBJNAME_MAX];
     char found[OBJNAME_MAX] = "";
+    char shown[QUOTE_NAME_BUFSZ];
     int rc;
 
     if (latest == 0) {
@@ -223,9 +225,10 @@ int reconcile_newer(struct instance *in, int64_t latest, struct err *e)
         return -1;
     if (found[0] != '\0')
         return err_set(e, ERR_EXISTS,
-                       "storage \"%s\" holds \"%s\", but index \"%s\" knows no generation after %" PRId64
+                       "storage \"%s\" holds %s, but index \"%s\" knows no generation after %" PRId64
                        " of instance \"%s\". HINT: this index does not go with this storage: rebuild it with "
                        "\"aofroll reindex\" or configure the matching index",
-                       in->st->url, found, in->col->cfg->index_path, latest, in->name);
+                       in->st->url, quote_name(shown, sizeof(shown), found), in->col->cfg->index_path, latest,
+                       in->name);
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "quote.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
@@ -291,7 +292,10 @@ int s3_parse_list(const char *xml, size_t len, const char *what, s3_list_entry_c
             goto out;
         }
         if (!s3_xml_find(inner, inner_end, "Size", &text, &tlen) || s3_parse_u64(text, tlen, &size) < 0) {
-            err_set(e, ERR_IO, "listing %s: entry \"%s\" has no valid <Size>", what, key.data);
+            char shown[QUOTE_NAME_BUFSZ];
+
+            err_set(e, ERR_IO, "listing %s: entry %s has no valid <Size>", what,
+                    quote_name(shown, sizeof(shown), key.data));
             goto out;
         }
         if (cb(ud, key.data, size) != 0) {
