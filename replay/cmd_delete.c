@@ -151,6 +151,57 @@ static int delete_count_object(void *ud, const char *key, uint64_t size)
     return 0;
 }
 
+static int delete_key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Objects of the generation still in storage that the index listed. */
+struct delete_left {
+    char **sorted; /* the index's keys, sorted */
+    size_t n;
+    size_t left;
+};
+
+static int delete_count_left(void *ud, const char *key, uint64_t size)
+{
+    struct delete_left *l = ud;
+
+    (void)size;
+    if (bsearch(&key, l->sorted, l->n, sizeof(*l->sorted), delete_key_cmp) != NULL)
+        l->left++;
+    return 0;
+}
+
+/* After a failed removal: say whether nothing, or how much, was removed
+ * (a listing of the generation tells), keeping the storage's reason. */
+static void delete_say_how_far(struct delete_cmd *d, int64_t generation, const struct delete_keys *k,
+                               struct err *e)
+{
+    struct delete_left l = {NULL, k->n, 0};
+    char prefix[OBJNAME_MAX];
+    struct err le;
+
+    err_clear(&le);
+    l.sorted = xcalloc(k->n, sizeof(*l.sorted));
+    memcpy(l.sorted, k->v, k->n * sizeof(*l.sorted));
+    qsort(l.sorted, l.n, sizeof(*l.sorted), delete_key_cmp);
+    if (objname_generation_prefix(d->o.instance, generation, prefix, sizeof(prefix)) < 0 ||
+        storage_list(d->cli.st, prefix, delete_count_left, &l, &le) < 0)
+        err_prefix(
+            e,
+            "generation %ld of \"%s\" may be partly deleted (it cannot be listed to tell); run delete again",
+            d->o.generation, d->o.instance);
+    else if (l.left == k->n)
+        err_prefix(e, "nothing of generation %ld of \"%s\" was deleted; run delete again", d->o.generation,
+                   d->o.instance);
+    else
+        err_prefix(
+            e, "generation %ld of \"%s\" is partly deleted (%zu of %zu objects removed); run delete again",
+            d->o.generation, d->o.instance, k->n - l.left, k->n);
+    free(l.sorted);
+}
+
 /* The rows of the generation and a "delete" event, in one transaction. */
 static int delete_rows(struct delete_cmd *d, const struct delete_keys *k, struct err *e)
 {
@@ -216,7 +267,7 @@ static int delete_run(struct delete_cmd *d, struct err *e)
     if (delete_keys_load(d, g.generation, &keys, e) < 0)
         goto out;
     if (keys.n > 0 && storage_remove_many(d->cli.st, (const char *const *)keys.v, keys.n, e) < 0) {
-        err_prefix(e, "generation %ld of \"%s\" is partly deleted; run delete again", d->o.generation, name);
+        delete_say_how_far(d, g.generation, &keys, e);
         goto out;
     }
     if (delete_rows(d, &keys, e) < 0) {
