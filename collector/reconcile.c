@@ -169,6 +169,8 @@ static int reconcile_kind(struct instance *in, struct generation *g, enum chunk_
             row.first = kind == CHUNK_BASE ? g->row.base_time : c.first;
             row.last = kind == CHUNK_BASE ? g->row.base_time : c.last;
             snprintf(row.key, sizeof(row.key), "%s", keys.v[i]);
+            codec_sha256(gz.data, gz.len, row.sha256);
+            row.has_sha256 = 1;
             if (index_chunk_add(in->idx, &row, e) != 0)
                 goto out;
             expected = c.end;

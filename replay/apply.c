@@ -347,7 +347,8 @@ int cmd_apply(int argc, char **argv)
         status = cli_fail("apply", &e);
 out:
     stream_free(&a.stream);
-    pipeline_free(&a.pipe);
+    if (a.pipe.rc != NULL) /* a refusal before pipeline_init leaves it all zeros */
+        pipeline_free(&a.pipe);
     if (a.rc != NULL)
         redisFree(a.rc);
     free(a.what);

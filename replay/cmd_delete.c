@@ -42,6 +42,8 @@ struct delete_opts {
 
 /* The objects of the generation, as the index records them. */
 struct delete_keys {
+    const char *instance;
+    struct err bad; /* a row whose key is not its chunk's name (code ERR_NONE: none) */
     char **v;
     size_t n, cap;
     size_t nbase, nincr;
@@ -97,7 +99,13 @@ static int delete_parse_args(struct delete_opts *o, int argc, char **argv, struc
 static int delete_key_add(void *ud, const struct chunk_row *c)
 {
     struct delete_keys *k = ud;
+    struct fetch_chunk fc;
 
+    /* only the generation's own objects: a row naming anything else stops
+     * the delete before a single object is removed */
+    fetch_chunk_from_row(c, &fc);
+    if (fetch_check_key(k->instance, &fc, &k->bad) < 0)
+        return 1;
     if (k->n == k->cap) {
         k->cap = k->cap ? k->cap * 2 : 64;
         k->v = xrealloc(k->v, k->cap * sizeof(*k->v));
@@ -129,9 +137,18 @@ static int delete_keys_load(struct delete_cmd *d, int64_t generation, struct del
 {
     struct index *idx = d->cli.idx;
 
-    if (index_chunks(idx, d->cli.instance_id, generation, CHUNK_BASE, 0, delete_key_add, k, e) < 0)
+    k->instance = d->o.instance;
+    err_clear(&k->bad);
+    if (index_chunks(idx, d->cli.instance_id, generation, CHUNK_BASE, 0, delete_key_add, k, e) < 0 ||
+        (k->bad.code == ERR_NONE &&
+         index_chunks(idx, d->cli.instance_id, generation, CHUNK_INCR, 0, delete_key_add, k, e) < 0))
         return -1;
-    return index_chunks(idx, d->cli.instance_id, generation, CHUNK_INCR, 0, delete_key_add, k, e);
+    if (k->bad.code != ERR_NONE) {
+        *e = k->bad;
+        err_prefix(e, "nothing deleted");
+        return -1;
+    }
+    return 0;
 }
 
 /* "1, 2, 5" */
@@ -223,7 +240,7 @@ static int delete_rows(struct delete_cmd *d, const struct delete_keys *k, struct
 
 static int delete_run(struct delete_cmd *d, struct err *e)
 {
-    struct delete_keys keys = {NULL, 0, 0, 0, 0, 0, 0, 0};
+    struct delete_keys keys;
     struct buf gens = BUF_INIT;
     struct gen_row g, latest;
     struct fetch f;
@@ -233,6 +250,7 @@ static int delete_run(struct delete_cmd *d, struct err *e)
     int have_fetch = 0;
     int ret = -1;
 
+    memset(&keys, 0, sizeof(keys));
     /* read-only first, so that a missing index is reported, not created */
     if (cli_open(&d->cli, d->o.config, 1, e) < 0)
         goto out;

@@ -103,10 +103,12 @@ static const struct command commands[] = {
      "  --instance NAME         only this instance (default: all)\n"
      "  --dry-run               print what would be deleted, delete nothing\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"reindex", cmd_reindex, "-c FILE [--instance NAME]",
+    {"reindex", cmd_reindex, "-c FILE [--instance NAME] [--no-index-copy]",
      "rebuild the index from the chunk objects in storage",
      "  -c, --config FILE       configuration file (the index is written where it says)\n"
-     "  --instance NAME         only this instance (default: every configured one)\n"},
+     "  --instance NAME         only this instance (default: every configured one)\n"
+     "  --no-index-copy         do not check chunks against the index copy in storage (one that\n"
+     "                          cannot be read): adopt them by their names and CRCs alone\n"},
     {"delete", cmd_delete, "-c FILE --instance NAME --generation N [--force]",
      "remove one generation: its objects, then its index rows",
      "  -c, --config FILE       configuration file\n"
