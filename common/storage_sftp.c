@@ -761,7 +761,7 @@ int storage_sftp_open(const struct config *cfg, struct storage **out, struct err
 
     *out = NULL;
     st->base.ops = &sftp_ops;
-    st->base.url = config_redact_url(st->base.url); /* messages never show a secret */
+    st->base.url = config_redact_url(cfg->storage_url); /* messages never show a secret */
     if (strncmp(cfg->storage_url, "sftp://", 7) != 0) {
         err_set(e, ERR_CONFIG, "storage url \"%s\" is not an sftp:// url", st->base.url);
         goto out;

@@ -208,7 +208,9 @@ int outdir_mkdir(const struct outdir *d, const char *rel, struct err *e)
     return ret;
 }
 
-int outdir_rename(const struct outdir *d, const char *from, const char *to, struct err *e)
+/* rename (link = 0) or hard-link (link = 1) `from` to `to`, both
+ * resolved beneath DIR. */
+static int outdir_move(const struct outdir *d, const char *from, const char *to, int link, struct err *e)
 {
     const char *fbase, *tbase;
     int ffd, fown, tfd = -1, town = 0, ret = -1;
@@ -217,10 +219,10 @@ int outdir_rename(const struct outdir *d, const char *from, const char *to, stru
         return -1;
     if (outdir_parent(d, to, &tfd, &town, &tbase, e) < 0)
         goto out;
-    if (renameat(ffd, fbase, tfd, tbase) < 0) {
+    if ((link ? linkat(ffd, fbase, tfd, tbase, 0) : renameat(ffd, fbase, tfd, tbase)) < 0) {
         char *a = outdir_show(d, from), *b = outdir_show(d, to);
 
-        err_sys(e, errno, "rename \"%s\" to \"%s\"", a, b);
+        err_sys(e, errno, "%s \"%s\" to \"%s\"", link ? "link" : "rename", a, b);
         free(a);
         free(b);
         goto out;
@@ -232,56 +234,53 @@ out:
     return ret;
 }
 
+int outdir_rename(const struct outdir *d, const char *from, const char *to, struct err *e)
+{
+    return outdir_move(d, from, to, 0, e);
+}
+
 int outdir_link(const struct outdir *d, const char *from, const char *to, struct err *e)
 {
-    const char *fbase, *tbase;
-    int ffd, fown, tfd = -1, town = 0, ret = -1;
+    return outdir_move(d, from, to, 1, e);
+}
 
-    if (outdir_parent(d, from, &ffd, &fown, &fbase, e) < 0)
+/* Open rel with `flags` (O_NOFOLLOW added). */
+static int outdir_openat(const struct outdir *d, const char *rel, int flags, int *fd, struct err *e)
+{
+    const char *base;
+    int pfd, own, errnum;
+
+    *fd = -1;
+    if (outdir_parent(d, rel, &pfd, &own, &base, e) < 0)
         return -1;
-    if (outdir_parent(d, to, &tfd, &town, &tbase, e) < 0)
-        goto out;
-    if (linkat(ffd, fbase, tfd, tbase, 0) < 0) {
-        char *a = outdir_show(d, from), *b = outdir_show(d, to);
+    *fd = openat(pfd, base, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+    errnum = errno;
+    outdir_parent_close(pfd, own);
+    if (*fd < 0) {
+        char *shown = outdir_show(d, rel);
 
-        err_sys(e, errno, "link \"%s\" to \"%s\"", b, a);
-        free(a);
-        free(b);
-        goto out;
+        if (errnum == ENOENT && !(flags & O_CREAT))
+            err_set(e, ERR_NOTFOUND, "\"%s\" does not exist", shown);
+        else if (errnum == ELOOP)
+            err_set(e, ERR_EXISTS, "\"%s\" is a symbolic link: not followed", shown);
+        else if (errnum == EEXIST)
+            err_set(e, ERR_EXISTS, "\"%s\" already exists", shown);
+        else
+            err_sys(e, errnum, "open \"%s\"", shown);
+        free(shown);
+        return -1;
     }
-    ret = 0;
-out:
-    outdir_parent_close(ffd, fown);
-    outdir_parent_close(tfd, town);
-    return ret;
+    return 0;
 }
 
 /* Open rel (a directory, "." for DIR) without following a symlink. */
 static int outdir_open_dir(const struct outdir *d, const char *rel, int *fd, struct err *e)
 {
-    const char *base;
-    int pfd, own;
-
     if (strcmp(rel, ".") == 0) {
         *fd = dup(d->fd);
         return *fd < 0 ? err_sys(e, errno, "dup") : 0;
     }
-    if (outdir_parent(d, rel, &pfd, &own, &base, e) < 0)
-        return -1;
-    *fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    outdir_parent_close(pfd, own);
-    if (*fd < 0) {
-        char *shown = outdir_show(d, rel);
-        int errnum = errno;
-
-        if (errnum == ELOOP || errnum == ENOTDIR)
-            err_set(e, ERR_EXISTS, "\"%s\" is not a directory (a symbolic link is not followed)", shown);
-        else
-            err_sys(e, errnum, "open directory \"%s\"", shown);
-        free(shown);
-        return -1;
-    }
-    return 0;
+    return outdir_openat(d, rel, O_RDONLY | O_DIRECTORY, fd, e);
 }
 
 int outdir_fsync(const struct outdir *d, const char *rel, struct err *e)
@@ -359,35 +358,6 @@ int outdir_remove_tree(const struct outdir *d, const char *rel, struct err *e)
     free(shown);
     outdir_parent_close(pfd, own);
     return ret;
-}
-
-/* Open rel with `flags` (O_NOFOLLOW added). */
-static int outdir_openat(const struct outdir *d, const char *rel, int flags, int *fd, struct err *e)
-{
-    const char *base;
-    int pfd, own, errnum;
-
-    *fd = -1;
-    if (outdir_parent(d, rel, &pfd, &own, &base, e) < 0)
-        return -1;
-    *fd = openat(pfd, base, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
-    errnum = errno;
-    outdir_parent_close(pfd, own);
-    if (*fd < 0) {
-        char *shown = outdir_show(d, rel);
-
-        if (errnum == ENOENT && !(flags & O_CREAT))
-            err_set(e, ERR_NOTFOUND, "\"%s\" does not exist", shown);
-        else if (errnum == ELOOP)
-            err_set(e, ERR_EXISTS, "\"%s\" is a symbolic link: not followed", shown);
-        else if (errnum == EEXIST)
-            err_set(e, ERR_EXISTS, "\"%s\" already exists", shown);
-        else
-            err_sys(e, errnum, "open \"%s\"", shown);
-        free(shown);
-        return -1;
-    }
-    return 0;
 }
 
 int outdir_read_file(const struct outdir *d, const char *rel, struct buf *out, struct err *e)
