@@ -294,7 +294,7 @@ static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struc
     struct reindex_copy *c = &r->copy;
     struct reindex_cover cv;
     struct chunk_row row;
-    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], text[1400];
+    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], text[1200];
 
     if (c->idx == NULL)
         return 0;
