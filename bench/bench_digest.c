@@ -123,10 +123,11 @@ int main(int argc, char **argv)
 
         for (i = 0; i < nchunks; i++)
             stored += gz[i].len;
-        printf("input %.1f MB in %zu chunks of %zu bytes, stored %.1f MB; best of %d runs\n", (double)file.len / 1e6,
-               nchunks, chunk, (double)stored / 1e6, runs);
+        printf("input %.1f MB in %zu chunks of %zu bytes, stored %.1f MB; best of %d runs\n",
+               (double)file.len / 1e6, nchunks, chunk, (double)stored / 1e6, runs);
     }
-    printf("encode (level 1) %.3f s, SHA-256 of the objects %.3f s, decode %.3f s\n", best_enc, best_dig, best_dec);
+    printf("encode (level 1) %.3f s, SHA-256 of the objects %.3f s, decode %.3f s\n", best_enc, best_dig,
+           best_dec);
     printf("SHA-256 / encode: %.3f (the collector's added CPU per chunk)\n", best_dig / best_enc);
     printf("SHA-256 / decode: %.3f (a restore's added CPU per chunk)\n", best_dig / best_dec);
     status = 0;

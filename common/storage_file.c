@@ -206,7 +206,8 @@ static int sf_open_dir(const struct storage_file *sf, const char *dir, int creat
             struct stat sb;
 
             shown = sf_path(sf, dir);
-            if (errnum == ENOTDIR && fstatat(cur, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(sb.st_mode))
+            if (errnum == ENOTDIR && fstatat(cur, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                !S_ISLNK(sb.st_mode))
                 errnum = ENOENT; /* a file where a directory would be: no such object below it */
             if (errnum == ENOENT)
                 err_set(e, ERR_NOTFOUND, "directory \"%s\" does not exist", shown);

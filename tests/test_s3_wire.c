@@ -190,9 +190,8 @@ static void test_parse_list_errors(void **state)
     static const char bad_key[] = "<ListBucketResult><Contents><Key>a&bogus;</Key><Size>1</Size></Contents>"
                                   "</ListBucketResult>";
     static const char no_token[] = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
-    static const char nul_token[] =
-        "<ListBucketResult><IsTruncated>true</IsTruncated>"
-        "<NextContinuationToken>a\0b</NextContinuationToken></ListBucketResult>";
+    static const char nul_token[] = "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                                    "<NextContinuationToken>a\0b</NextContinuationToken></ListBucketResult>";
     struct s3_list_page page;
     struct seen s = {0};
     struct err e;
@@ -211,7 +210,8 @@ static void test_parse_list_errors(void **state)
     assert_null(page.next_token);
     assert_int_equal(s.n, 0);
     /* a token that cannot go back whole: a NUL byte, or absurdly long */
-    assert_int_equal(s3_parse_list(nul_token, sizeof(nul_token) - 1, "\"s3://b/\"", seen_cb, &s, &page, &e), -1);
+    assert_int_equal(s3_parse_list(nul_token, sizeof(nul_token) - 1, "\"s3://b/\"", seen_cb, &s, &page, &e),
+                     -1);
     assert_string_equal(e.msg, "listing \"s3://b/\": malformed <NextContinuationToken>");
     assert_null(page.next_token);
     {
