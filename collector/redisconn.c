@@ -253,17 +253,19 @@ int redisconn_server(struct redisconn *rc, struct server_id *id, struct err *e)
     return rv;
 }
 
-const char *redisconn_server_verdict(struct redisconn *rc, char *buf, size_t n)
+int redisconn_server_verdict(struct redisconn *rc, char *buf, size_t n)
 {
     struct server_id id;
+    const char *tested;
     struct err e;
 
     err_clear(&e);
     if (redisconn_server(rc, &id, &e) != 0) {
         snprintf(buf, n, "%s", e.msg);
-        return buf;
+        return 1;
     }
-    return server_verdict(&id, buf, n);
+    server_verdict(&id, buf, n);
+    return server_tested(&id, &tested) == SERVER_UNTESTED;
 }
 
 char *redisconn_info_field(const char *text, const char *field)

@@ -73,8 +73,9 @@ int redisconn_info(struct redisconn *rc, const char *section, char **text, struc
 /* Which server this is (INFO server). */
 int redisconn_server(struct redisconn *rc, struct server_id *id, struct err *e);
 /* server_verdict() of this server into buf ("Redis 7.4.1, in the tested
- * matrix"), or why INFO server could not tell. */
-const char *redisconn_server_verdict(struct redisconn *rc, char *buf, size_t n);
+ * matrix"), or why INFO server could not tell. 0 when the matrix holds
+ * the server or its release series, 1 otherwise. */
+int redisconn_server_verdict(struct redisconn *rc, char *buf, size_t n);
 /* The value of `field` in INFO text ("field:value" lines) in a fresh
  * string, or NULL when absent. */
 char *redisconn_info_field(const char *text, const char *field);

@@ -57,7 +57,9 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-/* Whether a name must be quoted to survive splitting (sdsneedsrepr). */
+/* Whether a name must be quoted to survive splitting: sdsneedsrepr()'s
+ * rule, plus the single quote, which sdssplitargs() takes as the start of
+ * a quoted string even inside a bare word ("it's" would not parse back). */
 static int needs_quotes(const char *p, size_t len)
 {
     size_t i;
@@ -65,7 +67,7 @@ static int needs_quotes(const char *p, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
 
-        if (c == '\\' || c == '"' || !is_print(c) || is_space(c))
+        if (c == '\\' || c == '"' || c == '\'' || !is_print(c) || is_space(c))
             return 1;
     }
     return 0;
@@ -570,6 +572,54 @@ out:
     return rc;
 }
 
+/* The lines of m's files appended to out, each with its extra pairs;
+ * `where` names the manifest in messages. */
+static int manifest_format_files(struct buf *out, const char *where, const struct manifest *m, struct err *e)
+{
+    size_t i, j;
+
+    for (i = 0; i < m->nfiles; i++) {
+        if (check_name(where, m->files[i].name, m->files[i].seq, e) < 0)
+            return -1;
+        for (j = 0; j < m->files[i].nextra; j++) {
+            if (m->files[i].extra[j].key_len == 0)
+                return err_set(e, ERR_USAGE,
+                               "cannot write manifest \"%s\": an empty key on the line of \"%s\"", where,
+                               m->files[i].name);
+        }
+        append_line(out, &m->files[i]);
+    }
+    return 0;
+}
+
+/* A manifest of one base (base_name NULL: none) and one incr file, in
+ * files[2] (the names borrowed, not copied). */
+static void manifest_two(struct manifest *m, struct manifest_file files[2], const char *base_name,
+                         long long base_seq, const char *incr_name, long long incr_seq)
+{
+    memset(files, 0, 2 * sizeof(*files));
+    m->files = files;
+    m->nfiles = 0;
+    if (base_name != NULL) {
+        files[m->nfiles].name = (char *)base_name;
+        files[m->nfiles].seq = base_seq;
+        files[m->nfiles++].type = MANIFEST_BASE;
+    }
+    files[m->nfiles].name = (char *)incr_name;
+    files[m->nfiles].seq = incr_seq;
+    files[m->nfiles++].type = MANIFEST_INCR;
+}
+
+int manifest_format(struct buf *out, const char *base_name, long long base_seq, const char *incr_name,
+                    long long incr_seq, struct err *e)
+{
+    struct manifest_file files[2];
+    struct manifest m;
+
+    manifest_two(&m, files, base_name, base_seq, incr_name, incr_seq);
+    return manifest_format_files(out, "manifest", &m, e);
+}
+
 int manifest_write_files(const char *path, const struct manifest *m, struct err *e)
 {
     struct buf text = BUF_INIT;
@@ -577,20 +627,9 @@ int manifest_write_files(const char *path, const struct manifest *m, struct err 
     int tmp_exists = 0;
     int fd = -1;
     int rc = -1;
-    size_t i, j;
 
-    for (i = 0; i < m->nfiles; i++) {
-        if (check_name(path, m->files[i].name, m->files[i].seq, e) < 0)
-            goto out;
-        for (j = 0; j < m->files[i].nextra; j++) {
-            if (m->files[i].extra[j].key_len == 0) {
-                err_set(e, ERR_USAGE, "cannot write manifest \"%s\": an empty key on the line of \"%s\"",
-                        path, m->files[i].name);
-                goto out;
-            }
-        }
-        append_line(&text, &m->files[i]);
-    }
+    if (manifest_format_files(&text, path, m, e) < 0)
+        goto out;
 
     tmp = xasprintf("%s.tmp.XXXXXX", path);
     fd = mkstemp(tmp);
@@ -632,21 +671,8 @@ int manifest_write(const char *path, const char *base_name, long long base_seq, 
                    long long incr_seq, struct err *e)
 {
     struct manifest_file files[2];
-    struct manifest m = {files, 0};
-    int rc;
+    struct manifest m;
 
-    /* base_name may be NULL: a directory with incr files only */
-    memset(files, 0, sizeof(files));
-    if (base_name != NULL) {
-        files[m.nfiles].name = xstrdup(base_name);
-        files[m.nfiles].seq = base_seq;
-        files[m.nfiles++].type = MANIFEST_BASE;
-    }
-    files[m.nfiles].name = xstrdup(incr_name);
-    files[m.nfiles].seq = incr_seq;
-    files[m.nfiles++].type = MANIFEST_INCR;
-    rc = manifest_write_files(path, &m, e);
-    free(files[0].name);
-    free(files[1].name);
-    return rc;
+    manifest_two(&m, files, base_name, base_seq, incr_name, incr_seq);
+    return manifest_write_files(path, &m, e);
 }

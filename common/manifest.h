@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "error.h"
 
 enum manifest_type { MANIFEST_BASE = 'b', MANIFEST_HISTORY = 'h', MANIFEST_INCR = 'i' };
@@ -46,13 +47,16 @@ void manifest_free(struct manifest *m);
 const struct manifest_file *manifest_base(const struct manifest *m);
 /* The incr file with the highest seq (the one Redis appends to), or NULL. */
 const struct manifest_file *manifest_current_incr(const struct manifest *m);
+/* The text of a manifest for one base (NULL: none) and one incr file,
+ * appended to out; names are quoted where splitting would change them. */
+int manifest_format(struct buf *out, const char *base_name, long long base_seq, const char *incr_name,
+                    long long incr_seq, struct err *e);
 /* Write m's files, in order, with their extra pairs: atomically (temp
  * file, fsync, rename, fsync of the directory), mode 0644, as Redis writes
  * it. ERR_USAGE for a name that is not a plain file name, a negative seq or
  * an empty extra key. */
 int manifest_write_files(const char *path, const struct manifest *m, struct err *e);
-/* Write a manifest for one base and one incr file (for restore); base_name
- * may be NULL. */
+/* Write a manifest for one base (NULL: none) and one incr file. */
 int manifest_write(const char *path, const char *base_name, long long base_seq, const char *incr_name,
                    long long incr_seq, struct err *e);
 
