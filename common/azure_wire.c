@@ -59,8 +59,9 @@ int azure_parse_list(const char *xml, size_t len, const char *what, azure_list_e
 
     page->next_marker = NULL;
     page->stopped = 0;
-    if (xml == NULL || memmem(xml, len, "<EnumerationResults", strlen("<EnumerationResults")) == NULL) {
-        err_set(e, ERR_IO, "listing %s: the answer is not an EnumerationResults document", what);
+    if (xml == NULL || memmem(xml, len, "<EnumerationResults", strlen("<EnumerationResults")) == NULL ||
+        memmem(xml, len, "</EnumerationResults>", strlen("</EnumerationResults>")) == NULL) {
+        err_set(e, ERR_IO, "listing %s: the answer is not a whole EnumerationResults document", what);
         goto out;
     }
     while (azure_next_blob(p, end, &inner, &inner_end, &p)) {
