@@ -4,7 +4,8 @@
  * Redis setting the collector depends on, after reaching the Redis
  * instance (CONFIG GET, INFO persistence) and opening its AOF files as the
  * collector would; then writes, reads back and deletes a probe object in
- * the storage, and opens the index. Warnings (e.g. no #TS annotations)
+ * the storage (and says where its credentials came from, never what
+ * they are), and opens the index. Warnings (e.g. no #TS annotations)
  * leave the configuration usable; errors (Redis unreachable, AOF off,
  * files unreadable, storage failing) do not. Exit status 0 when usable,
  * 1 otherwise. Nothing here changes Redis. A mode rdb instance is checked
@@ -196,6 +197,8 @@ out:
         fprintf(out, "storage \"%s\": ok (write, read back, delete)\n", st->url);
     else
         fprintf(out, "storage: %s\n", e.msg);
+    if (st != NULL && st->auth != NULL)
+        fprintf(out, "storage credentials: %s\n", st->auth);
     if (st != NULL)
         storage_close(st);
     buf_free(&back);

@@ -46,7 +46,6 @@
 #include "xalloc.h"
 
 #define AZURE_API_VERSION "2021-08-06"
-#define AZURE_LIST_MAX "5000"
 #define AZURE_SAS_FILE_MAX 8192
 
 struct azure_storage {
@@ -97,6 +96,7 @@ void storage_azure_tuning_default(struct azure_tuning *t)
     t->low_speed_time_s = 30;
     t->single_put_max = (size_t)256 << 20;
     t->block_size = (size_t)64 << 20;
+    t->list_max = 5000;
 }
 
 /* ------------------------------------------------------------------------
@@ -606,7 +606,7 @@ static int azure_list(struct storage *base, const char *prefix, storage_list_cb 
     rq.what = what;
     do {
         buf_reset(&query);
-        buf_appendstr(&query, "restype=container&comp=list&maxresults=" AZURE_LIST_MAX);
+        buf_printf(&query, "restype=container&comp=list&maxresults=%d", st->tuning.list_max);
         if (full[0] != '\0') {
             buf_appendstr(&query, "&prefix=");
             s3_uri_encode(&query, full, 0);
@@ -896,6 +896,8 @@ int storage_azure_open_tuned(const struct config *cfg, const struct azure_tuning
         st->tuning.attempts = 1;
     if (st->tuning.block_size == 0)
         st->tuning.block_size = (size_t)64 << 20;
+    if (st->tuning.list_max < 1 || st->tuning.list_max > 5000)
+        st->tuning.list_max = 5000;
     if (strncmp(cfg->storage_url, "azure://", 8) != 0) {
         err_set(e, ERR_CONFIG, "storage url \"%s\" is not an azure:// url", cfg->storage_url);
         goto out;

@@ -19,6 +19,7 @@ struct azure_tuning {
     long low_speed_time_s;  /* abort a transfer below 1 KiB/s for this long */
     size_t single_put_max;  /* larger objects go up as blocks */
     size_t block_size;      /* bytes per block */
+    int list_max;           /* names per List Blobs page, 1 to 5000 */
 };
 
 void storage_azure_tuning_default(struct azure_tuning *t);
