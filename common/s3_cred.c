@@ -277,7 +277,7 @@ static int s3_cred_try_http(struct s3_cred_chain *c, enum s3_cred_http_kind kind
             s3_cred_http_free(h);
             return -1;
         }
-        snprintf(why, whysz, "%s: %s", s3_cred_http_describe(h), e->msg);
+        snprintf(why, whysz, "%s", e->msg);
         s3_cred_http_free(h);
         err_clear(e);
         return 0;
@@ -320,7 +320,7 @@ int s3_cred_chain_open(const struct s3_cred_options *o, struct s3_cred_chain **o
     if (!found) {
         err_set(
             e, ERR_CONFIG,
-            "no s3 credentials: %s; web identity: %s; %s; container endpoint: %s; instance metadata: %s: "
+            "no s3 credentials: %s; %s; %s; %s; %s: "
             "HINT: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or set storage.s3.credentials_file "
             "(docs/storage.md lists every source)",
             why[0], why[1], why[2], why[3], why[4]);

@@ -136,8 +136,11 @@ static int cred_http_read_token_file(const char *path, const char *what, struct 
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 
     buf_reset(out);
-    if (fd < 0)
-        return err_sys(e, errno, "cannot open %s \"%s\"", what, path);
+    if (fd < 0) {
+        err_sys(e, errno, "cannot open %s \"%s\"", what, path);
+        e->code = ERR_CONFIG; /* not ERR_NOTFOUND: no object is missing */
+        return -1;
+    }
     while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
         if (n < 0) {
             if (errno == EINTR)
@@ -636,7 +639,7 @@ static int cred_http_new_web_identity(struct s3_cred_http *h, const struct s3_cr
     const char *legacy = cred_http_env("AWS_STS_REGIONAL_ENDPOINTS");
 
     if (file == NULL && role == NULL) {
-        snprintf(why, whysz, "not configured");
+        snprintf(why, whysz, "web identity: not configured");
         return 0;
     }
     if (file == NULL || role == NULL)
@@ -700,7 +703,7 @@ static int cred_http_new_container(struct s3_cred_http *h, char *why, size_t why
     const char *token_file = cred_http_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 
     if (rel == NULL && full == NULL) {
-        snprintf(why, whysz, "not configured");
+        snprintf(why, whysz, "container endpoint: not configured");
         return 0;
     }
     if (rel != NULL) {
@@ -729,7 +732,7 @@ static int cred_http_new_imds(struct s3_cred_http *h, char *why, size_t whysz)
     const char *mode = cred_http_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 
     if (off != NULL && strcasecmp(off, "true") == 0) {
-        snprintf(why, whysz, "disabled (AWS_EC2_METADATA_DISABLED)");
+        snprintf(why, whysz, "instance metadata: disabled (AWS_EC2_METADATA_DISABLED)");
         return 0;
     }
     if (endpoint == NULL)

@@ -8,6 +8,14 @@
 set -u
 set -o pipefail
 
+# The s3 credential chain never reaches past loopback from a test: no EC2
+# instance metadata (169.254.169.254), no container endpoint, no web
+# identity and no ~/.aws/credentials of whoever runs the tests, unless a
+# scenario sets them up itself (it_s3_creds.sh).
+export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent/aofroll-tests/credentials
+unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_WEB_IDENTITY_TOKEN_FILE \
+    AWS_ROLE_ARN AWS_EC2_METADATA_SERVICE_ENDPOINT
+
 BIN=${AOFROLL_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin}
 T=$(mktemp -d "${AOFROLL_TEST_TMP:-/tmp}/$(basename "$0" .sh).XXXXXX" 2>/dev/null || mktemp -d)
 PIDS_TO_KILL=()
