@@ -182,7 +182,7 @@ pass "IMDSv2: token first (TTL 21600 asked), a lapsed token replaced, refreshes;
 
 # --- 4. a collector running past its credentials' expiry ---------------------------
 export AWS_CONTAINER_CREDENTIALS_FULL_URI=$CRED/creds AWS_CONTAINER_AUTHORIZATION_TOKEN=pod-identity-token
-LIFE=12
+LIFE=8
 auth_on 1000000000 # the proxy checks signatures from here on
 AWS_SECRET_ACCESS_KEY=unused start_proxy
 proxy_post verify "{\"keys\": {\"$AK1\": \"$SK1\", \"$AK2\": \"$SK2\"}}"
@@ -202,7 +202,7 @@ index_upload_interval: 2s
 defaults:
   poll_interval: 100ms
   chunk_pause: 0ms
-  chunk_size: 16KiB
+  chunk_size: 64KiB
   barrier: "off"
 instances:
   - name: main
