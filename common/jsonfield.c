@@ -45,33 +45,6 @@ static int jsonfield_hex4(const char *s, unsigned *out)
     return 0;
 }
 
-static void jsonfield_utf8(struct buf *b, unsigned long cp)
-{
-    unsigned char u[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        u[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | (cp >> 6));
-        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (unsigned char)(0xE0 | (cp >> 12));
-        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (unsigned char)(0xF0 | (cp >> 18));
-        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    buf_append(b, u, n);
-}
-
 /* One \uXXXX escape (with its low surrogate when it is a high one), the
  * backslash already consumed; p is at 'u'. */
 static int jsonfield_unicode(struct jsonfield_parser *jp, struct buf *dec)
@@ -92,11 +65,8 @@ static int jsonfield_unicode(struct jsonfield_parser *jp, struct buf *dec)
         jp->p += 6;
         cp = 0x10000 + (((unsigned long)hi - 0xD800) << 10) + (lo - 0xDC00);
     }
-    if (dec != NULL) {
-        if (cp == 0)
-            return -1; /* a NUL inside a value we keep */
-        jsonfield_utf8(dec, cp);
-    }
+    if (dec != NULL && buf_append_utf8(dec, cp) < 0)
+        return -1; /* a NUL inside a value we keep */
     return 0;
 }
 

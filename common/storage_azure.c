@@ -22,7 +22,8 @@
  *  - remove: Delete Blob, 404 counts as removed (no batch delete: the
  *    Blob Batch API is a multipart format of its own; one by one).
  * Transient failures (connection errors, timeouts, HTTP 5xx and 429) are
- * retried with exponential backoff and jitter; other 4xx are final. A
+ * retried with exponential backoff and jitter (http_retry.c, as for s3://);
+ * other 4xx are final. A
  * failure is reported once with the HTTP status and Azure's error code,
  * and never the SAS token (messages name blobs by their azure:// URL). */
 #include "storage_azure.h"
@@ -42,6 +43,7 @@
 #include <openssl/evp.h>
 
 #include "azure_wire.h"
+#include "http_retry.h"
 #include "s3_wire.h"
 #include "xalloc.h"
 
@@ -59,7 +61,7 @@ struct azure_storage {
     char *sas_source; /* for messages */
     char *ca_bundle;
     struct azure_tuning tuning;
-    uint64_t rng; /* xorshift state for backoff jitter */
+    struct http_backoff backoff;
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -82,11 +84,6 @@ struct azure_response {
     int attempts;
 };
 
-struct azure_upload {
-    const char *data;
-    size_t len, off;
-};
-
 void storage_azure_tuning_default(struct azure_tuning *t)
 {
     t->attempts = 5;
@@ -102,34 +99,6 @@ void storage_azure_tuning_default(struct azure_tuning *t)
 /* ------------------------------------------------------------------------
  * curl callbacks
  * ---------------------------------------------------------------------- */
-
-static size_t azure_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    buf_append(ud, ptr, size * nmemb);
-    return size * nmemb;
-}
-
-static size_t azure_read_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct azure_upload *up = ud;
-    size_t n = size * nmemb;
-
-    if (n > up->len - up->off)
-        n = up->len - up->off;
-    memcpy(ptr, up->data + up->off, n);
-    up->off += n;
-    return n;
-}
-
-static int azure_seek_cb(void *ud, curl_off_t offset, int origin)
-{
-    struct azure_upload *up = ud;
-
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > up->len)
-        return CURL_SEEKFUNC_FAIL;
-    up->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
 
 /* Keeps x-ms-error-code: a HEAD answer has no body to name the error. */
 static size_t azure_header_cb(char *line, size_t size, size_t nitems, void *ud)
@@ -222,7 +191,7 @@ static char *azure_request_url(const struct azure_storage *st, const struct azur
 }
 
 static CURLcode azure_setopts(struct azure_storage *st, const struct azure_request *rq, const char *url,
-                              struct curl_slist *headers, struct azure_upload *up, struct azure_response *rs)
+                              struct curl_slist *headers, struct http_upload *up, struct azure_response *rs)
 {
     CURLcode rc = CURLE_OK;
 
@@ -245,7 +214,7 @@ static CURLcode azure_setopts(struct azure_storage *st, const struct azure_reque
     AZ_SETOPT(CURLOPT_CONNECTTIMEOUT, st->tuning.connect_timeout_s);
     AZ_SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     AZ_SETOPT(CURLOPT_LOW_SPEED_TIME, st->tuning.low_speed_time_s);
-    AZ_SETOPT(CURLOPT_WRITEFUNCTION, azure_write_cb);
+    AZ_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
     AZ_SETOPT(CURLOPT_WRITEDATA, &rs->body);
     AZ_SETOPT(CURLOPT_HEADERFUNCTION, azure_header_cb);
     AZ_SETOPT(CURLOPT_HEADERDATA, rs);
@@ -253,9 +222,9 @@ static CURLcode azure_setopts(struct azure_storage *st, const struct azure_reque
         AZ_SETOPT(CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "PUT") == 0) {
         AZ_SETOPT(CURLOPT_UPLOAD, 1L);
-        AZ_SETOPT(CURLOPT_READFUNCTION, azure_read_cb);
+        AZ_SETOPT(CURLOPT_READFUNCTION, http_read_cb);
         AZ_SETOPT(CURLOPT_READDATA, up);
-        AZ_SETOPT(CURLOPT_SEEKFUNCTION, azure_seek_cb);
+        AZ_SETOPT(CURLOPT_SEEKFUNCTION, http_seek_cb);
         AZ_SETOPT(CURLOPT_SEEKDATA, up);
         AZ_SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
     } else if (strcmp(rq->method, "DELETE") == 0) {
@@ -265,59 +234,13 @@ static CURLcode azure_setopts(struct azure_storage *st, const struct azure_reque
     return rc;
 }
 
-static int azure_curl_retryable(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SEND_FAIL_REWIND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* min(cap, base * 2^(attempt-1)), then a random point in its upper half. */
-static long azure_backoff_ms(struct azure_storage *st, int attempt)
-{
-    long delay = st->tuning.base_delay_ms;
-    int i;
-
-    for (i = 1; i < attempt && delay < st->tuning.max_delay_ms; i++)
-        delay *= 2;
-    if (delay > st->tuning.max_delay_ms)
-        delay = st->tuning.max_delay_ms;
-    if (delay <= 1)
-        return delay;
-    st->rng ^= st->rng << 13;
-    st->rng ^= st->rng >> 7;
-    st->rng ^= st->rng << 17;
-    return delay / 2 + (long)(st->rng % (uint64_t)(delay / 2 + 1));
-}
-
-static void azure_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Run `rq` until an answer not worth retrying, or the attempts are spent.
  * Fails only when no HTTP answer came; the caller judges rs->status. */
 static int azure_perform(struct azure_storage *st, const struct azure_request *rq, struct azure_response *rs,
                          struct err *e)
 {
     struct curl_slist *headers = NULL;
-    struct azure_upload up = {rq->body, rq->body_len, 0};
+    struct http_upload up = {rq->body, rq->body_len, 0};
     char *url = NULL;
     CURLcode cres = CURLE_OK;
     int attempt, rc = -1;
@@ -344,11 +267,11 @@ static int azure_perform(struct azure_storage *st, const struct azure_request *r
             curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &rs->status);
             curl_easy_getinfo(st->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &rs->content_length);
         }
-        if (cres == CURLE_OK ? rs->status < 500 && rs->status != 429 : !azure_curl_retryable(cres))
+        if (cres == CURLE_OK ? !http_status_retryable(rs->status) : !http_curl_retryable(cres))
             break;
         if (attempt >= st->tuning.attempts)
             break;
-        azure_sleep_ms(azure_backoff_ms(st, attempt));
+        http_sleep_ms(http_backoff_ms(&st->backoff, attempt));
     }
     rs->attempts = attempt;
     if (cres != CURLE_OK) {
@@ -910,9 +833,7 @@ int storage_azure_open_tuned(const struct config *cfg, const struct azure_tuning
     st->ca_bundle = cfg->azure.ca_bundle != NULL && cfg->azure.ca_bundle[0] != '\0'
                         ? xstrdup(cfg->azure.ca_bundle)
                         : NULL;
-    st->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)st;
-    if (st->rng == 0)
-        st->rng = 0x9E3779B97F4A7C15ULL;
+    http_backoff_init(&st->backoff, st->tuning.base_delay_ms, st->tuning.max_delay_ms, st);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         err_set(e, ERR_IO, "cannot initialize libcurl");
         goto out;

@@ -13,7 +13,8 @@
  * Content-MD5 so that S3 rejects a body damaged in transit; S3 makes a
  * PUT visible whole or not at all, which is the atomic put of storage.h.
  * Transient failures (connection errors, timeouts, HTTP 5xx and 429) are
- * retried with exponential backoff and jitter; other 4xx are final. A
+ * retried with exponential backoff and jitter (http_retry.c, shared with
+ * azure://); other 4xx are final. A
  * failure is reported once, with the HTTP status, S3's error code and
  * message, and never the secret. Credentials come from s3_cred.c's chain,
  * asked before each request so that temporary ones are refreshed before
@@ -29,6 +30,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "http_retry.h"
 #include "s3_cred.h"
 #include "s3_wire.h"
 #include "xalloc.h"
@@ -48,7 +50,7 @@ struct s3_storage {
     char *sse;           /* NULL = none */
     char *ca_bundle;
     struct s3_tuning tuning;
-    uint64_t rng; /* xorshift state for backoff jitter */
+    struct http_backoff backoff;
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -69,12 +71,6 @@ struct s3_response {
     struct buf body;
     curl_off_t content_length;
     int attempts;
-};
-
-/* The upload side of a PUT, rewindable for curl. */
-struct s3_upload {
-    const char *data;
-    size_t len, off;
 };
 
 void storage_s3_tuning_default(struct s3_tuning *t)
@@ -115,38 +111,6 @@ static int s3_md5_base64(const void *data, size_t len, char b64[25], struct err 
         return err_set(e, ERR_IO, "cannot compute MD5 with OpenSSL (needed for Content-MD5)");
     EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
     return 0;
-}
-
-/* ------------------------------------------------------------------------
- * curl callbacks
- * ---------------------------------------------------------------------- */
-
-static size_t s3_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    buf_append(ud, ptr, size * nmemb);
-    return size * nmemb;
-}
-
-static size_t s3_read_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct s3_upload *up = ud;
-    size_t n = size * nmemb;
-
-    if (n > up->len - up->off)
-        n = up->len - up->off;
-    memcpy(ptr, up->data + up->off, n);
-    up->off += n;
-    return n;
-}
-
-static int s3_seek_cb(void *ud, curl_off_t offset, int origin)
-{
-    struct s3_upload *up = ud;
-
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > up->len)
-        return CURL_SEEKFUNC_FAIL;
-    up->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -220,7 +184,7 @@ static char *s3_request_url(const struct s3_storage *st, const struct s3_request
 
 /* Set every option for one attempt; the handle was reset before. */
 static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, const char *url,
-                           const struct s3_cred *cred, struct curl_slist *headers, struct s3_upload *up,
+                           const struct s3_cred *cred, struct curl_slist *headers, struct http_upload *up,
                            struct s3_response *rs)
 {
     CURLcode rc = CURLE_OK;
@@ -247,15 +211,15 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     S3_SETOPT(CURLOPT_CONNECTTIMEOUT, st->tuning.connect_timeout_s);
     S3_SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     S3_SETOPT(CURLOPT_LOW_SPEED_TIME, st->tuning.low_speed_time_s);
-    S3_SETOPT(CURLOPT_WRITEFUNCTION, s3_write_cb);
+    S3_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
     S3_SETOPT(CURLOPT_WRITEDATA, &rs->body);
     if (strcmp(rq->method, "HEAD") == 0) {
         S3_SETOPT(CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "PUT") == 0) {
         S3_SETOPT(CURLOPT_UPLOAD, 1L);
-        S3_SETOPT(CURLOPT_READFUNCTION, s3_read_cb);
+        S3_SETOPT(CURLOPT_READFUNCTION, http_read_cb);
         S3_SETOPT(CURLOPT_READDATA, up);
-        S3_SETOPT(CURLOPT_SEEKFUNCTION, s3_seek_cb);
+        S3_SETOPT(CURLOPT_SEEKFUNCTION, http_seek_cb);
         S3_SETOPT(CURLOPT_SEEKDATA, up);
         S3_SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
     } else if (strcmp(rq->method, "POST") == 0) {
@@ -269,58 +233,6 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     return rc;
 }
 
-static int s3_curl_retryable(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SEND_FAIL_REWIND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int s3_status_retryable(long status)
-{
-    return status >= 500 || status == 429;
-}
-
-/* Backoff before try number `attempt + 1`: min(cap, base * 2^(attempt-1)),
- * then a random point in its upper half ("equal jitter"). */
-static long s3_backoff_ms(struct s3_storage *st, int attempt)
-{
-    long delay = st->tuning.base_delay_ms;
-    int i;
-
-    for (i = 1; i < attempt && delay < st->tuning.max_delay_ms; i++)
-        delay *= 2;
-    if (delay > st->tuning.max_delay_ms)
-        delay = st->tuning.max_delay_ms;
-    if (delay <= 1)
-        return delay;
-    st->rng ^= st->rng << 13;
-    st->rng ^= st->rng >> 7;
-    st->rng ^= st->rng << 17;
-    return delay / 2 + (long)(st->rng % (uint64_t)(delay / 2 + 1));
-}
-
-static void s3_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Run `rq` until it gets an answer that is not worth retrying, or the
  * attempts are spent. Fails only when no HTTP answer came at all; the
  * caller judges rs->status. */
@@ -328,7 +240,7 @@ static int s3_perform_signed(struct s3_storage *st, const struct s3_request *rq,
                              struct s3_response *rs, struct err *e)
 {
     struct curl_slist *headers = NULL;
-    struct s3_upload up = {rq->body, rq->body_len, 0};
+    struct http_upload up = {rq->body, rq->body_len, 0};
     char *url = NULL;
     CURLcode cres = CURLE_OK;
     int attempt, rc = -1;
@@ -354,11 +266,11 @@ static int s3_perform_signed(struct s3_storage *st, const struct s3_request *rq,
             curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &rs->status);
             curl_easy_getinfo(st->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &rs->content_length);
         }
-        if (cres == CURLE_OK ? !s3_status_retryable(rs->status) : !s3_curl_retryable(cres))
+        if (cres == CURLE_OK ? !http_status_retryable(rs->status) : !http_curl_retryable(cres))
             break;
         if (attempt >= st->tuning.attempts)
             break;
-        s3_sleep_ms(s3_backoff_ms(st, attempt));
+        http_sleep_ms(http_backoff_ms(&st->backoff, attempt));
     }
     rs->attempts = attempt;
     if (cres != CURLE_OK) {
@@ -916,9 +828,7 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
     st->storage_class = s3_opt_strdup(cfg->s3.storage_class);
     st->sse = s3_opt_strdup(cfg->s3.sse);
     st->ca_bundle = s3_opt_strdup(cfg->s3.ca_bundle);
-    st->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)st;
-    if (st->rng == 0)
-        st->rng = 0x9E3779B97F4A7C15ULL;
+    http_backoff_init(&st->backoff, st->tuning.base_delay_ms, st->tuning.max_delay_ms, st);
     *out = &st->base;
     rc = 0;
 out:
