@@ -124,25 +124,33 @@ static void test_hostile(void **state)
     buf_free(&out);
 }
 
-/* Nesting past the limit is refused instead of recursing on. */
+/* Nesting past the limit is refused instead of recursing on: the object
+ * itself and JSONFIELD_MAX_DEPTH - 1 arrays inside it are read, one more
+ * array is refused, closed or not. */
+static void nested(struct buf *doc, int arrays, int closed)
+{
+    int i;
+
+    buf_reset(doc);
+    buf_appendstr(doc, "{\"a\":");
+    for (i = 0; i < arrays; i++)
+        buf_appendstr(doc, "[");
+    for (i = 0; closed && i < arrays; i++)
+        buf_appendstr(doc, "]");
+    buf_appendstr(doc, ",\"Token\":\"deep ok\"}");
+}
+
 static void test_depth(void **state)
 {
     struct buf doc = BUF_INIT, out = BUF_INIT;
-    int i;
 
     (void)state;
-    buf_appendstr(&doc, "{\"a\":");
-    for (i = 0; i < JSONFIELD_MAX_DEPTH - 2; i++)
-        buf_appendstr(&doc, "[");
-    for (i = 0; i < JSONFIELD_MAX_DEPTH - 2; i++)
-        buf_appendstr(&doc, "]");
-    buf_appendstr(&doc, ",\"Token\":\"deep ok\"}");
+    nested(&doc, JSONFIELD_MAX_DEPTH - 1, 1);
     assert_int_equal(get(doc.data, doc.len, "Token", &out), JSONFIELD_FOUND);
     assert_string_equal(out.data, "deep ok");
-    buf_reset(&doc);
-    buf_appendstr(&doc, "{\"Token\":\"x\",\"a\":");
-    for (i = 0; i < 100000; i++)
-        buf_appendstr(&doc, "[");
+    nested(&doc, JSONFIELD_MAX_DEPTH, 1);
+    assert_int_equal(get(doc.data, doc.len, "Token", &out), JSONFIELD_INVALID);
+    nested(&doc, 100000, 0);
     assert_int_equal(get(doc.data, doc.len, "Token", &out), JSONFIELD_INVALID);
     buf_free(&doc);
     buf_free(&out);
