@@ -208,6 +208,10 @@ instances:
   - name: main
     redis: redis://127.0.0.1:$PORT
 YAML
+expect_exit 0 "$BIN/aofroll-collector" -c "$CFG" --check
+grep -qx "storage credentials: credentials from container endpoint \"$CRED/creds\"" "$T/last.out" ||
+    fail "--check does not name the credential source: $(cat "$T/last.out")"
+grep -qF "$SK1" "$T/last.out" && fail "--check shows the secret"
 chunks() { sqlite3 "$T/index.db" "select count(*) from chunks where kind = 'incr'" 2>/dev/null || echo 0; }
 python3 "$T/writer.py" loop "$PORT" 7 >"$T/writer.log" 2>&1 &
 WPID=$!
