@@ -13,7 +13,8 @@
 #      authorization token (from a file, as EKS Pod Identity has it), the
 #      IMDSv2 session token and its TTL (a lapsed token is replaced),
 #      refreshes before each expiry, a failing container endpoint falling
-#      through to IMDS, a failing IMDS ending the chain;
+#      through to IMDS, a failing IMDS ending the chain, credentials that
+#      cannot be refreshed serving until they expire;
 #      With moto's authentication on, the endpoint switches to a second
 #      key, the first is deleted from moto's IAM once every copy of it has
 #      expired, and a reader that runs on through it all keeps working;
@@ -153,6 +154,22 @@ wait "$READER" || fail "the reader failed once the first key was deleted: $(cat 
 expect_exit 1 env AWS_ACCESS_KEY_ID="$AK1" AWS_SECRET_ACCESS_KEY="$SK1" "$PROBE" get ct/x
 grep -q "HTTP 403 InvalidAccessKeyId" "$T/last.err" || fail "the first key still works: $(cat "$T/last.err")"
 pass "moto with authentication on: a reader outlives its first key (deleted after the switch) on refreshed credentials"
+
+# the endpoint failing: the credentials in hand serve until they expire, then one line
+control '{"expires_in": 4}'
+start=$SECONDS
+"$PROBE" get-every 10 ct/x >/dev/null 2>"$T/lapse.err" &
+READER=$!
+PIDS_TO_KILL+=("$READER")
+sleep 1
+control '{"fail_container": 503}'
+wait "$READER" && fail "reads went on after the credentials expired with their endpoint down"
+lasted=$((SECONDS - start))
+[ "$lasted" -ge 3 ] && [ "$lasted" -le 7 ] || fail "reads stopped after $lasted s (credentials of 4 s, endpoint down after 1 s)"
+grep -q "s3 credentials from container endpoint \"$CRED/creds/v1\" expired 20[-0-9T:]*Z and cannot be refreshed: container endpoint \"$CRED/creds/v1\": HTTP 503" \
+    "$T/lapse.err" || fail "unexpected message: $(cat "$T/lapse.err")"
+control '{"fail_container": 0, "expires_in": 6}'
+pass "the endpoint down: credentials in hand serve until their expiry ($lasted s), then one line naming both"
 
 # --- 3. IMDSv2 -----------------------------------------------------------------------
 unset AWS_EC2_METADATA_DISABLED
