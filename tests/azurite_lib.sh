@@ -27,9 +27,11 @@ have_azurite() {
     fi
     AZURITE_BLOB=$cache/node_modules/.bin/azurite-blob
     if [ ! -x "$AZURITE_BLOB" ]; then
+        # one install at a time: scenarios run in parallel share the cache
         mkdir -p "$cache" &&
-            npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" \
-                >"$T/npm.log" 2>&1 || {
+            flock "$cache/.install.lock" bash -c '[ -x "$1" ] ||
+                npm install --prefix "$2" --no-audit --no-fund --loglevel=error "azurite@$3"' \
+                _ "$AZURITE_BLOB" "$cache" "$AZURITE_VERSION" >"$T/npm.log" 2>&1 || {
             AZURITE_WHY="npm could not install azurite: $(tail -3 "$T/npm.log")"
             return 1
         }
