@@ -56,7 +56,9 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-/* Whether a name must be quoted to survive splitting (sdsneedsrepr). */
+/* Whether a name must be quoted to survive splitting: sdsneedsrepr()'s
+ * rule, plus the single quote, which sdssplitargs() takes as the start of
+ * a quoted string even inside a bare word ("it's" would not parse back). */
 static int needs_quotes(const char *p, size_t len)
 {
     size_t i;
@@ -64,7 +66,7 @@ static int needs_quotes(const char *p, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
 
-        if (c == '\\' || c == '"' || !is_print(c) || is_space(c))
+        if (c == '\\' || c == '"' || c == '\'' || !is_print(c) || is_space(c))
             return 1;
     }
     return 0;
@@ -508,6 +510,27 @@ out:
     return rc;
 }
 
+/* manifest_format with `where` naming the manifest in messages. */
+static int manifest_format_named(struct buf *out, const char *where, const char *base_name,
+                                 long long base_seq, const char *incr_name, long long incr_seq, struct err *e)
+{
+    /* base_name may be NULL: a directory with incr files only */
+    if (base_name != NULL && check_name(where, base_name, base_seq, e) < 0)
+        return -1;
+    if (check_name(where, incr_name, incr_seq, e) < 0)
+        return -1;
+    if (base_name != NULL)
+        append_line(out, base_name, base_seq, MANIFEST_BASE);
+    append_line(out, incr_name, incr_seq, MANIFEST_INCR);
+    return 0;
+}
+
+int manifest_format(struct buf *out, const char *base_name, long long base_seq, const char *incr_name,
+                    long long incr_seq, struct err *e)
+{
+    return manifest_format_named(out, "manifest", base_name, base_seq, incr_name, incr_seq, e);
+}
+
 int manifest_write(const char *path, const char *base_name, long long base_seq, const char *incr_name,
                    long long incr_seq, struct err *e)
 {
@@ -517,14 +540,8 @@ int manifest_write(const char *path, const char *base_name, long long base_seq, 
     int fd = -1;
     int rc = -1;
 
-    /* base_name may be NULL: a directory with incr files only */
-    if (base_name != NULL && check_name(path, base_name, base_seq, e) < 0)
+    if (manifest_format_named(&text, path, base_name, base_seq, incr_name, incr_seq, e) < 0)
         goto out;
-    if (check_name(path, incr_name, incr_seq, e) < 0)
-        goto out;
-    if (base_name != NULL)
-        append_line(&text, base_name, base_seq, MANIFEST_BASE);
-    append_line(&text, incr_name, incr_seq, MANIFEST_INCR);
 
     tmp = xasprintf("%s.tmp.XXXXXX", path);
     fd = mkstemp(tmp);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "error.h"
 
 enum manifest_type { MANIFEST_BASE = 'b', MANIFEST_HISTORY = 'h', MANIFEST_INCR = 'i' };
@@ -33,6 +34,10 @@ void manifest_free(struct manifest *m);
 const struct manifest_file *manifest_base(const struct manifest *m);
 /* The incr file with the highest seq (the one Redis appends to), or NULL. */
 const struct manifest_file *manifest_current_incr(const struct manifest *m);
+/* The text of a manifest for one base (NULL: none) and one incr file,
+ * appended to out; names are quoted where splitting would change them. */
+int manifest_format(struct buf *out, const char *base_name, long long base_seq, const char *incr_name,
+                    long long incr_seq, struct err *e);
 /* Write a manifest for one base and one incr file (for restore). */
 int manifest_write(const char *path, const char *base_name, long long base_seq,
                    const char *incr_name, long long incr_seq, struct err *e);

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "quote.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
@@ -260,7 +261,10 @@ int s3_parse_list(const char *xml, size_t len, const char *what, s3_list_entry_c
             goto out;
         }
         if (!s3_xml_find(inner, inner_end, "Size", &text, &tlen) || s3_parse_u64(text, tlen, &size) < 0) {
-            err_set(e, ERR_IO, "listing %s: entry \"%s\" has no valid <Size>", what, key.data);
+            char shown[QUOTE_NAME_BUFSZ];
+
+            err_set(e, ERR_IO, "listing %s: entry %s has no valid <Size>", what,
+                    quote_name(shown, sizeof(shown), key.data));
             goto out;
         }
         if (cb(ud, key.data, size) != 0) {
@@ -272,7 +276,10 @@ int s3_parse_list(const char *xml, size_t len, const char *what, s3_list_entry_c
         page->truncated = tlen == 4 && memcmp(text, "true", 4) == 0;
     if (s3_xml_find(xml, end, "NextContinuationToken", &text, &tlen) && tlen > 0) {
         buf_reset(&key);
-        if (s3_xml_decode(&key, text, tlen) < 0) {
+        /* sent back in the next query: whole (no NUL to cut it short) and
+         * of a sane length */
+        if (s3_xml_decode(&key, text, tlen) < 0 || key.len == 0 || key.len > S3_TOKEN_MAX ||
+            memchr(key.data, '\0', key.len) != NULL) {
             err_set(e, ERR_IO, "listing %s: malformed <NextContinuationToken>", what);
             goto out;
         }

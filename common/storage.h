@@ -55,6 +55,10 @@ struct storage {
 };
 
 int storage_open(const struct config *cfg, struct storage **out, struct err *e);
+/* 1 when the configured storage is reached over an unencrypted network
+ * connection (an s3 endpoint "http://" to a host that is not loopback),
+ * with the warning to show in `why` (no secret in it); else 0. */
+int storage_cleartext(const struct config *cfg, char *why, size_t n);
 int storage_put(struct storage *st, const char *key, const void *data, size_t len, struct err *e);
 /* Appends the object's bytes to `out`. */
 int storage_get(struct storage *st, const char *key, struct buf *out, struct err *e);
@@ -69,5 +73,7 @@ int storage_file_open(const char *url, struct storage **out, struct err *e);
 int storage_s3_open(const struct config *cfg, struct storage **out, struct err *e);
 int storage_sftp_open(const struct config *cfg, struct storage **out, struct err *e);
 int storage_azure_open(const struct config *cfg, struct storage **out, struct err *e);
+int storage_s3_cleartext(const struct config *cfg, char *why, size_t n);
+int storage_azure_cleartext(const struct config *cfg, char *why, size_t n);
 
 #endif

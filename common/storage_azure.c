@@ -744,6 +744,36 @@ out:
     return rc;
 }
 
+/* A plain http:// endpoint off the box carries the SAS token, a bearer
+ * credential, in every request line: worth a warning (Azurite on loopback
+ * is not). */
+int storage_azure_cleartext(const struct config *cfg, char *why, size_t n)
+{
+    CURLU *u;
+    char *scheme = NULL, *host = NULL;
+    int plain = 0;
+
+    if (cfg->azure.endpoint == NULL || cfg->azure.endpoint[0] == '\0')
+        return 0; /* https://ACCOUNT.blob.core.windows.net */
+    u = curl_url();
+    if (u == NULL)
+        return 0;
+    if (curl_url_set(u, CURLUPART_URL, cfg->azure.endpoint, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && strcasecmp(scheme, "http") == 0 &&
+        strcasecmp(host, "localhost") != 0 && strncmp(host, "127.", 4) != 0 && strcmp(host, "[::1]") != 0) {
+        plain = 1;
+        snprintf(why, n,
+                 "storage.azure.endpoint \"%s\" is plain http: the SAS token, the chunks and the index copy "
+                 "cross the network unencrypted. HINT: use https://",
+                 cfg->azure.endpoint);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return plain;
+}
+
 /* The SAS token from sas_token_file (0600 or 0400), else the environment. */
 static int azure_load_sas(struct azure_storage *st, const struct azure_config *c, struct err *e)
 {

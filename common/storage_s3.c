@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,8 @@
 #include "s3_wire.h"
 #include "xalloc.h"
 
-#define S3_DELETE_BATCH 1000 /* DeleteObjects limit */
+#define S3_DELETE_BATCH 1000  /* DeleteObjects limit */
+#define S3_LIST_EMPTY_MAX 100 /* truncated pages in a row without a key before a listing is given up */
 
 struct s3_storage {
     struct storage base;
@@ -461,7 +463,9 @@ struct s3_list_ctx {
     const struct s3_storage *st;
     storage_list_cb cb;
     void *ud;
-    int bad_key; /* a listed key did not start with the prefix */
+    const char *bad_key; /* why a listed key was refused, NULL when none was */
+    struct buf last;     /* the previous key: keys must come in increasing byte order */
+    size_t keys;         /* keys listed so far */
 };
 
 static int s3_list_entry(void *ud, const char *key, uint64_t size)
@@ -470,16 +474,26 @@ static int s3_list_entry(void *ud, const char *key, uint64_t size)
     size_t plen = strlen(ctx->st->prefix);
 
     if (strncmp(key, ctx->st->prefix, plen) != 0 || key[plen] == '\0') {
-        ctx->bad_key = 1;
+        ctx->bad_key = "a key outside the prefix";
         return 1;
     }
+    /* S3 lists in byte order, once each: a key that does not come after
+     * the previous one means the listing went back (or repeats itself) */
+    if (ctx->last.len > 0 && strcmp(key, ctx->last.data) <= 0) {
+        ctx->bad_key = "keys out of order: the listing does not advance";
+        return 1;
+    }
+    buf_reset(&ctx->last);
+    buf_appendstr(&ctx->last, key);
+    ctx->keys++;
     return ctx->cb(ctx->ud, key + plen, size);
 }
 
 static int s3_list(struct storage *base, const char *prefix, storage_list_cb cb, void *ud, struct err *e)
 {
     struct s3_storage *st = (struct s3_storage *)base;
-    struct s3_list_ctx ctx = {st, cb, ud, 0};
+    struct s3_list_ctx ctx = {st, cb, ud, NULL, BUF_INIT, 0};
+    size_t keys_before, empty_pages = 0;
     struct s3_response rs = {0, BUF_INIT, 0, 0};
     struct s3_list_page page = {0, NULL, 0};
     struct s3_request rq = {0};
@@ -506,6 +520,7 @@ static int s3_list(struct storage *base, const char *prefix, storage_list_cb cb,
             s3_uri_encode(&query, full, 0);
         }
         rq.query = query.data;
+        keys_before = ctx.keys;
         if (s3_perform(st, &rq, &rs, e) < 0)
             goto out;
         if (rs.status != 200) {
@@ -514,8 +529,21 @@ static int s3_list(struct storage *base, const char *prefix, storage_list_cb cb,
         }
         if (s3_parse_list(rs.body.data, rs.body.len, where, s3_list_entry, &ctx, &page, e) < 0)
             goto out;
-        if (ctx.bad_key) {
-            err_set(e, ERR_IO, "listing %s: S3 answered a key outside the prefix", where);
+        if (ctx.bad_key != NULL) {
+            err_set(e, ERR_IO, "listing %s: S3 answered %s", where, ctx.bad_key);
+            goto out;
+        }
+        if (page.truncated && !page.stopped && token != NULL && strcmp(token, page.next_token) == 0) {
+            err_set(e, ERR_IO,
+                    "listing %s: S3 answered the same continuation token twice: the listing does not advance",
+                    where);
+            goto out;
+        }
+        /* S3 may answer a page with no keys, but not page after page */
+        empty_pages = ctx.keys == keys_before ? empty_pages + 1 : 0;
+        if (page.truncated && empty_pages >= S3_LIST_EMPTY_MAX) {
+            err_set(e, ERR_IO, "listing %s: S3 answered %d truncated pages in a row without a key", where,
+                    S3_LIST_EMPTY_MAX);
             goto out;
         }
         free(token);
@@ -527,6 +555,7 @@ out:
     s3_list_page_free(&page);
     buf_free(&rs.body);
     buf_free(&query);
+    buf_free(&ctx.last);
     free(token);
     free(full);
     free(where);
@@ -682,24 +711,24 @@ static int s3_parse_url(struct s3_storage *st, const char *url, struct err *e)
     int rc = -1;
 
     if (u == NULL) {
-        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", url);
+        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", st->base.url);
         goto out;
     }
     if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid s3://bucket/prefix url", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid s3://bucket/prefix url", st->base.url);
         goto out;
     }
     if (curl_url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": an s3 url has only a bucket and a prefix", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": an s3 url has only a bucket and a prefix", st->base.url);
         goto out;
     }
     blen = strlen(host);
     if (blen < 3 || blen > 63) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": a bucket name has 3 to 63 characters", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": a bucket name has 3 to 63 characters", st->base.url);
         goto out;
     }
     for (i = 0; i < blen; i++) {
@@ -707,7 +736,8 @@ static int s3_parse_url(struct s3_storage *st, const char *url, struct err *e)
 
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
             err_set(e, ERR_CONFIG,
-                    "storage url \"%s\": invalid bucket name (lower-case letters, digits, '-' and '.')", url);
+                    "storage url \"%s\": invalid bucket name (lower-case letters, digits, '-' and '.')",
+                    st->base.url);
             goto out;
         }
     }
@@ -782,6 +812,45 @@ out:
     return rc;
 }
 
+/* Loopback: "localhost", 127.0.0.0/8, ::1 (curl gives IPv6 hosts in []). */
+static int s3_host_is_loopback(const char *host)
+{
+    return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
+int storage_s3_cleartext(const struct config *cfg, char *why, size_t n)
+{
+    CURLU *u;
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int plain = 0;
+
+    if (cfg->s3.endpoint == NULL || cfg->s3.endpoint[0] == '\0')
+        return 0; /* AWS over https */
+    u = curl_url();
+    if (u == NULL)
+        return 0;
+    if (curl_url_set(u, CURLUPART_URL, cfg->s3.endpoint, CURLU_DEFAULT_SCHEME | CURLU_NON_SUPPORT_SCHEME) ==
+            CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && strcasecmp(scheme, "http") == 0 &&
+        !s3_host_is_loopback(host)) {
+        plain = 1;
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+            port = NULL;
+        snprintf(why, n,
+                 "storage.s3.endpoint \"http://%s%s%s\" is plain http: chunks and the index copy cross the "
+                 "network unencrypted and what comes back is not authenticated (requests are still signed). "
+                 "HINT: use https://",
+                 host, port != NULL ? ":" : "", port != NULL ? port : "");
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return plain;
+}
+
 static char *s3_opt_strdup(const char *s)
 {
     return s != NULL && s[0] != '\0' ? xstrdup(s) : NULL;
@@ -797,12 +866,12 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
 
     *out = NULL;
     st->base.ops = &s3_ops;
-    st->base.url = xstrdup(cfg->storage_url);
+    st->base.url = config_redact_url(cfg->storage_url); /* messages never show a secret */
     st->tuning = *t;
     if (st->tuning.attempts < 1)
         st->tuning.attempts = 1;
     if (strncmp(cfg->storage_url, "s3://", 5) != 0) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an s3:// url", cfg->storage_url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an s3:// url", st->base.url);
         goto out;
     }
     if (s3_parse_url(st, cfg->storage_url, e) < 0 || s3_parse_endpoint(st, &cfg->s3, region, e) < 0)
@@ -814,7 +883,7 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
     st->curl = curl_easy_init();
     if (st->curl == NULL) {
         curl_global_cleanup();
-        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", cfg->storage_url);
+        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", st->base.url);
         goto out;
     }
     copts.credentials_file = cfg->s3.credentials_file;

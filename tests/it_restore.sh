@@ -84,8 +84,9 @@ expect_out "$T/late.out" "is after the newest archived second"
 pass "TIME after the archive's end restores the newest second and says so"
 
 # refusals
-expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[2]}" --out "$T/r1"
-expect_err "aofroll restore: output directory \"$T/r1\" is not empty"
+mkdir -p "$T/nonempty" && echo keep >"$T/nonempty/notes.txt"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[2]}" --out "$T/nonempty"
+expect_err "aofroll restore: output directory \"$T/nonempty\" is not empty"
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to @1000000000 --out "$T/early"
 expect_err "aofroll restore: no generation covers 2001-09-09T01:46:40Z: the archive of \"live\" is restorable from "
 [ ! -e "$T/early" ] || fail "a refused restore created its DIR"

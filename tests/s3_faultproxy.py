@@ -7,7 +7,8 @@ do by itself:
 
   * faults on demand, for the retry tests: answer the next COUNT matching
     requests with an HTTP status and an S3 error body, or drop the
-    connection without an answer, or hang without answering;
+    connection without an answer, or hang without answering; or, to play
+    a hostile S3, answer them 200 with a body given in full;
   * request counters, so a test can prove how many attempts were made;
   * a strict SigV4 check written from AWS's specification (not from curl
     or botocore): with a secret set, every request must carry a valid
@@ -17,8 +18,8 @@ do by itself:
     checks and moto does not.
 
 Control endpoints (never forwarded, never counted):
-  POST /__proxy__/faults  JSON {"mode": "status"|"drop"|"hang", "count": N,
-                                "status": 503, "code": "SlowDown",
+  POST /__proxy__/faults  JSON {"mode": "status"|"drop"|"hang"|"body", "count": N,
+                                "status": 503, "code": "SlowDown", "body": "<xml...>" (mode body),
                                 "method": "PUT" (optional), "path": "/b/k" (optional)}
   POST /__proxy__/verify  JSON {"secret": "..."} (empty string: off), or
                           {"keys": {"ACCESS_KEY": "SECRET", ...}}: only these keys are
@@ -231,6 +232,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return None
+            if fault["mode"] == "body":
+                return self._reply(200, fault["body"].encode())
             return self._reply(fault["status"], s3_error_body(fault["code"], "injected by s3_faultproxy"))
         with st.lock:
             secret, keys = st.secret, dict(st.keys)

@@ -1,6 +1,7 @@
 /* test_azure_wire.c - unit tests for azure_wire.c: List Blobs pages as
  * Azure and Azurite write them, hostile and truncated pages, SAS tokens
- * (accepted forms, refusals that never show the token) and block ids. */
+ * (accepted forms, refusals that never show the token), block ids, and
+ * which endpoints are plain http off the box (storage_cleartext). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "azure_wire.h"
+#include "storage.h"
 #include "xalloc.h"
 
 struct names {
@@ -232,12 +234,39 @@ static void test_blocks(void **state)
     buf_free(&b);
 }
 
+static int cleartext(const char *endpoint, char *why, size_t n)
+{
+    struct config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.storage_url = "azure://acct/arch/p";
+    cfg.azure.endpoint = (char *)endpoint;
+    why[0] = '\0';
+    return storage_cleartext(&cfg, why, n);
+}
+
+static void test_cleartext_endpoint(void **state)
+{
+    char why[512];
+
+    (void)state;
+    assert_int_equal(cleartext("http://azure.example.com/acct", why, sizeof(why)), 1);
+    assert_string_equal(
+        why, "storage.azure.endpoint \"http://azure.example.com/acct\" is plain http: the SAS "
+             "token, the chunks and the index copy cross the network unencrypted. HINT: use https://");
+    assert_int_equal(cleartext("HTTP://10.1.2.3:10000/devstoreaccount1", why, sizeof(why)), 1);
+    assert_int_equal(cleartext("http://127.0.0.1:10000/devstoreaccount1", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("http://localhost:10000/devstoreaccount1", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("https://acct.blob.core.chinacloudapi.cn", why, sizeof(why)), 0);
+    assert_int_equal(cleartext(NULL, why, sizeof(why)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_page),    cmocka_unit_test(test_list_last_and_empty),
         cmocka_unit_test(test_list_hostile), cmocka_unit_test(test_sas),
-        cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_blocks),       cmocka_unit_test(test_cleartext_endpoint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

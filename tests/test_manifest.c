@@ -374,6 +374,7 @@ static void test_write_roundtrip(void **state)
 {
     char *dir = make_tmpdir();
     char *path = xasprintf("%s/" M, dir);
+    struct buf text = BUF_INIT;
     char name[300];
     size_t n = 0;
     struct manifest m;
@@ -391,6 +392,17 @@ static void test_write_roundtrip(void **state)
     assert_file(manifest_base(&m), name, 12, MANIFEST_BASE);
     assert_file(manifest_current_incr(&m), "plain.aof", 345, MANIFEST_INCR);
     manifest_free(&m);
+
+    /* a single quote alone: sdssplitargs would open a quoted string at it */
+    assert_int_equal(manifest_write(path, "it's.rdb", 1, "'", 2, &e), 0);
+    read_file(path, &text);
+    assert_string_equal(text.data, "file \"it's.rdb\" seq 1 type b\n"
+                                   "file \"'\" seq 2 type i\n");
+    assert_int_equal(manifest_load(path, &m, &e), 0);
+    assert_file(manifest_base(&m), "it's.rdb", 1, MANIFEST_BASE);
+    assert_file(manifest_current_incr(&m), "'", 2, MANIFEST_INCR);
+    manifest_free(&m);
+    buf_free(&text);
     remove_tree(dir);
     free(path);
     free(dir);
