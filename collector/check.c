@@ -4,7 +4,8 @@
  * Redis setting the collector depends on, after reaching the Redis
  * instance (CONFIG GET, INFO persistence) and opening its AOF files as the
  * collector would; then writes, reads back and deletes a probe object in
- * the storage, and opens the index. Every line goes through
+ * the storage (and says where its credentials came from, never what they
+ * are), and opens the index. Every line goes through
  * check_report.c with its weight: warnings (no #TS annotations, automatic
  * rewrites, a plain http:// storage endpoint) leave the configuration
  * usable; problems (Redis unreachable, AOF off, files unreadable, a lock
@@ -201,6 +202,8 @@ static void check_storage(const struct config *cfg, struct check_report *r)
 fail:
     report_problem(r, "storage: %s", e.msg);
 out:
+    if (st != NULL && st->auth != NULL)
+        report_ok(r, "storage credentials: %s", st->auth);
     if (st != NULL)
         storage_close(st);
     buf_free(&back);

@@ -1,7 +1,7 @@
 /* storage.c - the storage interface: backend choice and the checked entry points.
  *
  * storage_open() picks a backend by the scheme of the configured URL
- * (file://, s3://, sftp://; see storage.h for the contract every backend
+ * (file://, s3://, sftp://, azure://; see storage.h for the contract every backend
  * keeps). The storage_*() wrappers are the only way the rest of aofroll
  * reaches a backend: they check every key and prefix once, here, so that
  * no backend can be handed a name that escapes its root ("../x", "/etc")
@@ -89,20 +89,26 @@ int storage_open(const struct config *cfg, struct storage **out, struct err *e)
 
     *out = NULL;
     if (url == NULL || url[0] == '\0')
-        return err_set(e, ERR_CONFIG, "no storage URL configured: expected file://, s3:// or sftp://");
+        return err_set(e, ERR_CONFIG,
+                       "no storage URL configured: expected file://, s3://, sftp:// or azure://");
     if (storage_has_scheme(url, "file://"))
         return storage_file_open(url, out, e);
     if (storage_has_scheme(url, "s3://"))
         return storage_s3_open(cfg, out, e);
     if (storage_has_scheme(url, "sftp://"))
         return storage_sftp_open(cfg, out, e);
-    return err_set(e, ERR_CONFIG, "unsupported storage URL \"%s\": expected file://, s3:// or sftp://", url);
+    if (storage_has_scheme(url, "azure://"))
+        return storage_azure_open(cfg, out, e);
+    return err_set(e, ERR_CONFIG,
+                   "unsupported storage URL \"%s\": expected file://, s3://, sftp:// or azure://", url);
 }
 
 int storage_cleartext(const struct config *cfg, char *why, size_t n)
 {
     if (cfg->storage_url != NULL && storage_has_scheme(cfg->storage_url, "s3://"))
         return storage_s3_cleartext(cfg, why, n);
+    if (cfg->storage_url != NULL && storage_has_scheme(cfg->storage_url, "azure://"))
+        return storage_azure_cleartext(cfg, why, n);
     return 0; /* file:// stays on the box, sftp:// is always encrypted */
 }
 

@@ -13,9 +13,12 @@
  * Content-MD5 so that S3 rejects a body damaged in transit; S3 makes a
  * PUT visible whole or not at all, which is the atomic put of storage.h.
  * Transient failures (connection errors, timeouts, HTTP 5xx and 429) are
- * retried with exponential backoff and jitter; other 4xx are final. A
+ * retried with exponential backoff and jitter (http_retry.c, shared with
+ * azure://); other 4xx are final. A
  * failure is reported once, with the HTTP status, S3's error code and
- * message, and never the secret. */
+ * message, and never the secret. Credentials come from s3_cred.c's chain,
+ * asked before each request so that temporary ones are refreshed before
+ * they expire; an ExpiredToken answer refreshes them and retries once. */
 #include "storage_s3.h"
 
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "http_retry.h"
 #include "s3_cred.h"
 #include "s3_wire.h"
 #include "xalloc.h"
@@ -43,12 +47,12 @@ struct s3_storage {
     char *origin;      /* "https://host[:port]", with "bucket." when virtual-hosted */
     char *bucket_path; /* "/bucket" with path_style, else "" */
     char *sigv4;       /* "aws:amz:REGION:s3" */
-    struct s3_cred cred;
+    struct s3_cred_chain *cred;
     char *storage_class; /* NULL = bucket default */
     char *sse;           /* NULL = none */
     char *ca_bundle;
     struct s3_tuning tuning;
-    uint64_t rng; /* xorshift state for backoff jitter */
+    struct http_backoff backoff;
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -69,12 +73,6 @@ struct s3_response {
     struct buf body;
     curl_off_t content_length;
     int attempts;
-};
-
-/* The upload side of a PUT, rewindable for curl. */
-struct s3_upload {
-    const char *data;
-    size_t len, off;
 };
 
 void storage_s3_tuning_default(struct s3_tuning *t)
@@ -118,38 +116,6 @@ static int s3_md5_base64(const void *data, size_t len, char b64[25], struct err 
 }
 
 /* ------------------------------------------------------------------------
- * curl callbacks
- * ---------------------------------------------------------------------- */
-
-static size_t s3_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    buf_append(ud, ptr, size * nmemb);
-    return size * nmemb;
-}
-
-static size_t s3_read_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct s3_upload *up = ud;
-    size_t n = size * nmemb;
-
-    if (n > up->len - up->off)
-        n = up->len - up->off;
-    memcpy(ptr, up->data + up->off, n);
-    up->off += n;
-    return n;
-}
-
-static int s3_seek_cb(void *ud, curl_off_t offset, int origin)
-{
-    struct s3_upload *up = ud;
-
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > up->len)
-        return CURL_SEEKFUNC_FAIL;
-    up->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
-/* ------------------------------------------------------------------------
  * One request, with retries
  * ---------------------------------------------------------------------- */
 
@@ -165,8 +131,8 @@ static int s3_header(struct curl_slist **list, struct err *e, const char *name, 
     return 0;
 }
 
-static int s3_build_headers(struct s3_storage *st, const struct s3_request *rq, struct curl_slist **out,
-                            struct err *e)
+static int s3_build_headers(struct s3_storage *st, const struct s3_request *rq, const struct s3_cred *cred,
+                            struct curl_slist **out, struct err *e)
 {
     struct curl_slist *list = NULL;
     char sha[65], md5[25];
@@ -182,8 +148,7 @@ static int s3_build_headers(struct s3_storage *st, const struct s3_request *rq, 
     }
     if (rq->content_type != NULL && s3_header(&list, e, "Content-Type", rq->content_type) < 0)
         goto out;
-    if (st->cred.session_token != NULL &&
-        s3_header(&list, e, "x-amz-security-token", st->cred.session_token) < 0)
+    if (cred->session_token != NULL && s3_header(&list, e, "x-amz-security-token", cred->session_token) < 0)
         goto out;
     if (rq->object_headers && st->storage_class != NULL &&
         s3_header(&list, e, "x-amz-storage-class", st->storage_class) < 0)
@@ -221,7 +186,8 @@ static char *s3_request_url(const struct s3_storage *st, const struct s3_request
 
 /* Set every option for one attempt; the handle was reset before. */
 static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, const char *url,
-                           struct curl_slist *headers, struct s3_upload *up, struct s3_response *rs)
+                           const struct s3_cred *cred, struct curl_slist *headers, struct http_upload *up,
+                           struct s3_response *rs)
 {
     CURLcode rc = CURLE_OK;
 
@@ -237,8 +203,8 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     S3_SETOPT(CURLOPT_ERRORBUFFER, st->curl_err);
     S3_SETOPT(CURLOPT_USERAGENT, "aofroll/" AOFROLL_VERSION);
     S3_SETOPT(CURLOPT_AWS_SIGV4, st->sigv4);
-    S3_SETOPT(CURLOPT_USERNAME, st->cred.access_key);
-    S3_SETOPT(CURLOPT_PASSWORD, st->cred.secret_key);
+    S3_SETOPT(CURLOPT_USERNAME, cred->access_key);
+    S3_SETOPT(CURLOPT_PASSWORD, cred->secret_key);
     S3_SETOPT(CURLOPT_HTTPHEADER, headers);
     S3_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
     S3_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -247,15 +213,15 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     S3_SETOPT(CURLOPT_CONNECTTIMEOUT, st->tuning.connect_timeout_s);
     S3_SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     S3_SETOPT(CURLOPT_LOW_SPEED_TIME, st->tuning.low_speed_time_s);
-    S3_SETOPT(CURLOPT_WRITEFUNCTION, s3_write_cb);
+    S3_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
     S3_SETOPT(CURLOPT_WRITEDATA, &rs->body);
     if (strcmp(rq->method, "HEAD") == 0) {
         S3_SETOPT(CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "PUT") == 0) {
         S3_SETOPT(CURLOPT_UPLOAD, 1L);
-        S3_SETOPT(CURLOPT_READFUNCTION, s3_read_cb);
+        S3_SETOPT(CURLOPT_READFUNCTION, http_read_cb);
         S3_SETOPT(CURLOPT_READDATA, up);
-        S3_SETOPT(CURLOPT_SEEKFUNCTION, s3_seek_cb);
+        S3_SETOPT(CURLOPT_SEEKFUNCTION, http_seek_cb);
         S3_SETOPT(CURLOPT_SEEKDATA, up);
         S3_SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
     } else if (strcmp(rq->method, "POST") == 0) {
@@ -269,73 +235,21 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     return rc;
 }
 
-static int s3_curl_retryable(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SEND_FAIL_REWIND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int s3_status_retryable(long status)
-{
-    return status >= 500 || status == 429;
-}
-
-/* Backoff before try number `attempt + 1`: min(cap, base * 2^(attempt-1)),
- * then a random point in its upper half ("equal jitter"). */
-static long s3_backoff_ms(struct s3_storage *st, int attempt)
-{
-    long delay = st->tuning.base_delay_ms;
-    int i;
-
-    for (i = 1; i < attempt && delay < st->tuning.max_delay_ms; i++)
-        delay *= 2;
-    if (delay > st->tuning.max_delay_ms)
-        delay = st->tuning.max_delay_ms;
-    if (delay <= 1)
-        return delay;
-    st->rng ^= st->rng << 13;
-    st->rng ^= st->rng >> 7;
-    st->rng ^= st->rng << 17;
-    return delay / 2 + (long)(st->rng % (uint64_t)(delay / 2 + 1));
-}
-
-static void s3_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Run `rq` until it gets an answer that is not worth retrying, or the
  * attempts are spent. Fails only when no HTTP answer came at all; the
  * caller judges rs->status. */
-static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct s3_response *rs,
-                      struct err *e)
+static int s3_perform_signed(struct s3_storage *st, const struct s3_request *rq, const struct s3_cred *cred,
+                             struct s3_response *rs, struct err *e)
 {
     struct curl_slist *headers = NULL;
-    struct s3_upload up = {rq->body, rq->body_len, 0};
+    struct http_upload up = {rq->body, rq->body_len, 0};
     char *url = NULL;
     CURLcode cres = CURLE_OK;
     int attempt, rc = -1;
 
     rs->status = 0;
     rs->content_length = -1;
-    if (s3_build_headers(st, rq, &headers, e) < 0)
+    if (s3_build_headers(st, rq, cred, &headers, e) < 0)
         goto out;
     url = s3_request_url(st, rq);
     for (attempt = 1;; attempt++) {
@@ -344,7 +258,7 @@ static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct
         st->curl_err[0] = '\0';
         rs->status = 0;
         curl_easy_reset(st->curl);
-        cres = s3_setopts(st, rq, url, headers, &up, rs);
+        cres = s3_setopts(st, rq, url, cred, headers, &up, rs);
         if (cres != CURLE_OK) {
             err_set(e, ERR_IO, "s3 %s: cannot set up the request: %s", rq->what, curl_easy_strerror(cres));
             goto out;
@@ -354,11 +268,11 @@ static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct
             curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &rs->status);
             curl_easy_getinfo(st->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &rs->content_length);
         }
-        if (cres == CURLE_OK ? !s3_status_retryable(rs->status) : !s3_curl_retryable(cres))
+        if (cres == CURLE_OK ? !http_status_retryable(rs->status) : !http_curl_retryable(cres))
             break;
         if (attempt >= st->tuning.attempts)
             break;
-        s3_sleep_ms(s3_backoff_ms(st, attempt));
+        http_sleep_ms(http_backoff_ms(&st->backoff, attempt));
     }
     rs->attempts = attempt;
     if (cres != CURLE_OK) {
@@ -374,6 +288,34 @@ out:
     return rc;
 }
 
+/* S3's answer to temporary credentials that lapsed before we saw it. */
+static int s3_token_expired(const struct s3_response *rs)
+{
+    char code[64], message[8];
+
+    if (rs->status != 400 && rs->status != 403)
+        return 0;
+    s3_parse_error(rs->body.data, rs->body.len, code, sizeof(code), message, sizeof(message));
+    return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "TokenRefreshRequired") == 0;
+}
+
+/* Sign `rq` with the current credentials (refreshed when near their
+ * expiry) and run it; when S3 says the token has expired, refresh them at
+ * once and run it again, once. */
+static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct s3_response *rs,
+                      struct err *e)
+{
+    const struct s3_cred *cred;
+
+    if (s3_cred_chain_get(st->cred, 0, &cred, e) < 0 || s3_perform_signed(st, rq, cred, rs, e) < 0)
+        return -1;
+    if (cred->expires == 0 || !s3_token_expired(rs))
+        return 0;
+    if (s3_cred_chain_get(st->cred, 1, &cred, e) < 0)
+        return -1;
+    return s3_perform_signed(st, rq, cred, rs, e);
+}
+
 /* Report an HTTP answer that is a failure: status, S3 code and message,
  * attempts, and a hint for the usual mistakes. */
 static int s3_status_error(struct s3_storage *st, const struct s3_request *rq, const struct s3_response *rs,
@@ -387,10 +329,12 @@ static int s3_status_error(struct s3_storage *st, const struct s3_request *rq, c
     if (s3code[0] == '\0' && rs->status == 403)
         snprintf(s3code, sizeof(s3code), "%s", "Forbidden");
     if (strcmp(s3code, "SignatureDoesNotMatch") == 0) {
-        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the secret key from %s", st->cred.source);
+        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the secret key from %s",
+                 s3_cred_chain_describe(st->cred));
         hint = hintbuf;
     } else if (strcmp(s3code, "InvalidAccessKeyId") == 0) {
-        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the access key from %s", st->cred.source);
+        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the access key from %s",
+                 s3_cred_chain_describe(st->cred));
         hint = hintbuf;
     } else if (strcmp(s3code, "PermanentRedirect") == 0 ||
                strcmp(s3code, "AuthorizationHeaderMalformed") == 0 || rs->status == 301) {
@@ -722,12 +666,13 @@ static void s3_close(struct storage *base)
 
     if (st == NULL)
         return;
+    s3_cred_chain_close(st->cred); /* its curl handle before curl_global_cleanup */
     if (st->curl != NULL) {
         curl_easy_cleanup(st->curl);
         curl_global_cleanup();
     }
-    s3_cred_free(&st->cred);
     free(st->base.url);
+    free(st->base.auth);
     free(st->bucket);
     free(st->prefix);
     free(st->origin);
@@ -916,6 +861,7 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
 {
     struct s3_storage *st = xcalloc(1, sizeof(*st));
     const char *region = cfg->s3.region != NULL && cfg->s3.region[0] != '\0' ? cfg->s3.region : "us-east-1";
+    struct s3_cred_options copts;
     int rc = -1;
 
     *out = NULL;
@@ -930,19 +876,6 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
     }
     if (s3_parse_url(st, cfg->storage_url, e) < 0 || s3_parse_endpoint(st, &cfg->s3, region, e) < 0)
         goto out;
-    if (s3_cred_load(cfg->s3.credentials_file, &st->cred, e) < 0)
-        goto out;
-    if (strchr(st->cred.access_key, ':') != NULL) {
-        err_set(e, ERR_CONFIG, "the s3 access key from %s contains ':'", st->cred.source);
-        goto out;
-    }
-    st->sigv4 = xasprintf("aws:amz:%s:s3", region);
-    st->storage_class = s3_opt_strdup(cfg->s3.storage_class);
-    st->sse = s3_opt_strdup(cfg->s3.sse);
-    st->ca_bundle = s3_opt_strdup(cfg->s3.ca_bundle);
-    st->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)st;
-    if (st->rng == 0)
-        st->rng = 0x9E3779B97F4A7C15ULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         err_set(e, ERR_IO, "cannot initialize libcurl");
         goto out;
@@ -953,6 +886,18 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
         err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", st->base.url);
         goto out;
     }
+    copts.credentials_file = cfg->s3.credentials_file;
+    copts.region = region;
+    copts.sts_endpoint = cfg->s3.sts_endpoint;
+    copts.ca_bundle = cfg->s3.ca_bundle;
+    if (s3_cred_chain_open(&copts, &st->cred, e) < 0)
+        goto out;
+    st->base.auth = xasprintf("credentials from %s", s3_cred_chain_describe(st->cred));
+    st->sigv4 = xasprintf("aws:amz:%s:s3", region);
+    st->storage_class = s3_opt_strdup(cfg->s3.storage_class);
+    st->sse = s3_opt_strdup(cfg->s3.sse);
+    st->ca_bundle = s3_opt_strdup(cfg->s3.ca_bundle);
+    http_backoff_init(&st->backoff, st->tuning.base_delay_ms, st->tuning.max_delay_ms, st);
     *out = &st->base;
     rc = 0;
 out:

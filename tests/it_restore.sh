@@ -4,7 +4,8 @@
 # (RDB-preamble base, #TS-exact cuts), --stop-before FLUSHALL, a TIME after
 # the archive's end, a DIR loaded by a plain redis-server, and each refusal
 # (non-empty DIR, TIME before the oldest base, unknown instance, bad TIME,
-# a gap in the chunks, a CRC mismatch) with its message.
+# a gap in the chunks, a CRC mismatch) with its message. Registered twice:
+# on file:// storage, and on Azurite (AOFROLL_TEST_STORAGE=azure, see lib.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_restore_common.sh"
 
@@ -35,7 +36,7 @@ sleep_to_next_second
 DIG[6]=$(digest "$PORT")
 sleep 0.5
 stop_collector "$CFG"
-ls "$T/store/live/gen-000001/base/" | grep -q '\.rdb\.gz$' || fail "expected an RDB-preamble base"
+store_ls "$T/store" live/gen-000001/base/ | grep -q '\.rdb\.gz$' || fail "expected an RDB-preamble base"
 
 # keyspace equality at chosen seconds
 for i in 1 3 5; do
@@ -109,13 +110,13 @@ pass "--force replaces the restore in a non-empty DIR"
 # a CRC mismatch names the object; a gap names the missing range
 CHUNK=$(sqlite3 "$T/index.db" "SELECT key FROM chunks WHERE kind = 'incr' ORDER BY start LIMIT 1 OFFSET 2")
 [ -n "$CHUNK" ] || fail "fewer than 3 incr chunks archived"
-cp "$T/store/$CHUNK" "$T/chunk.saved"
-printf 'not the archived bytes' | gzip -c >"$T/store/$CHUNK"
+store_get "$T/store" "$CHUNK" >"$T/chunk.saved" || fail "cannot read $CHUNK"
+printf 'not the archived bytes' | gzip -c | store_put "$T/store" "$CHUNK" -
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/crc"
 expect_err "$CHUNK"
 [ ! -e "$T/crc" ] || fail "a failed restore left $T/crc behind"
 pass "a corrupt chunk fails the restore, naming the object: $(cat "$T/last.err")"
-cp "$T/chunk.saved" "$T/store/$CHUNK"
+store_put "$T/store" "$CHUNK" "$T/chunk.saved"
 
 RANGE=$(sqlite3 "$T/index.db" "SELECT start || ', ' || end FROM chunks WHERE key = '$CHUNK'")
 sqlite3 "$T/index.db" "DELETE FROM chunks WHERE key = '$CHUNK'"

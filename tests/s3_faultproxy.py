@@ -21,7 +21,9 @@ Control endpoints (never forwarded, never counted):
   POST /__proxy__/faults  JSON {"mode": "status"|"drop"|"hang"|"body", "count": N,
                                 "status": 503, "code": "SlowDown", "body": "<xml...>" (mode body),
                                 "method": "PUT" (optional), "path": "/b/k" (optional)}
-  POST /__proxy__/verify  JSON {"secret": "..."} (empty string: off)
+  POST /__proxy__/verify  JSON {"secret": "..."} (empty string: off), or
+                          {"keys": {"ACCESS_KEY": "SECRET", ...}}: only these keys are
+                          known (others get 403 InvalidAccessKeyId), each with its secret
   POST /__proxy__/reset   counters and faults back to zero
   GET  /__proxy__/stats   JSON {"requests": N, "methods": {...}, "faults_left": N, "rejected": N,
                                 "signed_tokens": N}
@@ -50,6 +52,7 @@ class State:
         self.lock = threading.Lock()
         self.upstream = urllib.parse.urlsplit(upstream)
         self.secret = ""
+        self.keys = {}
         self.reset()
 
     def reset(self):
@@ -207,7 +210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._reply(200, b"{}", "application/json")
         if path == "/__proxy__/verify":
             with st.lock:
-                st.secret = json.loads(body or b"{}").get("secret", "")
+                conf = json.loads(body or b"{}")
+                st.secret = conf.get("secret", "")
+                st.keys = conf.get("keys", {})
             return self._reply(200, b"{}", "application/json")
         return self._reply(404, b"unknown control path", "text/plain")
 
@@ -231,9 +236,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._reply(200, fault["body"].encode())
             return self._reply(fault["status"], s3_error_body(fault["code"], "injected by s3_faultproxy"))
         with st.lock:
-            secret = st.secret
+            secret, keys = st.secret, dict(st.keys)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if keys:
+            access_key = headers.get("authorization", "").partition("Credential=")[2].split("/", 1)[0]
+            secret = keys.get(access_key)
+            if secret is None:
+                with st.lock:
+                    st.rejected += 1
+                return self._reply(403, s3_error_body("InvalidAccessKeyId",
+                                                      "The AWS Access Key Id you provided does not exist in our records."))
         if secret:
-            headers = {k.lower(): v for k, v in self.headers.items()}
             bad = verify_sigv4(secret, self.command, self.path, headers, body)
             if bad is not None:
                 status, code, message, detail = bad

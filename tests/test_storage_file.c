@@ -262,15 +262,17 @@ static void test_storage_open_dispatch(void **state)
     assert_null(st);
     assert_int_equal(e.code, ERR_CONFIG);
     assert_string_equal(
-        e.msg, "unsupported storage URL \"ftp://example.com/x\": expected file://, s3:// or sftp://");
+        e.msg,
+        "unsupported storage URL \"ftp://example.com/x\": expected file://, s3://, sftp:// or azure://");
     cfg.storage_url = "/var/lib/aofroll/archive";
     assert_int_equal(storage_open(&cfg, &st, &e), -1);
     assert_string_equal(
-        e.msg, "unsupported storage URL \"/var/lib/aofroll/archive\": expected file://, s3:// or sftp://");
+        e.msg,
+        "unsupported storage URL \"/var/lib/aofroll/archive\": expected file://, s3://, sftp:// or azure://");
     cfg.storage_url = NULL;
     assert_int_equal(storage_open(&cfg, &st, &e), -1);
     assert_int_equal(e.code, ERR_CONFIG);
-    assert_string_equal(e.msg, "no storage URL configured: expected file://, s3:// or sftp://");
+    assert_string_equal(e.msg, "no storage URL configured: expected file://, s3://, sftp:// or azure://");
 }
 
 /* ------------------------------------------------------------------------
