@@ -305,6 +305,7 @@ int instance_heartbeat(struct instance *in, struct err *e)
     s.last_error_time = in->last_error_time;
     snprintf(s.last_error, sizeof(s.last_error), "%s", in->last_error);
     s.pid = (int)getpid();
+    instance_fill_health(in, &s);
     if (index_status_put(in->idx, &s, e) != 0)
         return -1;
     if (in->ic->metrics_file != NULL)

@@ -142,12 +142,25 @@ static void health_kind(const char *msg, char *out, size_t n)
     out[len] = '\0';
 }
 
+/* Remember "what: msg" as the dependency's latest failure. */
+static void health_note(struct health *h, const char *what, const char *msg)
+{
+    struct buf text = BUF_INIT;
+
+    buf_printf(&text, "%s: %s", what, msg);
+    text_copy(h->msg, sizeof(h->msg), text.data);
+    buf_free(&text);
+}
+
 void instance_fail(struct instance *in, struct health *h, const char *what, const struct err *e)
 {
     char kind[sizeof(h->last)];
 
     text_copy(in->last_error, sizeof(in->last_error), e->msg);
     in->last_error_time = time_now();
+    health_note(h, what, e->msg);
+    if (h == &in->h_redis && in->redis_down_since == 0)
+        in->redis_down_since = in->last_error_time;
     health_kind(e->msg, kind, sizeof(kind));
     if (h->failing && strcmp(h->last, kind) == 0)
         return;
@@ -158,11 +171,29 @@ void instance_fail(struct instance *in, struct health *h, const char *what, cons
 
 void instance_recover(struct instance *in, struct health *h, const char *what)
 {
+    if (h == &in->h_redis)
+        in->redis_down_since = 0;
     if (!h->failing)
         return;
     h->failing = 0;
     h->last[0] = '\0';
+    h->msg[0] = '\0';
     log_msg(in->col->log, LOG_INFO, in->name, "%s: working again", what);
+}
+
+void instance_fill_health(const struct instance *in, struct status_row *s)
+{
+    const struct health *const polled[] = {&in->h_aof, &in->h_storage, &in->h_index};
+    size_t i;
+
+    s->poll_error[0] = '\0';
+    for (i = 0; i < sizeof(polled) / sizeof(polled[0]); i++) {
+        if (polled[i]->failing) {
+            text_copy(s->poll_error, sizeof(s->poll_error), polled[i]->msg);
+            break;
+        }
+    }
+    s->redis_down_since = in->redis_down_since;
 }
 
 int instance_event(struct instance *in, const char *kind, const char *detail)
@@ -242,14 +273,19 @@ int instance_redis(struct instance *in, struct err *e)
 int instance_write_metrics(struct instance *in, struct err *e)
 {
     const struct config *cfg = in->col->cfg;
-    struct status_row *rows = xcalloc((size_t)cfg->ninstances, sizeof(*rows));
-    const char **names = xcalloc((size_t)cfg->ninstances, sizeof(*names));
+    size_t max = (size_t)cfg->ninstances;
+    struct status_row *rows = xcalloc(max, sizeof(*rows));
+    struct verdict *verdicts = xcalloc(max, sizeof(*verdicts));
+    struct metrics_instance *v = xcalloc(max, sizeof(*v));
+    int64_t now = time_now();
     size_t n = 0;
     int rv = -1;
 
     for (int i = 0; i < cfg->ninstances; i++) {
         const struct instance_config *ic = &cfg->instances[i];
+        struct verdict_input vi;
         int64_t id;
+        int any;
 
         if (ic->metrics_file == NULL || strcmp(ic->metrics_file, in->ic->metrics_file) != 0)
             continue;
@@ -260,14 +296,28 @@ int instance_write_metrics(struct instance *in, struct err *e)
             err_clear(e);
             continue;
         }
-        names[n++] = ic->name;
+        any = index_chunk_any(in->idx, id, e);
+        if (any < 0)
+            goto out;
+        memset(&vi, 0, sizeof(vi));
+        vi.row = &rows[n];
+        vi.now = now;
+        vi.poll_interval_ms = ic->poll_interval_ms;
+        vi.lag_threshold = ic->lag_threshold;
+        vi.archived = any;
+        verdict_judge(&vi, &verdicts[n]);
+        v[n].name = ic->name;
+        v[n].row = &rows[n];
+        v[n].verdict = &verdicts[n];
+        n++;
     }
     pthread_mutex_lock(&in->col->metrics_lock);
-    rv = metrics_write(in->ic->metrics_file, rows, names, n, e);
+    rv = metrics_write(in->ic->metrics_file, v, n, e);
     pthread_mutex_unlock(&in->col->metrics_lock);
 out:
     free(rows);
-    free(names);
+    free(verdicts);
+    free(v);
     return rv;
 }
 

@@ -22,6 +22,7 @@
 
 #include "codec.h"
 #include "objname.h"
+#include "quote.h"
 #include "xalloc.h"
 
 struct keylist {
@@ -168,6 +169,8 @@ static int reconcile_kind(struct instance *in, struct generation *g, enum chunk_
             row.first = kind == CHUNK_BASE ? g->row.base_time : c.first;
             row.last = kind == CHUNK_BASE ? g->row.base_time : c.last;
             snprintf(row.key, sizeof(row.key), "%s", keys.v[i]);
+            codec_sha256(gz.data, gz.len, row.sha256);
+            row.has_sha256 = 1;
             if (index_chunk_add(in->idx, &row, e) != 0)
                 goto out;
             expected = c.end;
@@ -206,6 +209,7 @@ int reconcile_newer(struct instance *in, int64_t latest, struct err *e)
 {
     char prefix[OBJNAME_MAX];
     char found[OBJNAME_MAX] = "";
+    char shown[QUOTE_NAME_BUFSZ];
     int rc;
 
     if (latest == 0) {
@@ -223,9 +227,10 @@ int reconcile_newer(struct instance *in, int64_t latest, struct err *e)
         return -1;
     if (found[0] != '\0')
         return err_set(e, ERR_EXISTS,
-                       "storage \"%s\" holds \"%s\", but index \"%s\" knows no generation after %" PRId64
+                       "storage \"%s\" holds %s, but index \"%s\" knows no generation after %" PRId64
                        " of instance \"%s\". HINT: this index does not go with this storage: rebuild it with "
                        "\"aofroll reindex\" or configure the matching index",
-                       in->st->url, found, in->col->cfg->index_path, latest, in->name);
+                       in->st->url, quote_name(shown, sizeof(shown), found), in->col->cfg->index_path, latest,
+                       in->name);
     return 0;
 }

@@ -117,6 +117,8 @@ int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kin
     row.stored_bytes = in->gz.len;
     row.first = first;
     row.last = last;
+    codec_sha256(in->gz.data, in->gz.len, row.sha256); /* what restore and reindex check objects against */
+    row.has_sha256 = 1;
     if (index_chunk_add(in->idx, &row, e) != 0) {
         err_prefix(e, "chunk \"%s\" is stored but not indexed", row.key);
         return -1;

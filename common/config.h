@@ -55,8 +55,15 @@ struct s3_config {
     int path_style;         /* 0/1 */
     char *storage_class;    /* optional */
     char *sse;              /* optional x-amz-server-side-encryption value */
-    char *credentials_file; /* optional */
+    char *credentials_file; /* optional: this file only, not the credential chain */
     char *ca_bundle;        /* optional */
+    char *sts_endpoint;     /* optional: STS for web identity credentials */
+};
+
+struct azure_config {
+    char *endpoint;       /* the account's blob service URL; NULL = https://ACCOUNT.blob.core.windows.net */
+    char *sas_token_file; /* optional: a 0600 file holding the SAS token; else AZURE_STORAGE_SAS_TOKEN */
+    char *ca_bundle;      /* optional */
 };
 
 struct sftp_config {
@@ -68,9 +75,10 @@ struct sftp_config {
 
 struct config {
     char *path;        /* the file it was read from */
-    char *storage_url; /* file:///..., s3://bucket/prefix, sftp://host/path */
+    char *storage_url; /* file:///..., s3://bucket/prefix, sftp://host/path, azure://account/container/prefix */
     struct s3_config s3;
     struct sftp_config sftp;
+    struct azure_config azure;
     char *index_path;  /* default /var/lib/aofroll/index.db */
     char *lock_dir;    /* where per-instance locks live; default dirname(index_path) */
     char *log_file;    /* NULL = stderr */

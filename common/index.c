@@ -125,6 +125,13 @@ static const char *const migrations[] = {
     "  pid INTEGER NOT NULL"
     ");"
     "PRAGMA application_id = " INDEX_STR(INDEX_APPLICATION_ID) ";",
+    /* 1 -> 2: the SHA-256 of every chunk's stored object (NULL where it
+     * was not recorded), and the health of the last poll in the status
+     * row: why it failed ('' when it did not) and since when Redis has
+     * been unreachable (0 while it answers). */
+    "ALTER TABLE chunks ADD COLUMN sha256 BLOB CHECK (sha256 IS NULL OR length(sha256) = 32);"
+    "ALTER TABLE status ADD COLUMN poll_error TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE status ADD COLUMN redis_down_since INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define INDEX_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -132,11 +139,12 @@ static const char *const migrations[] = {
 #define GEN_COLS                                                                                             \
     "instance_id, generation, mode, base_file, base_format, base_size, base_complete, base_crc32, "          \
     "base_time, incr_file, started, ended, end_reason"
-#define CHUNK_COLS "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key"
+#define CHUNK_COLS                                                                                           \
+    "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key, sha256"
 #define EVENT_COLS "id, instance_id, time, kind, detail"
 #define STATUS_COLS                                                                                          \
     "instance_id, last_poll, poll_interval_ms, generation, current_file, current_size, shipped, "            \
-    "shipped_time, last_barrier, last_error_time, last_error, pid"
+    "shipped_time, last_barrier, last_error_time, last_error, pid, poll_error, redis_down_since"
 
 enum stmt_id {
     S_BEGIN,
@@ -161,6 +169,7 @@ enum stmt_id {
     S_CHUNK_GET,
     S_CHUNK_BY_KEY,
     S_CHUNK_LAST,
+    S_CHUNK_ANY,
     S_CHUNKS_FROM,
     S_CHUNKS_ALL,
     S_CHUNKS_SINCE,
@@ -200,13 +209,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_GEN_DEL_SIZELOG] = "DELETE FROM size_log WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_DEL] = "DELETE FROM generations WHERE instance_id = ?1 AND generation = ?2",
     [S_CHUNK_ADD] = "INSERT INTO chunks(instance_id, generation, kind, start, end, crc32, stored_bytes, "
-                    "first, last, key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "first, last, key, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_CHUNK_GET] = "SELECT " CHUNK_COLS " FROM chunks WHERE id = ?1",
     [S_CHUNK_BY_KEY] = "SELECT " CHUNK_COLS " FROM chunks WHERE key = ?1",
     /* chunks of one (instance, generation, kind) never overlap, so the
      * highest start is also the highest end */
     [S_CHUNK_LAST] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                      "AND kind = ?3 ORDER BY start DESC LIMIT 1",
+    [S_CHUNK_ANY] = "SELECT 1 FROM chunks WHERE instance_id = ?1 LIMIT 1",
     [S_CHUNKS_FROM] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                       "AND kind = ?3 AND end > ?4 ORDER BY start",
     /* index_chunks_between: the whole instance streams in position order;
@@ -232,7 +242,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE instance_id = ?1 AND time >= ?2 "
                  "ORDER BY time, id",
     [S_STATUS_PUT] = "INSERT OR REPLACE INTO status(" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [S_STATUS_GET] = "SELECT " STATUS_COLS " FROM status WHERE instance_id = ?1",
 };
 
@@ -401,6 +411,11 @@ static void chunk_read(sqlite3_stmt *st, struct chunk_row *c)
     c->first = sqlite3_column_int64(st, 8);
     c->last = sqlite3_column_int64(st, 9);
     col_str(st, 10, c->key, sizeof(c->key));
+    c->has_sha256 = sqlite3_column_type(st, 11) == SQLITE_BLOB && sqlite3_column_bytes(st, 11) == 32;
+    if (c->has_sha256)
+        memcpy(c->sha256, sqlite3_column_blob(st, 11), 32);
+    else
+        memset(c->sha256, 0, sizeof(c->sha256));
 }
 
 /* Step `st` (bound by the caller) and hand each chunk row to `cb`; resets
@@ -539,7 +554,14 @@ static int index_enter_wal(struct index *idx, struct err *e)
     return 0;
 }
 
-int index_open(const char *path, int readonly, struct index **out, struct err *e)
+int index_schema_version(void)
+{
+    return INDEX_SCHEMA_VERSION;
+}
+
+enum index_open_mode { INDEX_READONLY, INDEX_WRITER, INDEX_COPY };
+
+static int index_open_mode(const char *path, enum index_open_mode mode, struct index **out, struct err *e)
 {
     struct index *idx = xcalloc(1, sizeof(*idx));
     int flags = SQLITE_OPEN_NOMUTEX;
@@ -548,7 +570,9 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
 
     *out = NULL;
     idx->path = xstrdup(path);
-    flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= mode == INDEX_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (mode == INDEX_WRITER)
+        flags |= SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &idx->db, flags, NULL) != SQLITE_OK) {
         if (idx->db != NULL && sqlite3_system_errno(idx->db) != 0)
             err_sys(e, sqlite3_system_errno(idx->db), "cannot open index \"%s\"", path);
@@ -573,7 +597,7 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
         idx_fail(idx, e, NULL);
         goto out;
     }
-    if (readonly) {
+    if (mode == INDEX_READONLY) {
         if (pragma_int(idx, "user_version", &version, e) < 0 || check_version(idx, version, e) < 0)
             goto out;
         if (version < INDEX_SCHEMA_VERSION) {
@@ -584,7 +608,7 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
             goto out;
         }
     } else {
-        if (index_enter_wal(idx, e) < 0)
+        if (mode == INDEX_WRITER && index_enter_wal(idx, e) < 0)
             goto out;
         if (index_migrate(idx, e) < 0)
             goto out;
@@ -595,6 +619,16 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
 out:
     index_close(idx);
     return ret;
+}
+
+int index_open(const char *path, int readonly, struct index **out, struct err *e)
+{
+    return index_open_mode(path, readonly ? INDEX_READONLY : INDEX_WRITER, out, e);
+}
+
+int index_open_copy(const char *path, struct index **out, struct err *e)
+{
+    return index_open_mode(path, INDEX_COPY, out, e);
 }
 
 void index_close(struct index *idx)
@@ -890,6 +924,8 @@ int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e)
     sqlite3_bind_int64(st, 8, c->first);
     sqlite3_bind_int64(st, 9, c->last);
     bind_str(st, 10, c->key);
+    if (c->has_sha256)
+        sqlite3_bind_blob(st, 11, c->sha256, (int)sizeof(c->sha256), SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_DONE) {
         c->id = sqlite3_last_insert_rowid(idx->db);
         ret = 0;
@@ -940,6 +976,20 @@ int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out
     if (rc == 1)
         return err_set(e, ERR_NOTFOUND, "chunk \"%s\" not found in index \"%s\"", key, idx->path);
     return rc;
+}
+
+int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_ANY, e);
+    int found;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, instance_id);
+    found = idx_row(idx, st, e, "looking for a chunk");
+    if (found == 1)
+        idx_done(st);
+    return found;
 }
 
 int index_chunk_last(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
@@ -1190,6 +1240,8 @@ int index_status_put(struct index *idx, const struct status_row *s, struct err *
     sqlite3_bind_int64(st, 10, s->last_error_time);
     bind_str(st, 11, s->last_error);
     sqlite3_bind_int(st, 12, s->pid);
+    bind_str(st, 13, s->poll_error);
+    sqlite3_bind_int64(st, 14, s->redis_down_since);
     return idx_run(idx, st, e, "writing the status");
 }
 
@@ -1219,6 +1271,8 @@ int index_status_get(struct index *idx, int64_t instance_id, struct status_row *
     out->last_error_time = sqlite3_column_int64(st, 9);
     col_str(st, 10, out->last_error, sizeof(out->last_error));
     out->pid = sqlite3_column_int(st, 11);
+    col_str(st, 12, out->poll_error, sizeof(out->poll_error));
+    out->redis_down_since = sqlite3_column_int64(st, 13);
     idx_done(st);
     return 0;
 }

@@ -53,6 +53,8 @@ struct chunk_row {
     uint64_t stored_bytes;   /* size of the gzip object */
     int64_t first, last;     /* unix s the bytes were observed (incr) */
     char key[OBJNAME_MAX];
+    int has_sha256;          /* sha256 was recorded (schema 2 on) */
+    unsigned char sha256[32]; /* SHA-256 of the stored object (the gzip member) */
 };
 
 struct status_row {
@@ -68,6 +70,8 @@ struct status_row {
     int64_t last_error_time;
     char last_error[512];
     int pid;
+    char poll_error[512];    /* why the last poll (or its shipping) failed, "" when it did not */
+    int64_t redis_down_since; /* unix s since Redis has been unreachable, 0 while it answers */
 };
 
 struct event_row {
@@ -87,6 +91,13 @@ typedef int (*index_event_cb)(void *ud, const struct event_row *ev);
  * (a missing file is ERR_NOTFOUND; a corrupt one ERR_CORRUPT). */
 int index_open(const char *path, int readonly, struct index **out, struct err *e);
 void index_close(struct index *idx);
+/* The schema version this build writes (PRAGMA user_version). */
+int index_schema_version(void);
+/* Open a copy of an index (a file nobody else uses, such as the copy
+ * fetched from storage) read-write, migrating it forward if it is older;
+ * its journal mode is left as it is. A newer or foreign file is refused as
+ * index_open() refuses it. */
+int index_open_copy(const char *path, struct index **out, struct err *e);
 int index_begin(struct index *idx, struct err *e);
 int index_commit(struct index *idx, struct err *e);
 void index_rollback(struct index *idx);
@@ -119,6 +130,8 @@ int index_generation_delete(struct index *idx, int64_t instance_id, int64_t gene
 int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e); /* sets c->id */
 int index_chunk_get(struct index *idx, int64_t id, struct chunk_row *out, struct err *e);
 int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out, struct err *e);
+/* 1 when the instance has at least one chunk, else 0; -1 on error. */
+int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e);
 /* The chunk with the highest end of (instance, generation, kind). */
 int index_chunk_last(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
                      struct chunk_row *out, struct err *e);

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quote.h"
+
 int objname_valid_instance(const char *name)
 {
     size_t i;
@@ -212,7 +214,7 @@ static int objname_scan_chunk(const char *key, struct chunk_name *c, const char 
 
 int objname_parse_chunk(const char *key, struct chunk_name *c, struct err *e)
 {
-    char canon[OBJNAME_MAX];
+    char canon[OBJNAME_MAX], shown[QUOTE_NAME_BUFSZ];
     const char *why = NULL;
 
     if (objname_scan_chunk(key, c, &why) != 0)
@@ -226,7 +228,9 @@ int objname_parse_chunk(const char *key, struct chunk_name *c, struct err *e)
     return 0;
 bad:
     memset(c, 0, sizeof(*c));
-    return err_set(e, ERR_CORRUPT, "object \"%s\" is not a chunk name: %s", key, why);
+    /* the key comes from a listing: quoted, so that no name forges output */
+    return err_set(e, ERR_CORRUPT, "object %s is not a chunk name: %s", quote_name(shown, sizeof(shown), key),
+                   why);
 }
 
 /* ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  *
  * A backend is a table of functions (like Redis's rio or pgBackRest's
  * StorageInterface), chosen by storage_open() from the configured URL:
- * file:// (storage_file.c), s3:// and sftp://. Keys are object names from
+ * file:// (storage_file.c), s3://, sftp:// and azure://. Keys are object names from
  * objname.h, relative to the URL's path/prefix.
  *
  * Contract for every backend:
@@ -49,10 +49,16 @@ struct storage_ops {
 /* Every backend's handle starts with this. */
 struct storage {
     const struct storage_ops *ops;
-    char *url; /* for messages; never holds a secret */
+    char *url;  /* for messages; never holds a secret */
+    char *auth; /* where the credentials came from, for --check; NULL when the
+                   backend needs none; never a secret; freed by the backend */
 };
 
 int storage_open(const struct config *cfg, struct storage **out, struct err *e);
+/* 1 when the configured storage is reached over an unencrypted network
+ * connection (an s3 endpoint "http://" to a host that is not loopback),
+ * with the warning to show in `why` (no secret in it); else 0. */
+int storage_cleartext(const struct config *cfg, char *why, size_t n);
 int storage_put(struct storage *st, const char *key, const void *data, size_t len, struct err *e);
 /* Appends the object's bytes to `out`. */
 int storage_get(struct storage *st, const char *key, struct buf *out, struct err *e);
@@ -66,5 +72,8 @@ void storage_close(struct storage *st);
 int storage_file_open(const char *url, struct storage **out, struct err *e);
 int storage_s3_open(const struct config *cfg, struct storage **out, struct err *e);
 int storage_sftp_open(const struct config *cfg, struct storage **out, struct err *e);
+int storage_azure_open(const struct config *cfg, struct storage **out, struct err *e);
+int storage_s3_cleartext(const struct config *cfg, char *why, size_t n);
+int storage_azure_cleartext(const struct config *cfg, char *why, size_t n);
 
 #endif

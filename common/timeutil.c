@@ -261,50 +261,48 @@ int time_parse(const char *text, int64_t *out, struct err *e)
  * Formatting
  * ------------------------------------------------------------------- */
 
-/* The date and time of `tm` as time_parse() reads them back: the year in
- * four digits. 0 when the year has no such form (before 0000 or after
- * 9999): the caller writes "@SECONDS" instead. */
+/* "YYYY-MM-DD?HH:MM:SS" of tm with a four-digit year (strftime's %Y
+ * writes 999 for the year 999, which no TIME parses back); 0 when the year
+ * does not fit four digits. */
 static int time_format_fields(const struct tm *tm, char sep, char *buf, size_t n)
 {
-    long year = (long)tm->tm_year + 1900;
-    int len;
+    int year = tm->tm_year + 1900;
 
-    if (year < 0 || year > 9999)
+    if (tm->tm_year < -1900 || tm->tm_year > 9999 - 1900)
         return 0;
-    len = snprintf(buf, n, "%04ld-%02d-%02d%c%02d:%02d:%02d", year, tm->tm_mon + 1, tm->tm_mday, sep,
-                   tm->tm_hour, tm->tm_min, tm->tm_sec);
-    return len > 0 && (size_t)len < n ? len : 0;
+    snprintf(buf, n, "%04d-%02d-%02d%c%02d:%02d:%02d", year, tm->tm_mon + 1, tm->tm_mday, sep, tm->tm_hour,
+             tm->tm_min, tm->tm_sec);
+    return 1;
 }
 
 void time_format_utc(int64_t t, char *buf, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    int len = 0;
+    size_t len;
 
-    if (gmtime_r(&tt, &tm) != NULL)
-        len = time_format_fields(&tm, 'T', buf, n);
-    if (len == 0 || (size_t)len + 1 >= n) {
+    if (t < TIME_FIRST || t > TIME_LAST || gmtime_r(&tt, &tm) == NULL ||
+        !time_format_fields(&tm, 'T', buf, n)) {
         snprintf(buf, n, "@%" PRId64, t);
         return;
     }
-    buf[len] = 'Z';
-    buf[len + 1] = '\0';
+    len = strlen(buf);
+    snprintf(buf + len, n - len, "Z");
 }
 
 void time_format_local(int64_t t, char *buf, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    int len = 0;
+    size_t len;
 
-    if (localtime_r(&tt, &tm) != NULL)
-        len = time_format_fields(&tm, ' ', buf, n);
-    if (len == 0) {
+    if (t < TIME_FIRST - 86400 || t > TIME_LAST + 86400 || localtime_r(&tt, &tm) == NULL ||
+        !time_format_fields(&tm, ' ', buf, n)) {
         snprintf(buf, n, "@%" PRId64, t);
         return;
     }
-    time_format_offset(tm.tm_gmtoff, buf + len, n - (size_t)len);
+    len = strlen(buf);
+    time_format_offset(tm.tm_gmtoff, buf + len, n - len);
 }
 
 int64_t time_now(void)

@@ -1,6 +1,6 @@
 /* cmd_reindex.c - `aofroll reindex`: rebuild the index from storage alone.
  *
- *   aofroll reindex -c FILE [--instance NAME]
+ *   aofroll reindex -c FILE [--instance NAME] [--no-index-copy]
  *
  * The index off the box: a machine that has nothing but the storage URL
  * and its credentials can rebuild a complete index from the object names
@@ -17,6 +17,17 @@
  *     exits 1; a later verify or restore names the gap it leaves). The
  *     trailer's CRC32 is the chunk's CRC and the object's size its stored
  *     bytes.
+ *     A CRC anyone can compute, so the names and CRCs alone would let
+ *     whoever can write to the bucket slip commands into a restore. When
+ *     the storage holds the index copy the collector uploads
+ *     ("<instance>/index.db"), it is fetched first and every chunk it
+ *     records must have the SHA-256 it records; a chunk the copy does not
+ *     record but whose bytes it covers with another chunk is left out as
+ *     corrupt; chunks newer than the copy are indexed and counted as not
+ *     checked. A copy that cannot be read (garbage, a newer schema) stops
+ *     the reindex unless --no-index-copy says to rebuild from the names
+ *     alone. The rebuilt rows record every object's SHA-256, so later
+ *     restores check them.
  *  3. plan the rows (reindex_plan.h): per generation, the chunks that join,
  *     the base's format, size, time and whole-file CRC, and what is left
  *     out and why.
@@ -31,10 +42,13 @@
  * chunk in storage leaves its rows as they were (a wrong storage URL must
  * not wipe an index). Then a summary: per generation its base and incr, per
  * instance the totals, the problems and the restorable windows. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "codec.h"
@@ -42,6 +56,7 @@
 #include "fetch.h"
 #include "inspect.h"
 #include "objname.h"
+#include "outdir.h"
 #include "reindex_plan.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -52,6 +67,18 @@
 struct reindex_opts {
     const char *config;
     const char *instance;
+    int no_copy; /* --no-index-copy */
+};
+
+/* The index copy from storage, for one instance: what its chunks' digests
+ * were when it was made. */
+struct reindex_copy {
+    struct index *idx;   /* NULL: no copy (or --no-index-copy) */
+    char *path;          /* its temp file */
+    int64_t instance_id; /* in the copy */
+    size_t verified;     /* objects whose SHA-256 the copy confirmed */
+    size_t unchecked;    /* objects the copy does not record (newer than it) */
+    char first_unchecked[OBJNAME_MAX];
 };
 
 struct reindex {
@@ -60,6 +87,7 @@ struct reindex {
     struct buf out; /* the report, flushed after each instance */
     struct buf gz;  /* the object being checked */
     struct buf raw; /* its raw bytes */
+    struct reindex_copy copy;
     size_t corrupt; /* corrupt objects, all instances */
     char first_corrupt[1200];
 };
@@ -78,6 +106,7 @@ static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, str
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"instance", required_argument, NULL, 'i'},
+                                         {"no-index-copy", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int ch;
@@ -90,6 +119,9 @@ static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, str
             break;
         case 'i':
             o->instance = optarg;
+            break;
+        case 'n':
+            o->no_copy = 1;
             break;
         case 'h':
             return 1;
@@ -159,6 +191,148 @@ static void reindex_corrupt(struct reindex *r, struct reindex_problems *pr, cons
     reindex_problem_add(pr, 1, "%s; not indexed", text);
 }
 
+/* ------------------------------------------------------------------------
+ * The index copy
+ * ------------------------------------------------------------------------ */
+
+static void reindex_copy_close(struct reindex_copy *c)
+{
+    if (c->idx != NULL)
+        index_close(c->idx);
+    if (c->path != NULL)
+        unlink(c->path);
+    free(c->path);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Fetch "<instance>/index.db" into a temp file beside the index and open
+ * it. No copy in storage, or one that does not know the instance: c->idx
+ * stays NULL and the report says so. */
+static int reindex_copy_open(struct reindex *r, const char *instance, struct buf *out, struct err *e)
+{
+    struct reindex_copy *c = &r->copy;
+    struct buf bytes = BUF_INIT;
+    char key[OBJNAME_MAX];
+    int fd = -1, ret = -1;
+
+    memset(c, 0, sizeof(*c));
+    if (r->o.no_copy) {
+        buf_printf(out,
+                   "%s: not checking against an index copy (--no-index-copy): chunks are adopted by their "
+                   "names and gzip CRCs alone\n",
+                   instance);
+        return 0;
+    }
+    if (objname_index(instance, key, sizeof(key)) < 0)
+        return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", instance);
+    if (storage_get(r->cli.st, key, &bytes, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+        buf_printf(out,
+                   "%s: no index copy \"%s\" in storage: chunks are adopted by their names and gzip CRCs "
+                   "alone, unchecked\n",
+                   instance, key);
+        ret = 0;
+        goto out;
+    }
+    c->path = xasprintf("%s.copy-XXXXXX", r->cli.cfg.index_path);
+    fd = mkostemp(c->path, O_CLOEXEC);
+    if (fd < 0) {
+        err_sys(e, errno, "create \"%s\"", c->path);
+        free(c->path);
+        c->path = NULL;
+        goto out;
+    }
+    if (outdir_write_all(fd, bytes.data, bytes.len, c->path, e) < 0)
+        goto out;
+    if (index_open_copy(c->path, &c->idx, e) < 0) {
+        err_prefix(e,
+                   "the index copy \"%s\" in storage cannot be read HINT: --no-index-copy rebuilds from the "
+                   "object names alone, unchecked",
+                   key);
+        goto out;
+    }
+    if (index_instance_id(c->idx, instance, 0, &c->instance_id, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+        index_close(c->idx);
+        c->idx = NULL;
+        buf_printf(out, "%s: the index copy \"%s\" does not know \"%s\": chunks are adopted unchecked\n",
+                   instance, key, instance);
+    }
+    ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    buf_free(&bytes);
+    return ret;
+}
+
+/* The first chunk of the copy in o's (generation, kind) that ends after
+ * o starts. */
+struct reindex_cover {
+    int found;
+    struct chunk_row row;
+};
+
+static int reindex_cover_cb(void *ud, const struct chunk_row *c)
+{
+    struct reindex_cover *cv = ud;
+
+    cv->found = 1;
+    cv->row = *c;
+    return 1;
+}
+
+/* Check o (its digest computed) against the index copy: 0 sound (or not
+ * recorded there), 1 left out as corrupt, -1 error. */
+static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struct reindex_problems *pr,
+                              struct err *e)
+{
+    struct reindex_copy *c = &r->copy;
+    struct reindex_cover cv;
+    struct chunk_row row;
+    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], text[1200];
+
+    if (c->idx == NULL)
+        return 0;
+    if (index_chunk_by_key(c->idx, o->key, &row, e) == 0) {
+        if (!row.has_sha256 || memcmp(row.sha256, o->sha256, sizeof(row.sha256)) == 0) {
+            c->verified += row.has_sha256 ? 1 : 0;
+            return 0;
+        }
+        codec_sha256_hex(o->sha256, have);
+        codec_sha256_hex(row.sha256, want);
+        snprintf(
+            text, sizeof(text),
+            "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s...: not the object that was "
+            "archived",
+            o->key, have, want);
+        reindex_corrupt(r, pr, text);
+        return 1;
+    }
+    if (e->code != ERR_NOTFOUND)
+        return -1;
+    err_clear(e);
+    memset(&cv, 0, sizeof(cv));
+    if (index_chunks(c->idx, c->instance_id, o->name.generation, o->name.kind, o->name.start,
+                     reindex_cover_cb, &cv, e) < 0)
+        return -1;
+    if (cv.found && cv.row.start < o->name.end) {
+        snprintf(text, sizeof(text),
+                 "chunk \"%s\" is not in the index copy, which records \"%s\" for bytes [%" PRIu64
+                 ", %" PRIu64 ") of that generation: not the object that was archived",
+                 o->key, cv.row.key, cv.row.start, cv.row.end);
+        reindex_corrupt(r, pr, text);
+        return 1;
+    }
+    if (c->unchecked++ == 0)
+        snprintf(c->first_unchecked, sizeof(c->first_unchecked), "%s", o->key);
+    return 0;
+}
+
 /* Fetch one chunk object and check it (see the top of the file). 0: sound,
  * o->crc32 and o->stored_bytes set; 1: left out, a problem noted; -1: an
  * error that stops the reindex. */
@@ -210,7 +384,8 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
         return 1;
     }
     o->stored_bytes = r->gz.len;
-    return 0;
+    codec_sha256(r->gz.data, r->gz.len, o->sha256);
+    return reindex_copy_check(r, o, pr, e);
 }
 
 /* List the instance's objects and keep the sound chunk objects in l. */
@@ -277,6 +452,8 @@ static int reindex_add_chunk(struct index *idx, int64_t instance_id, const struc
     row.first = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.first;
     row.last = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.last;
     snprintf(row.key, sizeof(row.key), "%s", o->key);
+    memcpy(row.sha256, o->sha256, sizeof(row.sha256));
+    row.has_sha256 = 1;
     if (index_chunk_add(idx, &row, e) < 0)
         return -1;
     /* the approximate size log: the stream had reached the chunk's end by
@@ -409,10 +586,18 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
     l.instance = ic->name;
     l.pr = &pr;
     buf_printf(&r->out, "%s: reading \"%s/\" in %s\n", ic->name, ic->name, r->cli.st->url);
-    if (inspect_flush_stdout(&r->out, e) < 0)
+    if (reindex_copy_open(r, ic->name, &r->out, e) < 0 || inspect_flush_stdout(&r->out, e) < 0)
         goto out;
     if (reindex_scan(r, &l, e) < 0)
         goto out;
+    if (r->copy.idx != NULL) {
+        buf_printf(&r->out, "%s: checked against the index copy: %zu chunk%s with the SHA-256 it records",
+                   ic->name, r->copy.verified, r->copy.verified == 1 ? "" : "s");
+        if (r->copy.unchecked > 0)
+            buf_printf(&r->out, "; %zu newer than the copy, unchecked (from \"%s\")", r->copy.unchecked,
+                       r->copy.first_unchecked);
+        buf_appendstr(&r->out, "\n");
+    }
     reindex_plan_build(l.v, l.n, ic->mode, &plan, &pr);
     for (i = 0; i < pr.n; i++)
         buf_printf(&r->out, "%s: %s: %s\n", ic->name, pr.v[i].corrupt ? "corrupt" : "warning", pr.v[i].text);
@@ -430,6 +615,7 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
         goto out;
     ret = inspect_flush_stdout(&r->out, e);
 out:
+    reindex_copy_close(&r->copy);
     reindex_plan_free(&plan);
     reindex_listing_free(&l);
     reindex_problems_free(&pr);
@@ -441,8 +627,15 @@ static int reindex_run(struct reindex *r, struct err *e)
     const struct instance_config *ic;
     int i;
 
-    if (cli_open(&r->cli, r->o.config, 0, e) < 0)
+    if (cli_open(&r->cli, r->o.config, 0, e) < 0) {
+        /* the index's own hint would send the user back here */
+        char *hint = strstr(e->msg, "HINT: rebuild it with aofroll reindex");
+
+        if (hint != NULL)
+            snprintf(hint, sizeof(e->msg) - (size_t)(hint - e->msg),
+                     "HINT: move it away, and reindex builds a new one");
         return -1;
+    }
     if (r->o.instance != NULL) {
         /* an index that has never seen the instance is what reindex is for */
         if (cli_instance(&r->cli, r->o.instance, e) < 0) {

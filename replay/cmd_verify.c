@@ -209,7 +209,7 @@ static int verify_chunk_add(void *ud, const struct chunk_row *row)
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     c = &l->v[l->n++];
-    inspect_fetch_chunk(row, &c->fc);
+    fetch_chunk_from_row(row, &c->fc);
     c->fc.key = xstrdup(row->key);
     c->stored_bytes = row->stored_bytes;
     return 0;

@@ -70,7 +70,7 @@ static int dec_load(struct dec *d, const struct chunk_row *row, int front, struc
 {
     struct fetch_chunk fc;
 
-    inspect_fetch_chunk(row, &fc);
+    fetch_chunk_from_row(row, &fc);
     if (fetch_chunk(d->f, &fc, &d->raw, e) < 0)
         return -1;
     d->r->chunks++;
@@ -453,7 +453,7 @@ int inspect_decode(struct fetch *f, const struct inspect_decode_params *p, struc
             r->at_stream_end = 1;
             break;
         }
-        inspect_fetch_chunk(&row, &fc);
+        fetch_chunk_from_row(&row, &fc);
         if (fetch_join(f, p->generation, p->kind, cur, &fc, e) < 0)
             goto out;
         if (dec_load(&d, &row, 0, e) < 0)

@@ -131,18 +131,16 @@ out:
     return ret;
 }
 
-int position_write(const char *dir, const struct position *p, struct err *e)
+int position_write(const struct outdir *d, const char *rel, const struct position *p, struct err *e)
 {
     struct buf text = BUF_INIT;
-    char *path = xasprintf("%s/%s", dir, POSITION_FILE);
     int ret = -1;
 
-    if (position_format(p, &text, e) < 0 || outdir_write_atomic(path, text.data, text.len, e) < 0)
+    if (position_format(p, &text, e) < 0 || outdir_write_atomic(d, rel, text.data, text.len, e) < 0)
         goto out;
     ret = 0;
 out:
     buf_free(&text);
-    free(path);
     return ret;
 }
 
@@ -239,17 +237,17 @@ out:
     return ret;
 }
 
-int position_read(const char *dir, struct position *p, struct err *e)
+int position_read(const struct outdir *d, struct position *p, struct err *e)
 {
     struct buf text = BUF_INIT;
-    char *path = xasprintf("%s/%s", dir, POSITION_FILE);
+    char *path = xasprintf("%s/%s", d->path, POSITION_FILE);
     int ret = -1;
 
     memset(p, 0, sizeof(*p));
-    if (outdir_read_file(path, &text, e) < 0) {
+    if (outdir_read_file(d, POSITION_FILE, &text, e) < 0) {
         if (e->code == ERR_NOTFOUND)
             err_set(e, ERR_NOTFOUND, "\"%s\" has no %s: it is not a directory written by aofroll restore",
-                    dir, POSITION_FILE);
+                    d->path, POSITION_FILE);
         goto out;
     }
     ret = position_parse(path, text.data, text.len, p, e);

@@ -27,6 +27,7 @@ struct reindex_object {
     struct chunk_name name; /* parsed from key */
     uint64_t stored_bytes;  /* size of the gzip object */
     uint32_t crc32;         /* of the raw bytes (from the gzip trailer, checked) */
+    unsigned char sha256[32]; /* of the stored object (checked against the index copy when it has it) */
     int kept;               /* set by the plan: recorded in the index */
 };
 

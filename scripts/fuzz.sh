@@ -64,8 +64,8 @@ for t in "${targets[@]}"; do
     if [ "$rc" -ne 0 ]; then
         failed=1
         echo "  FINDING (exit $rc)"
-        grep -E '^(oracle:|SUMMARY:|==[0-9]+== ?ERROR)' "$log" | head -5 | sed 's/^/    /'
-        grep -E '^(artifact_prefix|Test unit written to)' "$log" | sed 's/^/    /'
+        grep -aE '^(oracle:|SUMMARY:|==[0-9]+== ?ERROR)' "$log" | head -5 | sed 's/^/    /'
+        grep -aE '^(artifact_prefix|Test unit written to)' "$log" | sed 's/^/    /'
         echo "    log: $log"
     else
         echo

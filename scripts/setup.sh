@@ -3,7 +3,8 @@
 #
 # Usage: scripts/setup.sh [--tests] [--fuzz]
 #   --tests  also what the test suite needs (cmocka, openssh-server for the
-#            SFTP tests).
+#            SFTP tests, nodejs and npm for Azurite, which the Azure tests
+#            install with npm themselves, openssl for their SAS tokens).
 #   --fuzz   also what the fuzz targets need (scripts/fuzz.sh): clang and
 #            libclang-rt-14-dev, which holds libFuzzer's runtime
 #            (libclang_rt.fuzzer-x86_64.a, for -fsanitize=fuzzer); Debian's
@@ -16,7 +17,14 @@ packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
           libsqlite3-dev zlib1g-dev libdeflate-dev libyaml-dev libssl-dev redis-server redis-tools)
 for arg in "$@"; do
     case $arg in
-    --tests) packages+=(libcmocka-dev openssh-server python3 sqlite3 curl) ;;
+    --tests)
+        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl)
+        # node and npm may come from elsewhere than Debian (a nodejs that
+        # bundles npm conflicts with Debian's npm package): only when missing
+        if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+            packages+=(nodejs npm)
+        fi
+        ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *)
         echo "usage: scripts/setup.sh [--tests] [--fuzz]" >&2

@@ -13,6 +13,8 @@
 # out: it_collector_throttle (a shipping rate within 10%) and test_index
 # (a speed bound on inserting chunks): TSan's slowdown; and
 # it_collector_priority (counts the collector's threads: TSan adds one).
+# The compatibility matrix (label compat: the same code against other
+# servers) runs on the sanitizer build only.
 #
 # Usage: scripts/tsan.sh [ctest arguments...]   e.g. scripts/tsan.sh -R it_restore
 # (scripts/test.sh runs it as its third step)
@@ -31,7 +33,7 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$logs/tsan
 echo "==== tsan.sh: running ctest"
 start=$SECONDS
 status=0
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -E '^(it_collector_throttle|it_collector_priority|test_index)$' "$@" || status=1
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -LE compat -E '^(it_collector_throttle|it_collector_priority|test_index)$' "$@" || status=1
 reports=("$logs"/tsan.*)
 if [ -e "${reports[0]}" ]; then
     status=1

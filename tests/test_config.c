@@ -67,6 +67,11 @@ static const char full_yaml[] =
     "    sse: AES256\n"
     "    credentials_file: /etc/aofroll/aws.ini\n"
     "    ca_bundle: /etc/ssl/minio.pem\n"
+    "    sts_endpoint: https://sts.eu-west-1.amazonaws.com\n"
+    "  azure:\n"
+    "    endpoint: http://127.0.0.1:10000/devstoreaccount1\n"
+    "    sas_token_file: /etc/aofroll/azure.sas\n"
+    "    ca_bundle: /etc/ssl/azure.pem\n"
     "  sftp:\n"
     "    private_key: /etc/aofroll/id_ed25519\n"
     "    public_key: /etc/aofroll/id_ed25519.pub\n"
@@ -119,6 +124,10 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.s3.sse, "AES256");
     assert_string_equal(cfg.s3.credentials_file, "/etc/aofroll/aws.ini");
     assert_string_equal(cfg.s3.ca_bundle, "/etc/ssl/minio.pem");
+    assert_string_equal(cfg.s3.sts_endpoint, "https://sts.eu-west-1.amazonaws.com");
+    assert_string_equal(cfg.azure.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+    assert_string_equal(cfg.azure.sas_token_file, "/etc/aofroll/azure.sas");
+    assert_string_equal(cfg.azure.ca_bundle, "/etc/ssl/azure.pem");
     assert_string_equal(cfg.sftp.private_key, "/etc/aofroll/id_ed25519");
     assert_string_equal(cfg.sftp.public_key, "/etc/aofroll/id_ed25519.pub");
     assert_string_equal(cfg.sftp.known_hosts, "/etc/aofroll/known_hosts");
@@ -387,13 +396,18 @@ static void test_error_bad_values(void **state)
                         "cfg.yaml:3:17: invalid path_style \"maybe\": expected true or false");
     assert_config_error("storage:\n  url: http://bucket/x\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"http://bucket/x\": expected file:///path, "
-                        "s3://bucket/prefix or sftp://host/path");
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
     assert_config_error("storage:\n  url: file://relative/x\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"file://relative/x\": expected file:///path, "
-                        "s3://bucket/prefix or sftp://host/path");
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
+    assert_config_error("storage:\n  url: azure://account\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:2:8: invalid storage url \"azure://account\": expected file:///path, "
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
+    assert_config_error("storage:\n  azure:\n    sas_token: x\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:5: unknown key \"sas_token\" in \"storage.azure\"");
     assert_config_error("storage:\n  url: s3:///prefix\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"s3:///prefix\": expected file:///path, "
-                        "s3://bucket/prefix or sftp://host/path");
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
     assert_config_error("index_upload_interval: 1500ms\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:1:24: index_upload_interval \"1500ms\" is not a whole number of seconds");
     assert_config_error("index_upload_interval: 0\ninstances: [{redis: redis://h}]\n",
@@ -920,6 +934,10 @@ static void test_dump_round_trip(void **state)
         assert_same_optional(a.s3.sse, b.s3.sse);
         assert_same_optional(a.s3.credentials_file, b.s3.credentials_file);
         assert_same_optional(a.s3.ca_bundle, b.s3.ca_bundle);
+        assert_same_optional(a.s3.sts_endpoint, b.s3.sts_endpoint);
+        assert_same_optional(a.azure.endpoint, b.azure.endpoint);
+        assert_same_optional(a.azure.sas_token_file, b.azure.sas_token_file);
+        assert_same_optional(a.azure.ca_bundle, b.azure.ca_bundle);
         assert_same_optional(a.sftp.private_key, b.sftp.private_key);
         assert_same_optional(a.sftp.public_key, b.sftp.public_key);
         assert_same_optional(a.sftp.known_hosts, b.sftp.known_hosts);

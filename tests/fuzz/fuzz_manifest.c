@@ -3,9 +3,9 @@
  * writes.
  *
  * The input is a manifest's text. A manifest that parses must survive a
- * round trip: manifest_format() of the files, parsed again, gives the same
- * files (names byte for byte, seqs, types, order), and formatting that
- * gives the same text again. The base and current-incr lookups must point
+ * round trip: manifest_format_files() of the files, parsed again, gives
+ * the same files (names byte for byte, seqs, types, the extra key/value
+ * pairs, order), and formatting that gives the same text again. The base and current-incr lookups must point
  * into the list. A manifest that does not parse must say so in a message
  * naming the file. */
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 static void check_same(const struct manifest *a, const struct manifest *b)
 {
-    size_t i;
+    size_t i, j;
 
     fuzz_check(a->nfiles == b->nfiles, "%zu files, %zu after the round trip", a->nfiles, b->nfiles);
     for (i = 0; i < a->nfiles; i++) {
@@ -29,6 +29,15 @@ static void check_same(const struct manifest *a, const struct manifest *b)
                    b->files[i].seq);
         fuzz_check(a->files[i].type == b->files[i].type, "file %zu: type %c became %c", i, a->files[i].type,
                    b->files[i].type);
+        fuzz_check(a->files[i].nextra == b->files[i].nextra, "file %zu: %zu extra pairs became %zu", i,
+                   a->files[i].nextra, b->files[i].nextra);
+        for (j = 0; j < a->files[i].nextra; j++) {
+            const struct manifest_extra *x = &a->files[i].extra[j], *y = &b->files[i].extra[j];
+
+            fuzz_check(x->key_len == y->key_len && memcmp(x->key, y->key, x->key_len) == 0 &&
+                           x->value_len == y->value_len && memcmp(x->value, y->value, x->value_len) == 0,
+                       "file %zu: extra pair %zu changed", i, j);
+        }
     }
 }
 
@@ -51,11 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f = manifest_current_incr(&m);
     fuzz_check(f == NULL || (f >= m.files && f < m.files + m.nfiles && f->type == MANIFEST_INCR), "bad incr");
 
-    manifest_format(&m, &text);
+    if (manifest_format_files(&text, NAME, &m, &e) < 0)
+        fuzz_fail(__FILE__, __LINE__, "a manifest read cannot be written: %s", e.msg);
     if (manifest_parse(NAME, text.data, text.len, &again, &e) < 0)
         fuzz_fail(__FILE__, __LINE__, "the manifest written does not parse: %s\n%s", e.msg, text.data);
     check_same(&m, &again);
-    manifest_format(&again, &text2);
+    if (manifest_format_files(&text2, NAME, &again, &e) < 0)
+        fuzz_fail(__FILE__, __LINE__, "cannot write again: %s", e.msg);
     fuzz_check(text.len == text2.len && memcmp(text.data, text2.data, text.len) == 0,
                "formatting is not stable:\n%s---\n%s", text.data, text2.data);
     manifest_free(&again);

@@ -31,8 +31,9 @@ static void check_value(const char *what, const char *v)
 }
 
 /* The text with the value of every "key = value" line blotted out (each
- * byte that is not white space or NUL becomes 'Z'), lines cut as the
- * loader cuts them: the same file to the loader but for the values. */
+ * byte but white space, NUL and ':' becomes 'Z': the loader refuses a ':'
+ * in an access key and line breaks in any key), lines cut as the loader
+ * cuts them: the same file to the loader but for the values. */
 static uint8_t *blot_values(const uint8_t *data, size_t size)
 {
     uint8_t *b = xmalloc(size ? size : 1);
@@ -51,7 +52,7 @@ static uint8_t *blot_values(const uint8_t *data, size_t size)
             const uint8_t *q = memchr(b + j, '=', end - j);
 
             for (eq = q != NULL ? (size_t)(q - b) + 1 : end; eq < end; eq++)
-                if (b[eq] != '\0' && !isspace(b[eq]))
+                if (b[eq] != '\0' && b[eq] != ':' && !isspace(b[eq]))
                     b[eq] = 'Z';
         }
         i = end + 1;
