@@ -20,7 +20,7 @@ export AOFROLL_TEST_TMP=${AOFROLL_TEST_TMP:-/tmp}
 C=${1:-$SRC/tests/fuzz/corpus}
 
 [ -x "$BIN/aofroll" ] || fail "no aofroll in $BIN: build first (or set AOFROLL_BIN)"
-for t in aofscan manifest config time units objname s3_list position s3_cred codec; do
+for t in aofscan manifest config time units objname s3_list position s3_cred codec jsonfield azure; do
     mkdir -p "$C/$t"
     rm -f "$C/$t"/seed-*
 done
@@ -135,6 +135,36 @@ if command -v moto_server >/dev/null 2>&1; then
 else
     echo "make-seeds: moto_server not installed: no S3 seeds" >&2
 fi
+
+# ---- Azure Blob storage from Azurite: List Blobs pages (one with a marker), SAS tokens
+. "$SRC/tests/azurite_lib.sh"
+if have_azurite; then
+    start_azurite
+    az_create_container arch
+    SAS=$(az_container_sas arch racwdl)
+    printf '%s' "$SAS" | seed azure sas-container
+    printf '?%s\n' "$(az_account_sas rl)" | seed azure sas-account
+    while read -r k; do
+        curl -sf -X PUT -H "x-ms-version: $AZ_VERSION" -H 'x-ms-blob-type: BlockBlob' \
+            --data-binary "@$T/archive/$k" "$AZ_ENDPOINT/arch/$k?$SAS" >/dev/null
+    done <"$T/keys"
+    printf x | curl -sf -X PUT -H "x-ms-version: $AZ_VERSION" -H 'x-ms-blob-type: BlockBlob' \
+        --data-binary @- "$AZ_ENDPOINT/arch/odd/a%26b%3Cc%3E%27%22%20?$SAS" >/dev/null
+    curl -sf -H "x-ms-version: $AZ_VERSION" "$AZ_ENDPOINT/arch?restype=container&comp=list&$SAS" | seed azure list
+    curl -sf -H "x-ms-version: $AZ_VERSION" "$AZ_ENDPOINT/arch?restype=container&comp=list&maxresults=2&$SAS" |
+        seed azure list-marker
+    curl -sf -H "x-ms-version: $AZ_VERSION" "$AZ_ENDPOINT/arch?restype=container&comp=list&prefix=odd&$SAS" |
+        seed azure list-escaped
+else
+    echo "make-seeds: $AZURITE_WHY: no Azure seeds" >&2
+fi
+
+# ---- credential answers: what a container endpoint and EC2 instance
+# metadata answer (the AWS documented format)
+printf '{\n  "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",\n  "Expiration": "2026-12-07T18:00:00Z",\n  "RoleArn": "arn:aws:iam::123456789012:role/aofroll",\n  "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",\n  "Token": "IQoJb3JpZ2luX2VjEXAMPLE\\/TOKEN=="\n}\n' |
+    seed jsonfield container-credentials
+printf '{\n  "Code" : "Success",\n  "LastUpdated" : "2026-12-07T12:00:00Z",\n  "Type" : "AWS-HMAC",\n  "AccessKeyId" : "ASIAEXAMPLE",\n  "SecretAccessKey" : "secret\\u00e9\\ud83d\\ude00",\n  "Token" : "token",\n  "Expiration" : "2026-12-07T18:00:00Z"\n}' |
+    seed jsonfield instance-metadata
 
 # ---- what people type: TIME, sizes and durations (as in the docs)
 for s in 2026-11-20T15:12:01Z 2026-11-20T15:12:01+01:00 '2026-11-20 15:12:01' 2026-11-20T15:12:01.250-03:30 \
