@@ -122,6 +122,10 @@ static int check_redis(const struct instance_config *ic, FILE *out)
         fprintf(out, "  appendonly yes: ok\n");
     } else {
         fprintf(out, "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)\n");
+        fprintf(
+            out,
+            "  aof off: nothing is archived, and the archive has a gap from when it went off until it is on "
+            "again\n");
         usable = 0;
     }
     if (ac.timestamps)

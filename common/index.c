@@ -125,18 +125,38 @@ static const char *const migrations[] = {
     "  pid INTEGER NOT NULL"
     ");"
     "PRAGMA application_id = " INDEX_STR(INDEX_APPLICATION_ID) ";",
+    /* 1 -> 2: what restores need to be exact to the second across
+     * barriers and never across a gap (window.h, chunkscan.h), and the
+     * barrier's and the AOF's state in the heartbeat. NULL is unknown:
+     * rows from version 1 keep their old meaning. */
+    "ALTER TABLE generations ADD COLUMN exact INTEGER CHECK (exact IN (0, 1));"
+    "ALTER TABLE generations ADD COLUMN follows INTEGER CHECK (follows IN (0, 1));"
+    "ALTER TABLE generations ADD COLUMN lead_ts INTEGER;"
+    "ALTER TABLE generations ADD COLUMN proven_end INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN ts_first INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN ts_last INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN boundary INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN boundary_db INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN boundary_ts INTEGER;"
+    "ALTER TABLE status ADD COLUMN barrier_postponed_since INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE status ADD COLUMN barrier_postponed_why TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE status ADD COLUMN barrier_overdue INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE status ADD COLUMN aof_off_since INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define INDEX_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define GEN_COLS                                                                                             \
     "instance_id, generation, mode, base_file, base_format, base_size, base_complete, base_crc32, "          \
-    "base_time, incr_file, started, ended, end_reason"
-#define CHUNK_COLS "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key"
+    "base_time, incr_file, started, ended, end_reason, exact, follows, lead_ts, proven_end"
+#define CHUNK_COLS                                                                                           \
+    "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key, ts_first, "       \
+    "ts_last, boundary, boundary_db, boundary_ts"
 #define EVENT_COLS "id, instance_id, time, kind, detail"
 #define STATUS_COLS                                                                                          \
     "instance_id, last_poll, poll_interval_ms, generation, current_file, current_size, shipped, "            \
-    "shipped_time, last_barrier, last_error_time, last_error, pid"
+    "shipped_time, last_barrier, last_error_time, last_error, pid, barrier_postponed_since, "                \
+    "barrier_postponed_why, barrier_overdue, aof_off_since"
 
 enum stmt_id {
     S_BEGIN,
@@ -152,7 +172,6 @@ enum stmt_id {
     S_GEN_UPDATE,
     S_GEN_GET,
     S_GEN_LATEST,
-    S_GEN_FOR_TIME,
     S_GEN_LIST,
     S_GEN_DEL_CHUNKS,
     S_GEN_DEL_SIZELOG,
@@ -161,6 +180,8 @@ enum stmt_id {
     S_CHUNK_GET,
     S_CHUNK_BY_KEY,
     S_CHUNK_LAST,
+    S_CHUNK_RESUME,
+    S_GEN_LAST_TS,
     S_CHUNKS_FROM,
     S_CHUNKS_ALL,
     S_CHUNKS_SINCE,
@@ -186,27 +207,31 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INSTANCE_ADD] = "INSERT INTO instances(name, created) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
     [S_INSTANCE_NAMES] = "SELECT id, name FROM instances ORDER BY name",
     [S_GEN_ADD] = "INSERT INTO generations(" GEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                  "?10, ?11, ?12, ?13)",
+                  "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_GEN_UPDATE] = "UPDATE generations SET base_file = ?4, base_format = ?5, base_size = ?6, "
                      "base_complete = ?7, base_crc32 = ?8, base_time = ?9, incr_file = ?10, "
-                     "ended = ?12, end_reason = ?13 WHERE instance_id = ?1 AND generation = ?2",
+                     "ended = ?12, end_reason = ?13, exact = ?14, follows = ?15, lead_ts = ?16, "
+                     "proven_end = ?17 WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_GET] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_LATEST] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 "
                      "ORDER BY generation DESC LIMIT 1",
-    [S_GEN_FOR_TIME] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 "
-                       "AND base_complete = 1 AND base_time <= ?2 ORDER BY generation DESC LIMIT 1",
     [S_GEN_LIST] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 ORDER BY generation",
     [S_GEN_DEL_CHUNKS] = "DELETE FROM chunks WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_DEL_SIZELOG] = "DELETE FROM size_log WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_DEL] = "DELETE FROM generations WHERE instance_id = ?1 AND generation = ?2",
     [S_CHUNK_ADD] = "INSERT INTO chunks(instance_id, generation, kind, start, end, crc32, stored_bytes, "
-                    "first, last, key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "first, last, key, ts_first, ts_last, boundary, boundary_db, boundary_ts) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [S_CHUNK_GET] = "SELECT " CHUNK_COLS " FROM chunks WHERE id = ?1",
     [S_CHUNK_BY_KEY] = "SELECT " CHUNK_COLS " FROM chunks WHERE key = ?1",
     /* chunks of one (instance, generation, kind) never overlap, so the
      * highest start is also the highest end */
     [S_CHUNK_LAST] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                      "AND kind = ?3 ORDER BY start DESC LIMIT 1",
+    [S_CHUNK_RESUME] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
+                       "AND kind = 'incr' AND boundary IS NOT NULL ORDER BY start DESC LIMIT 1",
+    [S_GEN_LAST_TS] = "SELECT max(ts_last) FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
+                      "AND kind = 'incr'",
     [S_CHUNKS_FROM] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                       "AND kind = ?3 AND end > ?4 ORDER BY start",
     /* index_chunks_between: the whole instance streams in position order;
@@ -232,7 +257,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE instance_id = ?1 AND time >= ?2 "
                  "ORDER BY time, id",
     [S_STATUS_PUT] = "INSERT OR REPLACE INTO status(" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [S_STATUS_GET] = "SELECT " STATUS_COLS " FROM status WHERE instance_id = ?1",
 };
 
@@ -348,6 +373,31 @@ static int col_is(sqlite3_stmt *st, int col, const char *word)
     return s != NULL && strcmp((const char *)s, word) == 0;
 }
 
+/* GEN_YES/GEN_NO as 1/0, GEN_UNKNOWN as NULL; and back. */
+static void bind_tri(sqlite3_stmt *st, int col, int v)
+{
+    if (v == GEN_UNKNOWN)
+        sqlite3_bind_null(st, col);
+    else
+        sqlite3_bind_int(st, col, v == GEN_YES ? 1 : 0);
+}
+
+static int col_tri(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return GEN_UNKNOWN;
+    return sqlite3_column_int(st, col) ? GEN_YES : GEN_NO;
+}
+
+/* 0 (unknown) as NULL. */
+static void bind_nonzero(sqlite3_stmt *st, int col, int64_t v)
+{
+    if (v == 0)
+        sqlite3_bind_null(st, col);
+    else
+        sqlite3_bind_int64(st, col, v);
+}
+
 static const char *kind_word(enum chunk_kind k)
 {
     return k == CHUNK_BASE ? "base" : "incr";
@@ -368,9 +418,13 @@ static void gen_read(sqlite3_stmt *st, struct gen_row *g)
     g->started = sqlite3_column_int64(st, 10);
     g->ended = sqlite3_column_int64(st, 11);
     col_str(st, 12, g->end_reason, sizeof(g->end_reason));
+    g->exact = col_tri(st, 13);
+    g->follows = col_tri(st, 14);
+    g->lead_ts = sqlite3_column_int64(st, 15); /* NULL reads as 0: unknown */
+    g->proven_end = sqlite3_column_int64(st, 16);
 }
 
-/* Bind all of GEN_COLS as ?1..?13. */
+/* Bind all of GEN_COLS as ?1..?17. */
 static void gen_bind(sqlite3_stmt *st, const struct gen_row *g)
 {
     sqlite3_bind_int64(st, 1, g->instance_id);
@@ -386,6 +440,10 @@ static void gen_bind(sqlite3_stmt *st, const struct gen_row *g)
     sqlite3_bind_int64(st, 11, g->started);
     sqlite3_bind_int64(st, 12, g->ended);
     bind_str(st, 13, g->end_reason);
+    bind_tri(st, 14, g->exact);
+    bind_tri(st, 15, g->follows);
+    bind_nonzero(st, 16, g->lead_ts);
+    bind_nonzero(st, 17, g->proven_end);
 }
 
 static void chunk_read(sqlite3_stmt *st, struct chunk_row *c)
@@ -401,6 +459,14 @@ static void chunk_read(sqlite3_stmt *st, struct chunk_row *c)
     c->first = sqlite3_column_int64(st, 8);
     c->last = sqlite3_column_int64(st, 9);
     col_str(st, 10, c->key, sizeof(c->key));
+    /* the marks are recorded together: boundary_db is NULL exactly when
+     * no marks were recorded (boundary itself may be NULL: none) */
+    c->marks_known = sqlite3_column_type(st, 14) != SQLITE_NULL;
+    c->ts_first = sqlite3_column_int64(st, 11);
+    c->ts_last = sqlite3_column_int64(st, 12);
+    c->boundary = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 13);
+    c->boundary_db = c->marks_known ? sqlite3_column_int(st, 14) : 0;
+    c->boundary_ts = sqlite3_column_int64(st, 15);
 }
 
 /* Step `st` (bound by the caller) and hand each chunk row to `cb`; resets
@@ -796,25 +862,6 @@ int index_generation_latest(struct index *idx, int64_t instance_id, struct gen_r
     return rc;
 }
 
-int index_generation_for_time(struct index *idx, int64_t instance_id, int64_t t, struct gen_row *out,
-                              struct err *e)
-{
-    sqlite3_stmt *st = idx_stmt(idx, S_GEN_FOR_TIME, e);
-    int rc;
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, instance_id);
-    sqlite3_bind_int64(st, 2, t);
-    rc = gen_fetch(idx, st, out, e);
-    if (rc == 1)
-        return err_set(
-            e, ERR_NOTFOUND,
-            "no generation of instance %lld has a complete base at or before @%lld in index \"%s\"",
-            (long long)instance_id, (long long)t, idx->path);
-    return rc;
-}
-
 int index_generations(struct index *idx, int64_t instance_id, index_gen_cb cb, void *ud, struct err *e)
 {
     sqlite3_stmt *st = idx_stmt(idx, S_GEN_LIST, e);
@@ -890,6 +937,15 @@ int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e)
     sqlite3_bind_int64(st, 8, c->first);
     sqlite3_bind_int64(st, 9, c->last);
     bind_str(st, 10, c->key);
+    if (c->marks_known) {
+        bind_nonzero(st, 11, c->ts_first);
+        bind_nonzero(st, 12, c->ts_last);
+        if (c->boundary >= 0)
+            sqlite3_bind_int64(st, 13, c->boundary);
+        /* boundary_db is set whenever marks are: -1 when no boundary */
+        sqlite3_bind_int(st, 14, c->boundary >= 0 ? c->boundary_db : -1);
+        bind_nonzero(st, 15, c->boundary_ts);
+    }
     if (sqlite3_step(st) == SQLITE_DONE) {
         c->id = sqlite3_last_insert_rowid(idx->db);
         ret = 0;
@@ -958,6 +1014,47 @@ int index_chunk_last(struct index *idx, int64_t instance_id, int64_t generation,
         return err_set(e, ERR_NOTFOUND, "no %s chunks in generation %lld of instance %lld in index \"%s\"",
                        kind_word(kind), (long long)generation, (long long)instance_id, idx->path);
     return rc;
+}
+
+int index_chunk_resume_point(struct index *idx, int64_t instance_id, int64_t generation,
+                             struct chunk_row *out, struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_RESUME, e);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, instance_id);
+    sqlite3_bind_int64(st, 2, generation);
+    rc = chunk_fetch(idx, st, out, e);
+    if (rc == 1)
+        return err_set(
+            e, ERR_NOTFOUND,
+            "no incr chunk of generation %lld of instance %lld records a command boundary in index "
+            "\"%s\"",
+            (long long)generation, (long long)instance_id, idx->path);
+    return rc;
+}
+
+int index_generation_last_ts(struct index *idx, int64_t instance_id, int64_t generation, int64_t *ts,
+                             struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_GEN_LAST_TS, e);
+    int found;
+
+    *ts = 0;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, instance_id);
+    sqlite3_bind_int64(st, 2, generation);
+    found = idx_row(idx, st, e, "reading a generation's last #TS");
+    if (found < 0)
+        return -1;
+    if (found == 1) {
+        *ts = sqlite3_column_int64(st, 0); /* max() of no rows is NULL: 0 */
+        idx_done(st);
+    }
+    return 0;
 }
 
 int index_chunks(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
@@ -1190,6 +1287,10 @@ int index_status_put(struct index *idx, const struct status_row *s, struct err *
     sqlite3_bind_int64(st, 10, s->last_error_time);
     bind_str(st, 11, s->last_error);
     sqlite3_bind_int(st, 12, s->pid);
+    sqlite3_bind_int64(st, 13, s->barrier_postponed_since);
+    bind_str(st, 14, s->barrier_postponed_why);
+    sqlite3_bind_int(st, 15, s->barrier_overdue ? 1 : 0);
+    sqlite3_bind_int64(st, 16, s->aof_off_since);
     return idx_run(idx, st, e, "writing the status");
 }
 
@@ -1219,6 +1320,10 @@ int index_status_get(struct index *idx, int64_t instance_id, struct status_row *
     out->last_error_time = sqlite3_column_int64(st, 9);
     col_str(st, 10, out->last_error, sizeof(out->last_error));
     out->pid = sqlite3_column_int(st, 11);
+    out->barrier_postponed_since = sqlite3_column_int64(st, 12);
+    col_str(st, 13, out->barrier_postponed_why, sizeof(out->barrier_postponed_why));
+    out->barrier_overdue = sqlite3_column_int(st, 14);
+    out->aof_off_since = sqlite3_column_int64(st, 15);
     idx_done(st);
     return 0;
 }

@@ -55,6 +55,9 @@ enum metrics_field {
     MF_LAG_SECONDS,
     MF_LAST_BARRIER,
     MF_LAST_ERROR,
+    MF_AOF_ENABLED,
+    MF_BARRIER_POSTPONED,
+    MF_BARRIER_OVERDUE,
     MF_COUNT
 };
 
@@ -69,8 +72,13 @@ static const struct {
     {"aofroll_shipped_bytes", "Offset in that file up to which chunks are stored."},
     {"aofroll_lag_bytes", "Bytes written by redis and not shipped yet."},
     {"aofroll_lag_seconds", "Age of the oldest byte not shipped yet."},
-    {"aofroll_last_barrier_timestamp_seconds", "Unix time of the last barrier rewrite (mode rdb: of the last snapshot), 0 if none."},
+    {"aofroll_last_barrier_timestamp_seconds",
+     "Unix time of the last barrier rewrite (mode rdb: of the last snapshot), 0 if none."},
     {"aofroll_last_error_timestamp_seconds", "Unix time of the last error, 0 if none."},
+    {"aofroll_aof_enabled",
+     "1 while redis writes its AOF, 0 once the collector found it off (nothing is archived)."},
+    {"aofroll_barrier_postponed_seconds", "How long the pending barrier has been held back, 0 if none is."},
+    {"aofroll_barrier_overdue", "1 when the pending barrier has been held back longer than barrier_timeout."},
 };
 
 /* Value of one field; returns 0 when the sample is to be left out. */
@@ -109,6 +117,18 @@ static int metrics_value(const struct status_row *s, enum metrics_field f, char 
         break;
     case MF_LAST_ERROR:
         snprintf(out, n, "%" PRId64, s->last_error_time);
+        break;
+    case MF_AOF_ENABLED:
+        snprintf(out, n, "%d", s->aof_off_since > 0 ? 0 : 1);
+        break;
+    case MF_BARRIER_POSTPONED:
+        snprintf(out, n, "%" PRId64,
+                 s->barrier_postponed_since > 0 && s->last_poll > s->barrier_postponed_since
+                     ? s->last_poll - s->barrier_postponed_since
+                     : 0);
+        break;
+    case MF_BARRIER_OVERDUE:
+        snprintf(out, n, "%d", s->barrier_overdue ? 1 : 0);
         break;
     case MF_COUNT:
         return 0;

@@ -17,6 +17,9 @@
  *                                           (omitted when unknown)
  *   aofroll_last_barrier_timestamp_seconds  0 when never
  *   aofroll_last_error_timestamp_seconds    0 when never
+ *   aofroll_aof_enabled                     0 once the collector found appendonly off
+ *   aofroll_barrier_postponed_seconds       how long the pending barrier is held back
+ *   aofroll_barrier_overdue                 1 when that is longer than barrier_timeout
  *
  * The file is replaced atomically (written to "PATH.tmp.PID" in the same
  * directory, which the textfile collector ignores, then renamed), so a

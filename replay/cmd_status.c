@@ -13,7 +13,10 @@
  *   - there is no heartbeat at all;
  *   - the heartbeat is older than 3 poll intervals (at least 1 s, since it
  *     is kept in whole seconds): the collector is stopped or stuck;
- *   - the lag exceeds the instance's `lag_threshold` (when set).
+ *   - the lag exceeds the instance's `lag_threshold` (when set);
+ *   - the collector found the AOF off (appendonly no): nothing is archived
+ *     and the archive has a gap until it is on again;
+ *   - a barrier has been held back longer than `barrier_timeout`.
  * Otherwise it exits 0. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -104,7 +107,7 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
     struct status_row row;
     struct buf list = BUF_INIT, items = BUF_INIT;
     const char *item;
-    char msg[256], a[32], b[32], tb[TIME_BUFSZ], barrier[TIME_BUFSZ], errt[TIME_BUFSZ];
+    char msg[512], a[32], b[32], tb[TIME_BUFSZ], barrier[TIME_BUFSZ], errt[TIME_BUFSZ];
     uint64_t lag_bytes = 0;
     int64_t lag_seconds = 0, age = 0, stale_after;
     int have = 0, ret = -1;
@@ -129,6 +132,21 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
                      "heartbeat %" PRId64 " s old (limit %" PRId64 " s, 3 poll intervals): "
                      "is aofroll-collector running?",
                      age, stale_after);
+            status_problem(s, in->name, msg, &list, &items);
+        }
+        if (row.aof_off_since > 0) {
+            inspect_time(row.aof_off_since, tb, sizeof(tb));
+            snprintf(msg, sizeof(msg),
+                     "the AOF is off since %s (appendonly no): nothing is archived, the archive has a gap "
+                     "until it is on again",
+                     tb);
+            status_problem(s, in->name, msg, &list, &items);
+        }
+        if (row.barrier_postponed_since > 0 &&
+            (row.barrier_overdue || s->now - row.barrier_postponed_since > ic->barrier_timeout_s)) {
+            snprintf(msg, sizeof(msg),
+                     "barrier held back for %" PRId64 " s (barrier_timeout %" PRId64 " s): %.150s",
+                     s->now - row.barrier_postponed_since, ic->barrier_timeout_s, row.barrier_postponed_why);
             status_problem(s, in->name, msg, &list, &items);
         }
         if (ic->lag_threshold > 0 && lag_bytes > (uint64_t)ic->lag_threshold) {
@@ -167,6 +185,10 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
         json_kv_int(&s->j, "lag_threshold", ic->lag_threshold);
         json_kv_time(&s->j, "last_barrier", ic->mode == MODE_RDB ? 0 : row.last_barrier);
         json_kv_time(&s->j, "last_snapshot", ic->mode == MODE_RDB ? row.last_barrier : 0);
+        json_kv_time(&s->j, "aof_off_since", row.aof_off_since);
+        json_kv_time(&s->j, "barrier_postponed_since", row.barrier_postponed_since);
+        json_kv_string(&s->j, "barrier_postponed_why",
+                       row.barrier_postponed_since > 0 ? row.barrier_postponed_why : NULL);
         json_kv_time(&s->j, "last_error_time", row.last_error_time);
         json_kv_string(&s->j, "last_error", row.last_error_time > 0 ? row.last_error : NULL);
         json_kv_int(&s->j, "pid", row.pid);
@@ -203,6 +225,15 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
     inspect_time(row.last_barrier, barrier, sizeof(barrier));
     buf_printf(&s->out, "  last %s %s\n", ic->mode == MODE_RDB ? "snapshot" : "barrier ",
                row.last_barrier > 0 ? barrier : "never");
+    if (row.aof_off_since > 0) {
+        inspect_time(row.aof_off_since, tb, sizeof(tb));
+        buf_printf(&s->out, "  aof           off since %s\n", tb);
+    }
+    if (row.barrier_postponed_since > 0) {
+        inspect_time(row.barrier_postponed_since, tb, sizeof(tb));
+        buf_printf(&s->out, "  barrier       held back since %s (%" PRId64 " s): %s\n", tb,
+                   s->now - row.barrier_postponed_since, row.barrier_postponed_why);
+    }
     inspect_time(row.last_error_time, errt, sizeof(errt));
     if (row.last_error_time > 0)
         buf_printf(&s->out, "  last error    %s: %s\n", errt, row.last_error);
