@@ -16,6 +16,11 @@ int64_t window_end(const struct window_gen *gens, size_t n, size_t i, int *open)
     const struct window_gen *g = &gens[i];
     const struct window_gen *next = i + 1 < n ? &gens[i + 1] : NULL;
     int unknown_end = g->row.mode != MODE_AOF || g->row.proven_end == 0;
+    size_t k;
+
+    /* snapshots stand alone: the next complete one takes over */
+    for (k = i + 1; g->row.mode == MODE_RDB && next != NULL && !next->usable; k++)
+        next = k + 1 < n ? &gens[k + 1] : NULL;
 
     *open = 0;
     if (g->broken)
@@ -62,7 +67,8 @@ void window_choose(const struct window_gen *gens, size_t n, int64_t t, struct wi
     c->to = window_end(gens, n, (size_t)i, &open);
     c->by_base_time =
         gens[i].row.mode == MODE_AOF && gens[i].row.follows == GEN_YES && gens[i].row.lead_ts == 0;
-    if (t <= c->to) {
+    if (t <= c->to || gens[i].broken) {
+        /* past a gap in its chunks, the restore itself names the missing range */
         c->verdict = WINDOW_RESTORE;
         return;
     }
@@ -71,7 +77,7 @@ void window_choose(const struct window_gen *gens, size_t n, int64_t t, struct wi
         c->past_end = 1;
         return;
     }
-    if ((size_t)i + 1 < n) {
+    if ((size_t)i + 1 < n && gens[i].row.mode == MODE_AOF) {
         c->verdict = WINDOW_GAP;
         c->next = (size_t)i + 1;
     } else {

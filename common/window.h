@@ -22,7 +22,8 @@
  *    holds whole. For the newest, still open generation it is the newest
  *    second archived, and a later T restores that one with a note. A
  *    generation whose incr chunks stop at a gap or a fault ends at the
- *    last second before it.
+ *    last second before it, in the windows; a later T in it is still
+ *    given to the restore, which names the missing range when it meets it.
  *
  * A T inside no window is refused: before the first, in a gap between two
  * (naming both sides), or after the end of a generation that ended without

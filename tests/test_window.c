@@ -191,7 +191,8 @@ static void test_broken_chunks(void **state)
     g[0].broken = 1;
     g[1] = gen(2, 1020, GEN_YES, 1020, 0, 0, 1030);
     expect_choice(g, 2, 1005, WINDOW_RESTORE, 0);
-    expect_choice(g, 2, 1006, WINDOW_GAP, 0);
+    /* given to the restore, which names the missing range when it gets there */
+    expect_choice(g, 2, 1006, WINDOW_RESTORE, 0);
     expect_choice(g, 2, 1020, WINDOW_RESTORE, 1);
     assert_int_equal(window_list(g, 2, w), 2);
     assert_int_equal(w[0].to, 1005);
@@ -233,6 +234,10 @@ static void test_snapshots(void **state)
     expect_choice(g, 2, 1099, WINDOW_RESTORE, 0);
     expect_choice(g, 2, 1100, WINDOW_RESTORE, 1);
     assert_int_equal(window_list(g, 2, w), 1);
+    /* a snapshot that never completed is passed over */
+    g[1].usable = 0;
+    g[1].row.base_complete = 0;
+    expect_choice(g, 2, 5000, WINDOW_RESTORE, 0);
 }
 
 /* A window that holds no second (the AOF went off right after the base). */
