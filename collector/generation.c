@@ -226,7 +226,8 @@ int generation_finish(struct instance *in, struct err *e)
         /* Redis writes "#TS:" only when the second changes, and the
          * rewrite did not reset that: the commands at the head of the next
          * stream ran in this stream's last annotated second */
-        next->row.lead_ts = g->scan_ready ? chunkscan_ts(&g->scan) : 0;
+        /* (a stream with no bytes at all passes its own lead on) */
+        next->row.lead_ts = g->scan_ready ? chunkscan_ts(&g->scan) : g->shipped == 0 ? g->row.lead_ts : 0;
         if (next->row.lead_ts == 0)
             log_msg(in->col->log, LOG_WARN, in->name,
                     "generation %" PRId64
