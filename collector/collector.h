@@ -287,6 +287,8 @@ struct instance {
     int aof_off;                 /* INFO said aof_enabled:0: nothing to follow */
     int64_t aof_off_since;       /* unix s it was found off */
     int64_t next_aof_check;      /* unix s: INFO persistence next while the AOF is idle */
+    int64_t info_gen;            /* the newest generation when INFO last said the AOF was on ... */
+    long long info_rewrites;     /* ... and aof_rewrites then */
     struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
 };
 

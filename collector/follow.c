@@ -509,8 +509,14 @@ static void instance_check_aof(struct instance *in)
                          "the AOF was switched off and on again (a rewrite runs without a new incr file)");
         return;
     }
-    if (sent > g->on_proven)
+    /* and only when no rewrite started since the INFO before, taken while
+     * this generation was the newest (aof_rewrites counts the starts): a
+     * rewrite could have switched files between two looks at the manifest */
+    if (p.rewrites >= 0 && in->info_gen == g->row.generation && p.rewrites == in->info_rewrites &&
+        sent > g->on_proven)
         g->on_proven = sent;
+    in->info_gen = g->row.generation;
+    in->info_rewrites = p.rewrites;
 }
 
 int instance_poll(struct instance *in, struct err *e)

@@ -183,6 +183,12 @@ int instance_end_generation(struct instance *in, struct gen_row *r, const char *
     if (index_generation_update(in->idx, r, e) != 0)
         return -1;
     snprintf(detail, sizeof(detail), "generation %" PRId64 " ended (%s)", r->generation, reason);
+    if (r->proven_end != 0) {
+        char t[TIME_BUFSZ];
+
+        time_format_utc(r->proven_end, t, sizeof(t));
+        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), ", whole up to %s", t);
+    }
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
     instance_event(in, "generation", detail);
     return 0;
@@ -219,6 +225,9 @@ int generation_finish(struct instance *in, struct err *e)
     struct generation *g = in->gens[0];
     struct generation *next = in->ngens > 1 ? in->gens[1] : NULL;
 
+    log_msg(in->col->log, LOG_DEBUG, in->name,
+            "generation %" PRId64 ": last #TS %" PRId64 ", seen written at or after %" PRId64, g->row.generation,
+            g->scan_ready ? chunkscan_ts(&g->scan) : 0, g->on_proven);
     g->row.proven_end = generation_proven_end(g);
     if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
         return -1;

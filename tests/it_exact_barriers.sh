@@ -20,11 +20,7 @@
 . "$(dirname "$0")/it_collector_lib.sh"
 . "$(dirname "$0")/it_exact_lib.sh"
 
-PORT=$(free_port)
-R=$T/redis
-CFG=$T/c.yaml
-INDEX=$T/index.db
-start_redis "$R" "$PORT"
+exact_redis
 start_watcher "$R/appendonlydir"
 # the scheduled barrier: the coming minute, or the one after when it is close
 if [ "$(date +%S | sed 's/^0//')" -ge 40 ]; then AT=$(date +%H:%M -d '+2 min'); else AT=$(date +%H:%M -d '+1 min'); fi
@@ -34,9 +30,7 @@ sed -i -e "s/^  chunk_size: 64KiB\$/  chunk_size: ${EXACT_CHUNK:-4KiB}/" -e 's/^
 start_writers "$PORT" 2000 11
 sleep 1
 start_collector "$T/collector.log" -c "$CFG"
-wait_until 20 bash -c "[ \"\$(sqlite3 '$INDEX' 'select count(*) from generations where base_complete = 1')\" -ge 1 ]" ||
-    fail "the collector did not open generation 1: $(tail -5 "$T/collector.log")"
-T0=$(sqlite3 "$INDEX" "select base_time from generations where generation = 1")
+wait_first_generation
 pass "redis-server, writers at about 2500 commands/s, the watcher and the collector (barrier at $AT) are up"
 
 step() { sleep 3; }

@@ -18,20 +18,14 @@
 . "$(dirname "$0")/it_collector_lib.sh"
 . "$(dirname "$0")/it_exact_lib.sh"
 
-PORT=$(free_port)
-R=$T/redis
-CFG=$T/c.yaml
-INDEX=$T/index.db
-start_redis "$R" "$PORT"
+exact_redis
 start_watcher "$R/appendonlydir"
 collector_config "$CFG" "$T/archive" "$INDEX" "  - name: busy" "    redis: redis://127.0.0.1:$PORT" "    priority: normal" \
     "    barrier: \"off\"" "    metrics_file: $T/busy.prom"
 start_writers "$PORT" 2000 12
 sleep 1
 start_collector "$T/collector.log" -c "$CFG"
-wait_until 20 bash -c "[ \"\$(sqlite3 '$INDEX' 'select count(*) from generations where base_complete = 1')\" -ge 1 ]" ||
-    fail "the collector did not open generation 1: $(tail -5 "$T/collector.log")"
-T0=$(sqlite3 "$INDEX" "select base_time from generations where generation = 1")
+wait_first_generation
 q() { sqlite3 "$INDEX" "$1"; }
 sleep 3
 barrier_now "$CFG"

@@ -10,6 +10,24 @@
 
 EXACTNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/exactness.py
 
+# exact_redis: a redis-server in $T/redis on $PORT; the collector's
+# configuration will be $CFG, its index $INDEX
+exact_redis() {
+    PORT=$(free_port)
+    R=$T/redis
+    CFG=$T/c.yaml
+    INDEX=$T/index.db
+    start_redis "$R" "$PORT"
+}
+
+# wait_first_generation: until generation 1's base is shipped; its base
+# time (the first second the archive restores) in $T0
+wait_first_generation() {
+    wait_until 20 bash -c "[ \"\$(sqlite3 '$INDEX' 'select count(*) from generations where base_complete = 1')\" -ge 1 ]" ||
+        fail "the collector did not open generation 1: $(tail -5 "$T/collector.log")"
+    T0=$(sqlite3 "$INDEX" "select base_time from generations where generation = 1")
+}
+
 # start_writers PORT RATE SEED: the python writer (RATE commands/s) and a
 # loop of redis-benchmark bursts; both reconnect across Redis restarts.
 start_writers() {
@@ -72,8 +90,8 @@ wait_shipped() {
 # wait_rewrite PORT: until no rewrite is in progress or scheduled
 wait_rewrite() {
     local port=$1
-    wait_until 60 bash -c "redis-cli -p $port info persistence | grep -q '^aof_rewrite_in_progress:0' &&
-        redis-cli -p $port info persistence | grep -q '^aof_rewrite_scheduled:0'" ||
+    wait_until 60 bash -c "[ \$(redis-cli -p $port info persistence |
+        grep -c '^aof_rewrite_in_progress:0\|^aof_rewrite_scheduled:0') = 2 ]" ||
         fail "the rewrite on port $port did not end in 60 s"
 }
 

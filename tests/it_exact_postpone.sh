@@ -17,11 +17,7 @@
 . "$(dirname "$0")/it_collector_lib.sh"
 . "$(dirname "$0")/it_exact_lib.sh"
 
-PORT=$(free_port)
-R=$T/redis
-CFG=$T/c.yaml
-INDEX=$T/index.db
-start_redis "$R" "$PORT"
+exact_redis
 collector_config "$CFG" "$T/archive" "$INDEX" "  - name: slow" "    redis: redis://127.0.0.1:$PORT" \
     "    barrier: \"off\"" "    max_rate: 64KiB/s" "    barrier_max_lag: 1s" "    barrier_timeout: 4s" \
     "    metrics_file: $T/slow.prom" "    priority: normal"
