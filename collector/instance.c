@@ -400,10 +400,13 @@ static int instance_step_ship(struct instance *in, int64_t budget_ms, int *more,
  * up: an error event answers the requester (request.c). */
 static void instance_give_up_request(struct instance *in, const char *why)
 {
+    int64_t held = in->sched.postponed_since > 0 ? time_now() - in->sched.postponed_since : 0;
     char detail[DETAIL_MAX];
 
-    snprintf(detail, sizeof(detail), "barrier (requested) failed: held back for %" PRId64 " s: %s",
-             in->ic->barrier_timeout_s, why);
+    if (held < in->ic->barrier_timeout_s)
+        held = in->ic->barrier_timeout_s;
+    snprintf(detail, sizeof(detail), "barrier (requested) failed: held back for %" PRId64 " s: %s", held,
+             why);
     log_msg(in->col->log, LOG_ERROR, in->name, "%s", detail);
     instance_event(in, "error", detail);
     in->barrier_requested = 0;
