@@ -4,8 +4,11 @@
  * Redis connection (without sending anything), stat the manifest and
  * re-read it when it changed, fstat the open AOF files, end a generation
  * whose stream shrank below what was shipped (Redis truncated it), and note
- * growth in the size log. Nothing else touches Redis: commands are sent
- * only when the manifest changed or a rewrite's outcome is pending.
+ * growth in the size log. Redis is asked only when the manifest changed, a
+ * rewrite's outcome is pending, or the newest stream stopped growing (and
+ * every AOF_CHECK_IDLE_S while it does not grow): is the AOF still on? When
+ * it is off, the generation is shipped to its end and ended ("aof-off"),
+ * and the archive has a gap until the base Redis writes when it comes back.
  *
  * The manifest is applied to the queue of generations (generation.c). A
  * new incr file with the same base means a rewrite has probably started;
@@ -14,7 +17,9 @@
  * no rewrite in progress while the base is unchanged (failure: the same
  * generation continues into it). So no byte is shipped twice. A new base
  * opens the next generation and marks the previous one closing: it is
- * shipped to its end from its open files, then ended.
+ * shipped to its end from its open files, then ended. A new base whose seq,
+ * or whose first incr file's seq, skips one means a rewrite came and went
+ * between two polls: the generation ends "missed", with a gap after it.
  *
  * instance_ship_pending() ships gens[0]: its base first, then its incr
  * stream (never a chunk across two incr files), one throttled chunk at a
@@ -133,7 +138,7 @@ int instance_resolve_pending(struct instance *in, struct err *e)
 }
 
 /* The last incr file of l's confirmed stream, or NULL. */
-static const struct aof_file *lineage_last_incr(const struct lineage *l)
+static const struct aof_file *follow_last_incr(const struct lineage *l)
 {
     return l->nconfirmed > 0 ? &l->files[l->nconfirmed - 1] : NULL;
 }
@@ -143,10 +148,10 @@ static const struct aof_file *lineage_last_incr(const struct lineage *l)
  * that skips one means a rewrite succeeded in between; an incr seq that
  * skips one, an incr file came and went. Either way that stream was not
  * followed there: *why says how. */
-static int manifest_skips(const struct lineage *last, const struct lineage *l, int base_skip, char *why,
-                          size_t n)
+static int follow_missed(const struct lineage *last, const struct lineage *l, int base_skip, char *why,
+                         size_t n)
 {
-    const struct aof_file *tail = lineage_last_incr(last);
+    const struct aof_file *tail = follow_last_incr(last);
 
     if (base_skip) {
         snprintf(why, n, "base seq %lld follows base seq %lld: a rewrite came and went between two polls",
@@ -221,7 +226,7 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
         }
         if (last->gap_after) {
             follows = 0; /* ended already for a reason of its own (aof-off) */
-        } else if (manifest_skips(&last->files, &l, base_skip, skipped, sizeof(skipped))) {
+        } else if (follow_missed(&last->files, &l, base_skip, skipped, sizeof(skipped))) {
             snprintf(last->end_reason, sizeof(last->end_reason), "missed");
             snprintf(detail, sizeof(detail),
                      "generation %" PRId64 ": the stream was not followed to the next base \"%s\": %s",

@@ -226,16 +226,16 @@ int generation_finish(struct instance *in, struct err *e)
     struct generation *next = in->ngens > 1 ? in->gens[1] : NULL;
 
     log_msg(in->col->log, LOG_DEBUG, in->name,
-            "generation %" PRId64 ": last #TS %" PRId64 ", seen written at or after %" PRId64, g->row.generation,
-            g->scan_ready ? chunkscan_ts(&g->scan) : 0, g->on_proven);
+            "generation %" PRId64 ": last #TS %" PRId64 ", seen written at or after %" PRId64,
+            g->row.generation, g->scan_ready ? chunkscan_ts(&g->scan) : 0, g->on_proven);
     g->row.proven_end = generation_proven_end(g);
     if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
         return -1;
     if (next != NULL && !g->gap_after && next->row.follows == GEN_YES) {
         /* Redis writes "#TS:" only when the second changes, and the
          * rewrite did not reset that: the commands at the head of the next
-         * stream ran in this stream's last annotated second */
-        /* (a stream with no bytes at all passes its own lead on) */
+         * stream ran in this stream's last annotated second (a stream with
+         * no bytes at all passes its own lead on) */
         next->row.lead_ts = g->scan_ready ? chunkscan_ts(&g->scan) : g->shipped == 0 ? g->row.lead_ts : 0;
         if (next->row.lead_ts == 0)
             log_msg(in->col->log, LOG_WARN, in->name,
