@@ -66,6 +66,11 @@ struct azure_config {
     char *ca_bundle;      /* optional */
 };
 
+/* Client-side encryption (docs/encryption.md). */
+struct encryption_config {
+    char *key_file; /* lines "ID BASE64-KEY", mode 0600; NULL: objects are stored plain */
+};
+
 struct sftp_config {
     char *private_key; /* path */
     char *public_key;  /* path, optional */
@@ -79,6 +84,7 @@ struct config {
     struct s3_config s3;
     struct sftp_config sftp;
     struct azure_config azure;
+    struct encryption_config encryption;
     char *index_path;  /* default /var/lib/aofroll/index.db */
     char *lock_dir;    /* where per-instance locks live; default dirname(index_path) */
     char *log_file;    /* NULL = stderr */

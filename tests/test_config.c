@@ -77,6 +77,8 @@ static const char full_yaml[] =
     "    public_key: /etc/aofroll/id_ed25519.pub\n"
     "    known_hosts: /etc/aofroll/known_hosts\n"
     "    host_key_sha256: 'kGmlQ2fs0X9S1f1kK7mYk2YcB0Qd1n0qJbE1YtWcX3k='\n"
+    "  encryption:\n"
+    "    key_file: /etc/aofroll/keys\n"
     "index: /srv/aofroll/index.db\n"
     "lock_dir: /run/aofroll\n"
     "log_file: /var/log/aofroll/collector.log\n"
@@ -132,6 +134,7 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.sftp.public_key, "/etc/aofroll/id_ed25519.pub");
     assert_string_equal(cfg.sftp.known_hosts, "/etc/aofroll/known_hosts");
     assert_string_equal(cfg.sftp.host_key_sha256, "kGmlQ2fs0X9S1f1kK7mYk2YcB0Qd1n0qJbE1YtWcX3k=");
+    assert_string_equal(cfg.encryption.key_file, "/etc/aofroll/keys");
     assert_string_equal(cfg.index_path, "/srv/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/run/aofroll");
     assert_string_equal(cfg.log_file, "/var/log/aofroll/collector.log");
@@ -405,6 +408,12 @@ static void test_error_bad_values(void **state)
                         "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
     assert_config_error("storage:\n  azure:\n    sas_token: x\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:3:5: unknown key \"sas_token\" in \"storage.azure\"");
+    assert_config_error("storage:\n  encryption:\n    key: x\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:5: unknown key \"key\" in \"storage.encryption\"");
+    assert_config_error("storage:\n  encryption:\n    key_file: ''\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:15: missing value for \"key_file\"");
+    assert_config_error("storage:\n  encryption: /etc/keys\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:2:15: expected a mapping for \"encryption\"");
     assert_config_error("storage:\n  url: s3:///prefix\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"s3:///prefix\": expected file:///path, "
                         "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
@@ -942,6 +951,7 @@ static void test_dump_round_trip(void **state)
         assert_same_optional(a.sftp.public_key, b.sftp.public_key);
         assert_same_optional(a.sftp.known_hosts, b.sftp.known_hosts);
         assert_same_optional(a.sftp.host_key_sha256, b.sftp.host_key_sha256);
+        assert_same_optional(a.encryption.key_file, b.encryption.key_file);
         assert_string_equal(a.index_path, b.index_path);
         assert_string_equal(a.lock_dir, b.lock_dir);
         assert_same_optional(a.log_file, b.log_file);
