@@ -23,7 +23,7 @@
  *   reconcile.c start-up: objects in storage that the index lacks
  *   lock.c      one collector per instance (flock)
  *   request.c   --barrier-now while a collector runs: ask it
- *   check.c     --check (check_report.c: its lines and verdict)
+ *   check.c     --check (check_report.c: its lines and verdict; check_seal.c: encryption)
  *   snapshot*.c mode rdb: timed BGSAVE snapshots instead of an AOF (snapshot.h),
  *               and the fork lock that the barrier shares */
 #ifndef AOFROLL_COLLECTOR_H
@@ -476,6 +476,10 @@ int report_verdict(struct check_report *r);
 
 /* --check: print each instance's settings with a verdict; 0 when usable. */
 int check_run(struct collector *col, const char *only, FILE *out);
+/* --check of encryption (check_seal.c), once the storage answered: the
+ * key ids and which one seals, that the probe `probe_key` went through
+ * sealed, and that each instance's newest object opens. */
+void check_seal(const struct config *cfg, struct storage *st, const char *probe_key, struct check_report *r);
 
 /* ------------------------------------------------------------------------
  * Snapshots, mode rdb (snapshot*.c; their own details are in snapshot.h)

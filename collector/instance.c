@@ -28,8 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "indexcopy.h"
 #include "metrics.h"
-#include "objname.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -321,46 +321,14 @@ out:
     return rv;
 }
 
-/* Store a consistent copy of the index as "<instance>/index.db". */
+/* Store a consistent copy of the index as "<instance>/index.db" (sealed
+ * when the storage seals: indexcopy.c). */
 int instance_upload_index(struct instance *in, struct err *e)
 {
-    char key[OBJNAME_MAX];
     char *tmp = xasprintf("%s.%s.%ld.upload", in->col->cfg->index_path, in->name, (long)getpid());
-    struct buf copy = BUF_INIT;
-    FILE *fp = NULL;
-    int rv = -1;
+    int rv = indexcopy_upload(in->idx, in->st, in->name, tmp, e);
 
-    if (objname_index(in->name, key, sizeof(key)) != 0) {
-        err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", in->name);
-        goto out;
-    }
-    if (index_backup(in->idx, tmp, e) != 0)
-        goto out;
-    fp = fopen(tmp, "rb");
-    if (fp == NULL) {
-        err_sys(e, errno, "cannot read index copy \"%s\"", tmp);
-        goto out;
-    }
-    for (;;) {
-        size_t got;
-
-        buf_reserve(&copy, 65536);
-        got = fread(copy.data + copy.len, 1, 65536, fp);
-        copy.len += got;
-        if (got < 65536)
-            break;
-    }
-    if (ferror(fp)) {
-        err_sys(e, EIO, "cannot read index copy \"%s\"", tmp);
-        goto out;
-    }
-    rv = storage_put(in->st, key, copy.data, copy.len, e);
-out:
-    if (fp != NULL)
-        fclose(fp);
-    unlink(tmp);
     free(tmp);
-    buf_free(&copy);
     return rv;
 }
 

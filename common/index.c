@@ -170,6 +170,7 @@ enum stmt_id {
     S_CHUNK_BY_KEY,
     S_CHUNK_LAST,
     S_CHUNK_ANY,
+    S_CHUNK_RENAME,
     S_CHUNKS_FROM,
     S_CHUNKS_ALL,
     S_CHUNKS_SINCE,
@@ -217,6 +218,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CHUNK_LAST] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                      "AND kind = ?3 ORDER BY start DESC LIMIT 1",
     [S_CHUNK_ANY] = "SELECT 1 FROM chunks WHERE instance_id = ?1 LIMIT 1",
+    /* the row keeps its digest (the gzip member's) unless it had none */
+    [S_CHUNK_RENAME] = "UPDATE chunks SET key = ?3, stored_bytes = ?4, sha256 = coalesce(sha256, ?5) "
+                       "WHERE id = ?1 AND key = ?2",
     [S_CHUNKS_FROM] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                       "AND kind = ?3 AND end > ?4 ORDER BY start",
     /* index_chunks_between: the whole instance streams in position order;
@@ -976,6 +980,28 @@ int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out
     if (rc == 1)
         return err_set(e, ERR_NOTFOUND, "chunk \"%s\" not found in index \"%s\"", key, idx->path);
     return rc;
+}
+
+int index_chunk_rename(struct index *idx, const struct chunk_row *c, const char *key, uint64_t stored_bytes,
+                       const unsigned char sha256[32], struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_RENAME, e);
+    char what[OBJNAME_MAX + 32];
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, c->id);
+    bind_str(st, 2, c->key);
+    bind_str(st, 3, key);
+    bind_u64(st, 4, stored_bytes);
+    if (sha256 != NULL)
+        sqlite3_bind_blob(st, 5, sha256, 32, SQLITE_STATIC);
+    snprintf(what, sizeof(what), "renaming chunk \"%s\"", c->key);
+    if (idx_run(idx, st, e, what) < 0)
+        return -1;
+    if (sqlite3_changes(idx->db) == 0)
+        return err_set(e, ERR_NOTFOUND, "chunk \"%s\" not found in index \"%s\"", c->key, idx->path);
+    return 0;
 }
 
 int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e)

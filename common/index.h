@@ -54,7 +54,7 @@ struct chunk_row {
     int64_t first, last;     /* unix s the bytes were observed (incr) */
     char key[OBJNAME_MAX];
     int has_sha256;          /* sha256 was recorded (schema 2 on) */
-    unsigned char sha256[32]; /* SHA-256 of the stored object (the gzip member) */
+    unsigned char sha256[32]; /* SHA-256 of the gzip member (sealed: of the plaintext) */
 };
 
 struct status_row {
@@ -130,6 +130,12 @@ int index_generation_delete(struct index *idx, int64_t instance_id, int64_t gene
 int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e); /* sets c->id */
 int index_chunk_get(struct index *idx, int64_t id, struct chunk_row *out, struct err *e);
 int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out, struct err *e);
+/* Point row c (by id, still under c->key) at the object `key`, of
+ * stored_bytes in storage: the same chunk stored again under another name
+ * (aofroll rekey). sha256 (may be NULL) is recorded only where the row has
+ * none. ERR_NOTFOUND when the row is gone or names another object now. */
+int index_chunk_rename(struct index *idx, const struct chunk_row *c, const char *key, uint64_t stored_bytes,
+                       const unsigned char sha256[32], struct err *e);
 /* 1 when the instance has at least one chunk, else 0; -1 on error. */
 int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e);
 /* The chunk with the highest end of (instance, generation, kind). */

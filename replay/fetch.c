@@ -133,7 +133,7 @@ int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, s
             err_prefix(e, "chunk \"%s\"", c->key);
         goto out;
     }
-    f->stored_bytes += f->gz.len;
+    f->stored_bytes += storage_stored_size(c->key, f->gz.len);
     f->raw_bytes += raw->len;
     f->chunks++;
     ret = 0;

@@ -1,8 +1,10 @@
 /* fetch.h - reading one generation's chunks back out of the archive.
  *
  * The index says which chunks a generation has (ordered by start) with
- * their raw length, CRC32 and (from schema 2 on) the SHA-256 of the stored
- * object; storage holds the gzip objects. fetch_list() takes the chunk
+ * their raw length, CRC32 and (from schema 2 on) the SHA-256 of the gzip
+ * member; storage holds the gzip objects, sealed ones opened on their way
+ * out (storage.h), so that the digest is checked alike on plain and
+ * sealed objects. fetch_list() takes the chunk
  * list from the index once; fetch_object() gets one object, after checking
  * that its key names exactly that chunk of this instance (no index row can
  * send a restore to another object) and, when the index records one,
