@@ -7,8 +7,9 @@
  * (objname.h) and then list, verify and restore. Per configured instance
  * (or the one named):
  *
- *  1. list "<instance>/" and parse every key as a chunk name. Keys that
- *     are not chunk names are skipped ("<instance>/index.db" and the
+ *  1. list "<instance>/" and parse every key as a chunk name (sealed ones,
+ *     "....aof.gz.<key id>.enc", included: storage_get opens them). Keys
+ *     that are not chunk names are skipped ("<instance>/index.db" and the
  *     like); one under "<instance>/gen-" that does not parse is reported.
  *  2. fetch every chunk object and check it: its gzip trailer (CRC32 and
  *     ISIZE, little-endian) must give the length its name says, and the
@@ -20,8 +21,10 @@
  *     A CRC anyone can compute, so the names and CRCs alone would let
  *     whoever can write to the bucket slip commands into a restore. When
  *     the storage holds the index copy the collector uploads
- *     ("<instance>/index.db"), it is fetched first and every chunk it
- *     records must have the SHA-256 it records; a chunk the copy does not
+ *     ("<instance>/index.db", maybe sealed: indexcopy.c), it is fetched
+ *     first and every chunk it records must have the SHA-256 it records
+ *     (of the gzip member; a chunk sealed otherwise since the copy was
+ *     made is matched by its plain name); a chunk the copy does not
  *     record but whose bytes it covers with another chunk is left out as
  *     corrupt; chunks newer than the copy are indexed and counted as not
  *     checked. A copy that cannot be read (garbage, a newer schema) stops
@@ -301,6 +304,30 @@ static int reindex_same_chunk(const char *a, const char *b)
     return strcmp(pa, pb) == 0;
 }
 
+/* o (its digest computed) against `row`, the copy's row of its chunk: 0
+ * sound (or no digest recorded), 1 left out as corrupt. */
+static int reindex_copy_compare(struct reindex *r, const struct reindex_object *o,
+                                const struct chunk_row *row, struct reindex_problems *pr)
+{
+    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], as[OBJNAME_MAX + 8] = "", text[1800];
+
+    if (!row->has_sha256 || memcmp(row->sha256, o->sha256, sizeof(row->sha256)) == 0) {
+        r->copy.verified += row->has_sha256 ? 1 : 0;
+        return 0;
+    }
+    codec_sha256_hex(o->sha256, have);
+    codec_sha256_hex(row->sha256, want);
+    if (strcmp(row->key, o->key) != 0)
+        snprintf(as, sizeof(as), " (as \"%s\")", row->key);
+    snprintf(
+        text, sizeof(text),
+        "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s...%s: not the object that was "
+        "archived",
+        o->key, have, want, as);
+    reindex_corrupt(r, pr, text);
+    return 1;
+}
+
 /* Check o (its digest computed) against the index copy: 0 sound (or not
  * recorded there), 1 left out as corrupt, -1 error. */
 static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struct reindex_problems *pr,
@@ -309,25 +336,12 @@ static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struc
     struct reindex_copy *c = &r->copy;
     struct reindex_cover cv;
     struct chunk_row row;
-    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], text[1200];
+    char text[1200];
 
     if (c->idx == NULL)
         return 0;
-    if (index_chunk_by_key(c->idx, o->key, &row, e) == 0) {
-        if (!row.has_sha256 || memcmp(row.sha256, o->sha256, sizeof(row.sha256)) == 0) {
-            c->verified += row.has_sha256 ? 1 : 0;
-            return 0;
-        }
-        codec_sha256_hex(o->sha256, have);
-        codec_sha256_hex(row.sha256, want);
-        snprintf(
-            text, sizeof(text),
-            "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s...: not the object that was "
-            "archived",
-            o->key, have, want);
-        reindex_corrupt(r, pr, text);
-        return 1;
-    }
+    if (index_chunk_by_key(c->idx, o->key, &row, e) == 0)
+        return reindex_copy_compare(r, o, &row, pr);
     if (e->code != ERR_NOTFOUND)
         return -1;
     err_clear(e);
@@ -335,24 +349,10 @@ static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struc
     if (index_chunks(c->idx, c->instance_id, o->name.generation, o->name.kind, o->name.start,
                      reindex_cover_cb, &cv, e) < 0)
         return -1;
-    if (cv.found && reindex_same_chunk(o->key, cv.row.key)) {
-        /* sealed since the copy was made (aofroll rekey, or encryption
-         * turned on): the digest is the gzip member's either way */
-        row = cv.row;
-        if (!row.has_sha256 || memcmp(row.sha256, o->sha256, sizeof(row.sha256)) == 0) {
-            c->verified += row.has_sha256 ? 1 : 0;
-            return 0;
-        }
-        codec_sha256_hex(o->sha256, have);
-        codec_sha256_hex(row.sha256, want);
-        snprintf(
-            text, sizeof(text),
-            "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s... (as \"%s\"): not the "
-            "object that was archived",
-            o->key, have, want, row.key);
-        reindex_corrupt(r, pr, text);
-        return 1;
-    }
+    /* sealed otherwise since the copy was made (encryption turned on,
+     * aofroll rekey): the digest is the gzip member's either way */
+    if (cv.found && reindex_same_chunk(o->key, cv.row.key))
+        return reindex_copy_compare(r, o, &cv.row, pr);
     if (cv.found && cv.row.start < o->name.end) {
         snprintf(text, sizeof(text),
                  "chunk \"%s\" is not in the index copy, which records \"%s\" for bytes [%" PRIu64

@@ -34,6 +34,7 @@
  * once. After each instance its index copy is stored again, sealed with the
  * newest key, and the older copies removed (indexcopy.c). */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,9 @@ struct rekey {
     size_t resealed, already, stale, vanished;
     /* all instances */
     size_t total_resealed, failed;
+    /* test hooks (tests/it_encryption.sh): SIGKILL after the Nth put or
+     * the Nth index update, 0 = never */
+    long kill_after_puts, kill_after_renames;
     char first_failure[1200];
 };
 
@@ -228,6 +232,8 @@ static int rekey_chunk(struct rekey *r, struct rekey_chunk *c, struct err *e)
                        quote_name(shown, sizeof(shown), plain), r->newest);
     if (storage_put(r->cli.st, key, r->gz.data, r->gz.len, e) < 0)
         return -1;
+    if (r->kill_after_puts > 0 && --r->kill_after_puts == 0)
+        raise(SIGKILL);
     memset(&row, 0, sizeof(row));
     row.id = c->id;
     snprintf(row.key, sizeof(row.key), "%s", c->fc.key);
@@ -240,6 +246,8 @@ static int rekey_chunk(struct rekey *r, struct rekey_chunk *c, struct err *e)
         r->vanished++;
         return storage_remove(r->cli.st, key, e);
     }
+    if (r->kill_after_renames > 0 && --r->kill_after_renames == 0)
+        raise(SIGKILL);
     if (storage_remove(r->cli.st, c->fc.key, e) < 0) {
         err_prefix(e, "chunk \"%s\" is re-sealed as \"%s\", its old object is not removed; run rekey again",
                    c->fc.key, key);
@@ -470,6 +478,10 @@ int cmd_rekey(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     err_clear(&e);
     cli_init(&r.cli, "rekey");
+    if (getenv("AOFROLL_TEST_KILL_AFTER_PUTS") != NULL)
+        r.kill_after_puts = strtol(getenv("AOFROLL_TEST_KILL_AFTER_PUTS"), NULL, 10);
+    if (getenv("AOFROLL_TEST_KILL_AFTER_RENAMES") != NULL)
+        r.kill_after_renames = strtol(getenv("AOFROLL_TEST_KILL_AFTER_RENAMES"), NULL, 10);
     rc = rekey_parse_args(&r.o, argc, argv, &e);
     if (rc > 0) {
         commands_usage(stdout, "rekey");
