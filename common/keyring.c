@@ -3,11 +3,9 @@
  * The file is read whole with read(2) into a buffer of our own (not stdio,
  * whose buffers would keep a copy of the keys nobody wipes), parsed line
  * by line, and the buffer wiped. Base64 is decoded by libcrypto
- * (EVP_DecodeUpdate/EVP_DecodeFinal), which also refuses what is not
- * base64. Columns in messages count bytes from 1, as the configuration's
- * do. A message names a key by its id and its line, never by its bytes;
- * a token that fails as an id is not quoted either (it may be a key
- * written where the id belongs). */
+ * (EVP_DecodeBlock), which also refuses what is not base64. Columns in messages count bytes from 1, as the
+ * configuration's do. A message names a key by its id and its line, never by its bytes; a token that fails as
+ * an id is not quoted either (it may be a key written where the id belongs). */
 #include "keyring.h"
 
 #include <errno.h>
@@ -56,31 +54,35 @@ static int keyring_space(char ch)
 }
 
 /* Decode the base64 token into key[]; its decoded length in *got (which
- * may differ from KEYRING_KEY_LEN). -1 when it is not base64. */
+ * may differ from KEYRING_KEY_LEN). -1 when it is not base64. libcrypto's
+ * EVP_DecodeBlock decodes (and refuses other characters and lengths that
+ * are no multiple of 4); it has no state to wipe, unlike EVP_DecodeUpdate's
+ * context, but takes '=' anywhere, so padding is checked here: at most two,
+ * at the end. */
 static int keyring_decode(const char *tok, size_t len, unsigned char key[KEYRING_KEY_LEN], size_t *got)
 {
     unsigned char out[KEYRING_TOKEN_MAX];
-    EVP_ENCODE_CTX *ctx;
-    int n = 0, fin = 0, rc = -1;
+    const char *eq = memchr(tok, '=', len);
+    size_t pad = eq != NULL ? len - (size_t)(eq - tok) : 0, i;
+    int n, rc = -1;
 
     *got = 0;
     if (len == 0 || len > KEYRING_TOKEN_MAX)
         return len == 0 ? -1 : 0; /* too long: surely the wrong length */
-    ctx = EVP_ENCODE_CTX_new();
-    if (ctx == NULL)
-        abort(); /* out of memory: xalloc's policy */
-    EVP_DecodeInit(ctx);
-    if (EVP_DecodeUpdate(ctx, out, &n, (const unsigned char *)tok, (int)len) < 0)
+    if (pad > 2)
+        return -1;
+    for (i = 0; i < pad; i++)
+        if (eq[i] != '=')
+            return -1;
+    n = EVP_DecodeBlock(out, (const unsigned char *)tok, (int)len);
+    if (n < 0 || (size_t)n < pad)
         goto out;
-    if (EVP_DecodeFinal(ctx, out + n, &fin) < 0)
-        goto out;
-    *got = (size_t)(n + fin);
+    *got = (size_t)n - pad;
     if (*got == KEYRING_KEY_LEN)
         memcpy(key, out, KEYRING_KEY_LEN);
     rc = 0;
 out:
     OPENSSL_cleanse(out, sizeof(out));
-    EVP_ENCODE_CTX_free(ctx);
     return rc;
 }
 

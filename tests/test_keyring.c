@@ -129,6 +129,11 @@ static void test_parse_rejects(void **state)
                 "keys:1:4: the key of \"k1\" is 16 bytes, expected 32 HINT: openssl rand -base64 32");
     parse_fails("k1 " KEY_LONG "\n",
                 "keys:1:4: the key of \"k1\" is 33 bytes, expected 32 HINT: openssl rand -base64 32");
+    /* padding anywhere but at the end, or too much of it */
+    parse_fails("k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd=h8=\n",
+                "keys:1:4: the key of \"k1\" is not valid base64");
+    parse_fails("k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw===\n",
+                "keys:1:4: the key of \"k1\" is not valid base64");
     /* base64 without its padding is not accepted */
     parse_fails("k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",
                 "keys:1:4: the key of \"k1\" is not valid base64");
