@@ -31,13 +31,17 @@
  *
  * An object that fails its check is left as it is, reported, and makes
  * rekey exit 1 after the rest is done; a key the file lacks stops it at
- * once. After each instance its index copy is stored again, sealed with the
- * newest key, and the older copies removed (indexcopy.c). */
+ * once. One rekey runs at a time per index (a lock beside it): two would
+ * take each other's new objects for stale copies. After each instance its index copy is stored again, sealed
+ * with the newest key, and the older copies removed (indexcopy.c). */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -84,6 +88,7 @@ struct rekey {
      * the Nth index update, 0 = never */
     long kill_after_puts, kill_after_renames;
     char first_failure[1200];
+    int lock_fd; /* <index>.rekey.lock, -1 until taken */
 };
 
 static int rekey_parse_args(struct rekey_opts *o, int argc, char **argv, struct err *e)
@@ -241,9 +246,15 @@ static int rekey_chunk(struct rekey *r, struct rekey_chunk *c, struct err *e)
                            have_sha ? sha256 : NULL, e) < 0) {
         if (e->code != ERR_NOTFOUND)
             return -1;
-        /* deleted meanwhile (prune, delete): nothing may keep its copy */
+        /* deleted meanwhile (prune, delete): nothing may keep its copy,
+         * unless a row names it after all */
         err_clear(e);
         r->vanished++;
+        if (index_chunk_by_key(r->cli.idx, key, &row, e) == 0)
+            return 0;
+        if (e->code != ERR_NOTFOUND)
+            return -1;
+        err_clear(e);
         return storage_remove(r->cli.st, key, e);
     }
     if (r->kill_after_renames > 0 && --r->kill_after_renames == 0)
@@ -430,6 +441,31 @@ out:
     return ret;
 }
 
+/* One rekey at a time per index: two would remove each other's new
+ * objects as stale copies. The lock is released when the process ends. */
+static int rekey_lock(struct rekey *r, struct err *e)
+{
+    char *path = xasprintf("%s.rekey.lock", r->cli.cfg.index_path);
+    int ret = -1;
+
+    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (r->lock_fd < 0) {
+        err_sys(e, errno, "cannot open lock file \"%s\"", path);
+        goto out;
+    }
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            err_set(e, ERR_BUSY, "another aofroll rekey holds \"%s\": one at a time", path);
+        else
+            err_sys(e, errno, "cannot lock \"%s\"", path);
+        goto out;
+    }
+    ret = 0;
+out:
+    free(path);
+    return ret;
+}
+
 static int rekey_run(struct rekey *r, struct err *e)
 {
     struct inspect_instances sel = {NULL, 0};
@@ -445,6 +481,8 @@ static int rekey_run(struct rekey *r, struct err *e)
         r->cli.idx = NULL;
         goto out;
     }
+    if (rekey_lock(r, e) < 0)
+        goto out;
     r->newest = storage_seal_id(r->cli.st);
     if (r->newest == NULL) {
         err_set(e, ERR_CONFIG,
@@ -476,6 +514,7 @@ int cmd_rekey(int argc, char **argv)
     int rc, status = CLI_EXIT_OK;
 
     memset(&r, 0, sizeof(r));
+    r.lock_fd = -1;
     err_clear(&e);
     cli_init(&r.cli, "rekey");
     if (getenv("AOFROLL_TEST_KILL_AFTER_PUTS") != NULL)
@@ -498,5 +537,7 @@ out:
     buf_free(&r.gz);
     buf_free(&r.raw);
     cli_close(&r.cli);
+    if (r.lock_fd >= 0)
+        close(r.lock_fd);
     return status;
 }

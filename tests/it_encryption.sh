@@ -284,6 +284,13 @@ expect_out "$T/last.out" "live: checked against the index copy: $(chunk_objects 
 expect_out "$T/last.out" "problems (0 corrupt)"
 pass "rekey killed after a put and after an index update: every row names a stored object, restores work, reindex checks the re-sealed objects against the older copy"
 
+# one rekey at a time per index: the lock held here, as another rekey would
+exec 9>"$T/index.db.rekey.lock"
+flock -n 9 || fail "the test could not take the rekey lock"
+expect_exit 1 "$A" rekey -c "$T/k1k2.yaml"
+expect_err "aofroll rekey: another aofroll rekey holds \"$T/index.db.rekey.lock\": one at a time"
+exec 9>&-
+rows_have_objects
 expect_exit 0 "$A" rekey -c "$T/k1k2.yaml"
 expect_out "$T/last.out" "live: "
 expect_out "$T/last.out" " re-sealed with key \"k2\", "
@@ -321,6 +328,28 @@ while IFS= read -r f; do
     fi
 done < <(cd "$STORE" && find . -type f | sed 's|^\./||')
 pass "strings of every stored object ($(cd "$STORE" && find . -type f | wc -l)) shows none of the values written"
+
+# the format of docs/encryption.md, read by another implementation
+if python3 -c 'import cryptography.hazmat.primitives.ciphers.aead' 2>/dev/null; then
+    KEY=$(q "select key from chunks where kind = 'incr' order by generation, start limit 1 offset 3")
+    python3 - "$KEY" "$STORE/$KEY" "$K2" >"$T/member.gz" <<'PY' || fail "python could not open \"$KEY\""
+import base64, sys
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+name, path, key_b64 = sys.argv[1:]
+blob = open(path, "rb").read()
+l = blob[9]
+header, body = blob[:22 + l], blob[22 + l:]
+plain = AESGCM(base64.b64decode(key_b64)).decrypt(header[10 + l:], body, header + name.encode())
+sys.stdout.buffer.write(plain)
+PY
+    assert_eq "$(gunzip -c "$T/member.gz" | wc -c)" "$(q "select end - start from chunks where key = '$KEY'")" \
+        "bytes of the member python opened"
+    assert_eq "$(gunzip -c "$T/member.gz" | python3 -c 'import sys, zlib; print(zlib.crc32(sys.stdin.buffer.read()))')" \
+        "$(q "select crc32 from chunks where key = '$KEY'")" "CRC32 of the member python opened"
+    pass "Python's cryptography opens a sealed chunk as docs/encryption.md describes it"
+else
+    echo "format check by another implementation skipped: python3 cryptography not installed"
+fi
 
 # --- reindex on machine B: the storage and k2 only ------------------------------
 expect_exit 0 "$A" reindex -c "$T/b.yaml"
