@@ -113,13 +113,18 @@ int indexcopy_upload(struct index *idx, struct storage *st, const char *instance
         goto out;
     if (storage_put(st, key, copy.data, copy.len, e) != 0)
         goto out;
-    /* the new copy is stored: the others are stale */
-    if (indexcopy_list(st, instance, plain, &l, e) != 0)
+    /* The new copy is stored: the others are stale. Removing them is
+     * tidying, not the upload: a storage policy without delete (a collector
+     * that never deletes) leaves them, and indexcopy_find() still prefers
+     * the copy the current key file seals. */
+    rv = 0;
+    if (indexcopy_list(st, instance, plain, &l, e) != 0) {
+        err_clear(e);
         goto out;
+    }
     for (i = 0; i < l.n; i++)
         if (strcmp(l.v[i], key) != 0 && storage_remove(st, l.v[i], e) != 0)
-            goto out;
-    rv = 0;
+            err_clear(e);
 out:
     unlink(tmp_path);
     indexcopy_list_free(&l);

@@ -7,7 +7,7 @@
  * "<instance>/index.db", or "<instance>/index.db.<key id>.enc" when a key
  * file is configured (objname.h): sealed like every other object. One copy
  * per instance is kept: after a new one is stored, the others (plain, or
- * sealed with another key) are removed. */
+ * sealed with another key) are removed, where the storage lets us. */
 #ifndef AOFROLL_INDEXCOPY_H
 #define AOFROLL_INDEXCOPY_H
 
