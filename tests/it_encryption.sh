@@ -356,6 +356,17 @@ else
 fi
 
 # --- reindex on machine B: the storage and k2 only ------------------------------
+# a plain object planted for a chunk the (sealed) copy records sealed: its
+# gzip member is the right length, not the archived one
+SEALED=$(q "select key from chunks where kind = 'incr' order by generation desc, start limit 1")
+PLANTED=${SEALED%.k2.enc}
+head -c "$(q "select end - start from chunks where key = '$SEALED'")" /dev/zero | gzip -1 >"$STORE/$PLANTED"
+expect_exit 1 "$A" reindex -c "$T/b.yaml"
+one_line
+expect_err "aofroll reindex: 1 corrupt object not indexed, the first: chunk \"$PLANTED\": its SHA-256 is "
+expect_err "(as \"$SEALED\"): not the object that was archived"
+rm "$STORE/$PLANTED"
+rm -f "$T/b/index.db"*
 expect_exit 0 "$A" reindex -c "$T/b.yaml"
 expect_out "$T/last.out" "live: checked against the index copy: $ROWS chunks with the SHA-256 it records"
 expect_out "$T/last.out" "live: 3 generations, $ROWS chunks, "
@@ -368,7 +379,7 @@ diff <(chunks_of "$T/index.db") <(chunks_of "$T/b/index.db") >"$T/chunks.diff" |
     fail "chunks differ between A and B: $(head -4 "$T/chunks.diff")"
 restore_started "$T/b6" -c "$T/b.yaml" --instance live --to "@${SEC[6]}"
 assert_eq "$(digest "$RPORT")" "${DIG[6]}" "digest of a restore on B"
-pass "reindex on B from the sealed objects and the sealed index copy; B's rows equal A's"
+pass "reindex on B from the sealed objects and the sealed index copy; B's rows equal A's; a planted plain object is refused"
 
 # --- delete and prune ---------------------------------------------------------
 expect_exit 0 "$A" delete -c "$T/k2.yaml" --instance live --generation 1
