@@ -103,6 +103,7 @@ static void check_redis(const struct instance_config *ic, struct check_report *r
     struct redisconn rc;
     struct redis_aof_config ac;
     struct redis_persistence p;
+    char line[512];
     struct err e;
 
     memset(&ac, 0, sizeof(ac));
@@ -113,6 +114,11 @@ static void check_redis(const struct instance_config *ic, struct check_report *r
         goto out;
     }
     report_ok(r, "  redis: reachable");
+    /* which server, and whether the project tests it: a warning at worst */
+    if (redisconn_server_verdict(&rc, line, sizeof(line)) == 0)
+        report_ok(r, "  server: %s", line);
+    else
+        report_warn(r, "  server: %s", line);
     if (redisconn_aof_config(&rc, &ac, &e) != 0) {
         report_problem(r, "  redis: %s", e.msg);
         goto out;

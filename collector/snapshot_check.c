@@ -93,6 +93,7 @@ void snapshot_check(const struct instance_config *ic, struct check_report *r)
     struct redisconn rc;
     struct rdb_location loc;
     struct rdb_persistence p;
+    char line[512];
     struct err e;
 
     memset(&loc, 0, sizeof(loc));
@@ -104,6 +105,11 @@ void snapshot_check(const struct instance_config *ic, struct check_report *r)
         goto out;
     }
     report_ok(r, "  redis: reachable");
+    /* which server, and whether the project tests it: a warning at worst */
+    if (redisconn_server_verdict(&rc, line, sizeof(line)) == 0)
+        report_ok(r, "  server: %s", line);
+    else
+        report_warn(r, "  server: %s", line);
     if (snapshot_location(&rc, &loc, &e) != 0) {
         report_problem(r, "  redis: %s", e.msg);
         goto out;

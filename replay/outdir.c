@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,8 +363,14 @@ int outdir_remove_tree(const struct outdir *d, const char *rel, struct err *e)
 
 int outdir_read_file(const struct outdir *d, const char *rel, struct buf *out, struct err *e)
 {
+    return outdir_read_head(d, rel, SIZE_MAX, out, e);
+}
+
+int outdir_read_head(const struct outdir *d, const char *rel, size_t max, struct buf *out, struct err *e)
+{
     char chunk[8192];
     struct stat st;
+    size_t got = 0;
     int fd, ret = -1;
 
     if (outdir_openat(d, rel, O_RDONLY | O_NONBLOCK, &fd, e) < 0)
@@ -375,8 +382,8 @@ int outdir_read_file(const struct outdir *d, const char *rel, struct buf *out, s
         free(shown);
         goto out;
     }
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
+    while (got < max) {
+        ssize_t n = read(fd, chunk, max - got < sizeof(chunk) ? max - got : sizeof(chunk));
 
         if (n < 0) {
             char *shown;
@@ -391,6 +398,7 @@ int outdir_read_file(const struct outdir *d, const char *rel, struct buf *out, s
         if (n == 0)
             break;
         buf_append(out, chunk, (size_t)n);
+        got += (size_t)n;
     }
     ret = 0;
 out:

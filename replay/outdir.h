@@ -35,10 +35,10 @@
 #define OUTDIR_MARK "aofroll-restore.json" /* a DIR holding it was written by aofroll restore */
 
 struct outdir {
-    int fd;       /* DIR, O_DIRECTORY|O_NOFOLLOW; -1 when closed */
-    char *path;   /* as given, for messages */
-    char *real;   /* absolute path of the directory opened (redis-server --dir, /proc) */
-    int created;  /* outdir_open made it */
+    int fd;      /* DIR, O_DIRECTORY|O_NOFOLLOW; -1 when closed */
+    char *path;  /* as given, for messages */
+    char *real;  /* absolute path of the directory opened (redis-server --dir, /proc) */
+    int created; /* outdir_open made it */
 };
 
 #define OUTDIR_INIT                                                                                          \
@@ -72,6 +72,8 @@ int outdir_remove_tree(const struct outdir *d, const char *rel, struct err *e);
 /* Whole regular file into out (appended); ERR_NOTFOUND when absent. A
  * symlink is refused. */
 int outdir_read_file(const struct outdir *d, const char *rel, struct buf *out, struct err *e);
+/* The same for at most its first max bytes. */
+int outdir_read_head(const struct outdir *d, const char *rel, size_t max, struct buf *out, struct err *e);
 /* Replace rel atomically: a fresh temp file beside it, fsync, rename,
  * fsync the directory. */
 int outdir_write_atomic(const struct outdir *d, const char *rel, const void *data, size_t len, struct err *e);
@@ -123,7 +125,8 @@ int outdir_in_use(const struct outdir *d, struct err *e);
 /* Before writing: DIR must be empty, or with `force` hold nothing under
  * the names of `entries` (the top-level names the restore puts into DIR)
  * but an earlier restore's; then a fresh DIR/.aofroll-restore-tmp. */
-int outdir_stage_begin(const struct outdir *d, int force, const char *const *entries, size_t n, struct err *e);
+int outdir_stage_begin(const struct outdir *d, int force, const char *const *entries, size_t n,
+                       struct err *e);
 /* The staged entries renamed into DIR (an earlier restore's moved aside
  * first and removed last; put back if the renames fail), durably. */
 int outdir_stage_commit(const struct outdir *d, const char *const *entries, size_t n, struct err *e);

@@ -21,7 +21,9 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "manifest.h"
 #include "outdir.h"
+#include "server.h"
 #include "xalloc.h"
 
 #define TARGET_CONNECT_TIMEOUT_S 10
@@ -192,6 +194,115 @@ static void target_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* Which server `redis-server --version` is: the one target_start would
+ * start (the first on PATH). */
+static int target_server_id(struct server_id *id, struct err *e)
+{
+    char line[512];
+    size_t len = 0;
+    int fds[2], status = 0;
+    pid_t pid;
+
+    if (pipe(fds) < 0)
+        return err_sys(e, errno, "pipe");
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return err_sys(e, errno, "fork");
+    }
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        dup2(fds[1], STDOUT_FILENO);
+        if (nul >= 0) {
+            dup2(nul, STDIN_FILENO);
+            dup2(nul, STDERR_FILENO);
+        }
+        execlp("redis-server", "redis-server", "--version", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    for (;;) {
+        ssize_t n = read(fds[0], line + len, sizeof(line) - 1 - len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof(line) - 1)
+            break;
+    }
+    line[len] = '\0';
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return err_set(e, ERR_IO, "\"redis-server --version\" failed (status %d): is redis-server on PATH?",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return server_from_version_line(line, id, e);
+}
+
+/* A server refuses an RDB file of a newer format than its own ("Can't
+ * handle RDB format version"), after it has started. Say so before: the
+ * base in DIR's manifest, when it is an RDB, against the RDB version the
+ * redis-server on PATH reads. A server newer than server.c's table is
+ * given the benefit of the doubt. Read through outdir: no symlink in DIR
+ * is followed. */
+static int target_check_base(const struct outdir *d, struct err *e)
+{
+    const char *mrel = "appendonlydir/appendonly.aof.manifest";
+    struct buf text = BUF_INIT, head = BUF_INIT;
+    struct manifest m = {NULL, 0};
+    const struct manifest_file *base;
+    struct server_id id;
+    char *brel = NULL, writer[64], who[64];
+    int rdb, max, exact, ret = -1;
+
+    if (outdir_read_file(d, mrel, &text, e) < 0) {
+        if (e->code == ERR_NOTFOUND)
+            ret = 0; /* no AOF directory: nothing to check */
+        goto out;
+    }
+    if (manifest_parse(mrel, text.data, text.len, &m, e) < 0)
+        goto out;
+    base = manifest_base(&m);
+    if (base == NULL) {
+        ret = 0;
+        goto out;
+    }
+    brel = xasprintf("appendonlydir/%s", base->name);
+    if (outdir_read_head(d, brel, 4096, &head, e) < 0)
+        goto out;
+    if (head.len < 5 || memcmp(head.data, "REDIS", 5) != 0 ||
+        server_rdb_header(head.data, head.len, &rdb, writer, sizeof(writer), e) < 0) {
+        ret = 0; /* a base in AOF format: any server reads it */
+        goto out;
+    }
+    if (target_server_id(&id, e) < 0)
+        goto out;
+    max = server_rdb_version(&id, &exact);
+    if (exact && rdb > max) {
+        err_set(
+            e, ERR_REDIS,
+            "the base \"%s/%s\" is RDB version %d, written by %s; redis-server here is %s, which reads RDB "
+            "versions up to %d and would refuse it. HINT: start it with %s or a newer server (first on "
+            "PATH)",
+            d->path, brel, rdb, writer[0] != '\0' ? writer : "a newer server",
+            server_describe(&id, who, sizeof(who)), max,
+            writer[0] != '\0' ? writer : "the server that wrote it");
+        goto out;
+    }
+    ret = 0;
+out:
+    manifest_free(&m);
+    buf_free(&text);
+    buf_free(&head);
+    free(brel);
+    return ret;
+}
+
 /* Start redis-server in its own session, detached from our terminal and
  * standard streams (its log, opened here as `logfd`, takes stdout/stderr);
  * *pid is its process. It is not made to fork again (--daemonize no), so
@@ -331,6 +442,8 @@ int target_start(struct target_start *ts, redisContext **out, struct err *e)
         free(sock); /* too long for a socket address: TCP only */
         sock = NULL;
     }
+    if (target_check_base(ts->dir, e) < 0)
+        goto out;
     /* the log and the pidfile in DIR are never reached through a symlink:
      * the log is opened here, the old pidfile removed */
     if (outdir_remove_tree(ts->dir, TARGET_PIDFILE, e) < 0 ||

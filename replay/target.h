@@ -49,7 +49,10 @@ int target_port_free(const char *addr, int port, struct err *e);
  * it (*out). Only 127.0.0.1 listens unless --bind says otherwise; the
  * socket is left out when its path is too long for one. A server that
  * exits during start-up is reported at once with the last line of its
- * log. */
+ * log. Before launching: a base in RDB format newer than that
+ * redis-server reads (its --version against server.h's table) is refused
+ * with ERR_REDIS, naming both versions and the server that wrote the
+ * base. */
 int target_start(struct target_start *ts, redisContext **out, struct err *e);
 
 #endif

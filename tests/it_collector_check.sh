@@ -1,7 +1,8 @@
 #!/bin/bash
 # it_collector_check.sh - --check verdicts and exit codes; the ACL line.
 #
-# --check reaches each Redis and the storage and judges the settings:
+# --check reaches each Redis and the storage, names the server (Redis or
+# Valkey, its version, whether the project tests it) and judges the settings:
 # warnings (no #TS annotations, automatic rewrites, a plain http:// s3
 # endpoint off the box) keep exit 0 and are counted in the verdict line,
 # problems (AOF off, Redis down, storage unusable, bad password, a lock
@@ -31,7 +32,12 @@ grep -q "^storage \"file://$ARCH\": ok (write, read back, delete)$" "$T/last.out
 [ -z "$(find "$ARCH" -type f -name '*probe*')" ] || fail "the probe object was left behind"
 grep -q "^  settings: poll_interval 100ms, chunk_size 64KiB, chunk_pause 0, max_rate 32MiB/s, compression 1, barrier \"00:00\"$" \
     "$T/last.out" || fail "settings line: $(grep settings "$T/last.out")"
-pass "a good setup: exit 0, every verdict ok"
+# the server and its place in the tested matrix (every server the suite runs on is in it)
+info() { rcli "$PORT" info server | tr -d '\r' | sed -n "s/^$1://p"; }
+if [ "$(info server_name)" = valkey ]; then who="Valkey $(info valkey_version)"; else who="Redis $(info redis_version)"; fi
+case $who in "Redis 7.9."*) who="$who (an 8.0 milestone)" ;; esac
+grep -qxF "  server: $who, in the tested matrix" "$T/last.out" || fail "no server line for $who: $(grep server: "$T/last.out")"
+pass "a good setup: exit 0, every verdict ok, the server named"
 
 rcli "$PORT" config set aof-timestamp-enabled no >/dev/null
 rcli "$PORT" config set auto-aof-rewrite-percentage 100 >/dev/null

@@ -9,6 +9,7 @@
 # the scenario (tests/azurite_lib.sh) holds each storage directory DIR as
 # the prefix "DIR relative to the scenario's temp dir" of one container,
 # and the store_* helpers below reach objects the same way on both.
+# AOFROLL_REDIS_SERVER names the server under test (see server_lib.sh).
 
 set -u
 set -o pipefail
@@ -53,6 +54,11 @@ pass() {
     echo "ok - $*"
 }
 
+# the server under test and its tools first on PATH
+. "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
+server_use "$T/bin" || fail "no server to test"
+[ -z "${AOFROLL_REDIS_SERVER:-}" ] || echo "# server: $(redis-server --version)"
+
 # Print a free TCP port on 127.0.0.1. Ports are drawn below the kernel's
 # ephemeral range, so that the source port of some client connection
 # (redis-cli, the collector) cannot take the port before redis binds it.
@@ -81,9 +87,17 @@ wait_until() {
     done
 }
 
+# served PORT: the server on PORT answers a data command (DBSIZE), so it has
+# loaded its data set. PING is not enough: between an AOF's base and incr
+# file INFO says loading:0 and PING answers, with half the data loaded.
+served() {
+    [[ $(redis-cli -p "$1" dbsize 2>/dev/null) =~ ^[0-9]+$ ]]
+}
+
 # start_redis DIR PORT [redis-server options...]: a daemonized redis-server
-# in DIR (created), AOF on with timestamps unless options say otherwise.
-# Its pid is in DIR/redis.pid and is killed at exit.
+# in DIR (created), AOF on with timestamps unless options say otherwise,
+# returning once it has loaded what DIR holds. Its pid is in DIR/redis.pid
+# and is killed at exit.
 start_redis() {
     local dir=$1 port=$2
     shift 2
@@ -93,6 +107,7 @@ start_redis() {
         --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
         --enable-debug-command yes "$@" >/dev/null || fail "redis-server did not start in $dir"
     wait_until 10 redis-cli -p "$port" ping || fail "redis-server on port $port did not answer"
+    wait_until 60 served "$port" || fail "redis-server on port $port did not finish loading"
     wait_until 10 test -s "$dir/redis.pid" || fail "no pidfile in $dir"
     PIDS_TO_KILL+=("$(cat "$dir/redis.pid")")
 }
