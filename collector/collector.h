@@ -273,8 +273,6 @@ struct instance {
 
 #define DETAIL_MAX 1536 /* event details and reasons; the index keeps what fits */
 
-/* Copy src into dst[n], cutting it to fit. */
-void text_copy(char *dst, size_t n, const char *src);
 void instance_init(struct instance *in, struct collector *col, const struct instance_config *ic);
 void instance_free(struct instance *in);
 /* The thread body: run the instance according to col->action. */

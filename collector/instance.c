@@ -30,23 +30,12 @@
 
 #include "indexcopy.h"
 #include "metrics.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #define SHIP_BACKOFF_MIN_MS 1000
 #define SHIP_BACKOFF_MAX_MS 30000
-
-void text_copy(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-
-    if (n == 0)
-        return;
-    if (len >= n)
-        len = n - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
 
 /* ------------------------------------------------------------------------
  * Stop requests

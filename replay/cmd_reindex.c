@@ -62,6 +62,7 @@
 #include "objname.h"
 #include "outdir.h"
 #include "reindex_plan.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -191,7 +192,7 @@ static uint32_t reindex_le32(const unsigned char *p)
 static void reindex_corrupt(struct reindex *r, struct reindex_problems *pr, const char *text)
 {
     if (r->corrupt++ == 0)
-        snprintf(r->first_corrupt, sizeof(r->first_corrupt), "%s", text);
+        text_copy(r->first_corrupt, sizeof(r->first_corrupt), text);
     reindex_problem_add(pr, 1, "%s; not indexed", text);
 }
 
