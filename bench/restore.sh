@@ -15,6 +15,10 @@
 #     cut, write DIR, start redis-server on it and wait for loading:0.
 # Checks that both servers hold the same keyspace (DEBUG DIGEST), and
 # prints both times and the ratio.
+#
+# AOFROLL_REDIS_SERVER (tests/server_lib.sh) picks the server that loads,
+# natively and after the restore, and that the archive is made from; the
+# AOF itself is make-aof.sh's, the same workload for every server.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +31,9 @@ done
 
 AOFDIR=$("$HERE/make-aof.sh")
 W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/restore.XXXXXX")
+. "$HERE/../tests/server_lib.sh"
+server_use "$W/bin"
+echo "restore.sh: $(redis-server --version)" >&2
 PIDS=()
 cleanup() {
     local pid

@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "objname.h"
+#include "text.h"
 #include "timeutil.h"
 
 long barrier_local_day(int64_t t)

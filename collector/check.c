@@ -4,11 +4,16 @@
  * Redis setting the collector depends on, after reaching the Redis
  * instance (CONFIG GET, INFO persistence) and opening its AOF files as the
  * collector would; then writes, reads back and deletes a probe object in
- * the storage, and opens the index. Warnings (e.g. no #TS annotations)
- * leave the configuration usable; errors (Redis unreachable, AOF off,
- * files unreadable, storage failing) do not. Exit status 0 when usable,
- * 1 otherwise. Nothing here changes Redis. A mode rdb instance is checked
- * by snapshot_check.c instead (its dump file, not an AOF). */
+ * the storage (and says where its credentials came from, never what they
+ * are; with a key file the probe is sealed, and check_seal.c opens each
+ * instance's newest object), and opens the index. Every line goes through
+ * check_report.c with its weight: warnings (no #TS annotations, automatic
+ * rewrites, a plain http:// storage endpoint) leave the configuration
+ * usable; problems (Redis unreachable, AOF off, files unreadable, a lock
+ * that cannot be taken, storage or index failing) do not, and no line
+ * names a problem that the verdict then ignores. Exit status 0 when
+ * usable, 1 otherwise. Nothing here changes Redis. A mode rdb instance is
+ * checked by snapshot_check.c instead (its dump file, not an AOF). */
 #include "collector.h"
 
 #include <errno.h>
@@ -19,12 +24,13 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "objname.h"
 #include "timeutil.h"
 #include "units.h"
 #include "xalloc.h"
 
 /* Settings as the config reads them back. */
-static void check_settings(const struct instance_config *ic, FILE *out)
+static void check_settings(const struct instance_config *ic, struct check_report *r)
 {
     char poll[32], size[32], pause[32], rate[32], barrier[16];
 
@@ -41,14 +47,14 @@ static void check_settings(const struct instance_config *ic, FILE *out)
         snprintf(barrier, sizeof(barrier), "\"%02d:%02d\"", ic->barrier_minute / 60, ic->barrier_minute % 60);
     else
         snprintf(barrier, sizeof(barrier), "off");
-    fprintf(out,
-            "  settings: poll_interval %s, chunk_size %s, chunk_pause %s, max_rate %s, compression %d, "
-            "barrier %s\n",
-            poll, size, pause, rate, ic->compression, barrier);
+    report_ok(r,
+              "  settings: poll_interval %s, chunk_size %s, chunk_pause %s, max_rate %s, compression %d, "
+              "barrier %s",
+              poll, size, pause, rate, ic->compression, barrier);
 }
 
-/* The AOF files the collector would open. 0 when readable. */
-static int check_files(const struct redis_aof_config *ac, FILE *out)
+/* The AOF files the collector would open. */
+static void check_files(const struct redis_aof_config *ac, struct check_report *r)
 {
     char *dir =
         ac->dir[0] == '/' ? xasprintf("%s/%s", ac->dir, ac->appenddirname) : xstrdup(ac->appenddirname);
@@ -57,178 +63,187 @@ static int check_files(const struct redis_aof_config *ac, FILE *out)
     const struct manifest_file *base, *incr;
     struct aof_file f;
     struct err e;
-    int rv = -1;
 
     err_clear(&e);
     if (manifest_load(path, &m, &e) != 0) {
-        fprintf(
-            out,
-            "  aof files: %s. HINT: run the collector on the redis host, as a user that can read \"%s\"\n",
+        report_problem(
+            r, "  aof files: %s. HINT: run the collector on the redis host, as a user that can read \"%s\"",
             e.msg, dir);
         goto out;
     }
     base = manifest_base(&m);
     incr = manifest_current_incr(&m);
     if (incr == NULL) {
-        fprintf(out, "  aof files: manifest \"%s\" names no incr file\n", path);
+        report_problem(r, "  aof files: manifest \"%s\" names no incr file", path);
         goto out;
     }
     if (base != NULL) {
         if (lineage_open_file(dir, base->name, base->seq, &f, &e) != 0) {
-            fprintf(out, "  aof files: %s\n", e.msg);
+            report_problem(r, "  aof files: %s", e.msg);
             goto out;
         }
         lineage_close_file(&f);
     }
     if (lineage_open_file(dir, incr->name, incr->seq, &f, &e) != 0) {
-        fprintf(out, "  aof files: %s\n", e.msg);
+        report_problem(r, "  aof files: %s", e.msg);
         goto out;
     }
-    fprintf(out, "  aof files: ok, \"%s\": base \"%s\", incr \"%s\" (%llu B)\n", dir,
-            base != NULL ? base->name : "(none)", incr->name, (unsigned long long)f.size);
+    report_ok(r, "  aof files: ok, \"%s\": base \"%s\", incr \"%s\" (%llu B)", dir,
+              base != NULL ? base->name : "(none)", incr->name, (unsigned long long)f.size);
     lineage_close_file(&f);
-    rv = 0;
 out:
     manifest_free(&m);
     free(path);
     free(dir);
-    return rv;
 }
 
 /* Redis: reachable, its AOF settings, INFO persistence, the files. */
-static int check_redis(const struct instance_config *ic, FILE *out)
+static void check_redis(const struct instance_config *ic, struct check_report *r)
 {
     struct redisconn rc;
     struct redis_aof_config ac;
     struct redis_persistence p;
+    char line[512];
     struct err e;
-    int usable = 1;
 
     memset(&ac, 0, sizeof(ac));
     err_clear(&e);
     redisconn_init(&rc, &ic->redis, ic->redis_url);
     if (redisconn_connect(&rc, &e) != 0) {
-        fprintf(out, "  redis: %s\n", e.msg);
-        usable = 0;
+        report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
-    fprintf(out, "  redis: reachable\n");
+    report_ok(r, "  redis: reachable");
+    /* which server, and whether the project tests it: a warning at worst */
+    if (redisconn_server_verdict(&rc, line, sizeof(line)) == 0)
+        report_ok(r, "  server: %s", line);
+    else
+        report_warn(r, "  server: %s", line);
     if (redisconn_aof_config(&rc, &ac, &e) != 0) {
-        fprintf(out, "  redis: %s\n", e.msg);
-        usable = 0;
+        report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
     if (ac.appendonly) {
-        fprintf(out, "  appendonly yes: ok\n");
+        report_ok(r, "  appendonly yes: ok");
     } else {
-        fprintf(out, "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)\n");
-        fprintf(
-            out,
-            "  aof off: nothing is archived, and the archive has a gap from when it went off until it is on "
-            "again\n");
-        usable = 0;
+        report_problem(r, "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)");
+        /* the same problem, what it means for the archive */
+        report_ok(r,
+                  "  aof off: nothing is archived, and the archive has a gap from when it went off until it "
+                  "is on again");
     }
     if (ac.timestamps)
-        fprintf(out, "  aof-timestamp-enabled yes: ok, restores are exact to the second\n");
+        report_ok(r, "  aof-timestamp-enabled yes: ok, restores are exact to the second");
     else
-        fprintf(
-            out,
-            "  aof-timestamp-enabled no: restores will be exact to the poll interval only; set it to yes\n");
+        report_warn(
+            r, "  aof-timestamp-enabled no: restores will be exact to the poll interval only; set it to yes");
     if (ac.rewrite_percentage == 0)
-        fprintf(out, "  auto-aof-rewrite-percentage 0: ok, only the barrier rewrites\n");
+        report_ok(r, "  auto-aof-rewrite-percentage 0: ok, only the barrier rewrites");
     else
-        fprintf(
-            out,
-            "  auto-aof-rewrite-percentage %lld: Redis will also rewrite on its own, opening generations at "
-            "unplanned times; set it to 0\n",
+        report_warn(
+            r,
+            "  auto-aof-rewrite-percentage %lld: Redis will also rewrite on its own, opening generations "
+            "at unplanned times; set it to 0",
             ac.rewrite_percentage);
-    if (redisconn_persistence(&rc, &p, &e) != 0) {
-        fprintf(out, "  info persistence: %s\n", e.msg);
-        usable = 0;
-    } else if (p.rewrite_in_progress) {
-        fprintf(out, "  info persistence: ok (a rewrite is in progress)\n");
-    } else {
-        fprintf(out, "  info persistence: ok\n");
-    }
-    if (ac.appendonly && check_files(&ac, out) != 0)
-        usable = 0;
+    if (redisconn_persistence(&rc, &p, &e) != 0)
+        report_problem(r, "  info persistence: %s", e.msg);
+    else if (p.rewrite_in_progress)
+        report_ok(r, "  info persistence: ok (a rewrite is in progress)");
+    else
+        report_ok(r, "  info persistence: ok");
+    if (ac.appendonly)
+        check_files(&ac, r);
 out:
     redis_aof_config_free(&ac);
     redisconn_free(&rc);
-    return usable;
 }
 
-/* Who holds the instance's lock, without taking it. */
-static void check_lock(const struct config *cfg, const char *name, FILE *out)
+/* Who holds the instance's lock, without taking it. Held by a running
+ * collector is fine (--check beside the daemon); a lock that cannot be
+ * opened at all would stop the collector at start. */
+static void check_lock(const struct config *cfg, const char *name, struct check_report *r)
 {
+    long holder = 0;
     int fd;
     struct err e;
 
     err_clear(&e);
-    if (lock_acquire(cfg->lock_dir, name, &fd, NULL, &e) == 0) {
-        fprintf(out, "  lock: free\n");
+    if (lock_acquire(cfg->lock_dir, name, &fd, &holder, &e) == 0) {
+        report_ok(r, "  lock: free");
         lock_release(fd);
         return;
     }
-    fprintf(out, "  lock: %s\n", e.msg);
+    if (e.code == ERR_BUSY)
+        report_ok(r, "  lock: held, %s", e.msg);
+    else
+        report_problem(r,
+                       "  lock: %s. HINT: the collector takes it at start: lock_dir \"%s\" must exist and be "
+                       "writable by its user",
+                       e.msg, cfg->lock_dir);
 }
 
 /* Write, read back and delete a probe object. */
-static int check_storage(const struct config *cfg, FILE *out)
+static void check_storage(const struct config *cfg, struct check_report *r)
 {
     struct storage *st = NULL;
     struct buf back = BUF_INIT;
-    char key[128], probe[64];
+    char plain[128], key[192], probe[64], why[512];
     struct err e;
-    int usable = 0;
 
     err_clear(&e);
-    snprintf(key, sizeof(key), "aofroll-check-%ld-%lld.probe", (long)getpid(), (long long)time_now_ms());
+    if (storage_cleartext(cfg, why, sizeof(why)))
+        report_warn(r, "storage: %s", why);
+    snprintf(plain, sizeof(plain), "aofroll-check-%ld-%lld.probe", (long)getpid(), (long long)time_now_ms());
     snprintf(probe, sizeof(probe), "aofroll-collector --check %lld\n", (long long)time_now_ms());
-    if (storage_open(cfg, &st, &e) != 0 || storage_put(st, key, probe, strlen(probe), &e) != 0 ||
-        storage_get(st, key, &back, &e) != 0)
-        goto out;
+    if (storage_open(cfg, &st, &e) != 0)
+        goto fail;
+    /* with a key file the probe is sealed and opened like every object */
+    if (storage_seal_id(st) == NULL || objname_seal(plain, storage_seal_id(st), key, sizeof(key)) != 0)
+        snprintf(key, sizeof(key), "%s", plain);
+    if (storage_put(st, key, probe, strlen(probe), &e) != 0 || storage_get(st, key, &back, &e) != 0)
+        goto fail;
     if (back.len != strlen(probe) || memcmp(back.data, probe, back.len) != 0) {
         err_set(&e, ERR_CORRUPT, "probe object \"%s\" read back different bytes", key);
-        goto out;
+        goto fail;
     }
     if (storage_remove(st, key, &e) != 0)
-        goto out;
-    usable = 1;
+        goto fail;
+    report_ok(r, "storage \"%s\": ok (write, read back, delete)", st->url);
+    check_seal(cfg, st, key, r); /* check_seal.c */
+    goto out;
+fail:
+    report_problem(r, "storage: %s", e.msg);
 out:
-    if (usable)
-        fprintf(out, "storage \"%s\": ok (write, read back, delete)\n", st->url);
-    else
-        fprintf(out, "storage: %s\n", e.msg);
+    if (st != NULL && st->auth != NULL)
+        report_ok(r, "storage credentials: %s", st->auth);
     if (st != NULL)
         storage_close(st);
     buf_free(&back);
-    return usable;
 }
 
-static int check_index(const struct config *cfg, FILE *out)
+static void check_index(const struct config *cfg, struct check_report *r)
 {
     struct index *idx = NULL;
     struct err e;
 
     err_clear(&e);
     if (index_open(cfg->index_path, 0, &idx, &e) != 0) {
-        fprintf(out, "index: %s\n", e.msg);
-        return 0;
+        report_problem(r, "index: %s", e.msg);
+        return;
     }
     index_close(idx);
-    fprintf(out, "index \"%s\": ok\n", cfg->index_path);
-    return 1;
+    report_ok(r, "index \"%s\": ok", cfg->index_path);
 }
 
 int check_run(struct collector *col, const char *only, FILE *out)
 {
     const struct config *cfg = col->cfg;
-    int usable = 1;
+    struct check_report r;
     int seen = 0;
 
-    fprintf(out, "config \"%s\": ok, %d instance%s\n", cfg->path, cfg->ninstances,
-            cfg->ninstances == 1 ? "" : "s");
+    report_init(&r, out);
+    report_ok(&r, "config \"%s\": ok, %d instance%s", cfg->path, cfg->ninstances,
+              cfg->ninstances == 1 ? "" : "s");
     for (int i = 0; i < cfg->ninstances; i++) {
         const struct instance_config *ic = &cfg->instances[i];
         char *where;
@@ -237,25 +252,18 @@ int check_run(struct collector *col, const char *only, FILE *out)
             continue;
         seen++;
         where = config_redact_url(ic->redis_url);
-        fprintf(out, "instance \"%s\" (%s)\n", ic->name, where);
+        report_ok(&r, "instance \"%s\" (%s)", ic->name, where);
         free(where);
-        check_settings(ic, out);
-        if (ic->mode == MODE_RDB) {
-            if (!snapshot_check(ic, out)) /* snapshot_check.c */
-                usable = 0;
-            check_lock(cfg, ic->name, out);
-            continue;
-        }
-        if (!check_redis(ic, out))
-            usable = 0;
-        check_lock(cfg, ic->name, out);
+        check_settings(ic, &r);
+        if (ic->mode == MODE_RDB)
+            snapshot_check(ic, &r); /* snapshot_check.c */
+        else
+            check_redis(ic, &r);
+        check_lock(cfg, ic->name, &r);
     }
-    if (!check_storage(cfg, out))
-        usable = 0;
-    if (!check_index(cfg, out))
-        usable = 0;
     if (seen == 0)
-        usable = 0;
-    fprintf(out, "verdict: %s\n", usable ? "usable" : "not usable");
-    return usable ? 0 : 1;
+        report_problem(&r, "instances: none to check");
+    check_storage(cfg, &r);
+    check_index(cfg, &r);
+    return report_verdict(&r);
 }

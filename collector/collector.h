@@ -23,7 +23,7 @@
  *   reconcile.c start-up: objects in storage that the index lacks
  *   lock.c      one collector per instance (flock)
  *   request.c   --barrier-now while a collector runs: ask it
- *   check.c     --check
+ *   check.c     --check (check_report.c: its lines and verdict; check_seal.c: encryption)
  *   snapshot*.c mode rdb: timed BGSAVE snapshots instead of an AOF (snapshot.h),
  *               and the fork lock that the barrier shares */
 #ifndef AOFROLL_COLLECTOR_H
@@ -190,10 +190,12 @@ struct generation {
     int was_growing;   /* ... and the poll before it */
 };
 
-/* Health of one dependency, for "log once per state change". */
+/* Health of one dependency, for "log once per state change" and the
+ * status row. */
 struct health {
     int failing;
-    char last[256];
+    char last[256]; /* the kind of the failure (health_kind) */
+    char msg[512];  /* "what: message" of the latest failure */
 };
 
 /* Yielding under CPU contention (priority.c): the thread's CPU time and
@@ -272,6 +274,7 @@ struct instance {
 
     struct buf raw, gz; /* chunk buffers, reused */
     struct health h_redis, h_storage, h_index, h_aof;
+    int64_t redis_down_since; /* unix s since Redis has been failing, 0 while it answers */
     int64_t backoff_until_ms; /* monotonic: no shipping before this after a failure */
     int64_t backoff_ms;
     char last_error[512];
@@ -298,8 +301,6 @@ struct instance {
 
 #define DETAIL_MAX 1536 /* event details and reasons; the index keeps what fits */
 
-/* Copy src into dst[n], cutting it to fit. */
-void text_copy(char *dst, size_t n, const char *src);
 void instance_init(struct instance *in, struct collector *col, const struct instance_config *ic);
 void instance_free(struct instance *in);
 /* The thread body: run the instance according to col->action. */
@@ -307,6 +308,10 @@ void *instance_thread(void *arg);
 /* Log an error once per change of its text; remembered for the status row. */
 void instance_fail(struct instance *in, struct health *h, const char *what, const struct err *e);
 void instance_recover(struct instance *in, struct health *h, const char *what);
+/* The status row's health: why the last poll failed (the AOF, storage or
+ * index failing now; Redis has a reason of its own) and since when Redis
+ * has been unreachable. */
+void instance_fill_health(const struct instance *in, struct status_row *s);
 /* Record an event; a failure is logged, not returned. */
 int instance_event(struct instance *in, const char *kind, const char *detail);
 /* Redis connected (reconnecting with backoff, logging state changes); a
@@ -520,11 +525,31 @@ void priority_yield_start(struct yield *y);
 int64_t priority_yield_end(struct yield *y);
 
 /* ------------------------------------------------------------------------
- * check.c
+ * check_report.c, check.c
  * ---------------------------------------------------------------------- */
+
+/* The lines of --check: each is fine, a warning (usable, but worse than it
+ * could be) or a problem (the collector would fail on it). */
+struct check_report {
+    FILE *out;
+    int problems;
+    int warnings;
+};
+
+void report_init(struct check_report *r, FILE *out);
+void report_ok(struct check_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_warn(struct check_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_problem(struct check_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "verdict: usable", "verdict: usable (N warnings)" or "verdict: not
+ * usable (N problems, M warnings)"; returns the exit status (0 usable). */
+int report_verdict(struct check_report *r);
 
 /* --check: print each instance's settings with a verdict; 0 when usable. */
 int check_run(struct collector *col, const char *only, FILE *out);
+/* --check of encryption (check_seal.c), once the storage answered: the
+ * key ids and which one seals, that the probe `probe_key` went through
+ * sealed, and that each instance's newest object opens. */
+void check_seal(const struct config *cfg, struct storage *st, const char *probe_key, struct check_report *r);
 
 /* ------------------------------------------------------------------------
  * Snapshots, mode rdb (snapshot*.c; their own details are in snapshot.h)
@@ -539,7 +564,7 @@ int fork_lock_try(struct collector *col, int *fd, struct err *e);
  * called every poll interval meanwhile. -1 on error or stop request. */
 int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct err *), int *fd, struct err *e);
 void fork_lock_release(struct collector *col, int fd);
-/* --check of a mode rdb instance; 1 when usable. */
-int snapshot_check(const struct instance_config *ic, FILE *out);
+/* --check of a mode rdb instance, reported through r. */
+void snapshot_check(const struct instance_config *ic, struct check_report *r);
 
 #endif

@@ -371,6 +371,7 @@ int instance_heartbeat(struct instance *in, struct err *e)
     s.last_error_time = in->last_error_time;
     snprintf(s.last_error, sizeof(s.last_error), "%s", in->last_error);
     s.pid = (int)getpid();
+    instance_fill_health(in, &s);
     s.barrier_postponed_since = in->sched.postponed_since;
     snprintf(s.barrier_postponed_why, sizeof(s.barrier_postponed_why), "%s", in->sched.postponed_why);
     s.barrier_overdue = in->sched.overdue;

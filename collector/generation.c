@@ -343,7 +343,7 @@ int generation_scan_resume(struct instance *in, struct generation *g, struct err
         start = (uint64_t)from.boundary;
         chunkscan_init(&g->scan, start, from.boundary_db, from.boundary_ts);
     } else if (e->code == ERR_NOTFOUND) {
-        /* no boundary recorded (chunks shipped before schema 2): once, from the start */
+        /* no boundary recorded (chunks shipped before schema 3): once, from the start */
         err_clear(e);
         log_msg(in->col->log, LOG_INFO, in->name,
                 "generation %" PRId64 ": scanning its %" PRIu64 " shipped incr bytes from the start once",

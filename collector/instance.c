@@ -28,25 +28,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "indexcopy.h"
 #include "metrics.h"
-#include "objname.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #define SHIP_BACKOFF_MIN_MS 1000
 #define SHIP_BACKOFF_MAX_MS 30000
-
-void text_copy(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-
-    if (n == 0)
-        return;
-    if (len >= n)
-        len = n - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
 
 /* ------------------------------------------------------------------------
  * Stop requests
@@ -142,12 +131,25 @@ static void health_kind(const char *msg, char *out, size_t n)
     out[len] = '\0';
 }
 
+/* Remember "what: msg" as the dependency's latest failure. */
+static void health_note(struct health *h, const char *what, const char *msg)
+{
+    struct buf text = BUF_INIT;
+
+    buf_printf(&text, "%s: %s", what, msg);
+    text_copy(h->msg, sizeof(h->msg), text.data);
+    buf_free(&text);
+}
+
 void instance_fail(struct instance *in, struct health *h, const char *what, const struct err *e)
 {
     char kind[sizeof(h->last)];
 
     text_copy(in->last_error, sizeof(in->last_error), e->msg);
     in->last_error_time = time_now();
+    health_note(h, what, e->msg);
+    if (h == &in->h_redis && in->redis_down_since == 0)
+        in->redis_down_since = in->last_error_time;
     health_kind(e->msg, kind, sizeof(kind));
     if (h->failing && strcmp(h->last, kind) == 0)
         return;
@@ -158,11 +160,29 @@ void instance_fail(struct instance *in, struct health *h, const char *what, cons
 
 void instance_recover(struct instance *in, struct health *h, const char *what)
 {
+    if (h == &in->h_redis)
+        in->redis_down_since = 0;
     if (!h->failing)
         return;
     h->failing = 0;
     h->last[0] = '\0';
+    h->msg[0] = '\0';
     log_msg(in->col->log, LOG_INFO, in->name, "%s: working again", what);
+}
+
+void instance_fill_health(const struct instance *in, struct status_row *s)
+{
+    const struct health *const polled[] = {&in->h_aof, &in->h_storage, &in->h_index};
+    size_t i;
+
+    s->poll_error[0] = '\0';
+    for (i = 0; i < sizeof(polled) / sizeof(polled[0]); i++) {
+        if (polled[i]->failing) {
+            text_copy(s->poll_error, sizeof(s->poll_error), polled[i]->msg);
+            break;
+        }
+    }
+    s->redis_down_since = in->redis_down_since;
 }
 
 int instance_event(struct instance *in, const char *kind, const char *detail)
@@ -244,14 +264,19 @@ int instance_redis(struct instance *in, struct err *e)
 int instance_write_metrics(struct instance *in, struct err *e)
 {
     const struct config *cfg = in->col->cfg;
-    struct status_row *rows = xcalloc((size_t)cfg->ninstances, sizeof(*rows));
-    const char **names = xcalloc((size_t)cfg->ninstances, sizeof(*names));
+    size_t max = (size_t)cfg->ninstances;
+    struct status_row *rows = xcalloc(max, sizeof(*rows));
+    struct verdict *verdicts = xcalloc(max, sizeof(*verdicts));
+    struct metrics_instance *v = xcalloc(max, sizeof(*v));
+    int64_t now = time_now();
     size_t n = 0;
     int rv = -1;
 
     for (int i = 0; i < cfg->ninstances; i++) {
         const struct instance_config *ic = &cfg->instances[i];
+        struct verdict_input vi;
         int64_t id;
+        int any;
 
         if (ic->metrics_file == NULL || strcmp(ic->metrics_file, in->ic->metrics_file) != 0)
             continue;
@@ -262,57 +287,40 @@ int instance_write_metrics(struct instance *in, struct err *e)
             err_clear(e);
             continue;
         }
-        names[n++] = ic->name;
+        any = index_chunk_any(in->idx, id, e);
+        if (any < 0)
+            goto out;
+        memset(&vi, 0, sizeof(vi));
+        vi.row = &rows[n];
+        vi.now = now;
+        vi.poll_interval_ms = ic->poll_interval_ms;
+        vi.lag_threshold = ic->lag_threshold;
+        vi.barrier_timeout_s = ic->barrier_timeout_s;
+        vi.archived = any;
+        verdict_judge(&vi, &verdicts[n]);
+        v[n].name = ic->name;
+        v[n].row = &rows[n];
+        v[n].verdict = &verdicts[n];
+        n++;
     }
     pthread_mutex_lock(&in->col->metrics_lock);
-    rv = metrics_write(in->ic->metrics_file, rows, names, n, e);
+    rv = metrics_write(in->ic->metrics_file, v, n, e);
     pthread_mutex_unlock(&in->col->metrics_lock);
 out:
     free(rows);
-    free(names);
+    free(verdicts);
+    free(v);
     return rv;
 }
 
-/* Store a consistent copy of the index as "<instance>/index.db". */
+/* Store a consistent copy of the index as "<instance>/index.db" (sealed
+ * when the storage seals: indexcopy.c). */
 int instance_upload_index(struct instance *in, struct err *e)
 {
-    char key[OBJNAME_MAX];
     char *tmp = xasprintf("%s.%s.%ld.upload", in->col->cfg->index_path, in->name, (long)getpid());
-    struct buf copy = BUF_INIT;
-    FILE *fp = NULL;
-    int rv = -1;
+    int rv = indexcopy_upload(in->idx, in->st, in->name, tmp, e);
 
-    if (objname_index(in->name, key, sizeof(key)) != 0) {
-        err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", in->name);
-        goto out;
-    }
-    if (index_backup(in->idx, tmp, e) != 0)
-        goto out;
-    fp = fopen(tmp, "rb");
-    if (fp == NULL) {
-        err_sys(e, errno, "cannot read index copy \"%s\"", tmp);
-        goto out;
-    }
-    for (;;) {
-        size_t got;
-
-        buf_reserve(&copy, 65536);
-        got = fread(copy.data + copy.len, 1, 65536, fp);
-        copy.len += got;
-        if (got < 65536)
-            break;
-    }
-    if (ferror(fp)) {
-        err_sys(e, EIO, "cannot read index copy \"%s\"", tmp);
-        goto out;
-    }
-    rv = storage_put(in->st, key, copy.data, copy.len, e);
-out:
-    if (fp != NULL)
-        fclose(fp);
-    unlink(tmp);
     free(tmp);
-    buf_free(&copy);
     return rv;
 }
 

@@ -363,6 +363,7 @@ int main(int argc, char **argv)
     struct logger log;
     struct collector col;
     int stop[2] = {-1, -1};
+    char cleartext[512];
     struct err e;
     int status;
 
@@ -407,6 +408,8 @@ int main(int argc, char **argv)
         status = check_run(&col, o.only, stdout);
         goto out;
     }
+    if (storage_cleartext(&cfg, cleartext, sizeof(cleartext)))
+        log_msg(&log, LOG_WARN, NULL, "%s", cleartext);
     if (make_pipe(stop, &e) != 0) {
         fprintf(stderr, "aofroll-collector: %s\n", e.msg);
         status = 1;

@@ -241,6 +241,33 @@ int redisconn_info(struct redisconn *rc, const char *section, char **text, struc
     return 0;
 }
 
+int redisconn_server(struct redisconn *rc, struct server_id *id, struct err *e)
+{
+    char *text = NULL;
+    int rv;
+
+    if (redisconn_info(rc, "server", &text, e) != 0)
+        return -1;
+    rv = server_from_info(text, strlen(text), id, e);
+    free(text);
+    return rv;
+}
+
+int redisconn_server_verdict(struct redisconn *rc, char *buf, size_t n)
+{
+    struct server_id id;
+    const char *tested;
+    struct err e;
+
+    err_clear(&e);
+    if (redisconn_server(rc, &id, &e) != 0) {
+        snprintf(buf, n, "%s", e.msg);
+        return 1;
+    }
+    server_verdict(&id, buf, n);
+    return server_tested(&id, &tested) == SERVER_UNTESTED;
+}
+
 char *redisconn_info_field(const char *text, const char *field)
 {
     size_t flen = strlen(field);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "server.h"
 
 struct redisContext;
 
@@ -69,6 +70,12 @@ void redis_aof_config_free(struct redis_aof_config *c);
 int redisconn_persistence(struct redisconn *rc, struct redis_persistence *out, struct err *e);
 /* INFO <section>: the reply text in *text (caller frees). */
 int redisconn_info(struct redisconn *rc, const char *section, char **text, struct err *e);
+/* Which server this is (INFO server). */
+int redisconn_server(struct redisconn *rc, struct server_id *id, struct err *e);
+/* server_verdict() of this server into buf ("Redis 7.4.1, in the tested
+ * matrix"), or why INFO server could not tell. 0 when the matrix holds
+ * the server or its release series, 1 otherwise. */
+int redisconn_server_verdict(struct redisconn *rc, char *buf, size_t n);
 /* The value of `field` in INFO text ("field:value" lines) in a fresh
  * string, or NULL when absent. */
 char *redisconn_info_field(const char *text, const char *field);

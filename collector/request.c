@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 

@@ -2,8 +2,9 @@
  *
  * A chunk is shipped in the order that makes a crash harmless: pread the
  * raw bytes, gzip them into one standalone member (codec.h), store the
- * object (an atomic put), and only then record the chunk in the index,
- * with (for an incr chunk) what the AOF scanner saw in it. A
+ * object (an atomic put; sealed on its way when a key file is configured,
+ * its name then ending in ".<key id>.enc"), and only then record the chunk
+ * in the index, with (for an incr chunk) what the AOF scanner saw in it. A
  * crash before the index row leaves an object that start-up reconciliation
  * (reconcile.c) verifies and adopts or removes; a crash before the put
  * leaves nothing. The shipped range is then dropped from the page cache
@@ -101,7 +102,9 @@ int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *
     cn.end = start + len;
     cn.first = first;
     cn.last = last;
-    cn.total = g->base_size; /* base chunks name the whole base's size */
+    cn.total = g->base_size;             /* base chunks name the whole base's size */
+    if (storage_seal_id(in->st) != NULL) /* the storage seals it on its way in */
+        snprintf(cn.seal, sizeof(cn.seal), "%s", storage_seal_id(in->st));
     if (objname_chunk(&cn, row.key, sizeof(row.key)) != 0)
         return err_set(e, ERR_CORRUPT, "cannot name chunk [%" PRIu64 ", %" PRIu64 ") of generation %" PRId64,
                        start, start + len, g->generation);
@@ -116,9 +119,13 @@ int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *
     row.start = start;
     row.end = start + len;
     row.crc32 = *crc;
-    row.stored_bytes = in->gz.len;
+    row.stored_bytes = storage_stored_size(row.key, in->gz.len);
     row.first = first;
     row.last = last;
+    /* what restore and reindex check objects against: the gzip member,
+     * sealed or not (docs/encryption.md) */
+    codec_sha256(in->gz.data, in->gz.len, row.sha256);
+    row.has_sha256 = 1;
     if (scan != NULL) {
         /* what the AOF scanner sees in it (generation.c) */
         generation_scan_chunk(in, scan, in->raw.data, start, len, &marks);

@@ -125,6 +125,7 @@ int snapshot_heartbeat(struct instance *in, struct err *e)
     row.last_error_time = in->last_error_time;
     snprintf(row.last_error, sizeof(row.last_error), "%s", in->last_error);
     row.pid = (int)getpid();
+    instance_fill_health(in, &row);
     if (index_status_put(in->idx, &row, e) != 0)
         return -1;
     if (in->ic->metrics_file != NULL)

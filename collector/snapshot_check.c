@@ -4,10 +4,11 @@
  * schedule, reach Redis, ask where the dump lives (CONFIG GET dir
  * dbfilename) and read it as a snapshot would (or, before the first save,
  * look into its directory), and judge the settings a snapshot depends on.
- * Errors (Redis unreachable, the dump or its directory unreadable from
- * here, the last BGSAVE failed) make the configuration unusable; notes
- * (no RDB checksum, Redis's own `save` rules, an AOF that mode aof could
- * follow) do not. Nothing here changes Redis: no BGSAVE is sent. */
+ * Problems (Redis unreachable, the dump or its directory unreadable from
+ * here, the last BGSAVE failed) make the configuration unusable; warnings
+ * (no RDB checksum, Redis's own `save` rules) and notes (an AOF that mode
+ * aof could follow) do not. Lines go through check_report.c. Nothing here
+ * changes Redis: no BGSAVE is sent. */
 #include "snapshot.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@
 #include "units.h"
 #include "xalloc.h"
 
-static void check_schedule(const struct instance_config *ic, FILE *out)
+static void check_schedule(const struct instance_config *ic, struct check_report *r)
 {
     char every[32] = "", at[32] = "";
 
@@ -35,101 +36,95 @@ static void check_schedule(const struct instance_config *ic, FILE *out)
     if (ic->snapshot_minute >= 0)
         snprintf(at, sizeof(at), "daily at \"%02d:%02d\"", ic->snapshot_minute / 60,
                  ic->snapshot_minute % 60);
-    fprintf(out, "  mode rdb: BGSAVE snapshots %s%s%s\n", every,
-            every[0] != '\0' && at[0] != '\0' ? ", " : "", at);
+    report_ok(r, "  mode rdb: BGSAVE snapshots %s%s%s", every, every[0] != '\0' && at[0] != '\0' ? ", " : "",
+              at);
 }
 
-/* The dump as a snapshot would open it. 1 when usable. */
-static int check_dump(const struct rdb_location *loc, FILE *out)
+/* The dump as a snapshot would open it. */
+static void check_dump(const struct rdb_location *loc, struct check_report *r)
 {
     char *path = xasprintf("%s/%s", loc->dir, loc->dbfilename);
     char size[32], t[TIME_BUFSZ];
     struct stat sb;
-    int fd, usable = 0;
+    int fd;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && fstat(fd, &sb) == 0) {
         units_format_size((int64_t)sb.st_size, size, sizeof(size));
         time_format_utc((int64_t)sb.st_mtime, t, sizeof(t));
-        fprintf(out, "  rdb file: ok, \"%s\" (%s, written %s)\n", path, size, t);
-        usable = 1;
+        report_ok(r, "  rdb file: ok, \"%s\" (%s, written %s)", path, size, t);
     } else if (fd < 0 && errno == ENOENT && access(loc->dir, R_OK | X_OK) == 0) {
-        fprintf(out, "  rdb file: \"%s\" does not exist yet; the first snapshot writes it\n", path);
-        usable = 1;
+        report_ok(r, "  rdb file: \"%s\" does not exist yet; the first snapshot writes it", path);
     } else {
-        fprintf(out,
-                "  rdb file: cannot read \"%s\": %s. HINT: run the collector on the redis host, as a user "
-                "that can "
-                "read \"%s\"\n",
-                path, strerror(errno), loc->dir);
+        report_problem(
+            r,
+            "  rdb file: cannot read \"%s\": %s. HINT: run the collector on the redis host, as a user "
+            "that can read \"%s\"",
+            path, strerror(errno), loc->dir);
     }
     if (fd >= 0)
         close(fd);
     free(path);
-    return usable;
 }
 
-static void check_settings_rdb(const struct rdb_location *loc, FILE *out)
+static void check_settings_rdb(const struct rdb_location *loc, struct check_report *r)
 {
     if (loc->checksum)
-        fprintf(out, "  rdbchecksum yes: ok, each snapshot is verified against the RDB's own CRC-64\n");
+        report_ok(r, "  rdbchecksum yes: ok, each snapshot is verified against the RDB's own CRC-64");
     else
-        fprintf(out,
-                "  rdbchecksum no: snapshots carry no CRC-64 to verify (the CRC32 of the bytes shipped is "
-                "still recorded); set it to yes\n");
+        report_warn(
+            r, "  rdbchecksum no: snapshots carry no CRC-64 to verify (the CRC32 of the bytes shipped is "
+               "still recorded); set it to yes");
     if (loc->save[0] != '\0')
-        fprintf(out,
-                "  save \"%s\": redis also saves on its own; such a save is not ordered with the collector's "
-                "forks (a snapshot that finds one running waits for it and ships its file)\n",
-                loc->save);
+        report_warn(r,
+                    "  save \"%s\": redis also saves on its own; such a save is not ordered with the "
+                    "collector's forks (a snapshot that finds one running waits for it and ships its file)",
+                    loc->save);
     else
-        fprintf(out, "  save \"\": ok, only the collector's snapshots fork\n");
+        report_ok(r, "  save \"\": ok, only the collector's snapshots fork");
     if (loc->appendonly)
-        fprintf(
-            out,
-            "  appendonly yes: this redis keeps an AOF; mode aof would archive every write, restorable to "
-            "the second\n");
+        report_ok(r,
+                  "  appendonly yes: this redis keeps an AOF; mode aof would archive every write, restorable "
+                  "to the second");
 }
 
-int snapshot_check(const struct instance_config *ic, FILE *out)
+void snapshot_check(const struct instance_config *ic, struct check_report *r)
 {
     struct redisconn rc;
     struct rdb_location loc;
     struct rdb_persistence p;
+    char line[512];
     struct err e;
-    int usable = 1;
 
     memset(&loc, 0, sizeof(loc));
     err_clear(&e);
-    check_schedule(ic, out);
+    check_schedule(ic, r);
     redisconn_init(&rc, &ic->redis, ic->redis_url);
     if (redisconn_connect(&rc, &e) != 0) {
-        fprintf(out, "  redis: %s\n", e.msg);
-        usable = 0;
+        report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
-    fprintf(out, "  redis: reachable\n");
+    report_ok(r, "  redis: reachable");
+    /* which server, and whether the project tests it: a warning at worst */
+    if (redisconn_server_verdict(&rc, line, sizeof(line)) == 0)
+        report_ok(r, "  server: %s", line);
+    else
+        report_warn(r, "  server: %s", line);
     if (snapshot_location(&rc, &loc, &e) != 0) {
-        fprintf(out, "  redis: %s\n", e.msg);
-        usable = 0;
+        report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
-    check_settings_rdb(&loc, out);
-    if (snapshot_persistence(&rc, &p, &e) != 0) {
-        fprintf(out, "  info persistence: %s\n", e.msg);
-        usable = 0;
-    } else if (!p.last_bgsave_ok) {
-        fprintf(out,
-                "  info persistence: the last BGSAVE failed (rdb_last_bgsave_status:err). HINT: the redis "
-                "log says why (disk full, permissions of its dir)\n");
-        usable = 0;
-    } else {
-        fprintf(out, "  info persistence: ok%s\n", p.bgsave_in_progress ? " (a BGSAVE is in progress)" : "");
-    }
-    if (!check_dump(&loc, out))
-        usable = 0;
+    check_settings_rdb(&loc, r);
+    if (snapshot_persistence(&rc, &p, &e) != 0)
+        report_problem(r, "  info persistence: %s", e.msg);
+    else if (!p.last_bgsave_ok)
+        report_problem(r,
+                       "  info persistence: the last BGSAVE failed (rdb_last_bgsave_status:err). HINT: the "
+                       "redis log says why (disk full, permissions of its dir)");
+    else
+        report_ok(r, "  info persistence: ok%s", p.bgsave_in_progress ? " (a BGSAVE is in progress)" : "");
+    check_dump(&loc, r);
 out:
     snapshot_location_free(&loc);
     redisconn_free(&rc);
-    return usable;
 }

@@ -32,9 +32,11 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libdeflate.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 /* windowBits for inflateInit2: 32 KiB window, gzip wrapper. */
@@ -50,6 +52,46 @@
 static uInt codec_slice(size_t n)
 {
     return n > UINT_MAX ? UINT_MAX : (uInt)n;
+}
+
+void codec_sha256(const void *data, size_t len, unsigned char out[CODEC_SHA256_LEN])
+{
+    unsigned int mdlen = 0;
+
+    /* EVP_Digest of SHA-256 fails only without memory; xalloc's policy is
+     * to abort then too */
+    if (EVP_Digest(data, len, out, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != CODEC_SHA256_LEN)
+        abort();
+}
+
+void codec_sha256_hex(const unsigned char md[CODEC_SHA256_LEN], char hex[CODEC_SHA256_HEX])
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 0; i < CODEC_SHA256_LEN; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[2 * CODEC_SHA256_LEN] = '\0';
+}
+
+int codec_check_digest(const void *gz, size_t gzlen, const unsigned char expect[CODEC_SHA256_LEN],
+                       const char *what, struct err *e)
+{
+    unsigned char md[CODEC_SHA256_LEN];
+    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX];
+
+    codec_sha256(gz, gzlen, md);
+    if (memcmp(md, expect, CODEC_SHA256_LEN) == 0)
+        return 0;
+    codec_sha256_hex(md, have);
+    codec_sha256_hex(expect, want);
+    return err_set(
+        e, ERR_CORRUPT,
+        "chunk \"%s\": the stored object's SHA-256 is %.16s..., the index records %.16s...: it is not the "
+        "object that was archived",
+        what, have, want);
 }
 
 uint32_t codec_crc32(uint32_t crc, const void *data, size_t len)

@@ -748,8 +748,8 @@ out:
     return ret;
 }
 
-/* Only the three schemes aofroll has backends for; the backend itself
- * parses the rest when it opens the storage. */
+/* Only the schemes aofroll has backends for; the backend itself parses
+ * the rest when it opens the storage. */
 static int config_check_storage_url(struct config_ctx *cx, const yaml_node_t *value, const char *url)
 {
     int ok = 0;
@@ -761,11 +761,14 @@ static int config_check_storage_url(struct config_ctx *cx, const yaml_node_t *va
         ok = url[5] != '\0' && url[5] != '/';
     else if (strncmp(url, "sftp://", 7) == 0)
         ok = url[7] != '\0' && url[7] != '/' && strchr(url + 7, '/') != NULL;
+    else if (strncmp(url, "azure://", 8) == 0)
+        ok = url[8] != '\0' && url[8] != '/' && strchr(url + 8, '/') != NULL;
     if (ok)
         return 0;
     shown = config_redact_url(url);
     config_error(cx, value,
-                 "invalid storage url \"%s\": expected file:///path, s3://bucket/prefix or sftp://host/path",
+                 "invalid storage url \"%s\": expected file:///path, s3://bucket/prefix, sftp://host/path or "
+                 "azure://account/container/prefix",
                  shown);
     free(shown);
     return -1;
@@ -799,6 +802,8 @@ static int config_parse_s3(struct config_ctx *cx, const yaml_node_t *map, struct
             ret = config_string(cx, value, k, &s3->credentials_file);
         else if (strcmp(k, "ca_bundle") == 0)
             ret = config_string(cx, value, k, &s3->ca_bundle);
+        else if (strcmp(k, "sts_endpoint") == 0)
+            ret = config_string(cx, value, k, &s3->sts_endpoint);
         else
             ret = config_error(cx, key, "unknown key \"%s\" in \"storage.s3\"", k);
         if (ret < 0)
@@ -837,6 +842,59 @@ static int config_parse_sftp(struct config_ctx *cx, const yaml_node_t *map, stru
     return 0;
 }
 
+static int config_parse_azure(struct config_ctx *cx, const yaml_node_t *map, struct azure_config *az)
+{
+    const yaml_node_pair_t *pair;
+
+    if (map->type != YAML_MAPPING_NODE)
+        return config_error(cx, map, "expected a mapping for \"azure\"");
+    if (config_check_keys(cx, map, " in \"storage.azure\"") < 0)
+        return -1;
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *key = config_node(cx, pair->key);
+        const yaml_node_t *value = config_node(cx, pair->value);
+        const char *k = config_text(key);
+        int ret;
+
+        if (strcmp(k, "endpoint") == 0)
+            ret = config_string(cx, value, k, &az->endpoint);
+        else if (strcmp(k, "sas_token_file") == 0)
+            ret = config_string(cx, value, k, &az->sas_token_file);
+        else if (strcmp(k, "ca_bundle") == 0)
+            ret = config_string(cx, value, k, &az->ca_bundle);
+        else
+            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.azure\"", k);
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int config_parse_encryption(struct config_ctx *cx, const yaml_node_t *map,
+                                   struct encryption_config *enc)
+{
+    const yaml_node_pair_t *pair;
+
+    if (map->type != YAML_MAPPING_NODE)
+        return config_error(cx, map, "expected a mapping for \"encryption\"");
+    if (config_check_keys(cx, map, " in \"storage.encryption\"") < 0)
+        return -1;
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *key = config_node(cx, pair->key);
+        const yaml_node_t *value = config_node(cx, pair->value);
+        const char *k = config_text(key);
+        int ret;
+
+        if (strcmp(k, "key_file") == 0)
+            ret = config_string(cx, value, k, &enc->key_file);
+        else
+            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.encryption\"", k);
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int config_parse_storage(struct config_ctx *cx, const yaml_node_t *map, struct config *cfg)
 {
     const yaml_node_pair_t *pair;
@@ -859,6 +917,10 @@ static int config_parse_storage(struct config_ctx *cx, const yaml_node_t *map, s
             ret = config_parse_s3(cx, value, &cfg->s3);
         else if (strcmp(k, "sftp") == 0)
             ret = config_parse_sftp(cx, value, &cfg->sftp);
+        else if (strcmp(k, "azure") == 0)
+            ret = config_parse_azure(cx, value, &cfg->azure);
+        else if (strcmp(k, "encryption") == 0)
+            ret = config_parse_encryption(cx, value, &cfg->encryption);
         else
             ret = config_error(cx, key, "unknown key \"%s\" in \"storage\"", k);
         if (ret < 0)
@@ -1090,6 +1152,11 @@ void config_free(struct config *cfg)
     free(cfg->s3.sse);
     free(cfg->s3.credentials_file);
     free(cfg->s3.ca_bundle);
+    free(cfg->s3.sts_endpoint);
+    free(cfg->azure.endpoint);
+    free(cfg->azure.sas_token_file);
+    free(cfg->azure.ca_bundle);
+    free(cfg->encryption.key_file);
     free(cfg->sftp.private_key);
     free(cfg->sftp.public_key);
     free(cfg->sftp.known_hosts);
@@ -1298,7 +1365,8 @@ void config_dump(const struct config *cfg, FILE *fp)
     dump_url(&d, "url", cfg->storage_url);
     if (strncmp(cfg->storage_url, "s3://", 5) == 0 || cfg->s3.endpoint != NULL || cfg->s3.path_style ||
         cfg->s3.storage_class != NULL || cfg->s3.sse != NULL || cfg->s3.credentials_file != NULL ||
-        cfg->s3.ca_bundle != NULL || strcmp(cfg->s3.region, DEFAULT_S3_REGION) != 0) {
+        cfg->s3.ca_bundle != NULL || cfg->s3.sts_endpoint != NULL ||
+        strcmp(cfg->s3.region, DEFAULT_S3_REGION) != 0) {
         dump_key(&d, "s3");
         dump_map_start(&d);
         dump_pair(&d, "endpoint", cfg->s3.endpoint);
@@ -1308,6 +1376,16 @@ void config_dump(const struct config *cfg, FILE *fp)
         dump_pair(&d, "sse", cfg->s3.sse);
         dump_pair(&d, "credentials_file", cfg->s3.credentials_file);
         dump_pair(&d, "ca_bundle", cfg->s3.ca_bundle);
+        dump_pair(&d, "sts_endpoint", cfg->s3.sts_endpoint);
+        dump_map_end(&d);
+    }
+    if (strncmp(cfg->storage_url, "azure://", 8) == 0 || cfg->azure.endpoint != NULL ||
+        cfg->azure.sas_token_file != NULL || cfg->azure.ca_bundle != NULL) {
+        dump_key(&d, "azure");
+        dump_map_start(&d);
+        dump_pair(&d, "endpoint", cfg->azure.endpoint);
+        dump_pair(&d, "sas_token_file", cfg->azure.sas_token_file);
+        dump_pair(&d, "ca_bundle", cfg->azure.ca_bundle);
         dump_map_end(&d);
     }
     if (cfg->sftp.private_key != NULL || cfg->sftp.public_key != NULL || cfg->sftp.known_hosts != NULL ||
@@ -1318,6 +1396,12 @@ void config_dump(const struct config *cfg, FILE *fp)
         dump_pair(&d, "public_key", cfg->sftp.public_key);
         dump_pair(&d, "known_hosts", cfg->sftp.known_hosts);
         dump_pair(&d, "host_key_sha256", cfg->sftp.host_key_sha256);
+        dump_map_end(&d);
+    }
+    if (cfg->encryption.key_file != NULL) {
+        dump_key(&d, "encryption");
+        dump_map_start(&d);
+        dump_pair(&d, "key_file", cfg->encryption.key_file);
         dump_map_end(&d);
     }
     dump_map_end(&d);

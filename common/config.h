@@ -59,8 +59,20 @@ struct s3_config {
     int path_style;         /* 0/1 */
     char *storage_class;    /* optional */
     char *sse;              /* optional x-amz-server-side-encryption value */
-    char *credentials_file; /* optional */
+    char *credentials_file; /* optional: this file only, not the credential chain */
     char *ca_bundle;        /* optional */
+    char *sts_endpoint;     /* optional: STS for web identity credentials */
+};
+
+struct azure_config {
+    char *endpoint;       /* the account's blob service URL; NULL = https://ACCOUNT.blob.core.windows.net */
+    char *sas_token_file; /* optional: a 0600 file holding the SAS token; else AZURE_STORAGE_SAS_TOKEN */
+    char *ca_bundle;      /* optional */
+};
+
+/* Client-side encryption (docs/encryption.md). */
+struct encryption_config {
+    char *key_file; /* lines "ID BASE64-KEY", mode 0600; NULL: objects are stored plain */
 };
 
 struct sftp_config {
@@ -71,10 +83,13 @@ struct sftp_config {
 };
 
 struct config {
-    char *path;        /* the file it was read from */
-    char *storage_url; /* file:///..., s3://bucket/prefix, sftp://host/path */
+    char *path; /* the file it was read from */
+    char *
+        storage_url; /* file:///..., s3://bucket/prefix, sftp://host/path, azure://account/container/prefix */
     struct s3_config s3;
     struct sftp_config sftp;
+    struct azure_config azure;
+    struct encryption_config encryption;
     char *index_path;                /* default /var/lib/aofroll/index.db */
     char *lock_dir;                  /* where per-instance locks live; default dirname(index_path) */
     char *log_file;                  /* NULL = stderr */

@@ -125,10 +125,17 @@ static const char *const migrations[] = {
     "  pid INTEGER NOT NULL"
     ");"
     "PRAGMA application_id = " INDEX_STR(INDEX_APPLICATION_ID) ";",
-    /* 1 -> 2: what restores need to be exact to the second across
+    /* 1 -> 2: the SHA-256 of every chunk's stored object (NULL where it
+     * was not recorded), and the health of the last poll in the status
+     * row: why it failed ('' when it did not) and since when Redis has
+     * been unreachable (0 while it answers). */
+    "ALTER TABLE chunks ADD COLUMN sha256 BLOB CHECK (sha256 IS NULL OR length(sha256) = 32);"
+    "ALTER TABLE status ADD COLUMN poll_error TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE status ADD COLUMN redis_down_since INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: what restores need to be exact to the second across
      * barriers and never across a gap (window.h, chunkscan.h), and the
      * barrier's and the AOF's state in the heartbeat. NULL is unknown:
-     * rows from version 1 keep their old meaning. */
+     * rows from before keep their old meaning. */
     "ALTER TABLE generations ADD COLUMN exact INTEGER CHECK (exact IN (0, 1));"
     "ALTER TABLE generations ADD COLUMN follows INTEGER CHECK (follows IN (0, 1));"
     "ALTER TABLE generations ADD COLUMN lead_ts INTEGER;"
@@ -150,13 +157,13 @@ static const char *const migrations[] = {
     "instance_id, generation, mode, base_file, base_format, base_size, base_complete, base_crc32, "          \
     "base_time, incr_file, started, ended, end_reason, exact, follows, lead_ts, proven_end"
 #define CHUNK_COLS                                                                                           \
-    "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key, ts_first, "       \
-    "ts_last, boundary, boundary_db, boundary_ts"
+    "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key, sha256, "         \
+    "ts_first, ts_last, boundary, boundary_db, boundary_ts"
 #define EVENT_COLS "id, instance_id, time, kind, detail"
 #define STATUS_COLS                                                                                          \
     "instance_id, last_poll, poll_interval_ms, generation, current_file, current_size, shipped, "            \
-    "shipped_time, last_barrier, last_error_time, last_error, pid, barrier_postponed_since, "                \
-    "barrier_postponed_why, barrier_overdue, aof_off_since"
+    "shipped_time, last_barrier, last_error_time, last_error, pid, poll_error, redis_down_since, "           \
+    "barrier_postponed_since, barrier_postponed_why, barrier_overdue, aof_off_since"
 
 enum stmt_id {
     S_BEGIN,
@@ -182,6 +189,8 @@ enum stmt_id {
     S_CHUNK_LAST,
     S_CHUNK_RESUME,
     S_GEN_LAST_TS,
+    S_CHUNK_ANY,
+    S_CHUNK_RENAME,
     S_CHUNKS_FROM,
     S_CHUNKS_ALL,
     S_CHUNKS_SINCE,
@@ -220,8 +229,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_GEN_DEL_SIZELOG] = "DELETE FROM size_log WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_DEL] = "DELETE FROM generations WHERE instance_id = ?1 AND generation = ?2",
     [S_CHUNK_ADD] = "INSERT INTO chunks(instance_id, generation, kind, start, end, crc32, stored_bytes, "
-                    "first, last, key, ts_first, ts_last, boundary, boundary_db, boundary_ts) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    "first, last, key, sha256, ts_first, ts_last, boundary, boundary_db, boundary_ts) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [S_CHUNK_GET] = "SELECT " CHUNK_COLS " FROM chunks WHERE id = ?1",
     [S_CHUNK_BY_KEY] = "SELECT " CHUNK_COLS " FROM chunks WHERE key = ?1",
     /* chunks of one (instance, generation, kind) never overlap, so the
@@ -232,6 +241,10 @@ static const char *const stmt_sql[S_COUNT] = {
                        "AND kind = 'incr' AND boundary IS NOT NULL ORDER BY start DESC LIMIT 1",
     [S_GEN_LAST_TS] = "SELECT max(ts_last) FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                       "AND kind = 'incr'",
+    [S_CHUNK_ANY] = "SELECT 1 FROM chunks WHERE instance_id = ?1 LIMIT 1",
+    /* the row keeps its digest (the gzip member's) unless it had none */
+    [S_CHUNK_RENAME] = "UPDATE chunks SET key = ?3, stored_bytes = ?4, sha256 = coalesce(sha256, ?5) "
+                       "WHERE id = ?1 AND key = ?2",
     [S_CHUNKS_FROM] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                       "AND kind = ?3 AND end > ?4 ORDER BY start",
     /* index_chunks_between: the whole instance streams in position order;
@@ -257,7 +270,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE instance_id = ?1 AND time >= ?2 "
                  "ORDER BY time, id",
     [S_STATUS_PUT] = "INSERT OR REPLACE INTO status(" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [S_STATUS_GET] = "SELECT " STATUS_COLS " FROM status WHERE instance_id = ?1",
 };
 
@@ -459,14 +472,19 @@ static void chunk_read(sqlite3_stmt *st, struct chunk_row *c)
     c->first = sqlite3_column_int64(st, 8);
     c->last = sqlite3_column_int64(st, 9);
     col_str(st, 10, c->key, sizeof(c->key));
+    c->has_sha256 = sqlite3_column_type(st, 11) == SQLITE_BLOB && sqlite3_column_bytes(st, 11) == 32;
+    if (c->has_sha256)
+        memcpy(c->sha256, sqlite3_column_blob(st, 11), 32);
+    else
+        memset(c->sha256, 0, sizeof(c->sha256));
     /* the marks are recorded together: boundary_db is NULL exactly when
      * no marks were recorded (boundary itself may be NULL: none) */
-    c->marks_known = sqlite3_column_type(st, 14) != SQLITE_NULL;
-    c->ts_first = sqlite3_column_int64(st, 11);
-    c->ts_last = sqlite3_column_int64(st, 12);
-    c->boundary = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 13);
-    c->boundary_db = c->marks_known ? sqlite3_column_int(st, 14) : 0;
-    c->boundary_ts = sqlite3_column_int64(st, 15);
+    c->marks_known = sqlite3_column_type(st, 15) != SQLITE_NULL;
+    c->ts_first = sqlite3_column_int64(st, 12);
+    c->ts_last = sqlite3_column_int64(st, 13);
+    c->boundary = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 14);
+    c->boundary_db = c->marks_known ? sqlite3_column_int(st, 15) : 0;
+    c->boundary_ts = sqlite3_column_int64(st, 16);
 }
 
 /* Step `st` (bound by the caller) and hand each chunk row to `cb`; resets
@@ -605,7 +623,14 @@ static int index_enter_wal(struct index *idx, struct err *e)
     return 0;
 }
 
-int index_open(const char *path, int readonly, struct index **out, struct err *e)
+int index_schema_version(void)
+{
+    return INDEX_SCHEMA_VERSION;
+}
+
+enum index_open_mode { INDEX_READONLY, INDEX_WRITER, INDEX_COPY };
+
+static int index_open_mode(const char *path, enum index_open_mode mode, struct index **out, struct err *e)
 {
     struct index *idx = xcalloc(1, sizeof(*idx));
     int flags = SQLITE_OPEN_NOMUTEX;
@@ -614,7 +639,9 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
 
     *out = NULL;
     idx->path = xstrdup(path);
-    flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= mode == INDEX_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (mode == INDEX_WRITER)
+        flags |= SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &idx->db, flags, NULL) != SQLITE_OK) {
         if (idx->db != NULL && sqlite3_system_errno(idx->db) != 0)
             err_sys(e, sqlite3_system_errno(idx->db), "cannot open index \"%s\"", path);
@@ -639,7 +666,7 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
         idx_fail(idx, e, NULL);
         goto out;
     }
-    if (readonly) {
+    if (mode == INDEX_READONLY) {
         if (pragma_int(idx, "user_version", &version, e) < 0 || check_version(idx, version, e) < 0)
             goto out;
         if (version < INDEX_SCHEMA_VERSION) {
@@ -650,7 +677,7 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
             goto out;
         }
     } else {
-        if (index_enter_wal(idx, e) < 0)
+        if (mode == INDEX_WRITER && index_enter_wal(idx, e) < 0)
             goto out;
         if (index_migrate(idx, e) < 0)
             goto out;
@@ -661,6 +688,16 @@ int index_open(const char *path, int readonly, struct index **out, struct err *e
 out:
     index_close(idx);
     return ret;
+}
+
+int index_open(const char *path, int readonly, struct index **out, struct err *e)
+{
+    return index_open_mode(path, readonly ? INDEX_READONLY : INDEX_WRITER, out, e);
+}
+
+int index_open_copy(const char *path, struct index **out, struct err *e)
+{
+    return index_open_mode(path, INDEX_COPY, out, e);
 }
 
 void index_close(struct index *idx)
@@ -937,14 +974,16 @@ int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e)
     sqlite3_bind_int64(st, 8, c->first);
     sqlite3_bind_int64(st, 9, c->last);
     bind_str(st, 10, c->key);
+    if (c->has_sha256)
+        sqlite3_bind_blob(st, 11, c->sha256, (int)sizeof(c->sha256), SQLITE_STATIC);
     if (c->marks_known) {
-        bind_nonzero(st, 11, c->ts_first);
-        bind_nonzero(st, 12, c->ts_last);
+        bind_nonzero(st, 12, c->ts_first);
+        bind_nonzero(st, 13, c->ts_last);
         if (c->boundary >= 0)
-            sqlite3_bind_int64(st, 13, c->boundary);
+            sqlite3_bind_int64(st, 14, c->boundary);
         /* boundary_db is set whenever marks are: -1 when no boundary */
-        sqlite3_bind_int(st, 14, c->boundary >= 0 ? c->boundary_db : -1);
-        bind_nonzero(st, 15, c->boundary_ts);
+        sqlite3_bind_int(st, 15, c->boundary >= 0 ? c->boundary_db : -1);
+        bind_nonzero(st, 16, c->boundary_ts);
     }
     if (sqlite3_step(st) == SQLITE_DONE) {
         c->id = sqlite3_last_insert_rowid(idx->db);
@@ -996,6 +1035,42 @@ int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out
     if (rc == 1)
         return err_set(e, ERR_NOTFOUND, "chunk \"%s\" not found in index \"%s\"", key, idx->path);
     return rc;
+}
+
+int index_chunk_rename(struct index *idx, const struct chunk_row *c, const char *key, uint64_t stored_bytes,
+                       const unsigned char sha256[32], struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_RENAME, e);
+    char what[OBJNAME_MAX + 32];
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, c->id);
+    bind_str(st, 2, c->key);
+    bind_str(st, 3, key);
+    bind_u64(st, 4, stored_bytes);
+    if (sha256 != NULL)
+        sqlite3_bind_blob(st, 5, sha256, 32, SQLITE_STATIC);
+    snprintf(what, sizeof(what), "renaming chunk \"%s\"", c->key);
+    if (idx_run(idx, st, e, what) < 0)
+        return -1;
+    if (sqlite3_changes(idx->db) == 0)
+        return err_set(e, ERR_NOTFOUND, "chunk \"%s\" not found in index \"%s\"", c->key, idx->path);
+    return 0;
+}
+
+int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_ANY, e);
+    int found;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, instance_id);
+    found = idx_row(idx, st, e, "looking for a chunk");
+    if (found == 1)
+        idx_done(st);
+    return found;
 }
 
 int index_chunk_last(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
@@ -1287,10 +1362,12 @@ int index_status_put(struct index *idx, const struct status_row *s, struct err *
     sqlite3_bind_int64(st, 10, s->last_error_time);
     bind_str(st, 11, s->last_error);
     sqlite3_bind_int(st, 12, s->pid);
-    sqlite3_bind_int64(st, 13, s->barrier_postponed_since);
-    bind_str(st, 14, s->barrier_postponed_why);
-    sqlite3_bind_int(st, 15, s->barrier_overdue ? 1 : 0);
-    sqlite3_bind_int64(st, 16, s->aof_off_since);
+    bind_str(st, 13, s->poll_error);
+    sqlite3_bind_int64(st, 14, s->redis_down_since);
+    sqlite3_bind_int64(st, 15, s->barrier_postponed_since);
+    bind_str(st, 16, s->barrier_postponed_why);
+    sqlite3_bind_int(st, 17, s->barrier_overdue ? 1 : 0);
+    sqlite3_bind_int64(st, 18, s->aof_off_since);
     return idx_run(idx, st, e, "writing the status");
 }
 
@@ -1320,10 +1397,12 @@ int index_status_get(struct index *idx, int64_t instance_id, struct status_row *
     out->last_error_time = sqlite3_column_int64(st, 9);
     col_str(st, 10, out->last_error, sizeof(out->last_error));
     out->pid = sqlite3_column_int(st, 11);
-    out->barrier_postponed_since = sqlite3_column_int64(st, 12);
-    col_str(st, 13, out->barrier_postponed_why, sizeof(out->barrier_postponed_why));
-    out->barrier_overdue = sqlite3_column_int(st, 14);
-    out->aof_off_since = sqlite3_column_int64(st, 15);
+    col_str(st, 12, out->poll_error, sizeof(out->poll_error));
+    out->redis_down_since = sqlite3_column_int64(st, 13);
+    out->barrier_postponed_since = sqlite3_column_int64(st, 14);
+    col_str(st, 15, out->barrier_postponed_why, sizeof(out->barrier_postponed_why));
+    out->barrier_overdue = sqlite3_column_int(st, 16);
+    out->aof_off_since = sqlite3_column_int64(st, 17);
     idx_done(st);
     return 0;
 }

@@ -41,8 +41,8 @@ struct gen_row {
     int64_t started;                /* unix s when the collector opened it */
     int64_t ended;                  /* unix s when it was closed, 0 while open */
     char end_reason[32];            /* "barrier", "rewrite", "restart", "aof-off", "missed", ... */
-    /* Schema 2 (window.h says how restores use them). Zero means unknown
-     * in every one of them, which is what a row from before schema 2, or
+    /* Schema 3 (window.h says how restores use them). Zero means unknown
+     * in every one of them, which is what a row from before schema 3, or
      * one built with memset, holds. */
     int exact;          /* GEN_YES: cut by "#TS:" lines; GEN_NO: by the size log */
     int follows;        /* GEN_YES: its stream continues the previous generation's with
@@ -67,7 +67,9 @@ struct chunk_row {
     uint64_t stored_bytes; /* size of the gzip object */
     int64_t first, last;   /* unix s the bytes were observed (incr) */
     char key[OBJNAME_MAX];
-    /* Schema 2, incr chunks: what the AOF scanner saw in the chunk
+    int has_sha256;           /* sha256 was recorded (schema 2 on) */
+    unsigned char sha256[32]; /* SHA-256 of the gzip member (sealed: of the plaintext) */
+    /* Schema 3, incr chunks: what the AOF scanner saw in the chunk
      * (chunkscan.h); marks_known 0 (NULL in the index) when nothing was
      * recorded. ts_first/ts_last: the first and last "#TS:" lines that end
      * in the chunk, 0 none; boundary: the first offset in [start, end)
@@ -94,7 +96,9 @@ struct status_row {
     int64_t last_error_time;
     char last_error[512];
     int pid;
-    /* schema 2 */
+    char poll_error[512];     /* why the last poll (or its shipping) failed, "" when it did not */
+    int64_t redis_down_since; /* unix s since Redis has been unreachable, 0 while it answers */
+    /* schema 3 */
     int64_t barrier_postponed_since; /* unix s the pending barrier was first held back, 0 none */
     char barrier_postponed_why[256]; /* why it is held back */
     int barrier_overdue;             /* held back longer than barrier_timeout */
@@ -118,6 +122,13 @@ typedef int (*index_event_cb)(void *ud, const struct event_row *ev);
  * (a missing file is ERR_NOTFOUND; a corrupt one ERR_CORRUPT). */
 int index_open(const char *path, int readonly, struct index **out, struct err *e);
 void index_close(struct index *idx);
+/* The schema version this build writes (PRAGMA user_version). */
+int index_schema_version(void);
+/* Open a copy of an index (a file nobody else uses, such as the copy
+ * fetched from storage) read-write, migrating it forward if it is older;
+ * its journal mode is left as it is. A newer or foreign file is refused as
+ * index_open() refuses it. */
+int index_open_copy(const char *path, struct index **out, struct err *e);
 int index_begin(struct index *idx, struct err *e);
 int index_commit(struct index *idx, struct err *e);
 void index_rollback(struct index *idx);
@@ -147,6 +158,14 @@ int index_generation_delete(struct index *idx, int64_t instance_id, int64_t gene
 int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e); /* sets c->id */
 int index_chunk_get(struct index *idx, int64_t id, struct chunk_row *out, struct err *e);
 int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out, struct err *e);
+/* Point row c (by id, still under c->key) at the object `key`, of
+ * stored_bytes in storage: the same chunk stored again under another name
+ * (aofroll rekey). sha256 (may be NULL) is recorded only where the row has
+ * none. ERR_NOTFOUND when the row is gone or names another object now. */
+int index_chunk_rename(struct index *idx, const struct chunk_row *c, const char *key, uint64_t stored_bytes,
+                       const unsigned char sha256[32], struct err *e);
+/* 1 when the instance has at least one chunk, else 0; -1 on error. */
+int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e);
 /* The chunk with the highest end of (instance, generation, kind). */
 int index_chunk_last(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
                      struct chunk_row *out, struct err *e);

@@ -11,8 +11,9 @@
  * quote followed by a space or the end of the line. Names are written in
  * sdscatrepr() quoting when sdsneedsrepr() says they need it. The checks
  * are Redis's: pairs only; "file", "seq" and "type" present (keys compared
- * case-insensitively, unknown keys ignored, the last of a repeated key
- * wins); a file name, not a path; at most one base; incr seqs strictly
+ * case-insensitively, the last of a repeated one wins; other keys kept as
+ * they are, for manifest_write_files to write back); a file name, not a
+ * path; at most one base; incr seqs strictly
  * increasing. Stricter than Redis only where Redis would read garbage as
  * something else: seq must be a decimal number and type one letter. Unlike
  * Redis, blank lines are skipped as the header promises. */
@@ -56,7 +57,9 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-/* Whether a name must be quoted to survive splitting (sdsneedsrepr). */
+/* Whether a name must be quoted to survive splitting: sdsneedsrepr()'s
+ * rule, plus the single quote, which sdssplitargs() takes as the start of
+ * a quoted string even inside a bare word ("it's" would not parse back). */
 static int needs_quotes(const char *p, size_t len)
 {
     size_t i;
@@ -64,7 +67,7 @@ static int needs_quotes(const char *p, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
 
-        if (c == '\\' || c == '"' || !is_print(c) || is_space(c))
+        if (c == '\\' || c == '"' || c == '\'' || !is_print(c) || is_space(c))
             return 1;
     }
     return 0;
@@ -252,6 +255,44 @@ static int parse_seq(const struct buf *v, long long *seq)
     return 0;
 }
 
+/* A copy of len bytes, NUL-terminated. */
+static char *dup_bytes(const char *p, size_t len)
+{
+    char *d = xmalloc(len + 1);
+
+    memcpy(d, p, len);
+    d[len] = '\0';
+    return d;
+}
+
+static void file_free(struct manifest_file *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->nextra; i++) {
+        free(f->extra[i].key);
+        free(f->extra[i].value);
+    }
+    free(f->extra);
+    free(f->name);
+    f->extra = NULL;
+    f->nextra = 0;
+    f->name = NULL;
+}
+
+/* Keep a pair this module does not interpret. */
+static void add_extra(struct manifest_file *f, const struct buf *key, const struct buf *value)
+{
+    struct manifest_extra *x;
+
+    f->extra = xrealloc(f->extra, (f->nextra + 1) * sizeof(*f->extra));
+    x = &f->extra[f->nextra++];
+    x->key = dup_bytes(key->data, key->len);
+    x->key_len = key->len;
+    x->value = dup_bytes(value->data, value->len);
+    x->value_len = value->len;
+}
+
 /* Fill one manifest_file from a line's tokens; on failure describe what is
  * wrong in `why` (a message fragment). */
 static int parse_file_line(const struct tokens *t, struct manifest_file *f, struct buf *why)
@@ -259,6 +300,7 @@ static int parse_file_line(const struct tokens *t, struct manifest_file *f, stru
     const struct buf *name = NULL, *seq = NULL, *type = NULL;
     size_t i;
 
+    memset(f, 0, sizeof(*f));
     if (t->n % 2 != 0) {
         buf_printf(why, "odd number of words (%zu), expected key value pairs", t->n);
         return -1;
@@ -296,6 +338,12 @@ static int parse_file_line(const struct tokens *t, struct manifest_file *f, stru
     }
     f->type = (enum manifest_type)type->data[0];
     f->name = xstrndup(name->data, name->len);
+    for (i = 0; i < t->n; i += 2) {
+        const char *k = t->v[i].data;
+
+        if (strcasecmp(k, "file") != 0 && strcasecmp(k, "seq") != 0 && strcasecmp(k, "type") != 0)
+            add_extra(f, &t->v[i], &t->v[i + 1]);
+    }
     return 0;
 }
 
@@ -414,7 +462,7 @@ void manifest_free(struct manifest *m)
     size_t i;
 
     for (i = 0; i < m->nfiles; i++)
-        free(m->files[i].name);
+        file_free(&m->files[i]);
     free(m->files);
     m->files = NULL;
     m->nfiles = 0;
@@ -456,14 +504,30 @@ static int check_name(const char *path, const char *name, long long seq, struct 
     return 0;
 }
 
-static void append_line(struct buf *b, const char *name, long long seq, enum manifest_type type)
+/* A word as Redis writes it: bare, or quoted when it must be (an empty
+ * word too, which Redis never writes but would split into nothing). */
+static void append_word(struct buf *b, const char *p, size_t len)
 {
-    buf_appendstr(b, "file ");
-    if (needs_quotes(name, strlen(name)))
-        append_quoted(b, name, strlen(name));
+    if (len == 0 || needs_quotes(p, len))
+        append_quoted(b, p, len);
     else
-        buf_appendstr(b, name);
-    buf_printf(b, " seq %lld type %c\n", seq, (char)type);
+        buf_append(b, p, len);
+}
+
+static void append_line(struct buf *b, const struct manifest_file *f)
+{
+    size_t i;
+
+    buf_appendstr(b, "file ");
+    append_word(b, f->name, strlen(f->name));
+    buf_printf(b, " seq %lld type %c", f->seq, (char)f->type);
+    for (i = 0; i < f->nextra; i++) {
+        buf_append(b, " ", 1);
+        append_word(b, f->extra[i].key, f->extra[i].key_len);
+        buf_append(b, " ", 1);
+        append_word(b, f->extra[i].value, f->extra[i].value_len);
+    }
+    buf_append(b, "\n", 1);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -508,8 +572,55 @@ out:
     return rc;
 }
 
-int manifest_write(const char *path, const char *base_name, long long base_seq, const char *incr_name,
-                   long long incr_seq, struct err *e)
+/* The lines of m's files appended to out, each with its extra pairs;
+ * `where` names the manifest in messages. */
+static int manifest_format_files(struct buf *out, const char *where, const struct manifest *m, struct err *e)
+{
+    size_t i, j;
+
+    for (i = 0; i < m->nfiles; i++) {
+        if (check_name(where, m->files[i].name, m->files[i].seq, e) < 0)
+            return -1;
+        for (j = 0; j < m->files[i].nextra; j++) {
+            if (m->files[i].extra[j].key_len == 0)
+                return err_set(e, ERR_USAGE,
+                               "cannot write manifest \"%s\": an empty key on the line of \"%s\"", where,
+                               m->files[i].name);
+        }
+        append_line(out, &m->files[i]);
+    }
+    return 0;
+}
+
+/* A manifest of one base (base_name NULL: none) and one incr file, in
+ * files[2] (the names borrowed, not copied). */
+static void manifest_two(struct manifest *m, struct manifest_file files[2], const char *base_name,
+                         long long base_seq, const char *incr_name, long long incr_seq)
+{
+    memset(files, 0, 2 * sizeof(*files));
+    m->files = files;
+    m->nfiles = 0;
+    if (base_name != NULL) {
+        files[m->nfiles].name = (char *)base_name;
+        files[m->nfiles].seq = base_seq;
+        files[m->nfiles++].type = MANIFEST_BASE;
+    }
+    files[m->nfiles].name = (char *)incr_name;
+    files[m->nfiles].seq = incr_seq;
+    files[m->nfiles++].type = MANIFEST_INCR;
+}
+
+int manifest_format(struct buf *out, const char *base_name, long long base_seq, const char *incr_name,
+                    long long incr_seq, struct err *e)
+{
+    struct manifest_file files[2];
+    struct manifest m;
+
+    manifest_two(&m, files, base_name, base_seq, incr_name, incr_seq);
+    return manifest_format_files(out, "manifest", &m, e);
+}
+
+int manifest_write_files(const char *path, const struct manifest *m, struct err *e)
 {
     struct buf text = BUF_INIT;
     char *tmp = NULL;
@@ -517,14 +628,8 @@ int manifest_write(const char *path, const char *base_name, long long base_seq, 
     int fd = -1;
     int rc = -1;
 
-    /* base_name may be NULL: a directory with incr files only */
-    if (base_name != NULL && check_name(path, base_name, base_seq, e) < 0)
+    if (manifest_format_files(&text, path, m, e) < 0)
         goto out;
-    if (check_name(path, incr_name, incr_seq, e) < 0)
-        goto out;
-    if (base_name != NULL)
-        append_line(&text, base_name, base_seq, MANIFEST_BASE);
-    append_line(&text, incr_name, incr_seq, MANIFEST_INCR);
 
     tmp = xasprintf("%s.tmp.XXXXXX", path);
     fd = mkstemp(tmp);
@@ -560,4 +665,14 @@ out:
     free(tmp);
     buf_free(&text);
     return rc;
+}
+
+int manifest_write(const char *path, const char *base_name, long long base_seq, const char *incr_name,
+                   long long incr_seq, struct err *e)
+{
+    struct manifest_file files[2];
+    struct manifest m;
+
+    manifest_two(&m, files, base_name, base_seq, incr_name, incr_seq);
+    return manifest_write_files(path, &m, e);
 }

@@ -15,20 +15,6 @@
 
 #include "xalloc.h"
 
-void metrics_lag(const struct status_row *s, uint64_t *bytes, int64_t *seconds)
-{
-    if (s->current_size <= s->shipped) {
-        *bytes = 0;
-        *seconds = 0;
-        return;
-    }
-    *bytes = s->current_size - s->shipped;
-    if (s->shipped_time <= 0)
-        *seconds = -1;
-    else
-        *seconds = s->last_poll > s->shipped_time ? s->last_poll - s->shipped_time : 0;
-}
-
 static void metrics_label(struct buf *out, const char *value)
 {
     const char *p;
@@ -55,9 +41,8 @@ enum metrics_field {
     MF_LAG_SECONDS,
     MF_LAST_BARRIER,
     MF_LAST_ERROR,
-    MF_AOF_ENABLED,
+    MF_UP,
     MF_BARRIER_POSTPONED,
-    MF_BARRIER_OVERDUE,
     MF_COUNT
 };
 
@@ -75,19 +60,20 @@ static const struct {
     {"aofroll_last_barrier_timestamp_seconds",
      "Unix time of the last barrier rewrite (mode rdb: of the last snapshot), 0 if none."},
     {"aofroll_last_error_timestamp_seconds", "Unix time of the last error, 0 if none."},
-    {"aofroll_aof_enabled",
-     "1 while redis writes its AOF, 0 once the collector found it off (nothing is archived)."},
+    {"aofroll_up", "1 when the backup is happening (aofroll status says OK), else 0."},
     {"aofroll_barrier_postponed_seconds", "How long the pending barrier has been held back, 0 if none is."},
-    {"aofroll_barrier_overdue", "1 when the pending barrier has been held back longer than barrier_timeout."},
 };
 
+#define METRICS_PROBLEM "aofroll_problem"
+
 /* Value of one field; returns 0 when the sample is to be left out. */
-static int metrics_value(const struct status_row *s, enum metrics_field f, char *out, size_t n)
+static int metrics_value(const struct metrics_instance *m, enum metrics_field f, char *out, size_t n)
 {
+    const struct status_row *s = m->row;
     uint64_t lag_bytes;
     int64_t lag_seconds;
 
-    metrics_lag(s, &lag_bytes, &lag_seconds);
+    verdict_lag(s, &lag_bytes, &lag_seconds);
     switch (f) {
     case MF_LAST_POLL:
         snprintf(out, n, "%" PRId64, s->last_poll);
@@ -118,8 +104,8 @@ static int metrics_value(const struct status_row *s, enum metrics_field f, char 
     case MF_LAST_ERROR:
         snprintf(out, n, "%" PRId64, s->last_error_time);
         break;
-    case MF_AOF_ENABLED:
-        snprintf(out, n, "%d", s->aof_off_since > 0 ? 0 : 1);
+    case MF_UP:
+        snprintf(out, n, "%d", m->verdict->nreasons == 0 ? 1 : 0);
         break;
     case MF_BARRIER_POSTPONED:
         snprintf(out, n, "%" PRId64,
@@ -127,36 +113,51 @@ static int metrics_value(const struct status_row *s, enum metrics_field f, char 
                      ? s->last_poll - s->barrier_postponed_since
                      : 0);
         break;
-    case MF_BARRIER_OVERDUE:
-        snprintf(out, n, "%d", s->barrier_overdue ? 1 : 0);
-        break;
     case MF_COUNT:
         return 0;
     }
     return 1;
 }
 
-void metrics_format(const struct status_row *rows, const char *const *names, size_t n, struct buf *out)
+static void metrics_sample(struct buf *out, const char *family, const char *name, const char *reason,
+                           const char *value)
+{
+    buf_printf(out, "%s{instance=\"", family);
+    metrics_label(out, name);
+    if (reason != NULL) {
+        buf_appendstr(out, "\",reason=\"");
+        metrics_label(out, reason);
+    }
+    buf_printf(out, "\"} %s\n", value);
+}
+
+void metrics_format(const struct metrics_instance *v, size_t n, struct buf *out)
 {
     char value[64];
     size_t i;
-    int f;
+    int f, r;
 
     for (f = 0; f < MF_COUNT; f++) {
         buf_printf(out, "# HELP %s %s\n", metrics_families[f].name, metrics_families[f].help);
         buf_printf(out, "# TYPE %s gauge\n", metrics_families[f].name);
         for (i = 0; i < n; i++) {
-            if (!metrics_value(&rows[i], (enum metrics_field)f, value, sizeof(value)))
-                continue;
-            buf_printf(out, "%s{instance=\"", metrics_families[f].name);
-            metrics_label(out, names[i]);
-            buf_printf(out, "\"} %s\n", value);
+            if (metrics_value(&v[i], (enum metrics_field)f, value, sizeof(value)))
+                metrics_sample(out, metrics_families[f].name, v[i].name, NULL, value);
         }
     }
+    /* every reason for every instance, 0 or 1, so that no series vanishes */
+    buf_printf(
+        out,
+        "# HELP %s 1 when the reason applies: the backup of the instance is not happening as it should.\n",
+        METRICS_PROBLEM);
+    buf_printf(out, "# TYPE %s gauge\n", METRICS_PROBLEM);
+    for (i = 0; i < n; i++)
+        for (r = 0; r < VERDICT_COUNT; r++)
+            metrics_sample(out, METRICS_PROBLEM, v[i].name, verdict_reason_name((enum verdict_reason)r),
+                           verdict_has(v[i].verdict, (enum verdict_reason)r) ? "1" : "0");
 }
 
-int metrics_write(const char *path, const struct status_row *rows, const char *const *names, size_t n,
-                  struct err *e)
+int metrics_write(const char *path, const struct metrics_instance *v, size_t n, struct err *e)
 {
     struct buf text = BUF_INIT;
     char *tmp = NULL;
@@ -164,9 +165,14 @@ int metrics_write(const char *path, const struct status_row *rows, const char *c
     ssize_t w;
     int fd = -1, rc = -1;
 
-    metrics_format(rows, names, n, &text);
+    metrics_format(v, n, &text);
     tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* a fresh file: never truncate or write through what is there */
+    if (unlink(tmp) != 0 && errno != ENOENT) {
+        err_sys(e, errno, "cannot remove stale metrics file '%s'", tmp);
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         err_sys(e, errno, "cannot create metrics file '%s'", tmp);
         goto out;

@@ -17,9 +17,13 @@
  *                                           (omitted when unknown)
  *   aofroll_last_barrier_timestamp_seconds  0 when never
  *   aofroll_last_error_timestamp_seconds    0 when never
- *   aofroll_aof_enabled                     0 once the collector found appendonly off
- *   aofroll_barrier_postponed_seconds       how long the pending barrier is held back
- *   aofroll_barrier_overdue                 1 when that is longer than barrier_timeout
+ *   aofroll_up                              1 when the backup is happening
+ *                                           (status would say OK), else 0
+ *   aofroll_problem{reason="..."}           per reason of verdict.h, 1 when
+ *                                           it applies, else 0 (among them
+ *                                           "aof-off", "barrier-overdue")
+ *   aofroll_barrier_postponed_seconds       how long the pending barrier has
+ *                                           been held back, 0 if none is
  *
  * The file is replaced atomically (written to "PATH.tmp.PID" in the same
  * directory, which the textfile collector ignores, then renamed), so a
@@ -34,17 +38,19 @@
 #include "buf.h"
 #include "error.h"
 #include "index.h"
+#include "verdict.h"
 
-/* Lag of one status row: bytes not shipped yet, and how long ago the
- * oldest of them was seen (last_poll - shipped_time; 0 without lag, -1 when
- * the shipped time is unknown). */
-void metrics_lag(const struct status_row *s, uint64_t *bytes, int64_t *seconds);
+/* One instance of the file: its status row and its verdict. */
+struct metrics_instance {
+    const char *name;
+    const struct status_row *row;
+    const struct verdict *verdict;
+};
 
-/* Format rows[i] (instance names[i]) for i < n into `out`. */
-void metrics_format(const struct status_row *rows, const char *const *names, size_t n, struct buf *out);
+/* Format v[0..n) into `out`. */
+void metrics_format(const struct metrics_instance *v, size_t n, struct buf *out);
 
 /* Format and atomically replace the file at `path`. */
-int metrics_write(const char *path, const struct status_row *rows, const char *const *names, size_t n,
-                  struct err *e);
+int metrics_write(const char *path, const struct metrics_instance *v, size_t n, struct err *e);
 
 #endif

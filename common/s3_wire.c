@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "quote.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
@@ -66,37 +67,6 @@ void s3_xml_escape(struct buf *out, const char *s)
     }
 }
 
-/* Append code point `cp` as UTF-8; -1 when it is not a valid XML char. */
-static int s3_utf8_append(struct buf *out, unsigned long cp)
-{
-    unsigned char u[4];
-    size_t n;
-
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return -1;
-    if (cp < 0x80) {
-        u[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | (cp >> 6));
-        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (unsigned char)(0xE0 | (cp >> 12));
-        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (unsigned char)(0xF0 | (cp >> 18));
-        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    buf_append(out, u, n);
-    return 0;
-}
-
 /* Decode the entity body between '&' and ';' (e.g. "amp", "#x41"). */
 static int s3_xml_entity(struct buf *out, const char *s, size_t n)
 {
@@ -137,7 +107,7 @@ static int s3_xml_entity(struct buf *out, const char *s, size_t n)
             return -1;
         cp = cp * (unsigned long)base + (unsigned long)d;
     }
-    return s3_utf8_append(out, cp);
+    return buf_append_utf8(out, cp);
 }
 
 int s3_xml_decode(struct buf *out, const char *s, size_t n)
@@ -291,7 +261,10 @@ int s3_parse_list(const char *xml, size_t len, const char *what, s3_list_entry_c
             goto out;
         }
         if (!s3_xml_find(inner, inner_end, "Size", &text, &tlen) || s3_parse_u64(text, tlen, &size) < 0) {
-            err_set(e, ERR_IO, "listing %s: entry \"%s\" has no valid <Size>", what, key.data);
+            char shown[QUOTE_NAME_BUFSZ];
+
+            err_set(e, ERR_IO, "listing %s: entry %s has no valid <Size>", what,
+                    quote_name(shown, sizeof(shown), key.data));
             goto out;
         }
         if (cb(ud, key.data, size) != 0) {
@@ -303,7 +276,10 @@ int s3_parse_list(const char *xml, size_t len, const char *what, s3_list_entry_c
         page->truncated = tlen == 4 && memcmp(text, "true", 4) == 0;
     if (s3_xml_find(xml, end, "NextContinuationToken", &text, &tlen) && tlen > 0) {
         buf_reset(&key);
-        if (s3_xml_decode(&key, text, tlen) < 0) {
+        /* sent back in the next query: whole (no NUL to cut it short) and
+         * of a sane length */
+        if (s3_xml_decode(&key, text, tlen) < 0 || key.len == 0 || key.len > S3_TOKEN_MAX ||
+            memchr(key.data, '\0', key.len) != NULL) {
             err_set(e, ERR_IO, "listing %s: malformed <NextContinuationToken>", what);
             goto out;
         }

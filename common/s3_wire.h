@@ -41,6 +41,10 @@ int s3_xml_find(const char *p, const char *end, const char *name, const char **t
  * Return non-zero to stop. */
 typedef int (*s3_list_entry_cb)(void *ud, const char *key, uint64_t size);
 
+/* The longest continuation token taken from a listing (S3's are a few
+ * hundred bytes). */
+#define S3_TOKEN_MAX 4096
+
 struct s3_list_page {
     int truncated;    /* <IsTruncated>true</IsTruncated> */
     char *next_token; /* <NextContinuationToken>, decoded; NULL when absent */

@@ -30,12 +30,19 @@
  *
  * remove unlinks the file (a missing object is fine) and then removes the
  * parent directories it left empty, up to ROOT. A put racing with that
- * cleanup recreates the directories and retries its rename. */
+ * cleanup recreates the directories and retries its rename.
+ *
+ * Nothing outside ROOT is touched through a symbolic link planted in the
+ * archive: a key's directories are walked from ROOT's descriptor one
+ * component at a time without following links (put creates them that
+ * way, remove unlinks and prunes through them), and an object that is a
+ * link is read only when it resolves to a file inside ROOT. */
 #include "storage.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -162,12 +169,100 @@ out:
     return rc;
 }
 
+/* The directory `dir` of a key ("" for ROOT), walked from ROOT without
+ * following a symbolic link; with `create`, missing components are made
+ * (each made durable by an fsync of its parent). *fd to close. */
+static int sf_open_dir(const struct storage_file *sf, const char *dir, int create, int *fd, struct err *e)
+{
+    const char *p = dir;
+    char *comp = NULL, *shown = NULL;
+    int cur, next = -1, ret = -1;
+
+    *fd = -1;
+    cur = dup(sf->rootfd);
+    if (cur < 0)
+        return sf_io_err(e, errno, "cannot open directory", sf->root);
+    while (*p != '\0') {
+        size_t len = strcspn(p, "/");
+
+        free(comp);
+        comp = xstrndup(p, len);
+        next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(cur, comp, 0755) != 0 && errno != EEXIST) {
+                shown = sf_path(sf, dir);
+                sf_io_err(e, errno, "cannot create directory", shown);
+                goto out;
+            }
+            if (fsync(cur) != 0) {
+                shown = sf_path(sf, dir);
+                sf_io_err(e, errno, "cannot fsync the parent of directory", shown);
+                goto out;
+            }
+            next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            int errnum = errno;
+            struct stat sb;
+
+            shown = sf_path(sf, dir);
+            if (errnum == ENOTDIR && fstatat(cur, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                !S_ISLNK(sb.st_mode))
+                errnum = ENOENT; /* a file where a directory would be: no such object below it */
+            if (errnum == ENOENT)
+                err_set(e, ERR_NOTFOUND, "directory \"%s\" does not exist", shown);
+            else if (errnum == ELOOP || errnum == ENOTDIR)
+                err_set(e, ERR_CORRUPT,
+                        "\"%s\" is not a directory of the archive (a symbolic link is not followed)", shown);
+            else
+                sf_io_err(e, errnum, "cannot open directory", shown);
+            goto out;
+        }
+        close(cur);
+        cur = next;
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    *fd = cur;
+    cur = -1;
+    ret = 0;
+out:
+    if (cur >= 0)
+        close(cur);
+    free(comp);
+    free(shown);
+    return ret;
+}
+
+/* An open object must be a file inside ROOT (it may be a symbolic link to
+ * one): 0, or ERR_CORRUPT naming the key. */
+static int sf_check_inside(const struct storage_file *sf, int fd, const char *key, struct err *e)
+{
+    char link[64], target[PATH_MAX], rootreal[PATH_MAX];
+    size_t n;
+    ssize_t len;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    len = readlink(link, target, sizeof(target) - 1);
+    if (len <= 0 || realpath(sf->root, rootreal) == NULL)
+        return 0; /* no /proc: the walk of the directories is what holds */
+    target[len] = '\0';
+    n = strlen(rootreal);
+    if (strcmp(rootreal, "/") == 0 || (strncmp(target, rootreal, n) == 0 && target[n] == '/'))
+        return 0;
+    return err_set(e, ERR_CORRUPT,
+                   "object \"%s\" in \"%s\" leads outside the archive (a symbolic link): not read", key,
+                   sf->base.url);
+}
+
 /* ------------------------------------------------------------------------
  * Opening: URL, root, temp sweep
  * ------------------------------------------------------------------------ */
 
-/* The absolute directory named by a file:// URL; caller frees. */
-static int sf_parse_url(const char *url, char **root, struct err *e)
+/* The absolute directory named by a file:// URL (`shown` in messages);
+ * caller frees. */
+static int sf_parse_url(const char *url, const char *shown, char **root, struct err *e)
 {
     CURLU *u = curl_url();
     char *path = NULL;
@@ -178,23 +273,23 @@ static int sf_parse_url(const char *url, char **root, struct err *e)
 
     *root = NULL;
     if (u == NULL) {
-        err_set(e, ERR_IO, "out of memory parsing storage URL \"%s\"", url);
+        err_set(e, ERR_IO, "out of memory parsing storage URL \"%s\"", shown);
         goto out;
     }
     uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": %s; expected file:///absolute/path", url,
+        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": %s; expected file:///absolute/path", shown,
                 curl_url_strerror(uc));
         goto out;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": a file:// URL takes no query or fragment", url);
+        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": a file:// URL takes no query or fragment", shown);
         goto out;
     }
     uc = curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);
     if (uc != CURLUE_OK || path[0] != '/') {
-        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": expected file:///absolute/path", url);
+        err_set(e, ERR_CONFIG, "invalid storage URL \"%s\": expected file:///absolute/path", shown);
         goto out;
     }
     len = strlen(path);
@@ -272,19 +367,20 @@ int storage_file_open(const char *url, struct storage **out, struct err *e)
 {
     struct storage_file *sf = NULL;
     char *root = NULL;
+    char *shown = config_redact_url(url); /* messages never show a secret */
     int rc = -1;
 
     *out = NULL;
-    if (sf_parse_url(url, &root, e) != 0)
+    if (sf_parse_url(url, shown, &root, e) != 0)
         goto out;
     if (sf_mkdirs(AT_FDCWD, root, NULL, e) != 0) {
-        err_prefix(e, "storage \"%s\"", url);
+        err_prefix(e, "storage \"%s\"", shown);
         goto out;
     }
     sf = xcalloc(1, sizeof(*sf));
     sf->rootfd = -1;
     sf->base.ops = &storage_file_ops;
-    sf->base.url = xstrdup(url);
+    sf->base.url = xstrdup(shown);
     sf->root = root;
     root = NULL;
     atomic_init(&sf->counter, 0);
@@ -294,7 +390,7 @@ int storage_file_open(const char *url, struct storage **out, struct err *e)
         goto out;
     }
     if (sf_mkdirs(sf->rootfd, SF_TMPDIR, sf->root, e) != 0 || sf_sweep_tmp(sf, e) != 0) {
-        err_prefix(e, "storage \"%s\"", url);
+        err_prefix(e, "storage \"%s\"", shown);
         goto out;
     }
     *out = &sf->base;
@@ -304,6 +400,7 @@ out:
     if (sf != NULL)
         storage_file_ops.close(&sf->base);
     free(root);
+    free(shown);
     return rc;
 }
 
@@ -387,10 +484,11 @@ static int sf_put(struct storage *st, const char *key, const void *data, size_t 
     struct storage_file *sf = (struct storage_file *)st;
     const char *slash = strrchr(key, '/');
     char *dir = slash != NULL ? xstrndup(key, (size_t)(slash - key)) : NULL;
+    const char *base = slash != NULL ? slash + 1 : key;
     char *tmp = NULL;
     char *shown = NULL;
     int attempt;
-    int fd = -1;
+    int fd = -1, dirfd = -1;
     int rc = -1;
 
     if (strcmp(key, SF_TMPDIR) == 0 || strncmp(key, SF_TMPDIR "/", sizeof(SF_TMPDIR)) == 0) {
@@ -416,9 +514,12 @@ static int sf_put(struct storage *st, const char *key, const void *data, size_t 
     }
     fd = -1;
     for (attempt = 0;; attempt++) {
-        if (dir != NULL && sf_mkdirs(sf->rootfd, dir, sf->root, e) != 0)
+        if (dirfd >= 0)
+            close(dirfd);
+        dirfd = -1;
+        if (sf_open_dir(sf, dir != NULL ? dir : "", 1, &dirfd, e) != 0)
             goto out;
-        if (renameat(sf->rootfd, tmp, sf->rootfd, key) == 0)
+        if (renameat(sf->rootfd, tmp, dirfd, base) == 0)
             break;
         /* ENOENT: a concurrent remove pruned the directory just made */
         if (errno == ENOENT && dir != NULL && attempt < SF_RENAME_RETRIES)
@@ -430,12 +531,16 @@ static int sf_put(struct storage *st, const char *key, const void *data, size_t 
     }
     free(tmp);
     tmp = NULL;
-    free(shown);
-    shown = dir != NULL ? sf_path(sf, dir) : xstrdup(sf->root);
-    if (sf_fsync_dir(sf->rootfd, dir != NULL ? dir : ".", shown, e) != 0)
+    if (fsync(dirfd) != 0) {
+        free(shown);
+        shown = dir != NULL ? sf_path(sf, dir) : xstrdup(sf->root);
+        sf_io_err(e, errno, "cannot fsync directory", shown);
         goto out;
+    }
     rc = 0;
 out:
+    if (dirfd >= 0)
+        close(dirfd);
     if (fd >= 0)
         close(fd);
     if (tmp != NULL)
@@ -444,6 +549,39 @@ out:
     free(shown);
     free(dir);
     return rc;
+}
+
+/* Open the object `key` for reading: its directories walked without
+ * following a link, the object itself may be one (sf_check_inside judges
+ * where it leads). -1 (ERR_NOTFOUND when absent) on failure. */
+static int sf_open_object(struct storage_file *sf, const char *key, struct err *e)
+{
+    const char *slash = strrchr(key, '/');
+    char *dir = slash != NULL ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
+    int dirfd = -1, fd = -1;
+
+    if (sf_open_dir(sf, dir, 0, &dirfd, e) != 0) {
+        if (e->code == ERR_NOTFOUND)
+            sf_notfound(sf, key, e);
+        goto out;
+    }
+    fd = openat(dirfd, slash != NULL ? slash + 1 : key, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        char *shown;
+
+        if (errno == ENOENT || errno == ENOTDIR) {
+            sf_notfound(sf, key, e);
+            goto out;
+        }
+        shown = sf_path(sf, key);
+        sf_io_err(e, errno, "cannot open", shown);
+        free(shown);
+    }
+out:
+    if (dirfd >= 0)
+        close(dirfd);
+    free(dir);
+    return fd;
 }
 
 static int sf_get(struct storage *st, const char *key, struct buf *out, struct err *e)
@@ -455,16 +593,9 @@ static int sf_get(struct storage *st, const char *key, struct buf *out, struct e
     int fd;
     int rc = -1;
 
-    fd = openat(sf->rootfd, key, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR) {
-            sf_notfound(sf, key, e);
-            goto out;
-        }
-        shown = sf_path(sf, key);
-        sf_io_err(e, errno, "cannot open", shown);
+    fd = sf_open_object(sf, key, e);
+    if (fd < 0)
         goto out;
-    }
     if (fstat(fd, &sb) != 0) {
         shown = sf_path(sf, key);
         sf_io_err(e, errno, "cannot stat", shown);
@@ -474,6 +605,8 @@ static int sf_get(struct storage *st, const char *key, struct buf *out, struct e
         sf_notfound(sf, key, e); /* a directory is not an object */
         goto out;
     }
+    if (sf_check_inside(sf, fd, key, e) != 0)
+        goto out;
     buf_reserve(out, (size_t)sb.st_size);
     for (;;) {
         ssize_t n;
@@ -509,21 +642,29 @@ static int sf_head(struct storage *st, const char *key, uint64_t *size, struct e
 {
     struct storage_file *sf = (struct storage_file *)st;
     struct stat sb;
+    int fd = sf_open_object(sf, key, e);
+    int rc = -1;
 
-    if (fstatat(sf->rootfd, key, &sb, 0) != 0) {
-        char *shown;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &sb) != 0) {
+        char *shown = sf_path(sf, key);
 
-        if (errno == ENOENT || errno == ENOTDIR)
-            return sf_notfound(sf, key, e);
-        shown = sf_path(sf, key);
         sf_io_err(e, errno, "cannot stat", shown);
         free(shown);
-        return -1;
+        goto out;
     }
-    if (!S_ISREG(sb.st_mode))
-        return sf_notfound(sf, key, e);
+    if (!S_ISREG(sb.st_mode)) {
+        sf_notfound(sf, key, e);
+        goto out;
+    }
+    if (sf_check_inside(sf, fd, key, e) != 0)
+        goto out;
     *size = (uint64_t)sb.st_size;
-    return 0;
+    rc = 0;
+out:
+    close(fd);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -686,23 +827,49 @@ static int sf_remove(struct storage *st, const char *key, struct err *e)
     struct storage_file *sf = (struct storage_file *)st;
     char *dir = NULL;
     char *slash;
+    int dirfd = -1;
 
-    if (unlinkat(sf->rootfd, key, 0) != 0 && errno != ENOENT && errno != ENOTDIR && errno != EISDIR) {
+    slash = strrchr(key, '/');
+    dir = slash != NULL ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
+    if (sf_open_dir(sf, dir, 0, &dirfd, e) != 0) {
+        free(dir);
+        if (e->code != ERR_NOTFOUND)
+            return -1;
+        err_clear(e); /* no directory: no object */
+        return 0;
+    }
+    /* unlinkat removes a link itself, never what it points at */
+    if (unlinkat(dirfd, slash != NULL ? slash + 1 : key, 0) != 0 && errno != ENOENT && errno != ENOTDIR &&
+        errno != EISDIR) {
         char *shown = sf_path(sf, key);
 
         sf_io_err(e, errno, "cannot remove", shown);
         free(shown);
+        close(dirfd);
+        free(dir);
         return -1;
     }
-    /* Best effort: drop the directories this left empty, up to the root.
-     * rmdir fails harmlessly on the first one that still holds something. */
-    dir = xstrdup(key);
+    close(dirfd);
+    /* Best effort: drop the directories this left empty, up to the root,
+     * each through its parent walked as above. rmdir fails harmlessly on
+     * the first one that still holds something. */
     for (;;) {
+        struct err ignored;
+        int pfd;
+
         slash = strrchr(dir, '/');
-        if (slash == NULL)
+        if (dir[0] == '\0')
             break;
-        *slash = '\0';
-        if (unlinkat(sf->rootfd, dir, AT_REMOVEDIR) != 0)
+        if (slash != NULL)
+            *slash = '\0';
+        if (sf_open_dir(sf, slash != NULL ? dir : "", 0, &pfd, &ignored) != 0)
+            break;
+        if (unlinkat(pfd, slash != NULL ? slash + 1 : dir, AT_REMOVEDIR) != 0) {
+            close(pfd);
+            break;
+        }
+        close(pfd);
+        if (slash == NULL)
             break;
     }
     free(dir);

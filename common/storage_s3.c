@@ -13,25 +13,31 @@
  * Content-MD5 so that S3 rejects a body damaged in transit; S3 makes a
  * PUT visible whole or not at all, which is the atomic put of storage.h.
  * Transient failures (connection errors, timeouts, HTTP 5xx and 429) are
- * retried with exponential backoff and jitter; other 4xx are final. A
+ * retried with exponential backoff and jitter (http_retry.c, shared with
+ * azure://); other 4xx are final. A
  * failure is reported once, with the HTTP status, S3's error code and
- * message, and never the secret. */
+ * message, and never the secret. Credentials come from s3_cred.c's chain,
+ * asked before each request so that temporary ones are refreshed before
+ * they expire; an ExpiredToken answer refreshes them and retries once. */
 #include "storage_s3.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "http_retry.h"
 #include "s3_cred.h"
 #include "s3_wire.h"
 #include "xalloc.h"
 
-#define S3_DELETE_BATCH 1000 /* DeleteObjects limit */
+#define S3_DELETE_BATCH 1000  /* DeleteObjects limit */
+#define S3_LIST_EMPTY_MAX 100 /* truncated pages in a row without a key before a listing is given up */
 
 struct s3_storage {
     struct storage base;
@@ -41,12 +47,12 @@ struct s3_storage {
     char *origin;      /* "https://host[:port]", with "bucket." when virtual-hosted */
     char *bucket_path; /* "/bucket" with path_style, else "" */
     char *sigv4;       /* "aws:amz:REGION:s3" */
-    struct s3_cred cred;
+    struct s3_cred_chain *cred;
     char *storage_class; /* NULL = bucket default */
     char *sse;           /* NULL = none */
     char *ca_bundle;
     struct s3_tuning tuning;
-    uint64_t rng; /* xorshift state for backoff jitter */
+    struct http_backoff backoff;
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -67,12 +73,6 @@ struct s3_response {
     struct buf body;
     curl_off_t content_length;
     int attempts;
-};
-
-/* The upload side of a PUT, rewindable for curl. */
-struct s3_upload {
-    const char *data;
-    size_t len, off;
 };
 
 void storage_s3_tuning_default(struct s3_tuning *t)
@@ -116,38 +116,6 @@ static int s3_md5_base64(const void *data, size_t len, char b64[25], struct err 
 }
 
 /* ------------------------------------------------------------------------
- * curl callbacks
- * ---------------------------------------------------------------------- */
-
-static size_t s3_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    buf_append(ud, ptr, size * nmemb);
-    return size * nmemb;
-}
-
-static size_t s3_read_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct s3_upload *up = ud;
-    size_t n = size * nmemb;
-
-    if (n > up->len - up->off)
-        n = up->len - up->off;
-    memcpy(ptr, up->data + up->off, n);
-    up->off += n;
-    return n;
-}
-
-static int s3_seek_cb(void *ud, curl_off_t offset, int origin)
-{
-    struct s3_upload *up = ud;
-
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > up->len)
-        return CURL_SEEKFUNC_FAIL;
-    up->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
-/* ------------------------------------------------------------------------
  * One request, with retries
  * ---------------------------------------------------------------------- */
 
@@ -163,8 +131,8 @@ static int s3_header(struct curl_slist **list, struct err *e, const char *name, 
     return 0;
 }
 
-static int s3_build_headers(struct s3_storage *st, const struct s3_request *rq, struct curl_slist **out,
-                            struct err *e)
+static int s3_build_headers(struct s3_storage *st, const struct s3_request *rq, const struct s3_cred *cred,
+                            struct curl_slist **out, struct err *e)
 {
     struct curl_slist *list = NULL;
     char sha[65], md5[25];
@@ -180,8 +148,7 @@ static int s3_build_headers(struct s3_storage *st, const struct s3_request *rq, 
     }
     if (rq->content_type != NULL && s3_header(&list, e, "Content-Type", rq->content_type) < 0)
         goto out;
-    if (st->cred.session_token != NULL &&
-        s3_header(&list, e, "x-amz-security-token", st->cred.session_token) < 0)
+    if (cred->session_token != NULL && s3_header(&list, e, "x-amz-security-token", cred->session_token) < 0)
         goto out;
     if (rq->object_headers && st->storage_class != NULL &&
         s3_header(&list, e, "x-amz-storage-class", st->storage_class) < 0)
@@ -219,7 +186,8 @@ static char *s3_request_url(const struct s3_storage *st, const struct s3_request
 
 /* Set every option for one attempt; the handle was reset before. */
 static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, const char *url,
-                           struct curl_slist *headers, struct s3_upload *up, struct s3_response *rs)
+                           const struct s3_cred *cred, struct curl_slist *headers, struct http_upload *up,
+                           struct s3_response *rs)
 {
     CURLcode rc = CURLE_OK;
 
@@ -235,8 +203,8 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     S3_SETOPT(CURLOPT_ERRORBUFFER, st->curl_err);
     S3_SETOPT(CURLOPT_USERAGENT, "aofroll/" AOFROLL_VERSION);
     S3_SETOPT(CURLOPT_AWS_SIGV4, st->sigv4);
-    S3_SETOPT(CURLOPT_USERNAME, st->cred.access_key);
-    S3_SETOPT(CURLOPT_PASSWORD, st->cred.secret_key);
+    S3_SETOPT(CURLOPT_USERNAME, cred->access_key);
+    S3_SETOPT(CURLOPT_PASSWORD, cred->secret_key);
     S3_SETOPT(CURLOPT_HTTPHEADER, headers);
     S3_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
     S3_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -245,15 +213,15 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     S3_SETOPT(CURLOPT_CONNECTTIMEOUT, st->tuning.connect_timeout_s);
     S3_SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     S3_SETOPT(CURLOPT_LOW_SPEED_TIME, st->tuning.low_speed_time_s);
-    S3_SETOPT(CURLOPT_WRITEFUNCTION, s3_write_cb);
+    S3_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
     S3_SETOPT(CURLOPT_WRITEDATA, &rs->body);
     if (strcmp(rq->method, "HEAD") == 0) {
         S3_SETOPT(CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "PUT") == 0) {
         S3_SETOPT(CURLOPT_UPLOAD, 1L);
-        S3_SETOPT(CURLOPT_READFUNCTION, s3_read_cb);
+        S3_SETOPT(CURLOPT_READFUNCTION, http_read_cb);
         S3_SETOPT(CURLOPT_READDATA, up);
-        S3_SETOPT(CURLOPT_SEEKFUNCTION, s3_seek_cb);
+        S3_SETOPT(CURLOPT_SEEKFUNCTION, http_seek_cb);
         S3_SETOPT(CURLOPT_SEEKDATA, up);
         S3_SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
     } else if (strcmp(rq->method, "POST") == 0) {
@@ -267,73 +235,21 @@ static CURLcode s3_setopts(struct s3_storage *st, const struct s3_request *rq, c
     return rc;
 }
 
-static int s3_curl_retryable(CURLcode c)
-{
-    switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SEND_FAIL_REWIND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int s3_status_retryable(long status)
-{
-    return status >= 500 || status == 429;
-}
-
-/* Backoff before try number `attempt + 1`: min(cap, base * 2^(attempt-1)),
- * then a random point in its upper half ("equal jitter"). */
-static long s3_backoff_ms(struct s3_storage *st, int attempt)
-{
-    long delay = st->tuning.base_delay_ms;
-    int i;
-
-    for (i = 1; i < attempt && delay < st->tuning.max_delay_ms; i++)
-        delay *= 2;
-    if (delay > st->tuning.max_delay_ms)
-        delay = st->tuning.max_delay_ms;
-    if (delay <= 1)
-        return delay;
-    st->rng ^= st->rng << 13;
-    st->rng ^= st->rng >> 7;
-    st->rng ^= st->rng << 17;
-    return delay / 2 + (long)(st->rng % (uint64_t)(delay / 2 + 1));
-}
-
-static void s3_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Run `rq` until it gets an answer that is not worth retrying, or the
  * attempts are spent. Fails only when no HTTP answer came at all; the
  * caller judges rs->status. */
-static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct s3_response *rs,
-                      struct err *e)
+static int s3_perform_signed(struct s3_storage *st, const struct s3_request *rq, const struct s3_cred *cred,
+                             struct s3_response *rs, struct err *e)
 {
     struct curl_slist *headers = NULL;
-    struct s3_upload up = {rq->body, rq->body_len, 0};
+    struct http_upload up = {rq->body, rq->body_len, 0};
     char *url = NULL;
     CURLcode cres = CURLE_OK;
     int attempt, rc = -1;
 
     rs->status = 0;
     rs->content_length = -1;
-    if (s3_build_headers(st, rq, &headers, e) < 0)
+    if (s3_build_headers(st, rq, cred, &headers, e) < 0)
         goto out;
     url = s3_request_url(st, rq);
     for (attempt = 1;; attempt++) {
@@ -342,7 +258,7 @@ static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct
         st->curl_err[0] = '\0';
         rs->status = 0;
         curl_easy_reset(st->curl);
-        cres = s3_setopts(st, rq, url, headers, &up, rs);
+        cres = s3_setopts(st, rq, url, cred, headers, &up, rs);
         if (cres != CURLE_OK) {
             err_set(e, ERR_IO, "s3 %s: cannot set up the request: %s", rq->what, curl_easy_strerror(cres));
             goto out;
@@ -352,11 +268,11 @@ static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct
             curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &rs->status);
             curl_easy_getinfo(st->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &rs->content_length);
         }
-        if (cres == CURLE_OK ? !s3_status_retryable(rs->status) : !s3_curl_retryable(cres))
+        if (cres == CURLE_OK ? !http_status_retryable(rs->status) : !http_curl_retryable(cres))
             break;
         if (attempt >= st->tuning.attempts)
             break;
-        s3_sleep_ms(s3_backoff_ms(st, attempt));
+        http_sleep_ms(http_backoff_ms(&st->backoff, attempt));
     }
     rs->attempts = attempt;
     if (cres != CURLE_OK) {
@@ -372,6 +288,34 @@ out:
     return rc;
 }
 
+/* S3's answer to temporary credentials that lapsed before we saw it. */
+static int s3_token_expired(const struct s3_response *rs)
+{
+    char code[64], message[8];
+
+    if (rs->status != 400 && rs->status != 403)
+        return 0;
+    s3_parse_error(rs->body.data, rs->body.len, code, sizeof(code), message, sizeof(message));
+    return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "TokenRefreshRequired") == 0;
+}
+
+/* Sign `rq` with the current credentials (refreshed when near their
+ * expiry) and run it; when S3 says the token has expired, refresh them at
+ * once and run it again, once. */
+static int s3_perform(struct s3_storage *st, const struct s3_request *rq, struct s3_response *rs,
+                      struct err *e)
+{
+    const struct s3_cred *cred;
+
+    if (s3_cred_chain_get(st->cred, 0, &cred, e) < 0 || s3_perform_signed(st, rq, cred, rs, e) < 0)
+        return -1;
+    if (cred->expires == 0 || !s3_token_expired(rs))
+        return 0;
+    if (s3_cred_chain_get(st->cred, 1, &cred, e) < 0)
+        return -1;
+    return s3_perform_signed(st, rq, cred, rs, e);
+}
+
 /* Report an HTTP answer that is a failure: status, S3 code and message,
  * attempts, and a hint for the usual mistakes. */
 static int s3_status_error(struct s3_storage *st, const struct s3_request *rq, const struct s3_response *rs,
@@ -385,10 +329,12 @@ static int s3_status_error(struct s3_storage *st, const struct s3_request *rq, c
     if (s3code[0] == '\0' && rs->status == 403)
         snprintf(s3code, sizeof(s3code), "%s", "Forbidden");
     if (strcmp(s3code, "SignatureDoesNotMatch") == 0) {
-        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the secret key from %s", st->cred.source);
+        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the secret key from %s",
+                 s3_cred_chain_describe(st->cred));
         hint = hintbuf;
     } else if (strcmp(s3code, "InvalidAccessKeyId") == 0) {
-        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the access key from %s", st->cred.source);
+        snprintf(hintbuf, sizeof(hintbuf), ": HINT: check the access key from %s",
+                 s3_cred_chain_describe(st->cred));
         hint = hintbuf;
     } else if (strcmp(s3code, "PermanentRedirect") == 0 ||
                strcmp(s3code, "AuthorizationHeaderMalformed") == 0 || rs->status == 301) {
@@ -517,7 +463,9 @@ struct s3_list_ctx {
     const struct s3_storage *st;
     storage_list_cb cb;
     void *ud;
-    int bad_key; /* a listed key did not start with the prefix */
+    const char *bad_key; /* why a listed key was refused, NULL when none was */
+    struct buf last;     /* the previous key: keys must come in increasing byte order */
+    size_t keys;         /* keys listed so far */
 };
 
 static int s3_list_entry(void *ud, const char *key, uint64_t size)
@@ -526,16 +474,26 @@ static int s3_list_entry(void *ud, const char *key, uint64_t size)
     size_t plen = strlen(ctx->st->prefix);
 
     if (strncmp(key, ctx->st->prefix, plen) != 0 || key[plen] == '\0') {
-        ctx->bad_key = 1;
+        ctx->bad_key = "a key outside the prefix";
         return 1;
     }
+    /* S3 lists in byte order, once each: a key that does not come after
+     * the previous one means the listing went back (or repeats itself) */
+    if (ctx->last.len > 0 && strcmp(key, ctx->last.data) <= 0) {
+        ctx->bad_key = "keys out of order: the listing does not advance";
+        return 1;
+    }
+    buf_reset(&ctx->last);
+    buf_appendstr(&ctx->last, key);
+    ctx->keys++;
     return ctx->cb(ctx->ud, key + plen, size);
 }
 
 static int s3_list(struct storage *base, const char *prefix, storage_list_cb cb, void *ud, struct err *e)
 {
     struct s3_storage *st = (struct s3_storage *)base;
-    struct s3_list_ctx ctx = {st, cb, ud, 0};
+    struct s3_list_ctx ctx = {st, cb, ud, NULL, BUF_INIT, 0};
+    size_t keys_before, empty_pages = 0;
     struct s3_response rs = {0, BUF_INIT, 0, 0};
     struct s3_list_page page = {0, NULL, 0};
     struct s3_request rq = {0};
@@ -562,6 +520,7 @@ static int s3_list(struct storage *base, const char *prefix, storage_list_cb cb,
             s3_uri_encode(&query, full, 0);
         }
         rq.query = query.data;
+        keys_before = ctx.keys;
         if (s3_perform(st, &rq, &rs, e) < 0)
             goto out;
         if (rs.status != 200) {
@@ -570,8 +529,21 @@ static int s3_list(struct storage *base, const char *prefix, storage_list_cb cb,
         }
         if (s3_parse_list(rs.body.data, rs.body.len, where, s3_list_entry, &ctx, &page, e) < 0)
             goto out;
-        if (ctx.bad_key) {
-            err_set(e, ERR_IO, "listing %s: S3 answered a key outside the prefix", where);
+        if (ctx.bad_key != NULL) {
+            err_set(e, ERR_IO, "listing %s: S3 answered %s", where, ctx.bad_key);
+            goto out;
+        }
+        if (page.truncated && !page.stopped && token != NULL && strcmp(token, page.next_token) == 0) {
+            err_set(e, ERR_IO,
+                    "listing %s: S3 answered the same continuation token twice: the listing does not advance",
+                    where);
+            goto out;
+        }
+        /* S3 may answer a page with no keys, but not page after page */
+        empty_pages = ctx.keys == keys_before ? empty_pages + 1 : 0;
+        if (page.truncated && empty_pages >= S3_LIST_EMPTY_MAX) {
+            err_set(e, ERR_IO, "listing %s: S3 answered %d truncated pages in a row without a key", where,
+                    S3_LIST_EMPTY_MAX);
             goto out;
         }
         free(token);
@@ -583,6 +555,7 @@ out:
     s3_list_page_free(&page);
     buf_free(&rs.body);
     buf_free(&query);
+    buf_free(&ctx.last);
     free(token);
     free(full);
     free(where);
@@ -693,12 +666,13 @@ static void s3_close(struct storage *base)
 
     if (st == NULL)
         return;
+    s3_cred_chain_close(st->cred); /* its curl handle before curl_global_cleanup */
     if (st->curl != NULL) {
         curl_easy_cleanup(st->curl);
         curl_global_cleanup();
     }
-    s3_cred_free(&st->cred);
     free(st->base.url);
+    free(st->base.auth);
     free(st->bucket);
     free(st->prefix);
     free(st->origin);
@@ -737,24 +711,24 @@ static int s3_parse_url(struct s3_storage *st, const char *url, struct err *e)
     int rc = -1;
 
     if (u == NULL) {
-        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", url);
+        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", st->base.url);
         goto out;
     }
     if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid s3://bucket/prefix url", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid s3://bucket/prefix url", st->base.url);
         goto out;
     }
     if (curl_url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &extra, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": an s3 url has only a bucket and a prefix", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": an s3 url has only a bucket and a prefix", st->base.url);
         goto out;
     }
     blen = strlen(host);
     if (blen < 3 || blen > 63) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": a bucket name has 3 to 63 characters", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": a bucket name has 3 to 63 characters", st->base.url);
         goto out;
     }
     for (i = 0; i < blen; i++) {
@@ -762,7 +736,8 @@ static int s3_parse_url(struct s3_storage *st, const char *url, struct err *e)
 
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
             err_set(e, ERR_CONFIG,
-                    "storage url \"%s\": invalid bucket name (lower-case letters, digits, '-' and '.')", url);
+                    "storage url \"%s\": invalid bucket name (lower-case letters, digits, '-' and '.')",
+                    st->base.url);
             goto out;
         }
     }
@@ -837,6 +812,45 @@ out:
     return rc;
 }
 
+/* Loopback: "localhost", 127.0.0.0/8, ::1 (curl gives IPv6 hosts in []). */
+static int s3_host_is_loopback(const char *host)
+{
+    return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
+int storage_s3_cleartext(const struct config *cfg, char *why, size_t n)
+{
+    CURLU *u;
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int plain = 0;
+
+    if (cfg->s3.endpoint == NULL || cfg->s3.endpoint[0] == '\0')
+        return 0; /* AWS over https */
+    u = curl_url();
+    if (u == NULL)
+        return 0;
+    if (curl_url_set(u, CURLUPART_URL, cfg->s3.endpoint, CURLU_DEFAULT_SCHEME | CURLU_NON_SUPPORT_SCHEME) ==
+            CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && strcasecmp(scheme, "http") == 0 &&
+        !s3_host_is_loopback(host)) {
+        plain = 1;
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+            port = NULL;
+        snprintf(why, n,
+                 "storage.s3.endpoint \"http://%s%s%s\" is plain http: chunks and the index copy cross the "
+                 "network unencrypted and what comes back is not authenticated (requests are still signed). "
+                 "HINT: use https://",
+                 host, port != NULL ? ":" : "", port != NULL ? port : "");
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return plain;
+}
+
 static char *s3_opt_strdup(const char *s)
 {
     return s != NULL && s[0] != '\0' ? xstrdup(s) : NULL;
@@ -847,33 +861,21 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
 {
     struct s3_storage *st = xcalloc(1, sizeof(*st));
     const char *region = cfg->s3.region != NULL && cfg->s3.region[0] != '\0' ? cfg->s3.region : "us-east-1";
+    struct s3_cred_options copts;
     int rc = -1;
 
     *out = NULL;
     st->base.ops = &s3_ops;
-    st->base.url = xstrdup(cfg->storage_url);
+    st->base.url = config_redact_url(cfg->storage_url); /* messages never show a secret */
     st->tuning = *t;
     if (st->tuning.attempts < 1)
         st->tuning.attempts = 1;
     if (strncmp(cfg->storage_url, "s3://", 5) != 0) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an s3:// url", cfg->storage_url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an s3:// url", st->base.url);
         goto out;
     }
     if (s3_parse_url(st, cfg->storage_url, e) < 0 || s3_parse_endpoint(st, &cfg->s3, region, e) < 0)
         goto out;
-    if (s3_cred_load(cfg->s3.credentials_file, &st->cred, e) < 0)
-        goto out;
-    if (strchr(st->cred.access_key, ':') != NULL) {
-        err_set(e, ERR_CONFIG, "the s3 access key from %s contains ':'", st->cred.source);
-        goto out;
-    }
-    st->sigv4 = xasprintf("aws:amz:%s:s3", region);
-    st->storage_class = s3_opt_strdup(cfg->s3.storage_class);
-    st->sse = s3_opt_strdup(cfg->s3.sse);
-    st->ca_bundle = s3_opt_strdup(cfg->s3.ca_bundle);
-    st->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)st;
-    if (st->rng == 0)
-        st->rng = 0x9E3779B97F4A7C15ULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         err_set(e, ERR_IO, "cannot initialize libcurl");
         goto out;
@@ -881,9 +883,21 @@ int storage_s3_open_tuned(const struct config *cfg, const struct s3_tuning *t, s
     st->curl = curl_easy_init();
     if (st->curl == NULL) {
         curl_global_cleanup();
-        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", cfg->storage_url);
+        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", st->base.url);
         goto out;
     }
+    copts.credentials_file = cfg->s3.credentials_file;
+    copts.region = region;
+    copts.sts_endpoint = cfg->s3.sts_endpoint;
+    copts.ca_bundle = cfg->s3.ca_bundle;
+    if (s3_cred_chain_open(&copts, &st->cred, e) < 0)
+        goto out;
+    st->base.auth = xasprintf("credentials from %s", s3_cred_chain_describe(st->cred));
+    st->sigv4 = xasprintf("aws:amz:%s:s3", region);
+    st->storage_class = s3_opt_strdup(cfg->s3.storage_class);
+    st->sse = s3_opt_strdup(cfg->s3.sse);
+    st->ca_bundle = s3_opt_strdup(cfg->s3.ca_bundle);
+    http_backoff_init(&st->backoff, st->tuning.base_delay_ms, st->tuning.max_delay_ms, st);
     *out = &st->base;
     rc = 0;
 out:

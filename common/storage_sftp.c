@@ -672,13 +672,14 @@ static int sftp_parse_url(struct sftp_storage *st, const char *url, struct err *
 
     st->url = curl_url();
     if (st->url == NULL) {
-        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", url);
+        err_set(e, ERR_IO, "out of memory parsing storage url \"%s\"", st->base.url);
         goto out;
     }
     if (curl_url_set(st->url, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(st->url, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(st->url, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid sftp://user@host:port/path url", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not a valid sftp://user@host:port/path url",
+                st->base.url);
         goto out;
     }
     if (curl_url_get(st->url, CURLUPART_PASSWORD, &extra, 0) == CURLUE_OK) {
@@ -686,7 +687,7 @@ static int sftp_parse_url(struct sftp_storage *st, const char *url, struct err *
         goto out;
     }
     if (curl_url_get(st->url, CURLUPART_QUERY, &extra, 0) == CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": an sftp url has no query", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": an sftp url has no query", st->base.url);
         goto out;
     }
     if (curl_url_get(st->url, CURLUPART_USER, &user, CURLU_URLDECODE) != CURLUE_OK) {
@@ -694,19 +695,20 @@ static int sftp_parse_url(struct sftp_storage *st, const char *url, struct err *
         char pwbuf[4096];
 
         if (getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &res) != 0 || res == NULL) {
-            err_set(e, ERR_CONFIG, "storage url \"%s\" names no user and the login name is unknown", url);
+            err_set(e, ERR_CONFIG, "storage url \"%s\" names no user and the login name is unknown",
+                    st->base.url);
             goto out;
         }
         st->user = xstrdup(pw.pw_name);
         if (curl_url_set(st->url, CURLUPART_USER, st->user, CURLU_URLENCODE) != CURLUE_OK) {
-            err_set(e, ERR_CONFIG, "storage url \"%s\": cannot set the user", url);
+            err_set(e, ERR_CONFIG, "storage url \"%s\": cannot set the user", st->base.url);
             goto out;
         }
     } else {
         st->user = xstrdup(user);
     }
     if (curl_url_get(st->url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\": bad port", url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\": bad port", st->base.url);
         goto out;
     }
     len = strlen(path);
@@ -714,7 +716,8 @@ static int sftp_parse_url(struct sftp_storage *st, const char *url, struct err *
         len--;
     if (len == 0) {
         err_set(e, ERR_CONFIG,
-                "storage url \"%s\" names no directory (sftp://host/path or sftp://host/~/path)", url);
+                "storage url \"%s\" names no directory (sftp://host/path or sftp://host/~/path)",
+                st->base.url);
         goto out;
     }
     st->root = xstrndup(path, len);
@@ -758,16 +761,16 @@ int storage_sftp_open(const struct config *cfg, struct storage **out, struct err
 
     *out = NULL;
     st->base.ops = &sftp_ops;
-    st->base.url = xstrdup(cfg->storage_url);
+    st->base.url = config_redact_url(cfg->storage_url); /* messages never show a secret */
     if (strncmp(cfg->storage_url, "sftp://", 7) != 0) {
-        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an sftp:// url", cfg->storage_url);
+        err_set(e, ERR_CONFIG, "storage url \"%s\" is not an sftp:// url", st->base.url);
         goto out;
     }
     if (sftp_parse_url(st, cfg->storage_url, e) < 0)
         goto out;
     if (c->private_key == NULL || c->private_key[0] == '\0') {
         err_set(e, ERR_CONFIG, "storage url \"%s\" needs storage.sftp.private_key (an ed25519 key)",
-                cfg->storage_url);
+                st->base.url);
         goto out;
     }
     if (access(c->private_key, R_OK) < 0) {
@@ -789,7 +792,7 @@ int storage_sftp_open(const struct config *cfg, struct storage **out, struct err
             e, ERR_CONFIG,
             "storage url \"%s\": no way to check the server's host key: HINT: set storage.sftp.known_hosts "
             "or storage.sftp.host_key_sha256",
-            cfg->storage_url);
+            st->base.url);
         goto out;
     }
     if (c->known_hosts != NULL && c->known_hosts[0] != '\0') {
@@ -810,7 +813,7 @@ int storage_sftp_open(const struct config *cfg, struct storage **out, struct err
     st->curl = curl_easy_init();
     if (st->curl == NULL) {
         curl_global_cleanup();
-        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", cfg->storage_url);
+        err_set(e, ERR_IO, "cannot create a libcurl handle for \"%s\"", st->base.url);
         goto out;
     }
     *out = &st->base;

@@ -257,13 +257,33 @@ int time_parse(const char *text, int64_t *out, struct err *e)
  * Formatting
  * ------------------------------------------------------------------- */
 
+/* "YYYY-MM-DD?HH:MM:SS" of tm with a four-digit year (strftime's %Y
+ * writes 999 for the year 999, which no TIME parses back); 0 when the year
+ * does not fit four digits. */
+static int time_format_fields(const struct tm *tm, char sep, char *buf, size_t n)
+{
+    int year = tm->tm_year + 1900;
+
+    if (tm->tm_year < -1900 || tm->tm_year > 9999 - 1900)
+        return 0;
+    snprintf(buf, n, "%04d-%02d-%02d%c%02d:%02d:%02d", year, tm->tm_mon + 1, tm->tm_mday, sep, tm->tm_hour,
+             tm->tm_min, tm->tm_sec);
+    return 1;
+}
+
 void time_format_utc(int64_t t, char *buf, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
+    size_t len;
 
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (t < TIME_FIRST || t > TIME_LAST || gmtime_r(&tt, &tm) == NULL ||
+        !time_format_fields(&tm, 'T', buf, n)) {
         snprintf(buf, n, "@%" PRId64, t);
+        return;
+    }
+    len = strlen(buf);
+    snprintf(buf + len, n - len, "Z");
 }
 
 void time_format_local(int64_t t, char *buf, size_t n)
@@ -272,15 +292,12 @@ void time_format_local(int64_t t, char *buf, size_t n)
     struct tm tm;
     size_t len;
 
-    if (localtime_r(&tt, &tm) == NULL) {
+    if (t < TIME_FIRST - 86400 || t > TIME_LAST + 86400 || localtime_r(&tt, &tm) == NULL ||
+        !time_format_fields(&tm, ' ', buf, n)) {
         snprintf(buf, n, "@%" PRId64, t);
         return;
     }
-    len = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
-    if (len == 0) {
-        snprintf(buf, n, "@%" PRId64, t);
-        return;
-    }
+    len = strlen(buf);
     time_format_offset(tm.tm_gmtoff, buf + len, n - len);
 }
 

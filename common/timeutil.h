@@ -13,10 +13,15 @@
 #include "error.h"
 
 int time_parse(const char *text, int64_t *out, struct err *e);
-/* "2026-11-20T15:12:01Z"; buf of at least TIME_BUFSZ */
+/* The instants RFC 3339 can write: 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z. Outside them times print as "@UNIX". */
+#define TIME_FIRST INT64_C(-62167219200)
+#define TIME_LAST INT64_C(253402300799)
+/* "2026-11-20T15:12:01Z" (four-digit year, so that it parses back), or
+ * "@UNIX" outside [TIME_FIRST, TIME_LAST]; buf of at least TIME_BUFSZ */
 #define TIME_BUFSZ 40
 void time_format_utc(int64_t t, char *buf, size_t n);
-/* "2026-11-20 16:12:01+01:00" in the local zone */
+/* "2026-11-20 16:12:01+01:00" in the local zone (or "@UNIX", as above) */
 void time_format_local(int64_t t, char *buf, size_t n);
 int64_t time_now(void);          /* wall clock, unix seconds */
 int64_t time_now_ms(void);       /* wall clock, unix milliseconds */

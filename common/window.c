@@ -35,7 +35,7 @@ int64_t window_end(const struct window_gen *gens, size_t n, size_t i, int *open)
     }
     if (!unknown_end)
         return g->row.proven_end;
-    /* before schema 2: to the time it was closed, and later T as the newest */
+    /* before schema 3: to the time it was closed, and later T as the newest */
     *open = 1;
     return g->row.ended > g->last ? g->row.ended : g->last;
 }

@@ -27,7 +27,7 @@
  *
  * A T inside no window is refused: before the first, in a gap between two
  * (naming both sides), or after the end of a generation that ended without
- * a successor (the AOF is off). Rows from before schema 2 (every new
+ * a successor (the AOF is off). Rows from before schema 3 (every new
  * field unknown) keep the old rule: base time to the last second seen. */
 #ifndef AOFROLL_WINDOW_H
 #define AOFROLL_WINDOW_H

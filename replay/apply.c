@@ -101,6 +101,7 @@ static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct 
 struct apply {
     struct apply_opts o;
     struct cli cli;
+    struct outdir dir; /* --from-dir (outdir.h: the position file is not reached through a symlink) */
     struct fetch fetch;
     struct position pos;
     struct gen_row gen;
@@ -164,7 +165,29 @@ static int apply_record(struct apply *a, uint64_t offset, int db, int64_t ts, in
     err_clear(&ke);
     if (a->rc != NULL && !a->pipe.failed && target_keyspace(a->rc, a->what, &a->pos.keyspace, &ke) == 0)
         a->pos.has_keyspace = 1;
-    return position_write(a->o.dir, &a->pos, e);
+    return position_write(&a->dir, POSITION_FILE, &a->pos, e);
+}
+
+/* The recorded offset must lie within the generation's archived incr
+ * stream: past its end there is nothing it could be a position in. */
+static int apply_check_offset(struct apply *a, struct err *e)
+{
+    struct chunk_row last;
+    uint64_t end = 0;
+
+    if (index_chunk_last(a->cli.idx, a->cli.instance_id, a->gen.generation, CHUNK_INCR, &last, e) == 0)
+        end = last.end;
+    else if (e->code == ERR_NOTFOUND)
+        err_clear(e);
+    else
+        return -1;
+    if (a->pos.offset > end)
+        return err_set(e, ERR_CORRUPT,
+                       "\"%s/%s\" records incr offset %llu, past the end of the archive of \"%s\" generation "
+                       "%lld (%llu bytes): not a position this archive gave HINT: restore again",
+                       a->o.dir, POSITION_FILE, (unsigned long long)a->pos.offset, a->cli.inst->name,
+                       (long long)a->gen.generation, (unsigned long long)end);
+    return 0;
 }
 
 /* SCHED_BATCH for this thread and the fetch thread it starts: not woken
@@ -195,7 +218,7 @@ static int apply_run(struct apply *a, struct err *e)
         goto out;
     }
     a->what = config_redact_url(a->o.target);
-    if (position_read(a->o.dir, &a->pos, e) < 0)
+    if (outdir_open(&a->dir, a->o.dir, 0, e) < 0 || position_read(&a->dir, &a->pos, e) < 0)
         goto out;
     if (cli_open(&a->cli, a->o.config, 1, e) < 0 || cli_instance(&a->cli, a->o.instance, e) < 0)
         goto out;
@@ -221,6 +244,8 @@ static int apply_run(struct apply *a, struct err *e)
                 t, (long long)a->gen.generation, a->o.dir, (long long)a->pos.generation);
         goto out;
     }
+    if (apply_check_offset(a, e) < 0)
+        goto out;
     if (target_connect(&a->addr, a->what, &a->rc, e) < 0)
         goto out;
     if (apply_check_target(a, e) < 0)
@@ -305,6 +330,7 @@ int cmd_apply(int argc, char **argv)
     int rc, status = CLI_EXIT_OK;
 
     memset(&a, 0, sizeof(a));
+    a.dir.fd = -1;
     err_clear(&e);
     cli_init(&a.cli, "apply");
     stream_init(&a.stream);
@@ -317,7 +343,8 @@ int cmd_apply(int argc, char **argv)
         status = cli_fail("apply", &e);
 out:
     stream_free(&a.stream);
-    pipeline_free(&a.pipe);
+    if (a.pipe.rc != NULL) /* a refusal before pipeline_init leaves it all zeros */
+        pipeline_free(&a.pipe);
     if (a.rc != NULL)
         redisFree(a.rc);
     free(a.what);
@@ -325,5 +352,6 @@ out:
     position_free(&a.pos);
     fetch_free(&a.fetch);
     cli_close(&a.cli);
+    outdir_close(&a.dir, 0);
     return status;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "timeutil.h"
 #include "units.h"
 
 #define SVG_W 960
@@ -21,16 +22,19 @@
 #define SVG_PANEL_H 190
 #define SVG_GAP 60 /* between panels: time labels of the upper one */
 
+/* "2026-11-20 15:12Z" (or the day alone for daily buckets), from the same
+ * formatter as every other time: four-digit years, "@UNIX" beyond them. */
 static void chart_label(int64_t t, int64_t bucket_s, char *out, size_t n)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
+    char full[TIME_BUFSZ];
 
-    if (gmtime_r(&tt, &tm) == NULL) {
-        snprintf(out, n, "@%" PRId64, t);
-        return;
-    }
-    strftime(out, n, bucket_s >= 86400 ? "%Y-%m-%d" : "%Y-%m-%d %H:%MZ", &tm);
+    time_format_utc(t, full, sizeof(full));
+    if (full[0] == '@')
+        snprintf(out, n, "%s", full);
+    else if (bucket_s >= 86400)
+        snprintf(out, n, "%.10s", full);
+    else
+        snprintf(out, n, "%.10s %.5sZ", full, full + 11);
 }
 
 void chart_text(const struct chart *c, size_t bar_width, struct buf *out)

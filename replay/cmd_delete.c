@@ -42,6 +42,8 @@ struct delete_opts {
 
 /* The objects of the generation, as the index records them. */
 struct delete_keys {
+    const char *instance;
+    struct err bad; /* a row whose key is not its chunk's name (code ERR_NONE: none) */
     char **v;
     size_t n, cap;
     size_t nbase, nincr;
@@ -97,7 +99,13 @@ static int delete_parse_args(struct delete_opts *o, int argc, char **argv, struc
 static int delete_key_add(void *ud, const struct chunk_row *c)
 {
     struct delete_keys *k = ud;
+    struct fetch_chunk fc;
 
+    /* only the generation's own objects: a row naming anything else stops
+     * the delete before a single object is removed */
+    fetch_chunk_from_row(c, &fc);
+    if (fetch_check_key(k->instance, &fc, &k->bad) < 0)
+        return 1;
     if (k->n == k->cap) {
         k->cap = k->cap ? k->cap * 2 : 64;
         k->v = xrealloc(k->v, k->cap * sizeof(*k->v));
@@ -129,9 +137,18 @@ static int delete_keys_load(struct delete_cmd *d, int64_t generation, struct del
 {
     struct index *idx = d->cli.idx;
 
-    if (index_chunks(idx, d->cli.instance_id, generation, CHUNK_BASE, 0, delete_key_add, k, e) < 0)
+    k->instance = d->o.instance;
+    err_clear(&k->bad);
+    if (index_chunks(idx, d->cli.instance_id, generation, CHUNK_BASE, 0, delete_key_add, k, e) < 0 ||
+        (k->bad.code == ERR_NONE &&
+         index_chunks(idx, d->cli.instance_id, generation, CHUNK_INCR, 0, delete_key_add, k, e) < 0))
         return -1;
-    return index_chunks(idx, d->cli.instance_id, generation, CHUNK_INCR, 0, delete_key_add, k, e);
+    if (k->bad.code != ERR_NONE) {
+        *e = k->bad;
+        err_prefix(e, "nothing deleted");
+        return -1;
+    }
+    return 0;
 }
 
 /* "1, 2, 5" */
@@ -149,6 +166,57 @@ static int delete_count_object(void *ud, const char *key, uint64_t size)
     (void)size;
     (*(size_t *)ud)++;
     return 0;
+}
+
+static int delete_key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Objects of the generation still in storage that the index listed. */
+struct delete_left {
+    char **sorted; /* the index's keys, sorted */
+    size_t n;
+    size_t left;
+};
+
+static int delete_count_left(void *ud, const char *key, uint64_t size)
+{
+    struct delete_left *l = ud;
+
+    (void)size;
+    if (bsearch(&key, l->sorted, l->n, sizeof(*l->sorted), delete_key_cmp) != NULL)
+        l->left++;
+    return 0;
+}
+
+/* After a failed removal: say whether nothing, or how much, was removed
+ * (a listing of the generation tells), keeping the storage's reason. */
+static void delete_say_how_far(struct delete_cmd *d, int64_t generation, const struct delete_keys *k,
+                               struct err *e)
+{
+    struct delete_left l = {NULL, k->n, 0};
+    char prefix[OBJNAME_MAX];
+    struct err le;
+
+    err_clear(&le);
+    l.sorted = xcalloc(k->n, sizeof(*l.sorted));
+    memcpy(l.sorted, k->v, k->n * sizeof(*l.sorted));
+    qsort(l.sorted, l.n, sizeof(*l.sorted), delete_key_cmp);
+    if (objname_generation_prefix(d->o.instance, generation, prefix, sizeof(prefix)) < 0 ||
+        storage_list(d->cli.st, prefix, delete_count_left, &l, &le) < 0)
+        err_prefix(
+            e,
+            "generation %ld of \"%s\" may be partly deleted (it cannot be listed to tell); run delete again",
+            d->o.generation, d->o.instance);
+    else if (l.left == k->n)
+        err_prefix(e, "nothing of generation %ld of \"%s\" was deleted; run delete again", d->o.generation,
+                   d->o.instance);
+    else
+        err_prefix(
+            e, "generation %ld of \"%s\" is partly deleted (%zu of %zu objects removed); run delete again",
+            d->o.generation, d->o.instance, k->n - l.left, k->n);
+    free(l.sorted);
 }
 
 /* The rows of the generation and a "delete" event, in one transaction. */
@@ -172,7 +240,7 @@ static int delete_rows(struct delete_cmd *d, const struct delete_keys *k, struct
 
 static int delete_run(struct delete_cmd *d, struct err *e)
 {
-    struct delete_keys keys = {NULL, 0, 0, 0, 0, 0, 0, 0};
+    struct delete_keys keys;
     struct buf gens = BUF_INIT;
     struct gen_row g, latest;
     struct fetch f;
@@ -182,6 +250,7 @@ static int delete_run(struct delete_cmd *d, struct err *e)
     int have_fetch = 0;
     int ret = -1;
 
+    memset(&keys, 0, sizeof(keys));
     /* read-only first, so that a missing index is reported, not created */
     if (cli_open(&d->cli, d->o.config, 1, e) < 0)
         goto out;
@@ -216,7 +285,7 @@ static int delete_run(struct delete_cmd *d, struct err *e)
     if (delete_keys_load(d, g.generation, &keys, e) < 0)
         goto out;
     if (keys.n > 0 && storage_remove_many(d->cli.st, (const char *const *)keys.v, keys.n, e) < 0) {
-        err_prefix(e, "generation %ld of \"%s\" is partly deleted; run delete again", d->o.generation, name);
+        delete_say_how_far(d, g.generation, &keys, e);
         goto out;
     }
     if (delete_rows(d, &keys, e) < 0) {

@@ -1,14 +1,15 @@
 /* cmd_reindex.c - `aofroll reindex`: rebuild the index from storage alone.
  *
- *   aofroll reindex -c FILE [--instance NAME]
+ *   aofroll reindex -c FILE [--instance NAME] [--no-index-copy]
  *
  * The index off the box: a machine that has nothing but the storage URL
  * and its credentials can rebuild a complete index from the object names
  * (objname.h) and then list, verify and restore. Per configured instance
  * (or the one named):
  *
- *  1. list "<instance>/" and parse every key as a chunk name. Keys that
- *     are not chunk names are skipped ("<instance>/index.db" and the
+ *  1. list "<instance>/" and parse every key as a chunk name (sealed ones,
+ *     "....aof.gz.<key id>.enc", included: storage_get opens them). Keys
+ *     that are not chunk names are skipped ("<instance>/index.db" and the
  *     like); one under "<instance>/gen-" that does not parse is reported.
  *  2. fetch every chunk object and check it: its gzip trailer (CRC32 and
  *     ISIZE, little-endian) must give the length its name says, and the
@@ -17,6 +18,19 @@
  *     exits 1; a later verify or restore names the gap it leaves). The
  *     trailer's CRC32 is the chunk's CRC and the object's size its stored
  *     bytes.
+ *     A CRC anyone can compute, so the names and CRCs alone would let
+ *     whoever can write to the bucket slip commands into a restore. When
+ *     the storage holds the index copy the collector uploads
+ *     ("<instance>/index.db", maybe sealed: indexcopy.c), it is fetched
+ *     first and every chunk it records must have the SHA-256 it records
+ *     (of the gzip member; a chunk sealed otherwise since the copy was
+ *     made is matched by its plain name); a chunk the copy does not
+ *     record but whose bytes it covers with another chunk is left out as
+ *     corrupt; chunks newer than the copy are indexed and counted as not
+ *     checked. A copy that cannot be read (garbage, a newer schema) stops
+ *     the reindex unless --no-index-copy says to rebuild from the names
+ *     alone. The rebuilt rows record every object's SHA-256, so later
+ *     restores check them.
  *  3. plan the rows (reindex_plan.h): per generation, the chunks that join,
  *     the base's format, size, time and whole-file CRC, and what is left
  *     out and why; and what the AOF scanner saw in the incr chunks (they
@@ -33,18 +47,24 @@
  * chunk in storage leaves its rows as they were (a wrong storage URL must
  * not wipe an index). Then a summary: per generation its base and incr, per
  * instance the totals, the problems and the restorable windows. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "codec.h"
 #include "commands.h"
 #include "fetch.h"
+#include "indexcopy.h"
 #include "inspect.h"
 #include "objname.h"
+#include "outdir.h"
 #include "reindex_plan.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -54,6 +74,18 @@
 struct reindex_opts {
     const char *config;
     const char *instance;
+    int no_copy; /* --no-index-copy */
+};
+
+/* The index copy from storage, for one instance: what its chunks' digests
+ * were when it was made. */
+struct reindex_copy {
+    struct index *idx;   /* NULL: no copy (or --no-index-copy) */
+    char *path;          /* its temp file */
+    int64_t instance_id; /* in the copy */
+    size_t verified;     /* objects whose SHA-256 the copy confirmed */
+    size_t unchecked;    /* objects the copy does not record (newer than it) */
+    char first_unchecked[OBJNAME_MAX];
 };
 
 struct reindex {
@@ -66,6 +98,7 @@ struct reindex {
     struct buf out; /* the report, flushed after each instance */
     struct buf gz;  /* the object being checked */
     struct buf raw; /* its raw bytes */
+    struct reindex_copy copy;
     size_t corrupt; /* corrupt objects, all instances */
     char first_corrupt[1200];
 };
@@ -84,6 +117,7 @@ static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, str
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"instance", required_argument, NULL, 'i'},
+                                         {"no-index-copy", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int ch;
@@ -96,6 +130,9 @@ static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, str
             break;
         case 'i':
             o->instance = optarg;
+            break;
+        case 'n':
+            o->no_copy = 1;
             break;
         case 'h':
             return 1;
@@ -161,8 +198,179 @@ static uint32_t reindex_le32(const unsigned char *p)
 static void reindex_corrupt(struct reindex *r, struct reindex_problems *pr, const char *text)
 {
     if (r->corrupt++ == 0)
-        snprintf(r->first_corrupt, sizeof(r->first_corrupt), "%s", text);
+        text_copy(r->first_corrupt, sizeof(r->first_corrupt), text);
     reindex_problem_add(pr, 1, "%s; not indexed", text);
+}
+
+/* ------------------------------------------------------------------------
+ * The index copy
+ * ------------------------------------------------------------------------ */
+
+static void reindex_copy_close(struct reindex_copy *c)
+{
+    if (c->idx != NULL)
+        index_close(c->idx);
+    if (c->path != NULL)
+        unlink(c->path);
+    free(c->path);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Fetch "<instance>/index.db" into a temp file beside the index and open
+ * it. No copy in storage, or one that does not know the instance: c->idx
+ * stays NULL and the report says so. */
+static int reindex_copy_open(struct reindex *r, const char *instance, struct buf *out, struct err *e)
+{
+    struct reindex_copy *c = &r->copy;
+    struct buf bytes = BUF_INIT;
+    char key[OBJNAME_MAX];
+    int fd = -1, ret = -1;
+
+    memset(c, 0, sizeof(*c));
+    if (r->o.no_copy) {
+        buf_printf(out,
+                   "%s: not checking against an index copy (--no-index-copy): chunks are adopted by their "
+                   "names and gzip CRCs alone\n",
+                   instance);
+        return 0;
+    }
+    if (indexcopy_find(r->cli.st, instance, key, sizeof(key), e) < 0 ||
+        storage_get(r->cli.st, key, &bytes, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+        if (objname_index(instance, key, sizeof(key)) < 0)
+            return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", instance);
+        buf_printf(out,
+                   "%s: no index copy \"%s\" in storage: chunks are adopted by their names and gzip CRCs "
+                   "alone, unchecked\n",
+                   instance, key);
+        ret = 0;
+        goto out;
+    }
+    c->path = xasprintf("%s.copy-XXXXXX", r->cli.cfg.index_path);
+    fd = mkostemp(c->path, O_CLOEXEC);
+    if (fd < 0) {
+        err_sys(e, errno, "create \"%s\"", c->path);
+        free(c->path);
+        c->path = NULL;
+        goto out;
+    }
+    if (outdir_write_all(fd, bytes.data, bytes.len, c->path, e) < 0)
+        goto out;
+    if (index_open_copy(c->path, &c->idx, e) < 0) {
+        err_prefix(e,
+                   "the index copy \"%s\" in storage cannot be read HINT: --no-index-copy rebuilds from the "
+                   "object names alone, unchecked",
+                   key);
+        goto out;
+    }
+    if (index_instance_id(c->idx, instance, 0, &c->instance_id, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+        index_close(c->idx);
+        c->idx = NULL;
+        buf_printf(out, "%s: the index copy \"%s\" does not know \"%s\": chunks are adopted unchecked\n",
+                   instance, key, instance);
+    }
+    ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    buf_free(&bytes);
+    return ret;
+}
+
+/* The first chunk of the copy in o's (generation, kind) that ends after
+ * o starts. */
+struct reindex_cover {
+    int found;
+    struct chunk_row row;
+};
+
+static int reindex_cover_cb(void *ud, const struct chunk_row *c)
+{
+    struct reindex_cover *cv = ud;
+
+    cv->found = 1;
+    cv->row = *c;
+    return 1;
+}
+
+/* 1 when two keys name the same chunk, sealed or not: equal once the seal
+ * suffixes are taken off. */
+static int reindex_same_chunk(const char *a, const char *b)
+{
+    char pa[OBJNAME_MAX], pb[OBJNAME_MAX];
+
+    if (!objname_unseal(a, pa, sizeof(pa), NULL))
+        snprintf(pa, sizeof(pa), "%s", a);
+    if (!objname_unseal(b, pb, sizeof(pb), NULL))
+        snprintf(pb, sizeof(pb), "%s", b);
+    return strcmp(pa, pb) == 0;
+}
+
+/* o (its digest computed) against `row`, the copy's row of its chunk: 0
+ * sound (or no digest recorded), 1 left out as corrupt. */
+static int reindex_copy_compare(struct reindex *r, const struct reindex_object *o,
+                                const struct chunk_row *row, struct reindex_problems *pr)
+{
+    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], as[OBJNAME_MAX + 8] = "", text[1800];
+
+    if (!row->has_sha256 || memcmp(row->sha256, o->sha256, sizeof(row->sha256)) == 0) {
+        r->copy.verified += row->has_sha256 ? 1 : 0;
+        return 0;
+    }
+    codec_sha256_hex(o->sha256, have);
+    codec_sha256_hex(row->sha256, want);
+    if (strcmp(row->key, o->key) != 0)
+        snprintf(as, sizeof(as), " (as \"%s\")", row->key);
+    snprintf(
+        text, sizeof(text),
+        "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s...%s: not the object that was "
+        "archived",
+        o->key, have, want, as);
+    reindex_corrupt(r, pr, text);
+    return 1;
+}
+
+/* Check o (its digest computed) against the index copy: 0 sound (or not
+ * recorded there), 1 left out as corrupt, -1 error. */
+static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struct reindex_problems *pr,
+                              struct err *e)
+{
+    struct reindex_copy *c = &r->copy;
+    struct reindex_cover cv;
+    struct chunk_row row;
+    char text[1200];
+
+    if (c->idx == NULL)
+        return 0;
+    if (index_chunk_by_key(c->idx, o->key, &row, e) == 0)
+        return reindex_copy_compare(r, o, &row, pr);
+    if (e->code != ERR_NOTFOUND)
+        return -1;
+    err_clear(e);
+    memset(&cv, 0, sizeof(cv));
+    if (index_chunks(c->idx, c->instance_id, o->name.generation, o->name.kind, o->name.start,
+                     reindex_cover_cb, &cv, e) < 0)
+        return -1;
+    /* sealed otherwise since the copy was made (encryption turned on,
+     * aofroll rekey): the digest is the gzip member's either way */
+    if (cv.found && reindex_same_chunk(o->key, cv.row.key))
+        return reindex_copy_compare(r, o, &cv.row, pr);
+    if (cv.found && cv.row.start < o->name.end) {
+        snprintf(text, sizeof(text),
+                 "chunk \"%s\" is not in the index copy, which records \"%s\" for bytes [%" PRIu64
+                 ", %" PRIu64 ") of that generation: not the object that was archived",
+                 o->key, cv.row.key, cv.row.start, cv.row.end);
+        reindex_corrupt(r, pr, text);
+        return 1;
+    }
+    if (c->unchecked++ == 0)
+        snprintf(c->first_unchecked, sizeof(c->first_unchecked), "%s", o->key);
+    return 0;
 }
 
 /* Fetch one chunk object and check it (see the top of the file). 0: sound,
@@ -176,6 +384,7 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
     char text[1200];
     uint32_t isize;
     struct err ce;
+    int rc;
 
     buf_reset(&r->gz);
     buf_reset(&r->raw);
@@ -215,7 +424,11 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
         reindex_corrupt(r, pr, ce.msg);
         return 1;
     }
-    o->stored_bytes = r->gz.len;
+    o->stored_bytes = storage_stored_size(o->key, r->gz.len);
+    codec_sha256(r->gz.data, r->gz.len, o->sha256); /* the gzip member's, sealed or not */
+    rc = reindex_copy_check(r, o, pr, e);
+    if (rc != 0)
+        return rc;
     if (o->name.kind == CHUNK_INCR) {
         if (o->name.generation != r->scan_gen) {
             chunkscan_init(&r->scan, 0, 0, 0);
@@ -303,6 +516,8 @@ static int reindex_add_chunk(struct index *idx, int64_t instance_id, const struc
     row.boundary_db = o->marks.boundary_db;
     row.boundary_ts = o->marks.boundary_ts;
     snprintf(row.key, sizeof(row.key), "%s", o->key);
+    memcpy(row.sha256, o->sha256, sizeof(row.sha256));
+    row.has_sha256 = 1;
     if (index_chunk_add(idx, &row, e) < 0)
         return -1;
     /* the approximate size log: the stream had reached the chunk's end by
@@ -435,10 +650,18 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
     l.instance = ic->name;
     l.pr = &pr;
     buf_printf(&r->out, "%s: reading \"%s/\" in %s\n", ic->name, ic->name, r->cli.st->url);
-    if (inspect_flush_stdout(&r->out, e) < 0)
+    if (reindex_copy_open(r, ic->name, &r->out, e) < 0 || inspect_flush_stdout(&r->out, e) < 0)
         goto out;
     if (reindex_scan(r, &l, e) < 0)
         goto out;
+    if (r->copy.idx != NULL) {
+        buf_printf(&r->out, "%s: checked against the index copy: %zu chunk%s with the SHA-256 it records",
+                   ic->name, r->copy.verified, r->copy.verified == 1 ? "" : "s");
+        if (r->copy.unchecked > 0)
+            buf_printf(&r->out, "; %zu newer than the copy, unchecked (from \"%s\")", r->copy.unchecked,
+                       r->copy.first_unchecked);
+        buf_appendstr(&r->out, "\n");
+    }
     reindex_plan_build(l.v, l.n, ic->mode, &plan, &pr);
     reindex_plan_marks(&plan);
     for (i = 0; i < pr.n; i++)
@@ -457,6 +680,7 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
         goto out;
     ret = inspect_flush_stdout(&r->out, e);
 out:
+    reindex_copy_close(&r->copy);
     reindex_plan_free(&plan);
     reindex_listing_free(&l);
     reindex_problems_free(&pr);
@@ -468,8 +692,15 @@ static int reindex_run(struct reindex *r, struct err *e)
     const struct instance_config *ic;
     int i;
 
-    if (cli_open(&r->cli, r->o.config, 0, e) < 0)
+    if (cli_open(&r->cli, r->o.config, 0, e) < 0) {
+        /* the index's own hint would send the user back here */
+        char *hint = strstr(e->msg, "HINT: rebuild it with aofroll reindex");
+
+        if (hint != NULL)
+            snprintf(hint, sizeof(e->msg) - (size_t)(hint - e->msg),
+                     "HINT: move it away, and reindex builds a new one");
         return -1;
+    }
     if (r->o.instance != NULL) {
         /* an index that has never seen the instance is what reindex is for */
         if (cli_instance(&r->cli, r->o.instance, e) < 0) {

@@ -9,10 +9,14 @@
  * collector's Prometheus file agree), the last error and the last barrier.
  *
  * For cron and Nagios-style checks it exits 1, naming each problem on
- * stderr, when for any instance:
+ * stderr, when for any instance one of the reasons of verdict.h applies
+ * (the same judgement the collector's metrics file exports):
  *   - there is no heartbeat at all;
  *   - the heartbeat is older than 3 poll intervals (at least 1 s, since it
  *     is kept in whole seconds): the collector is stopped or stuck;
+ *   - the last poll failed (the AOF, the storage or the index);
+ *   - Redis has been unreachable for more than 3 poll intervals;
+ *   - nothing of the instance has ever been archived;
  *   - the lag exceeds the instance's `lag_threshold` (when set);
  *   - the collector found the AOF off (appendonly no): nothing is archived
  *     and the archive has a gap until it is on again;
@@ -27,12 +31,10 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
-#include "metrics.h"
 #include "timeutil.h"
 #include "units.h"
+#include "verdict.h"
 #include "xalloc.h"
-
-#define STATUS_STALE_POLLS 3
 
 struct status_opts {
     const char *config;
@@ -82,135 +84,104 @@ static int status_parse_args(struct status_opts *o, int argc, char **argv, struc
     return cli_require(o->config, "-c FILE", e);
 }
 
-/* Record a problem: for stderr ("a: ...; b: ..."), for the instance's line
- * ("...; ...") and, NUL-separated, for the JSON array. */
-static void status_problem(struct status *s, const char *instance, const char *what, struct buf *list,
-                           struct buf *items)
+/* The instance's reasons: "a: ...; b: ..." for stderr, "...; ..." for
+ * its own line. */
+static void status_problems(struct status *s, const char *instance, const struct verdict *v, struct buf *list)
 {
-    s->nproblems++;
-    buf_printf(&s->problems, "%s%s: %s", s->problems.len ? "; " : "", instance, what);
-    buf_printf(list, "%s%s", list->len ? "; " : "", what);
-    buf_append(items, what, strlen(what) + 1);
+    int r;
+
+    for (r = 0; r < VERDICT_COUNT; r++) {
+        if (!verdict_has(v, (enum verdict_reason)r))
+            continue;
+        s->nproblems++;
+        buf_printf(&s->problems, "%s%s: %s", s->problems.len ? "; " : "", instance, v->msg[r]);
+        buf_printf(list, "%s%s", list->len ? "; " : "", v->msg[r]);
+    }
 }
 
-/* Seconds of heartbeat age after which the collector counts as stopped. */
-static int64_t status_stale_after(int64_t poll_interval_ms)
-{
-    int64_t s = (STATUS_STALE_POLLS * poll_interval_ms + 999) / 1000;
-
-    return s < 1 ? 1 : s;
-}
-
-static int status_instance(struct status *s, const struct inspect_instance *in, struct err *e)
+static void status_json(struct status *s, const struct inspect_instance *in, const struct status_row *row,
+                        int have, const struct verdict *v, int archived)
 {
     const struct instance_config *ic = in->cfg;
-    struct status_row row;
-    struct buf list = BUF_INIT, items = BUF_INIT;
-    const char *item;
-    char msg[512], a[32], b[32], tb[TIME_BUFSZ], barrier[TIME_BUFSZ], errt[TIME_BUFSZ];
     uint64_t lag_bytes = 0;
-    int64_t lag_seconds = 0, age = 0, stale_after;
-    int have = 0, ret = -1;
+    int64_t lag_seconds = 0;
+    int r;
 
-    memset(&row, 0, sizeof(row));
-    if (in->id >= 0) {
-        if (index_status_get(s->cli.idx, in->id, &row, e) == 0)
-            have = 1;
-        else if (e->code != ERR_NOTFOUND)
-            goto out;
-        err_clear(e);
-    }
-    stale_after =
-        status_stale_after(have && row.poll_interval_ms > 0 ? row.poll_interval_ms : ic->poll_interval_ms);
-    if (!have) {
-        status_problem(s, in->name, "no heartbeat: the collector has never polled it", &list, &items);
-    } else {
-        age = s->now - row.last_poll;
-        metrics_lag(&row, &lag_bytes, &lag_seconds);
-        if (age > stale_after) {
-            snprintf(msg, sizeof(msg),
-                     "heartbeat %" PRId64 " s old (limit %" PRId64 " s, 3 poll intervals): "
-                     "is aofroll-collector running?",
-                     age, stale_after);
-            status_problem(s, in->name, msg, &list, &items);
-        }
-        if (row.aof_off_since > 0) {
-            inspect_time(row.aof_off_since, tb, sizeof(tb));
-            snprintf(msg, sizeof(msg),
-                     "the AOF is off since %s (appendonly no): nothing is archived, the archive has a gap "
-                     "until it is on again",
-                     tb);
-            status_problem(s, in->name, msg, &list, &items);
-        }
-        if (row.barrier_postponed_since > 0 &&
-            (row.barrier_overdue || s->now - row.barrier_postponed_since > ic->barrier_timeout_s)) {
-            snprintf(msg, sizeof(msg),
-                     "barrier held back for %" PRId64 " s (barrier_timeout %" PRId64 " s): %.150s",
-                     s->now - row.barrier_postponed_since, ic->barrier_timeout_s, row.barrier_postponed_why);
-            status_problem(s, in->name, msg, &list, &items);
-        }
-        if (ic->lag_threshold > 0 && lag_bytes > (uint64_t)ic->lag_threshold) {
-            units_format_size((int64_t)lag_bytes, a, sizeof(a));
-            units_format_size(ic->lag_threshold, b, sizeof(b));
-            snprintf(msg, sizeof(msg), "lag %s (%" PRIu64 " bytes) above the threshold of %s", a, lag_bytes,
-                     b);
-            status_problem(s, in->name, msg, &list, &items);
-        }
-    }
-    if (s->o.json) {
-        json_object_begin(&s->j);
-        json_kv_string(&s->j, "instance", in->name);
-        json_kv_bool(&s->j, "ok", list.len == 0);
-        json_key(&s->j, "problems");
-        json_array_begin(&s->j);
-        for (item = items.data; items.len > 0 && item < items.data + items.len; item += strlen(item) + 1)
-            json_string(&s->j, item);
-        json_array_end(&s->j);
-        json_kv_bool(&s->j, "heartbeat", have);
-        json_kv_time(&s->j, "last_poll", row.last_poll);
-        json_kv_int(&s->j, "heartbeat_age_seconds", have ? age : -1);
-        json_kv_int(&s->j, "stale_after_seconds", stale_after);
-        json_kv_int(&s->j, "poll_interval_ms", row.poll_interval_ms);
-        json_kv_int(&s->j, "generation", row.generation);
-        json_kv_string(&s->j, "current_file", row.current_file);
-        json_kv_uint(&s->j, "current_size", row.current_size);
-        json_kv_uint(&s->j, "shipped", row.shipped);
-        json_kv_time(&s->j, "shipped_time", row.shipped_time);
-        json_kv_uint(&s->j, "lag_bytes", lag_bytes);
-        json_key(&s->j, "lag_seconds");
-        if (lag_seconds >= 0)
-            json_int(&s->j, lag_seconds);
-        else
-            json_null(&s->j);
-        json_kv_int(&s->j, "lag_threshold", ic->lag_threshold);
-        json_kv_time(&s->j, "last_barrier", ic->mode == MODE_RDB ? 0 : row.last_barrier);
-        json_kv_time(&s->j, "last_snapshot", ic->mode == MODE_RDB ? row.last_barrier : 0);
-        json_kv_time(&s->j, "aof_off_since", row.aof_off_since);
-        json_kv_time(&s->j, "barrier_postponed_since", row.barrier_postponed_since);
-        json_kv_string(&s->j, "barrier_postponed_why",
-                       row.barrier_postponed_since > 0 ? row.barrier_postponed_why : NULL);
-        json_kv_time(&s->j, "last_error_time", row.last_error_time);
-        json_kv_string(&s->j, "last_error", row.last_error_time > 0 ? row.last_error : NULL);
-        json_kv_int(&s->j, "pid", row.pid);
-        json_object_end(&s->j);
-        ret = 0;
-        goto out;
-    }
-    buf_printf(&s->out, "%s: %s%s\n", in->name, list.len ? "PROBLEM: " : "OK", list.len ? list.data : "");
-    if (!have) {
-        ret = 0;
-        goto out;
-    }
-    inspect_time(row.last_poll, tb, sizeof(tb));
+    if (have)
+        verdict_lag(row, &lag_bytes, &lag_seconds);
+    json_object_begin(&s->j);
+    json_kv_string(&s->j, "instance", in->name);
+    json_kv_bool(&s->j, "ok", v->nreasons == 0);
+    json_key(&s->j, "problems");
+    json_array_begin(&s->j);
+    for (r = 0; r < VERDICT_COUNT; r++)
+        if (verdict_has(v, (enum verdict_reason)r))
+            json_string(&s->j, v->msg[r]);
+    json_array_end(&s->j);
+    json_key(&s->j, "reasons");
+    json_array_begin(&s->j);
+    for (r = 0; r < VERDICT_COUNT; r++)
+        if (verdict_has(v, (enum verdict_reason)r))
+            json_string(&s->j, verdict_reason_name((enum verdict_reason)r));
+    json_array_end(&s->j);
+    json_kv_bool(&s->j, "heartbeat", have);
+    json_kv_time(&s->j, "last_poll", row->last_poll);
+    json_kv_int(&s->j, "heartbeat_age_seconds", have ? s->now - row->last_poll : -1);
+    json_kv_int(&s->j, "stale_after_seconds", v->stale_after);
+    json_kv_int(&s->j, "poll_interval_ms", row->poll_interval_ms);
+    json_kv_string(&s->j, "last_poll_error", row->poll_error[0] != '\0' ? row->poll_error : NULL);
+    json_kv_time(&s->j, "redis_down_since", row->redis_down_since);
+    json_kv_bool(&s->j, "archived", archived);
+    json_kv_int(&s->j, "generation", row->generation);
+    json_kv_string(&s->j, "current_file", row->current_file);
+    json_kv_uint(&s->j, "current_size", row->current_size);
+    json_kv_uint(&s->j, "shipped", row->shipped);
+    json_kv_time(&s->j, "shipped_time", row->shipped_time);
+    json_kv_uint(&s->j, "lag_bytes", lag_bytes);
+    json_key(&s->j, "lag_seconds");
+    if (lag_seconds >= 0)
+        json_int(&s->j, lag_seconds);
+    else
+        json_null(&s->j);
+    json_kv_int(&s->j, "lag_threshold", ic->lag_threshold);
+    json_kv_time(&s->j, "last_barrier", ic->mode == MODE_RDB ? 0 : row->last_barrier);
+    json_kv_time(&s->j, "last_snapshot", ic->mode == MODE_RDB ? row->last_barrier : 0);
+    json_kv_time(&s->j, "aof_off_since", row->aof_off_since);
+    json_kv_time(&s->j, "barrier_postponed_since", row->barrier_postponed_since);
+    json_kv_string(&s->j, "barrier_postponed_why",
+                   row->barrier_postponed_since > 0 ? row->barrier_postponed_why : NULL);
+    json_kv_time(&s->j, "last_error_time", row->last_error_time);
+    json_kv_string(&s->j, "last_error", row->last_error_time > 0 ? row->last_error : NULL);
+    json_kv_int(&s->j, "pid", row->pid);
+    json_object_end(&s->j);
+}
+
+static void status_text(struct status *s, const struct inspect_instance *in, const struct status_row *row,
+                        const struct verdict *v)
+{
+    const struct instance_config *ic = in->cfg;
+    char a[32], b[32], tb[TIME_BUFSZ], barrier[TIME_BUFSZ], errt[TIME_BUFSZ];
+    uint64_t lag_bytes = 0;
+    int64_t lag_seconds = 0;
+
+    verdict_lag(row, &lag_bytes, &lag_seconds);
+    inspect_time(row->last_poll, tb, sizeof(tb));
     buf_printf(&s->out,
                "  last poll     %s (%" PRId64 " s ago; poll interval %" PRId64 " ms, stale after %" PRId64
                " s), collector pid %d\n",
-               tb, age, row.poll_interval_ms, stale_after, row.pid);
-    units_format_size((int64_t)row.current_size, a, sizeof(a));
-    buf_printf(&s->out, "  following     generation %" PRId64 ", \"%s\", %s (%" PRIu64 " bytes)\n",
-               row.generation, row.current_file, a, row.current_size);
-    inspect_time(row.shipped_time, tb, sizeof(tb));
-    buf_printf(&s->out, "  shipped       %" PRIu64 " bytes, last byte observed %s\n", row.shipped, tb);
+               tb, s->now - row->last_poll, row->poll_interval_ms, v->stale_after, row->pid);
+    if (row->redis_down_since > 0) {
+        inspect_time(row->redis_down_since, tb, sizeof(tb));
+        buf_printf(&s->out, "  redis         unreachable since %s\n", tb);
+    }
+    units_format_size((int64_t)row->current_size, a, sizeof(a));
+    if (row->generation > 0)
+        buf_printf(&s->out, "  following     generation %" PRId64 ", \"%s\", %s (%" PRIu64 " bytes)\n",
+                   row->generation, row->current_file, a, row->current_size);
+    else
+        buf_printf(&s->out, "  following     nothing yet\n");
+    inspect_time(row->shipped_time, tb, sizeof(tb));
+    buf_printf(&s->out, "  shipped       %" PRIu64 " bytes, last byte observed %s\n", row->shipped, tb);
     units_format_size((int64_t)lag_bytes, a, sizeof(a));
     if (lag_seconds >= 0)
         snprintf(b, sizeof(b), "%" PRId64 " s", lag_seconds);
@@ -222,27 +193,64 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
         buf_printf(&s->out, "; threshold %s", a);
     }
     buf_append(&s->out, "\n", 1);
-    inspect_time(row.last_barrier, barrier, sizeof(barrier));
+    inspect_time(row->last_barrier, barrier, sizeof(barrier));
     buf_printf(&s->out, "  last %s %s\n", ic->mode == MODE_RDB ? "snapshot" : "barrier ",
-               row.last_barrier > 0 ? barrier : "never");
-    if (row.aof_off_since > 0) {
-        inspect_time(row.aof_off_since, tb, sizeof(tb));
+               row->last_barrier > 0 ? barrier : "never");
+    if (row->aof_off_since > 0) {
+        inspect_time(row->aof_off_since, tb, sizeof(tb));
         buf_printf(&s->out, "  aof           off since %s\n", tb);
     }
-    if (row.barrier_postponed_since > 0) {
-        inspect_time(row.barrier_postponed_since, tb, sizeof(tb));
+    if (row->barrier_postponed_since > 0) {
+        inspect_time(row->barrier_postponed_since, tb, sizeof(tb));
         buf_printf(&s->out, "  barrier       held back since %s (%" PRId64 " s): %s\n", tb,
-                   s->now - row.barrier_postponed_since, row.barrier_postponed_why);
+                   s->now - row->barrier_postponed_since, row->barrier_postponed_why);
     }
-    inspect_time(row.last_error_time, errt, sizeof(errt));
-    if (row.last_error_time > 0)
-        buf_printf(&s->out, "  last error    %s: %s\n", errt, row.last_error);
+    inspect_time(row->last_error_time, errt, sizeof(errt));
+    if (row->last_error_time > 0)
+        buf_printf(&s->out, "  last error    %s: %s\n", errt, row->last_error);
     else
         buf_printf(&s->out, "  last error    none\n");
+}
+
+static int status_instance(struct status *s, const struct inspect_instance *in, struct err *e)
+{
+    const struct instance_config *ic = in->cfg;
+    struct verdict_input vi;
+    struct verdict v;
+    struct status_row row;
+    struct buf list = BUF_INIT;
+    int have = 0, archived = 0, ret = -1;
+
+    memset(&row, 0, sizeof(row));
+    if (in->id >= 0) {
+        if (index_status_get(s->cli.idx, in->id, &row, e) == 0)
+            have = 1;
+        else if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+        archived = index_chunk_any(s->cli.idx, in->id, e);
+        if (archived < 0)
+            goto out;
+    }
+    memset(&vi, 0, sizeof(vi));
+    vi.row = have ? &row : NULL;
+    vi.now = s->now;
+    vi.poll_interval_ms = ic->poll_interval_ms;
+    vi.lag_threshold = ic->lag_threshold;
+    vi.barrier_timeout_s = ic->barrier_timeout_s;
+    vi.archived = archived;
+    verdict_judge(&vi, &v);
+    status_problems(s, in->name, &v, &list);
+    if (s->o.json) {
+        status_json(s, in, &row, have, &v, archived);
+    } else {
+        buf_printf(&s->out, "%s: %s%s\n", in->name, list.len ? "PROBLEM: " : "OK", list.len ? list.data : "");
+        if (have)
+            status_text(s, in, &row, &v);
+    }
     ret = 0;
 out:
     buf_free(&list);
-    buf_free(&items);
     return ret;
 }
 

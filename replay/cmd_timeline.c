@@ -214,15 +214,23 @@ static int timeline_run(struct timeline *t, struct err *e)
         inspect_outside(&t->f, what, e);
         goto out;
     }
+    /* nothing was written outside the archive's span: the chart covers
+     * the part of the window that meets it (any two TIMEs then differ by
+     * far less than INT64_MAX) */
+    if (t->since < first)
+        t->since = first;
+    if (t->until > last)
+        t->until = last;
     t->bucket_s = t->o.bucket_s != 0 ? t->o.bucket_s : (t->until - t->since <= 3 * 3600 ? 60 : 3600);
-    /* buckets start on whole minutes or hours */
-    t->since -= t->since % t->bucket_s;
-    t->nb = (size_t)((t->until - t->since) / t->bucket_s + 1);
-    if (t->nb > TIMELINE_MAX_BUCKETS) {
-        err_set(e, ERR_USAGE, "%zu buckets are too many HINT: narrow --since/--until or use --by hour",
-                t->nb);
+    /* buckets start on whole minutes or hours (before 1970 too) */
+    t->since -= ((t->since % t->bucket_s) + t->bucket_s) % t->bucket_s;
+    if ((t->until - t->since) / t->bucket_s >= TIMELINE_MAX_BUCKETS) {
+        err_set(e, ERR_USAGE, "%" PRId64 " buckets are too many (at most %d) HINT: narrow --since/--until%s",
+                (t->until - t->since) / t->bucket_s + 1, TIMELINE_MAX_BUCKETS,
+                t->bucket_s < 3600 ? " or use --by hour" : "");
         goto out;
     }
+    t->nb = (size_t)((t->until - t->since) / t->bucket_s + 1);
     t->b = xcalloc(t->nb, sizeof(*t->b));
     for (i = 0; i < t->nb; i++)
         t->b[i].start = t->since + (int64_t)i * t->bucket_s;
@@ -244,7 +252,7 @@ static int timeline_run(struct timeline *t, struct err *e)
     chart.n = t->nb;
     if (t->o.svg != NULL) {
         chart_svg(&chart, &svg);
-        if (outdir_write_atomic(t->o.svg, svg.data, svg.len, e) < 0)
+        if (outdir_write_atomic_path(t->o.svg, svg.data, svg.len, e) < 0)
             goto out;
     }
     if (t->o.json) {

@@ -4,7 +4,9 @@
  *
  * For every generation of every instance (or of --instance), in index
  * order: each base and incr chunk is fetched and decoded, which checks its
- * gzip member, its length and the CRC32 of its raw bytes; the chunks of a
+ * seal when it is sealed (the AES-GCM tag, docs/encryption.md), its
+ * SHA-256 against the index, its gzip member, its length and the CRC32 of
+ * its raw bytes; the chunks of a
  * kind must join ([0, a) [a, b) ... with no gap or overlap); a complete
  * base must reach the base size and its whole-file CRC32 must match. Any
  * fault is printed on its own line naming the object, and verify exits 1.
@@ -83,6 +85,7 @@ struct verify {
     uint64_t orphans;
     /* totals */
     uint64_t chunks, stored, rawbytes, faults;
+    uint64_t sealed; /* chunks whose seal opened: their tags are proven */
     char first_fault[1200];
     double t0;
 };
@@ -208,7 +211,7 @@ static int verify_chunk_add(void *ud, const struct chunk_row *row)
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     c = &l->v[l->n++];
-    inspect_fetch_chunk(row, &c->fc);
+    fetch_chunk_from_row(row, &c->fc);
     c->fc.key = xstrdup(row->key);
     c->stored_bytes = row->stored_bytes;
     return 0;
@@ -293,6 +296,8 @@ static int verify_kind(struct verify *v, const struct gen_row *g, enum chunk_kin
                 bad = 1;
             } else {
                 kr->crc = codec_crc32(kr->crc, v->raw.data, v->raw.len);
+                if (objname_unseal(c->key, NULL, 0, NULL))
+                    v->sealed++; /* storage_get opened it: its GCM tag verified */
             }
         }
         if (bad) {
@@ -511,6 +516,7 @@ static int verify_run(struct verify *v, struct err *e)
     if (v->o.json) {
         json_array_end(&v->j);
         json_kv_uint(&v->j, "chunks", v->chunks);
+        json_kv_uint(&v->j, "sealed", v->sealed);
         json_kv_uint(&v->j, "faults", v->faults);
         json_object_end(&v->j);
         if (json_finish(&v->j, e) < 0)
@@ -518,9 +524,12 @@ static int verify_run(struct verify *v, struct err *e)
     } else {
         inspect_size(v->stored, stored, sizeof(stored));
         inspect_size(v->rawbytes, raw, sizeof(raw));
-        buf_printf(&v->out, "%s %" PRIu64 " chunk%s (%s stored, %s raw) in %.1f s: %" PRIu64 " fault%s\n",
+        buf_printf(&v->out, "%s %" PRIu64 " chunk%s (%s stored, %s raw) in %.1f s",
                    v->o.quick ? "checked the presence of" : "verified", v->chunks, v->chunks == 1 ? "" : "s",
-                   stored, raw, cli_clock() - v->t0, v->faults, v->faults == 1 ? "" : "s");
+                   stored, raw, cli_clock() - v->t0);
+        if (v->sealed > 0)
+            buf_printf(&v->out, ", %" PRIu64 " of them sealed (each tag proven)", v->sealed);
+        buf_printf(&v->out, ": %" PRIu64 " fault%s\n", v->faults, v->faults == 1 ? "" : "s");
         if (inspect_flush_stdout(&v->out, e) < 0)
             goto out;
     }

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "window.h"
+#include "quote.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -30,6 +31,20 @@ void fetch_free(struct fetch *f)
 /* Chunk lists                                                          */
 /* ------------------------------------------------------------------ */
 
+void fetch_chunk_from_row(const struct chunk_row *row, struct fetch_chunk *out)
+{
+    out->generation = row->generation;
+    out->kind = row->kind;
+    out->start = row->start;
+    out->end = row->end;
+    out->crc32 = row->crc32;
+    out->first = row->first;
+    out->last = row->last;
+    out->has_sha256 = row->has_sha256;
+    memcpy(out->sha256, row->sha256, sizeof(out->sha256));
+    out->key = (char *)row->key;
+}
+
 static int fetch_list_add(void *ud, const struct chunk_row *row)
 {
     struct fetch_list *l = ud;
@@ -40,11 +55,7 @@ static int fetch_list_add(void *ud, const struct chunk_row *row)
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     c = &l->v[l->n++];
-    c->start = row->start;
-    c->end = row->end;
-    c->crc32 = row->crc32;
-    c->first = row->first;
-    c->last = row->last;
+    fetch_chunk_from_row(row, c);
     c->key = xstrdup(row->key);
     return 0;
 }
@@ -74,24 +85,56 @@ void fetch_list_free(struct fetch_list *l)
 /* One chunk                                                            */
 /* ------------------------------------------------------------------ */
 
+int fetch_check_key(const char *instance, const struct fetch_chunk *c, struct err *e)
+{
+    struct chunk_name name;
+    char shown[QUOTE_NAME_BUFSZ];
+
+    /* the row's key must be the canonical name of the row's own chunk: an
+     * edited index cannot make a restore read (or delete remove) another
+     * instance's objects, or anything outside the archive's names */
+    if (objname_parse_chunk(c->key, &name, e) < 0 || strcmp(name.instance, instance) != 0 ||
+        name.generation != c->generation || name.kind != c->kind || name.start != c->start ||
+        name.end != c->end)
+        return err_set(
+            e, ERR_CORRUPT,
+            "the index names object %s for %s chunk [%llu, %llu) of \"%s\" generation %lld: not that "
+            "chunk's name HINT: rebuild the index with aofroll reindex",
+            quote_name(shown, sizeof(shown), c->key), c->kind == CHUNK_BASE ? "base" : "incr",
+            (unsigned long long)c->start, (unsigned long long)c->end, instance, (long long)c->generation);
+    return 0;
+}
+
+int fetch_object(struct storage *st, const char *instance, const struct fetch_chunk *c, struct buf *gz,
+                 struct err *e)
+{
+    buf_reset(gz);
+    if (fetch_check_key(instance, c, e) < 0)
+        return -1;
+    if (storage_get(st, c->key, gz, e) < 0) {
+        if (strstr(e->msg, c->key) == NULL)
+            err_prefix(e, "chunk \"%s\"", c->key);
+        return -1;
+    }
+    if (c->has_sha256 && codec_check_digest(gz->data, gz->len, c->sha256, c->key, e) < 0)
+        return -1;
+    return 0;
+}
+
 int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, struct err *e)
 {
     double t0 = cli_clock();
     int ret = -1;
 
-    buf_reset(&f->gz);
     buf_reset(raw);
-    if (storage_get(f->st, c->key, &f->gz, e) < 0) {
-        if (strstr(e->msg, c->key) == NULL)
-            err_prefix(e, "chunk \"%s\"", c->key);
+    if (fetch_object(f->st, f->instance, c, &f->gz, e) < 0)
         goto out;
-    }
     if (codec_decode(f->gz.data, f->gz.len, c->end - c->start, c->crc32, c->key, raw, e) < 0) {
         if (strstr(e->msg, c->key) == NULL)
             err_prefix(e, "chunk \"%s\"", c->key);
         goto out;
     }
-    f->stored_bytes += f->gz.len;
+    f->stored_bytes += storage_stored_size(c->key, f->gz.len);
     f->raw_bytes += raw->len;
     f->chunks++;
     ret = 0;

@@ -1,9 +1,15 @@
 /* fetch.h - reading one generation's chunks back out of the archive.
  *
  * The index says which chunks a generation has (ordered by start) with
- * their raw length and CRC32; storage holds the gzip objects. fetch_list()
- * takes the chunk list from the index once, fetch_chunk() gets one object
- * and decodes it (codec_decode checks length and CRC), and fetch_join()
+ * their raw length, CRC32 and (from schema 2 on) the SHA-256 of the gzip
+ * member; storage holds the gzip objects, sealed ones opened on their way
+ * out (storage.h), so that the digest is checked alike on plain and
+ * sealed objects. fetch_list() takes the chunk
+ * list from the index once; fetch_object() gets one object, after checking
+ * that its key names exactly that chunk of this instance (no index row can
+ * send a restore to another object) and, when the index records one,
+ * that the object has that SHA-256; fetch_chunk() also decodes it
+ * (codec_decode checks length and CRC); fetch_join()
  * checks that a chunk starts exactly where the previous one ended, naming
  * the missing range and the restorable windows when it does not.
  * fetch_windows() describes what the archive can restore and
@@ -36,11 +42,18 @@ struct fetch {
 };
 
 struct fetch_chunk {
+    int64_t generation;
+    enum chunk_kind kind;
     uint64_t start, end;
     uint32_t crc32;
     int64_t first, last;
+    int has_sha256;
+    unsigned char sha256[32];
     char *key;
 };
+
+/* The chunk of an index row (key shared with the row, not copied). */
+void fetch_chunk_from_row(const struct chunk_row *row, struct fetch_chunk *out);
 
 struct fetch_list {
     struct fetch_chunk *v;
@@ -56,6 +69,13 @@ int fetch_list(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64
                struct err *e);
 void fetch_list_free(struct fetch_list *l);
 
+/* ERR_CORRUPT unless c's key is the canonical name of that very chunk of
+ * `instance` (generation, kind, start, end). */
+int fetch_check_key(const char *instance, const struct fetch_chunk *c, struct err *e);
+/* Get chunk c's stored object of `instance` into gz (replacing it): its
+ * key must be the name of that chunk, its SHA-256 the recorded one. */
+int fetch_object(struct storage *st, const char *instance, const struct fetch_chunk *c, struct buf *gz,
+                 struct err *e);
 /* Get and decode one chunk; its raw bytes replace the contents of raw. */
 int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, struct err *e);
 

@@ -88,16 +88,6 @@ int inspect_chunk_at(struct index *idx, int64_t instance_id, int64_t generation,
     return 0;
 }
 
-void inspect_fetch_chunk(const struct chunk_row *row, struct fetch_chunk *out)
-{
-    out->start = row->start;
-    out->end = row->end;
-    out->crc32 = row->crc32;
-    out->first = row->first;
-    out->last = row->last;
-    out->key = (char *)row->key;
-}
-
 static int any_chunk_cb(void *ud, const struct chunk_row *c)
 {
     (void)c;
@@ -108,7 +98,14 @@ static int any_chunk_cb(void *ud, const struct chunk_row *c)
 int inspect_has_chunks(struct index *idx, int64_t instance_id, int *has, struct err *e)
 {
     *has = 0;
-    return index_chunks_between(idx, instance_id, INT64_MIN, INT64_MAX, any_chunk_cb, has, e);
+    if (instance_id == 0) /* every instance */
+        return index_chunks_between(idx, 0, INT64_MIN, INT64_MAX, any_chunk_cb, has, e);
+    *has = index_chunk_any(idx, instance_id, e);
+    if (*has < 0) {
+        *has = 0;
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -53,8 +53,6 @@ void inspect_instances_free(struct inspect_instances *l);
  * there is none. */
 int inspect_chunk_at(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
                      uint64_t off, struct chunk_row *out, struct err *e);
-/* A fetch.h view of a chunk row (the key points into the row). */
-void inspect_fetch_chunk(const struct chunk_row *row, struct fetch_chunk *out);
 /* Does the instance have any chunk at all? */
 int inspect_has_chunks(struct index *idx, int64_t instance_id, int *has, struct err *e);
 

@@ -77,7 +77,7 @@ static int dec_load(struct dec *d, const struct chunk_row *row, int front, struc
 {
     struct fetch_chunk fc;
 
-    inspect_fetch_chunk(row, &fc);
+    fetch_chunk_from_row(row, &fc);
     if (fetch_chunk(d->f, &fc, &d->raw, e) < 0)
         return -1;
     d->r->chunks++;
@@ -249,7 +249,7 @@ static int dec_context_known(const struct dec *d, size_t at, uint64_t target)
  * with the db and second there: take the last one at or before `target`,
  * loading earlier chunks while the front one's lies after it (or it has
  * none: one command or MULTI block spans it). 1 when found (*pos set),
- * 0 when the chunks carry no marks (recorded before schema 2, or after a
+ * 0 when the chunks carry no marks (recorded before schema 3, or after a
  * stretch that did not scan), -1 on error. */
 static int dec_marked_start(struct dec *d, uint64_t target, size_t *pos, struct err *e)
 {
@@ -495,7 +495,7 @@ int inspect_decode(struct fetch *f, const struct inspect_decode_params *p, struc
             r->at_stream_end = 1;
             break;
         }
-        inspect_fetch_chunk(&row, &fc);
+        fetch_chunk_from_row(&row, &fc);
         if (fetch_join(f, p->generation, p->kind, cur, &fc, e) < 0)
             goto out;
         if (dec_load(&d, &row, 0, e) < 0)

@@ -1,10 +1,13 @@
 /* inspect_fmt.c - fast formatting for big listings (see inspect_fmt.h). */
 #include "inspect_fmt.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "timeutil.h"
 
 /* Digits of v, right to left, into the end of tmp; returns the first. */
 static char *fmt_digits(char *end, uint64_t v)
@@ -111,16 +114,23 @@ static void fmt_2(char *p, int v)
 
 void fmt_utc(struct fmt_utc *c, struct buf *b, int64_t t)
 {
-    int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t sod = t - day * 86400;
+    int64_t sod, day;
     char hms[9];
 
+    if (t < TIME_FIRST || t > TIME_LAST) {
+        /* as time_format_utc writes what RFC 3339 cannot */
+        buf_printf(b, "@%" PRId64, t);
+        return;
+    }
+    sod = t % 86400; /* floor division: days start at 00:00:00 before 1970 too */
+    if (sod < 0)
+        sod += 86400;
+    day = (t - sod) / 86400;
     if (day != c->day) {
-        time_t tt = (time_t)(day * 86400);
-        struct tm tm;
+        char date[TIME_BUFSZ];
 
-        if (gmtime_r(&tt, &tm) == NULL || strftime(c->date, sizeof(c->date), "%Y-%m-%dT", &tm) == 0)
-            snprintf(c->date, sizeof(c->date), "?T");
+        time_format_utc(day * 86400, date, sizeof(date));
+        snprintf(c->date, sizeof(c->date), "%.11s", date); /* "YYYY-MM-DDT" */
         c->day = day;
     }
     fmt_2(hms, (int)(sod / 3600));

@@ -29,7 +29,8 @@ struct fmt_utc {
 };
 
 void fmt_utc_init(struct fmt_utc *c);
-/* "2026-11-20T15:12:01Z" (20 bytes); the same text time_format_utc() gives. */
+/* "2026-11-20T15:12:01Z" (20 bytes); the same text time_format_utc() gives
+ * (also "@UNIX" outside the years 0000 to 9999). */
 void fmt_utc(struct fmt_utc *c, struct buf *b, int64_t t);
 
 #endif

@@ -1,10 +1,18 @@
 /* keypos.c - key positions of Redis commands and Redis glob matching
  * (see keypos.h).
  *
- * The table mirrors the key specs of Redis 7's commands.def for the
- * commands that reach an AOF (plus common read commands, so that the module
- * does not surprise anyone who feeds it other traffic). It is kept sorted
- * by name and searched with bsearch(). */
+ * The key positions are the servers' own "key specs", as COMMAND reports
+ * them: keypos_table.h is generated from the replies of every server the
+ * project tests (scripts/keyspecs.py) and holds, for each command and
+ * subcommand, a run of specs. Each spec says where the search for keys
+ * begins (an argument index, or the argument after a keyword searched
+ * from a start index, backwards when negative) and how keys are found from
+ * there (a range: the last key relative to the start or to the end, a
+ * step, and a divisor of the remaining arguments; or a key count read from
+ * an argument). keypos_keys() applies them as Redis's
+ * getKeysUsingKeySpecs() does, except that a command cut short yields the
+ * keys it has rather than none. The table is sorted by name and searched
+ * with bsearch(). */
 #include "keypos.h"
 
 #include <stdlib.h>
@@ -14,126 +22,25 @@
 #include "aofscan.h"
 #include "xalloc.h"
 
-enum keypos_kind {
-    KP_NONE,    /* no keys at all */
-    KP_RANGE,   /* argv[first..last] every step; last < 0 counts from the end */
-    KP_NUMKEYS, /* optional key at `first`, then argv[numkeys_at] keys after numkeys_at */
-    KP_STORE    /* argv[1], and the argument after a STORE/STOREDIST option */
-};
+enum keypos_begin { KP_BS_INDEX, KP_BS_KEYWORD };
+enum keypos_find { KP_FK_RANGE, KP_FK_KEYNUM };
 
 struct keypos_spec {
-    const char *name;
-    enum keypos_kind kind;
-    int first, last, step;
-    int numkeys_at;
+    enum keypos_begin bs;
+    int bs_at;           /* INDEX: the index; KEYWORD: where the search starts */
+    const char *keyword; /* KEYWORD only */
+    enum keypos_find fk;
+    /* RANGE: lastkey, keystep, limit; KEYNUM: keynumidx, firstkey, keystep */
+    int fk_a, fk_b, fk_c;
 };
 
-#define NONE(n)                                                                                              \
-    {                                                                                                        \
-        n, KP_NONE, 0, 0, 0, 0                                                                               \
-    }
-#define RANGE(n, f, l, s)                                                                                    \
-    {                                                                                                        \
-        n, KP_RANGE, f, l, s, 0                                                                              \
-    }
-#define NUMKEYS(n, f, at)                                                                                    \
-    {                                                                                                        \
-        n, KP_NUMKEYS, f, 0, 0, at                                                                           \
-    }
-#define STORE(n)                                                                                             \
-    {                                                                                                        \
-        n, KP_STORE, 1, 1, 1, 0                                                                              \
-    }
-
-/* Sorted by name (lower case, byte order). */
-static const struct keypos_spec keypos_table[] = {
-    NONE("auth"),
-    NONE("bgrewriteaof"),
-    NONE("bgsave"),
-    RANGE("bitop", 2, -1, 1),
-    RANGE("blmove", 1, 2, 1),
-    NUMKEYS("blmpop", 0, 2),
-    RANGE("blpop", 1, -2, 1),
-    RANGE("brpop", 1, -2, 1),
-    RANGE("brpoplpush", 1, 2, 1),
-    NUMKEYS("bzmpop", 0, 2),
-    RANGE("bzpopmax", 1, -2, 1),
-    RANGE("bzpopmin", 1, -2, 1),
-    NONE("client"),
-    NONE("config"),
-    RANGE("copy", 1, 2, 1),
-    NONE("dbsize"),
-    NONE("debug"),
-    RANGE("del", 1, -1, 1),
-    NONE("discard"),
-    NONE("echo"),
-    NUMKEYS("eval", 0, 2),
-    NUMKEYS("eval_ro", 0, 2),
-    NUMKEYS("evalsha", 0, 2),
-    NUMKEYS("evalsha_ro", 0, 2),
-    NONE("exec"),
-    RANGE("exists", 1, -1, 1),
-    NUMKEYS("fcall", 0, 2),
-    NUMKEYS("fcall_ro", 0, 2),
-    NONE("flushall"),
-    NONE("flushdb"),
-    NONE("function"),
-    STORE("georadius"),
-    STORE("georadiusbymember"),
-    RANGE("geosearchstore", 1, 2, 1),
-    NONE("hello"),
-    NONE("info"),
-    NONE("lastsave"),
-    RANGE("lmove", 1, 2, 1),
-    NUMKEYS("lmpop", 0, 1),
-    RANGE("mget", 1, -1, 1),
-    RANGE("mset", 1, -1, 2),
-    RANGE("msetnx", 1, -1, 2),
-    NONE("multi"),
-    RANGE("pfcount", 1, -1, 1),
-    RANGE("pfmerge", 1, -1, 1),
-    NONE("ping"),
-    NONE("publish"),
-    NONE("readonly"),
-    NONE("readwrite"),
-    RANGE("rename", 1, 2, 1),
-    RANGE("renamenx", 1, 2, 1),
-    NONE("replicaof"),
-    RANGE("rpoplpush", 1, 2, 1),
-    NONE("save"),
-    NONE("script"),
-    RANGE("sdiff", 1, -1, 1),
-    RANGE("sdiffstore", 1, -1, 1),
-    NONE("select"),
-    NONE("shutdown"),
-    RANGE("sinter", 1, -1, 1),
-    NUMKEYS("sintercard", 0, 1),
-    RANGE("sinterstore", 1, -1, 1),
-    NONE("slaveof"),
-    RANGE("smove", 1, 2, 1),
-    STORE("sort"),
-    STORE("sort_ro"),
-    NONE("spublish"),
-    RANGE("sunion", 1, -1, 1),
-    RANGE("sunionstore", 1, -1, 1),
-    NONE("swapdb"),
-    NONE("time"),
-    RANGE("touch", 1, -1, 1),
-    RANGE("unlink", 1, -1, 1),
-    NONE("wait"),
-    RANGE("watch", 1, -1, 1),
-    RANGE("xgroup", 2, 2, 1),
-    RANGE("xinfo", 2, 2, 1),
-    NUMKEYS("zdiff", 0, 1),
-    NUMKEYS("zdiffstore", 1, 2),
-    NUMKEYS("zinter", 0, 1),
-    NUMKEYS("zintercard", 0, 1),
-    NUMKEYS("zinterstore", 1, 2),
-    NUMKEYS("zmpop", 0, 1),
-    RANGE("zrangestore", 1, 2, 1),
-    NUMKEYS("zunion", 0, 1),
-    NUMKEYS("zunionstore", 1, 2),
+struct keypos_command {
+    const char *name; /* lower case; a subcommand as "name|sub" */
+    unsigned short spec, nspecs;
+    unsigned char container; /* the keys are the subcommand's */
 };
+
+#include "keypos_table.h"
 
 struct keypos_name {
     const char *p;
@@ -143,24 +50,39 @@ struct keypos_name {
 static int keypos_cmp(const void *key, const void *elem)
 {
     const struct keypos_name *n = key;
-    const struct keypos_spec *s = elem;
-    size_t slen = strlen(s->name);
-    size_t common = n->len < slen ? n->len : slen;
-    int c = strncasecmp(n->p, s->name, common);
+    const struct keypos_command *c = elem;
+    size_t clen = strlen(c->name);
+    size_t common = n->len < clen ? n->len : clen;
+    int r = strncasecmp(n->p, c->name, common);
 
-    if (c != 0)
-        return c;
-    return n->len < slen ? -1 : n->len > slen ? 1 : 0;
+    if (r != 0)
+        return r;
+    return n->len < clen ? -1 : n->len > clen ? 1 : 0;
 }
 
-static const struct keypos_spec *keypos_lookup(const char *name, size_t len)
+static const struct keypos_command *keypos_lookup(const char *name, size_t len)
 {
     struct keypos_name n = {name, len};
 
     if (memchr(name, '\0', len) != NULL)
         return NULL;
-    return bsearch(&n, keypos_table, sizeof(keypos_table) / sizeof(keypos_table[0]), sizeof(keypos_table[0]),
-                   keypos_cmp);
+    return bsearch(&n, keypos_commands, sizeof(keypos_commands) / sizeof(keypos_commands[0]),
+                   sizeof(keypos_commands[0]), keypos_cmp);
+}
+
+/* The "name|sub" entry of a command with subcommands, or NULL. */
+static const struct keypos_command *keypos_lookup_sub(const struct keypos_command *c,
+                                                      const struct aofscan_arg *sub)
+{
+    char name[128];
+    size_t len = strlen(c->name);
+
+    if (len + 1 + sub->len > sizeof(name))
+        return NULL;
+    memcpy(name, c->name, len);
+    name[len] = '|';
+    memcpy(name + len + 1, sub->p, sub->len);
+    return keypos_lookup(name, len + 1 + sub->len);
 }
 
 /* A non-negative decimal argument (numkeys), or -1. */
@@ -186,49 +108,80 @@ static void keypos_add(long *idx, size_t max, size_t *n, long i)
     (*n)++;
 }
 
+/* Where the spec's keys begin: an index, or 0 when its keyword is absent. */
+static long keypos_begin(const struct keypos_spec *s, const struct aofscan_arg *argv, long argc)
+{
+    size_t klen;
+    long i, end, step;
+
+    if (s->bs == KP_BS_INDEX)
+        return s->bs_at;
+    klen = strlen(s->keyword);
+    i = s->bs_at > 0 ? s->bs_at : argc + s->bs_at;
+    end = s->bs_at > 0 ? argc - 1 : 1;
+    step = i <= end ? 1 : -1;
+    for (; i != end && i >= 1 && i < argc; i += step) {
+        if (argv[i].len == klen && strncasecmp(argv[i].p, s->keyword, klen) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* Add the keys one spec finds. */
+static void keypos_apply(const struct keypos_spec *s, const struct aofscan_arg *argv, long argc, long *idx,
+                         size_t max, size_t *n)
+{
+    long first = keypos_begin(s, argv, argc), last, step, count, i;
+
+    if (first <= 0 || first >= argc)
+        return;
+    if (s->fk == KP_FK_RANGE) {
+        step = s->fk_b;
+        if (s->fk_a >= 0)
+            last = first + s->fk_a;
+        else if (s->fk_c == 0)
+            last = argc + s->fk_a;
+        else
+            last = first + (argc - first) / s->fk_c + s->fk_a;
+    } else {
+        step = s->fk_c;
+        if (first + s->fk_a >= argc)
+            return;
+        count = keypos_parse_count(&argv[first + s->fk_a]);
+        if (count < 0)
+            return;
+        first += s->fk_b;
+        last = first + count - 1;
+    }
+    if (step < 1)
+        step = 1;
+    for (i = first; i <= last && i < argc; i += step)
+        keypos_add(idx, max, n, i);
+}
+
 size_t keypos_keys(const struct aofscan_arg *argv, long argc, long *idx, size_t max)
 {
-    const struct keypos_spec *s;
+    const struct keypos_command *c;
     size_t n = 0;
-    long i, last, count;
+    unsigned i;
 
     if (argc < 1)
         return 0;
-    s = keypos_lookup(argv[0].p, argv[0].len);
-    if (s == NULL) {
+    c = keypos_lookup(argv[0].p, argv[0].len);
+    if (c == NULL) {
+        /* a module's command: nearly every data command has its key first */
         if (argc > 1)
             keypos_add(idx, max, &n, 1);
         return n;
     }
-    switch (s->kind) {
-    case KP_NONE:
-        break;
-    case KP_RANGE:
-        last = s->last >= 0 ? s->last : argc + s->last;
-        for (i = s->first; i <= last && i < argc; i += s->step)
-            keypos_add(idx, max, &n, i);
-        break;
-    case KP_NUMKEYS:
-        if (s->first > 0 && s->first < argc)
-            keypos_add(idx, max, &n, s->first);
-        if (s->numkeys_at >= argc)
-            break;
-        count = keypos_parse_count(&argv[s->numkeys_at]);
-        for (i = s->numkeys_at + 1; count > 0 && i < argc; i++, count--)
-            keypos_add(idx, max, &n, i);
-        break;
-    case KP_STORE:
-        if (argc > 1)
-            keypos_add(idx, max, &n, 1);
-        for (i = 2; i + 1 < argc; i++) {
-            if ((argv[i].len == 5 && strncasecmp(argv[i].p, "store", 5) == 0) ||
-                (argv[i].len == 9 && strncasecmp(argv[i].p, "storedist", 9) == 0)) {
-                keypos_add(idx, max, &n, i + 1);
-                i++;
-            }
-        }
-        break;
+    if (c->container) {
+        /* an unknown subcommand of a known command: no key to guess */
+        c = argc > 1 ? keypos_lookup_sub(c, &argv[1]) : NULL;
+        if (c == NULL)
+            return 0;
     }
+    for (i = 0; i < c->nspecs; i++)
+        keypos_apply(&keypos_specs[c->spec + i], argv, argc, idx, max, &n);
     return n;
 }
 

@@ -1,13 +1,13 @@
 /* keypos.h - which arguments of a Redis command are keys, and Redis globs.
  *
  * `aofroll log --key GLOB` must find every command that touched a key, so it
- * needs to know where the keys sit in each command's arguments. Redis keeps
- * that in its command table ("key specs"); this module holds a small copy
- * for the commands an AOF contains (the write commands, as Redis 7
- * propagates them) in the same first/last/step form, plus the commands
- * whose key count is an argument (ZUNIONSTORE, EVAL, LMPOP, ...). A command
- * missing from the table is assumed to have its key in argv[1], which is
- * right for nearly every data-type command.
+ * needs to know where the keys sit in each command's arguments. Redis and
+ * Valkey describe that in their command table ("key specs", as COMMAND
+ * returns them); this module holds the specs of every command and
+ * subcommand of the servers the project tests (keypos_table.h, generated
+ * by scripts/keyspecs.py) and applies them as the server would. A command
+ * no server knows (a module's) is assumed to have its key in argv[1],
+ * which is right for nearly every data-type command.
  *
  * Matching uses Redis's own glob rules (util.c stringmatchlen): `*`, `?`,
  * `[abc]`, `[^a-z]`, `\` escaping the next byte, an unterminated `[` taking

@@ -21,18 +21,21 @@ struct command {
 static const struct command commands[] = {
     {"restore", cmd_restore,
      "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
-     "[--start --port N [-- REDIS-OPTIONS...]]",
+     "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]]",
      "rebuild an instance's data directory as it was at TIME",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance to restore\n"
      "  --to TIME               restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)\n"
-     "  --out DIR               data directory to write (must be empty or absent)\n"
+     "  --out DIR               data directory to write (empty or absent; not a symbolic link)\n"
      "  --stop-before PATTERN   cut just before the first command named in PATTERN\n"
      "                          (\"FLUSHALL|FLUSHDB\", case-insensitive) at or before TIME\n"
      "  --from TIME             with --stop-before: look for it from TIME on\n"
-     "  --force                 write into a non-empty DIR (replacing its appendonlydir)\n"
+     "  --force                 write into a non-empty DIR, replacing an earlier restore in it (never\n"
+     "                          what aofroll did not write, nor a DIR a running server uses)\n"
      "  --start                 start redis-server on DIR afterwards (needs --port)\n"
-     "  --port N                port for --start; options after \"--\" go to redis-server\n"},
+     "  --port N                port for --start, checked before anything is fetched; options after\n"
+     "                          \"--\" go to redis-server\n"
+     "  --bind ADDR             address --start listens on (default 127.0.0.1; also a unix socket in DIR)\n"},
     {"apply", cmd_apply,
      "-c FILE --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
      "roll a restored instance forward to a later TIME",
@@ -90,7 +93,7 @@ static const struct command commands[] = {
      "  --quick                 check the index and the objects' presence and size only\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"status", cmd_status, "-c FILE [--instance NAME] [--json]",
-     "show each collector's heartbeat, shipped offset and lag; exit 1 when stale",
+     "show each collector's heartbeat, shipped offset and lag; exit 1 when a backup is not happening",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
@@ -100,16 +103,23 @@ static const struct command commands[] = {
      "  --instance NAME         only this instance (default: all)\n"
      "  --dry-run               print what would be deleted, delete nothing\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"reindex", cmd_reindex, "-c FILE [--instance NAME]",
+    {"reindex", cmd_reindex, "-c FILE [--instance NAME] [--no-index-copy]",
      "rebuild the index from the chunk objects in storage",
      "  -c, --config FILE       configuration file (the index is written where it says)\n"
-     "  --instance NAME         only this instance (default: every configured one)\n"},
+     "  --instance NAME         only this instance (default: every configured one)\n"
+     "  --no-index-copy         do not check chunks against the index copy in storage (one that\n"
+     "                          cannot be read): adopt them by their names and CRCs alone\n"},
     {"delete", cmd_delete, "-c FILE --instance NAME --generation N [--force]",
      "remove one generation: its objects, then its index rows",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance whose generation to delete\n"
      "  --generation N          the generation (see \"aofroll generations\")\n"
      "  --force                 delete it even when it is the newest\n"},
+    {"rekey", cmd_rekey, "-c FILE [--instance NAME [--generation N]]",
+     "seal the older objects (plain, or sealed with another key) with the key file's newest key",
+     "  -c, --config FILE       configuration file (its storage.encryption.key_file names the keys)\n"
+     "  --instance NAME         only this instance (default: every configured one)\n"
+     "  --generation N          only this generation of --instance (see \"aofroll generations\")\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

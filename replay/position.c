@@ -74,7 +74,7 @@ static int position_db_open(sqlite3 **db, struct err *e)
     return 0;
 }
 
-int position_write(const char *dir, const struct position *p, struct err *e)
+int position_write(const struct outdir *d, const char *rel, const struct position *p, struct err *e)
 {
     static const char sql[] =
         "SELECT json_object('format', ?1, 'instance', ?2, 'generation', ?3, 'base_time', ?4,"
@@ -82,7 +82,6 @@ int position_write(const char *dir, const struct position *p, struct err *e)
         " 'exact', json(?11), 'keyspace', json(?12))";
     struct buf ks = BUF_INIT;
     char when[TIME_BUFSZ];
-    char *path = xasprintf("%s/%s", dir, POSITION_FILE);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     const unsigned char *json;
@@ -124,18 +123,17 @@ int position_write(const char *dir, const struct position *p, struct err *e)
     buf_reset(&ks);
     buf_appendstr(&ks, (const char *)json);
     buf_appendstr(&ks, "\n");
-    if (outdir_write_atomic(path, ks.data, ks.len, e) < 0)
+    if (outdir_write_atomic(d, rel, ks.data, ks.len, e) < 0)
         goto out;
     ret = 0;
 out:
     sqlite3_finalize(st);
     sqlite3_close(db);
     buf_free(&ks);
-    free(path);
     return ret;
 }
 
-int position_read(const char *dir, struct position *p, struct err *e)
+int position_read(const struct outdir *d, struct position *p, struct err *e)
 {
     static const char sql_fields[] =
         "SELECT json_valid(?1), json_extract(?1, '$.format'), json_extract(?1, '$.instance'),"
@@ -148,17 +146,17 @@ int position_read(const char *dir, struct position *p, struct err *e)
         "time", "offset", "db",       "ts",         "exact"};
     static const char sql_keyspace[] = "SELECT key, value FROM json_each(?1, '$.keyspace')";
     struct buf text = BUF_INIT;
-    char *path = xasprintf("%s/%s", dir, POSITION_FILE);
+    char *path = xasprintf("%s/%s", d->path, POSITION_FILE);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     const char *ks_type;
     int ret = -1, i;
 
     memset(p, 0, sizeof(*p));
-    if (outdir_read_file(path, &text, e) < 0) {
+    if (outdir_read_file(d, POSITION_FILE, &text, e) < 0) {
         if (e->code == ERR_NOTFOUND)
             err_set(e, ERR_NOTFOUND, "\"%s\" has no %s: it is not a directory written by aofroll restore",
-                    dir, POSITION_FILE);
+                    d->path, POSITION_FILE);
         goto out;
     }
     if (position_db_open(&db, e) < 0)

@@ -17,8 +17,9 @@
 #include "buf.h"
 #include "error.h"
 #include "objname.h"
+#include "outdir.h"
 
-#define POSITION_FILE "aofroll-restore.json"
+#define POSITION_FILE OUTDIR_MARK
 #define POSITION_FORMAT 1
 
 struct keyspace_db {
@@ -46,10 +47,12 @@ struct position {
     struct keyspace keyspace;
 };
 
-/* Write DIR/aofroll-restore.json atomically. */
-int position_write(const char *dir, const struct position *p, struct err *e);
-/* ERR_NOTFOUND when DIR has none; ERR_CORRUPT when it does not parse. */
-int position_read(const char *dir, struct position *p, struct err *e);
+/* Write the position atomically as `rel` under DIR (POSITION_FILE, or the
+ * same name in the stage of a restore). */
+int position_write(const struct outdir *d, const char *rel, const struct position *p, struct err *e);
+/* Read DIR/aofroll-restore.json. ERR_NOTFOUND when DIR has none;
+ * ERR_CORRUPT when it does not parse. */
+int position_read(const struct outdir *d, struct position *p, struct err *e);
 void position_free(struct position *p);
 
 void keyspace_add(struct keyspace *ks, int db, int64_t keys);

@@ -72,13 +72,13 @@ static void prefetch_one(struct prefetch_worker *w, const struct fetch_chunk *c,
     buf_reset(&s->raw);
     err_clear(&s->err);
     s->failed = 0;
-    if (storage_get(w->st, c->key, &w->gz, &s->err) < 0 ||
+    if (fetch_object(w->st, w->p->f->instance, c, &w->gz, &s->err) < 0 ||
         codec_decode(w->gz.data, w->gz.len, c->end - c->start, c->crc32, c->key, &s->raw, &s->err) < 0) {
         if (strstr(s->err.msg, c->key) == NULL)
             err_prefix(&s->err, "chunk \"%s\"", c->key);
         s->failed = 1;
     }
-    *stored = w->gz.len;
+    *stored = storage_stored_size(c->key, w->gz.len);
     *seconds = cli_clock() - t0;
 }
 

@@ -352,7 +352,7 @@ void reindex_plan_free(struct reindex_plan *plan)
 }
 
 /* ------------------------------------------------------------------------
- * Schema 2 fields
+ * Schema 3 fields
  * ------------------------------------------------------------------------ */
 
 void reindex_plan_marks(struct reindex_plan *plan)

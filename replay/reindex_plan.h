@@ -25,10 +25,11 @@
 /* One chunk object of the instance, checked by the caller. */
 struct reindex_object {
     char *key;
-    struct chunk_name name; /* parsed from key */
-    uint64_t stored_bytes;  /* size of the gzip object */
-    uint32_t crc32;         /* of the raw bytes (from the gzip trailer, checked) */
-    int kept;               /* set by the plan: recorded in the index */
+    struct chunk_name name;   /* parsed from key */
+    uint64_t stored_bytes;    /* size of the gzip object */
+    uint32_t crc32;           /* of the raw bytes (from the gzip trailer, checked) */
+    unsigned char sha256[32]; /* of the stored object (checked against the index copy when it has it) */
+    int kept;                 /* set by the plan: recorded in the index */
     /* incr chunks: what the AOF scanner saw (chunkscan.h), scanning the
      * objects in key order; `scan_prev` is the object scanned just before
      * in the same generation (NULL at its first byte), so that the marks
@@ -80,7 +81,7 @@ struct reindex_plan {
  * as base_time and is not complete. */
 void reindex_plan_build(struct reindex_object *objs, size_t n, enum instance_mode mode,
                         struct reindex_plan *plan, struct reindex_problems *pr);
-/* The schema 2 fields a listing can give, after reindex_plan_build: the
+/* The schema 3 fields a listing can give, after reindex_plan_build: the
  * kept incr chunks' marks where they were scanned one after the other from
  * byte 0; a generation is exact when they hold "#TS:" lines; its lead
  * second is the last "#TS:" of the generation numbered just before it

@@ -7,10 +7,15 @@
  * checked, each starting where the previous ended); stream its incr chunks
  * through the cut engine (cut.h), which writes every command before the
  * cut to the incr file and stops reading once the cut is known; write the
- * manifest and the position file (position.h). Everything is built in
- * DIR/.aofroll-restore-tmp and renamed into place only when complete, so a
- * failed restore leaves DIR as it was. With --start, a redis-server is
- * started on the result (target.h). Chunks are fetched and inflated ahead
+ * manifest and the position file (position.h). DIR is checked before
+ * anything is fetched: not a symlink, not in use by a running server, and
+ * with --start the port free. Everything is built in DIR's stage
+ * (outdir.h: DIR/.aofroll-restore-tmp, nothing written through a symlink)
+ * and renamed into place only when complete, so a failed restore leaves
+ * DIR as it was; --force replaces an earlier restore in DIR, never what
+ * aofroll did not write. With --start, a redis-server is started on the
+ * result (target.h), listening on 127.0.0.1 (or --bind) and a unix socket
+ * in DIR. Chunks are fetched and inflated ahead
  * on a few threads (prefetch.h), each holding at most a couple of decoded
  * chunks; the cut engine holds only an open transaction's bytes. */
 #include <errno.h>
@@ -37,13 +42,18 @@
 #include "units.h"
 #include "xalloc.h"
 
-#define RESTORE_TMP ".aofroll-restore-tmp"
 #define RESTORE_AOFDIR "appendonlydir"
 #define RESTORE_MANIFEST "appendonly.aof.manifest"
 #define RESTORE_BASE_RDB "appendonly.aof.1.base.rdb"
 #define RESTORE_BASE_AOF "appendonly.aof.1.base.aof"
 #define RESTORE_INCR "appendonly.aof.1.incr.aof"
 #define RESTORE_START_TIMEOUT_S 600
+#define RESTORE_STAGED(name) OUTDIR_STAGE "/" name
+
+/* What DIR gets from an AOF generation, in the order it is renamed into
+ * place (the position last: it marks a complete restore). */
+static const char *const restore_entries[] = {RESTORE_AOFDIR, POSITION_FILE};
+#define RESTORE_NENTRIES (sizeof(restore_entries) / sizeof(restore_entries[0]))
 
 struct restore_opts {
     const char *config;
@@ -55,7 +65,8 @@ struct restore_opts {
     int force;
     int start;
     long port;
-    char **extra; /* after "--": redis-server options */
+    const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
+    char **extra;     /* after "--": redis-server options */
     int nextra;
 };
 
@@ -66,9 +77,9 @@ struct restore {
     struct gen_row gen;
     struct cut_pattern pattern;
     int64_t to, from;
-    char *tmp;       /* DIR/.aofroll-restore-tmp */
-    int created_out; /* we made DIR */
-    int committed;   /* the restore is in place in DIR */
+    struct outdir dir; /* DIR (outdir.h) */
+    int staged;        /* DIR's stage was begun */
+    int committed;     /* the restore is in place in DIR */
     const char *base_name;
     uint64_t base_bytes;
     struct stream stream;
@@ -96,6 +107,7 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
                                          {"force", no_argument, NULL, 'F'},
                                          {"start", no_argument, NULL, 'S'},
                                          {"port", required_argument, NULL, 'p'},
+                                         {"bind", required_argument, NULL, 'b'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int ch;
@@ -132,6 +144,9 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
             if (cli_parse_long("--port", optarg, 1, 65535, &o->port, e) < 0)
                 return -1;
             break;
+        case 'b':
+            o->bind = optarg;
+            break;
         case 'h':
             return 1;
         default:
@@ -153,6 +168,10 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
         return err_set(e, ERR_USAGE, "--start needs --port N");
     if (!o->start && o->port >= 0)
         return err_set(e, ERR_USAGE, "--port is for --start");
+    if (!o->start && o->bind != NULL)
+        return err_set(e, ERR_USAGE, "--bind is for --start");
+    if (o->bind != NULL && (o->bind[0] == '\0' || strchr(o->bind, ' ') != NULL))
+        return err_set(e, ERR_USAGE, "--bind \"%s\": expected one address", o->bind);
     if (o->from != NULL && o->stop_before == NULL)
         return err_set(e, ERR_USAGE, "--from is for --stop-before");
     return 0;
@@ -162,87 +181,26 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
 /* The output directory                                                 */
 /* ------------------------------------------------------------------ */
 
-static int restore_prepare_dir(struct restore *r, struct err *e)
+/* DIR opened (made when absent) and checked before anything is fetched:
+ * not a symlink, not used by a running server, and with --start the port
+ * free; then its stage begun for `entries`. */
+static int restore_prepare_dir(struct restore *r, const char *const *entries, size_t n, struct err *e)
 {
-    char *aofdir = NULL;
-    int exists, empty, ret = -1;
-
-    if (outdir_check(r->o.out, &exists, &empty, e) < 0)
-        goto out;
-    if (exists && !empty && !r->o.force) {
-        err_set(e, ERR_EXISTS,
-                "output directory \"%s\" is not empty HINT: restore into a new directory, "
-                "or pass --force to replace the restore in it",
-                r->o.out);
-        goto out;
-    }
-    if (!exists) {
-        if (mkdir(r->o.out, 0755) < 0) {
-            err_sys(e, errno, "create output directory \"%s\"", r->o.out);
-            goto out;
-        }
-        r->created_out = 1;
-    }
-    r->tmp = xasprintf("%s/%s", r->o.out, RESTORE_TMP);
-    if (outdir_remove_tree(r->tmp, e) < 0)
-        goto out;
-    aofdir = xasprintf("%s/%s", r->tmp, RESTORE_AOFDIR);
-    if (mkdir(r->tmp, 0755) < 0 || mkdir(aofdir, 0755) < 0) {
-        err_sys(e, errno, "create \"%s\"", aofdir);
-        goto out;
-    }
-    ret = 0;
-out:
-    free(aofdir);
-    return ret;
-}
-
-/* Move the finished restore from the scratch directory into DIR. */
-static int restore_commit_dir(struct restore *r, struct err *e)
-{
-    char *src_aof = xasprintf("%s/%s", r->tmp, RESTORE_AOFDIR);
-    char *dst_aof = xasprintf("%s/%s", r->o.out, RESTORE_AOFDIR);
-    char *src_pos = xasprintf("%s/%s", r->tmp, POSITION_FILE);
-    char *dst_pos = xasprintf("%s/%s", r->o.out, POSITION_FILE);
-    int ret = -1;
-
-    if (outdir_fsync_dir(src_aof, e) < 0 || outdir_fsync_dir(r->tmp, e) < 0)
-        goto out;
-    if (r->o.force && (outdir_remove_tree(dst_aof, e) < 0 || outdir_remove_tree(dst_pos, e) < 0))
-        goto out;
-    if (rename(src_aof, dst_aof) < 0) {
-        err_sys(e, errno, "rename \"%s\" to \"%s\"", src_aof, dst_aof);
-        goto out;
-    }
-    if (rename(src_pos, dst_pos) < 0) {
-        err_sys(e, errno, "rename \"%s\" to \"%s\"", src_pos, dst_pos);
-        rename(dst_aof, src_aof);
-        goto out;
-    }
-    if (rmdir(r->tmp) < 0) {
-        err_sys(e, errno, "remove \"%s\"", r->tmp);
-        goto out;
-    }
-    if (outdir_fsync_dir(r->o.out, e) < 0)
-        goto out;
-    ret = 0;
-out:
-    free(src_aof);
-    free(dst_aof);
-    free(src_pos);
-    free(dst_pos);
-    return ret;
+    if (outdir_open(&r->dir, r->o.out, 1, e) < 0 || outdir_in_use(&r->dir, e) < 0)
+        return -1;
+    if (r->o.start && target_port_free(r->o.bind, (int)r->o.port, e) < 0)
+        return -1;
+    if (outdir_stage_begin(&r->dir, r->o.force, entries, n, e) < 0)
+        return -1;
+    r->staged = 1;
+    return 0;
 }
 
 static void restore_abandon_dir(struct restore *r)
 {
-    struct err ignored;
-
-    err_clear(&ignored);
-    if (r->tmp != NULL)
-        outdir_remove_tree(r->tmp, &ignored);
-    if (r->created_out)
-        rmdir(r->o.out);
+    if (r->staged)
+        outdir_stage_abandon(&r->dir);
+    outdir_close(&r->dir, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -276,8 +234,8 @@ static int restore_write_base(struct restore *r, struct err *e)
             /* Redis tells an RDB preamble from a plain AOF by its first bytes; name it likewise */
             r->base_name =
                 raw->len >= 5 && memcmp(raw->data, "REDIS", 5) == 0 ? RESTORE_BASE_RDB : RESTORE_BASE_AOF;
-            path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, r->base_name);
-            if (outdir_file_create(&out, path, e) < 0)
+            path = xasprintf("%s/%s", RESTORE_STAGED(RESTORE_AOFDIR), r->base_name);
+            if (outdir_file_create(&out, &r->dir, path, e) < 0)
                 goto out;
         }
         /* decoding checked the chunk's CRC: combine, do not recompute */
@@ -301,8 +259,8 @@ static int restore_write_base(struct restore *r, struct err *e)
     if (path == NULL) {
         /* an empty base: a plain AOF of an empty dataset */
         r->base_name = r->gen.base_format == BASE_RDB ? RESTORE_BASE_RDB : RESTORE_BASE_AOF;
-        path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, r->base_name);
-        if (outdir_file_create(&out, path, e) < 0)
+        path = xasprintf("%s/%s", RESTORE_STAGED(RESTORE_AOFDIR), r->base_name);
+        if (outdir_file_create(&out, &r->dir, path, e) < 0)
             goto out;
     }
     if (outdir_file_finish(&out, e) < 0)
@@ -335,11 +293,10 @@ static int restore_emit(void *ud, const char *data, size_t len, const struct cut
 static int restore_write_incr(struct restore *r, struct err *e)
 {
     struct outdir_file out = OUTDIR_FILE_INIT;
-    char *path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, RESTORE_INCR);
     struct stream_params sp;
     int ret = -1;
 
-    if (outdir_file_create(&out, path, e) < 0)
+    if (outdir_file_create(&out, &r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_INCR), e) < 0)
         goto out;
     memset(&sp, 0, sizeof(sp));
     sp.cfg = &r->cli.cfg;
@@ -362,16 +319,18 @@ static int restore_write_incr(struct restore *r, struct err *e)
 out:
     r->write_seconds += out.seconds;
     outdir_file_close(&out);
-    free(path);
     return ret;
 }
 
 static int restore_write_manifest(struct restore *r, struct err *e)
 {
-    char *path = xasprintf("%s/%s/%s", r->tmp, RESTORE_AOFDIR, RESTORE_MANIFEST);
-    int rc = manifest_write(path, r->base_name, 1, RESTORE_INCR, 1, e);
+    struct buf text = BUF_INIT;
+    int rc = -1;
 
-    free(path);
+    if (manifest_format(&text, r->base_name, 1, RESTORE_INCR, 1, e) == 0)
+        rc = outdir_write_atomic(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_MANIFEST), text.data,
+                                 text.len, e);
+    buf_free(&text);
     return rc;
 }
 
@@ -415,8 +374,9 @@ static int restore_start(struct restore *r, struct err *e)
     int ret = -1;
 
     memset(&ts, 0, sizeof(ts));
-    ts.dir = r->o.out;
+    ts.dir = &r->dir;
     ts.port = (int)r->o.port;
+    ts.bind = r->o.bind;
     ts.extra = r->o.extra;
     ts.nextra = r->o.nextra;
     ts.timeout_s = RESTORE_START_TIMEOUT_S;
@@ -427,10 +387,10 @@ static int restore_start(struct restore *r, struct err *e)
     if (target_keyspace(rc, "the restored redis-server", &r->pos.keyspace, e) < 0)
         goto out;
     r->pos.has_keyspace = 1;
-    if (position_write(r->o.out, &r->pos, e) < 0)
+    if (position_write(&r->dir, POSITION_FILE, &r->pos, e) < 0)
         goto out;
-    printf("redis-server started on port %ld (pid %ld, pidfile \"%s/redis.pid\"), loaded in %.2f s\n",
-           r->o.port, ts.pid, r->o.out, ts.load_seconds);
+    printf("redis-server started on %s (pid %ld, pidfile \"%s/redis.pid\"), loaded in %.2f s\n", ts.listening,
+           ts.pid, r->o.out, ts.load_seconds);
     if (r->pos.keyspace.n == 0)
         printf("keys: none\n");
     for (i = 0; i < r->pos.keyspace.n; i++)
@@ -453,14 +413,20 @@ static int restore_snapshot(struct restore *r, struct err *e)
     rr.fetch = &r->fetch;
     rr.gen = &r->gen;
     rr.to = r->to;
-    rr.out = r->o.out;
-    rr.force = r->o.force;
     rr.threads = r->threads;
     rr.stop_before = r->o.stop_before;
-    if (restore_rdb_run(&rr, e) < 0)
+    if (restore_prepare_dir(r, restore_rdb_entries, restore_rdb_nentries, e) < 0)
         return -1;
+    rr.dir = &r->dir;
+    if (restore_rdb_run(&rr, e) < 0 ||
+        outdir_stage_commit(&r->dir, restore_rdb_entries, restore_rdb_nentries, e) < 0) {
+        position_free(&rr.pos);
+        return -1;
+    }
     r->committed = 1;
     r->pos = rr.pos;
+    restore_rdb_report(&rr);
+    fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
         return -1;
@@ -495,8 +461,9 @@ static int restore_run(struct restore *r, struct err *e)
         ret = restore_snapshot(r, e);
         goto out;
     }
-    if (restore_prepare_dir(r, e) < 0 || restore_write_base(r, e) < 0 || restore_write_incr(r, e) < 0 ||
-        restore_write_manifest(r, e) < 0)
+    if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
+        outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 || restore_write_base(r, e) < 0 ||
+        restore_write_incr(r, e) < 0 || restore_write_manifest(r, e) < 0)
         goto out;
     res = cut_result(&r->stream.cut);
     if (r->o.stop_before != NULL && !res->stop_found) {
@@ -523,7 +490,8 @@ static int restore_run(struct restore *r, struct err *e)
     r->pos.db = res->db;
     r->pos.ts = res->ts;
     r->pos.exact = r->stream.exact;
-    if (position_write(r->tmp, &r->pos, e) < 0 || restore_commit_dir(r, e) < 0)
+    if (position_write(&r->dir, RESTORE_STAGED(POSITION_FILE), &r->pos, e) < 0 ||
+        outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
         goto out;
     r->committed = 1;
     restore_report(r);
@@ -546,6 +514,7 @@ int cmd_restore(int argc, char **argv)
     int rc, status = CLI_EXIT_OK;
 
     memset(&r, 0, sizeof(r));
+    r.dir.fd = -1;
     err_clear(&e);
     cli_init(&r.cli, "restore");
     stream_init(&r.stream);
@@ -562,6 +531,6 @@ out:
     cut_pattern_free(&r.pattern);
     fetch_free(&r.fetch);
     cli_close(&r.cli);
-    free(r.tmp);
+    outdir_close(&r.dir, 0);
     return status;
 }

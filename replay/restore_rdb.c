@@ -9,7 +9,8 @@
  * the CRC-64 Redis wrote). The AOF directory's base is a hard link to the
  * same file (Redis replaces files by rename, never writes into them, so
  * the two names cannot drift apart), or a copy where links are refused.
- * Everything is renamed into DIR only when complete. */
+ * Everything is written into DIR's stage (outdir.h), which restore.c
+ * renames into place only when complete. */
 #include "restore_rdb.h"
 
 #include <errno.h>
@@ -31,113 +32,24 @@
 #include "units.h"
 #include "xalloc.h"
 
-#define RDB_TMP ".aofroll-restore-tmp"
 #define RDB_DUMP "dump.rdb"
 #define RDB_AOFDIR "appendonlydir"
 #define RDB_MANIFEST "appendonly.aof.manifest"
 #define RDB_BASE "appendonly.aof.1.base.rdb"
 #define RDB_INCR "appendonly.aof.1.incr.aof"
+#define RDB_STAGED(name) OUTDIR_STAGE "/" name
 
 /* What DIR gets, in the order it is renamed into place. */
-static const char *const rdb_entries[] = {RDB_DUMP, RDB_AOFDIR, POSITION_FILE};
-#define RDB_NENTRIES (sizeof(rdb_entries) / sizeof(rdb_entries[0]))
-
-/* ------------------------------------------------------------------ */
-/* The scratch directory                                                */
-/* ------------------------------------------------------------------ */
-
-/* DIR empty (or --force), DIR/.aofroll-restore-tmp/appendonlydir made. */
-static int rdb_prepare(const struct restore_rdb *r, const char *tmp, int *created, struct err *e)
-{
-    char *aofdir = xasprintf("%s/%s", tmp, RDB_AOFDIR);
-    int exists, empty, ret = -1;
-
-    *created = 0;
-    if (outdir_check(r->out, &exists, &empty, e) < 0)
-        goto out;
-    if (exists && !empty && !r->force) {
-        err_set(e, ERR_EXISTS,
-                "output directory \"%s\" is not empty HINT: restore into a new directory, or pass --force to "
-                "replace the restore in it",
-                r->out);
-        goto out;
-    }
-    if (!exists) {
-        if (mkdir(r->out, 0755) < 0) {
-            err_sys(e, errno, "create output directory \"%s\"", r->out);
-            goto out;
-        }
-        *created = 1;
-    }
-    if (outdir_remove_tree(tmp, e) < 0)
-        goto out;
-    if (mkdir(tmp, 0755) < 0 || mkdir(aofdir, 0755) < 0) {
-        err_sys(e, errno, "create \"%s\"", aofdir);
-        goto out;
-    }
-    ret = 0;
-out:
-    free(aofdir);
-    return ret;
-}
-
-/* Rename the finished entries from the scratch directory into DIR. */
-static int rdb_commit(const struct restore_rdb *r, const char *tmp, struct err *e)
-{
-    char *aofdir = xasprintf("%s/%s", tmp, RDB_AOFDIR);
-    int ret = -1;
-    size_t i;
-
-    if (outdir_fsync_dir(aofdir, e) < 0 || outdir_fsync_dir(tmp, e) < 0)
-        goto out;
-    for (i = 0; r->force && i < RDB_NENTRIES; i++) {
-        char *dst = xasprintf("%s/%s", r->out, rdb_entries[i]);
-        int rc = outdir_remove_tree(dst, e);
-
-        free(dst);
-        if (rc < 0)
-            goto out;
-    }
-    for (i = 0; i < RDB_NENTRIES; i++) {
-        char *src = xasprintf("%s/%s", tmp, rdb_entries[i]);
-        char *dst = xasprintf("%s/%s", r->out, rdb_entries[i]);
-        int rc = rename(src, dst);
-
-        if (rc < 0)
-            err_sys(e, errno, "rename \"%s\" to \"%s\"", src, dst);
-        free(src);
-        free(dst);
-        if (rc < 0)
-            goto out;
-    }
-    if (rmdir(tmp) < 0) {
-        err_sys(e, errno, "remove \"%s\"", tmp);
-        goto out;
-    }
-    ret = outdir_fsync_dir(r->out, e);
-out:
-    free(aofdir);
-    return ret;
-}
-
-/* A failed restore leaves DIR as it was. */
-static void rdb_abandon(const char *tmp, const char *out, int created)
-{
-    struct err ignored;
-
-    err_clear(&ignored);
-    outdir_remove_tree(tmp, &ignored);
-    if (created)
-        rmdir(out);
-}
+const char *const restore_rdb_entries[] = {RDB_DUMP, RDB_AOFDIR, POSITION_FILE};
+const size_t restore_rdb_nentries = sizeof(restore_rdb_entries) / sizeof(restore_rdb_entries[0]);
 
 /* ------------------------------------------------------------------ */
 /* The files                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Fetch the base chunks into `path`, checking joins, size, CRC32 and the
- * RDB itself. */
-static int rdb_write_dump(struct restore_rdb *r, const char *path, struct err *e)
+/* Fetch the base chunks into the staged dump.rdb, checking joins, size,
+ * CRC32 and the RDB itself. */
+static int rdb_write_dump(struct restore_rdb *r, struct err *e)
 {
     struct fetch_list chunks = {NULL, 0, 0};
     struct outdir_file out = OUTDIR_FILE_INIT;
@@ -157,7 +69,7 @@ static int rdb_write_dump(struct restore_rdb *r, const char *path, struct err *e
         goto out;
     if (chunks.n > 0 && prefetch_start(&pf, r->cfg, r->fetch, &chunks, 0, r->threads, e) < 0)
         goto out;
-    if (outdir_file_create(&out, path, e) < 0)
+    if (outdir_file_create(&out, r->dir, RDB_STAGED(RDB_DUMP), e) < 0)
         goto out;
     for (i = 0; i < chunks.n; i++) {
         if (fetch_join(r->fetch, r->gen->generation, CHUNK_BASE, expect, &chunks.v[i], e) < 0 ||
@@ -180,7 +92,7 @@ static int rdb_write_dump(struct restore_rdb *r, const char *path, struct err *e
                 name, gen, crc, r->gen->base_crc32);
         goto out;
     }
-    if (rdbcheck_finish(&check, path, &res, e) < 0) {
+    if (rdbcheck_finish(&check, out.path, &res, e) < 0) {
         err_prefix(e, "the snapshot of \"%s\" generation %lld", name, gen);
         goto out;
     }
@@ -201,14 +113,14 @@ out:
     return ret;
 }
 
-/* Copy `src` to `dst` (where hard links are refused). */
-static int rdb_copy(const char *src, const char *dst, struct err *e)
+/* Copy `src` to `dst` under DIR (where hard links are refused). */
+static int rdb_copy(const struct outdir *d, const char *src, const char *dst, struct err *e)
 {
     struct buf data = BUF_INIT;
     struct outdir_file out = OUTDIR_FILE_INIT;
     int ret = -1;
 
-    if (outdir_read_file(src, &data, e) < 0 || outdir_file_create(&out, dst, e) < 0 ||
+    if (outdir_read_file(d, src, &data, e) < 0 || outdir_file_create(&out, d, dst, e) < 0 ||
         outdir_file_append(&out, data.data, data.len, e) < 0 || outdir_file_finish(&out, e) < 0)
         goto out;
     ret = 0;
@@ -219,29 +131,32 @@ out:
 }
 
 /* The AOF directory: the dump as its base, an empty incr file, the manifest. */
-static int rdb_write_aofdir(struct restore_rdb *r, const char *tmp, struct err *e)
+static int rdb_write_aofdir(struct restore_rdb *r, struct err *e)
 {
-    char *dump = xasprintf("%s/%s", tmp, RDB_DUMP);
-    char *base = xasprintf("%s/%s/%s", tmp, RDB_AOFDIR, RDB_BASE);
-    char *incr = xasprintf("%s/%s/%s", tmp, RDB_AOFDIR, RDB_INCR);
-    char *manifest = xasprintf("%s/%s/%s", tmp, RDB_AOFDIR, RDB_MANIFEST);
+    const char *dump = RDB_STAGED(RDB_DUMP);
+    const char *base = RDB_STAGED(RDB_AOFDIR "/" RDB_BASE);
     struct outdir_file out = OUTDIR_FILE_INIT;
+    struct buf manifest = BUF_INIT;
+    struct err le;
     int ret = -1;
 
-    r->linked = link(dump, base) == 0;
-    if (!r->linked && rdb_copy(dump, base, e) < 0)
+    err_clear(&le);
+    if (outdir_mkdir(r->dir, RDB_STAGED(RDB_AOFDIR), e) < 0)
         goto out;
-    if (outdir_file_create(&out, incr, e) < 0 || outdir_file_finish(&out, e) < 0)
+    r->linked = outdir_link(r->dir, dump, base, &le) == 0;
+    if (!r->linked && rdb_copy(r->dir, dump, base, e) < 0)
         goto out;
-    if (manifest_write(manifest, RDB_BASE, 1, RDB_INCR, 1, e) < 0)
+    if (outdir_file_create(&out, r->dir, RDB_STAGED(RDB_AOFDIR "/" RDB_INCR), e) < 0 ||
+        outdir_file_finish(&out, e) < 0)
+        goto out;
+    if (manifest_format(&manifest, RDB_BASE, 1, RDB_INCR, 1, e) < 0 ||
+        outdir_write_atomic(r->dir, RDB_STAGED(RDB_AOFDIR "/" RDB_MANIFEST), manifest.data, manifest.len, e) <
+            0)
         goto out;
     ret = 0;
 out:
     outdir_file_close(&out);
-    free(dump);
-    free(base);
-    free(incr);
-    free(manifest);
+    buf_free(&manifest);
     return ret;
 }
 
@@ -265,7 +180,7 @@ static void rdb_precision(const struct instance_config *ic, char *buf, size_t n)
     }
 }
 
-static void rdb_report(const struct restore_rdb *r)
+void restore_rdb_report(const struct restore_rdb *r)
 {
     char t[TIME_BUFSZ], to[TIME_BUFSZ], size[32], precision[64];
 
@@ -278,9 +193,9 @@ static void rdb_report(const struct restore_rdb *r)
     if (r->to > r->gen->base_time)
         printf("note: the data is as of the snapshot, %lld s before %s\n",
                (long long)(r->to - r->gen->base_time), to);
-    printf("wrote \"%s/%s\": %s, rdb version %d, %s\n", r->out, RDB_DUMP, size, r->rdb_version,
+    printf("wrote \"%s/%s\": %s, rdb version %d, %s\n", r->dir->path, RDB_DUMP, size, r->rdb_version,
            r->checksummed ? "checksum ok" : "no checksum (rdbchecksum no)");
-    printf("wrote \"%s/%s\": %s (%s), %s (0 B)\n", r->out, RDB_AOFDIR, RDB_BASE,
+    printf("wrote \"%s/%s\": %s (%s), %s (0 B)\n", r->dir->path, RDB_AOFDIR, RDB_BASE,
            r->linked ? "a hard link to dump.rdb" : "a copy of dump.rdb", RDB_INCR);
     printf("fetch %.2f s on %d threads (waited %.2f s), write %.2f s\n", r->fetch->seconds, r->threads,
            r->fetch_waited, r->write_seconds);
@@ -292,27 +207,17 @@ static void rdb_report(const struct restore_rdb *r)
 
 int restore_rdb_run(struct restore_rdb *r, struct err *e)
 {
-    char *tmp = xasprintf("%s/%s", r->out, RDB_TMP);
-    char *dump = xasprintf("%s/%s", tmp, RDB_DUMP);
-    int created = 0, ret = -1;
-
-    if (r->stop_before != NULL) {
-        err_set(
+    if (r->stop_before != NULL)
+        return err_set(
             e, ERR_USAGE,
             "--stop-before \"%s\": generation %lld of \"%s\" is a snapshot (mode rdb), with no commands to "
             "stop before",
             r->stop_before, (long long)r->gen->generation, r->fetch->instance);
-        goto out;
-    }
-    if (r->gen->mode != MODE_RDB || !r->gen->base_complete) {
-        err_set(e, ERR_CORRUPT, "generation %lld of \"%s\" is not a complete snapshot",
-                (long long)r->gen->generation, r->fetch->instance);
-        goto out;
-    }
-    if (rdb_prepare(r, tmp, &created, e) < 0)
-        goto out;
-    if (rdb_write_dump(r, dump, e) < 0 || rdb_write_aofdir(r, tmp, e) < 0)
-        goto abandon;
+    if (r->gen->mode != MODE_RDB || !r->gen->base_complete)
+        return err_set(e, ERR_CORRUPT, "generation %lld of \"%s\" is not a complete snapshot",
+                       (long long)r->gen->generation, r->fetch->instance);
+    if (rdb_write_dump(r, e) < 0 || rdb_write_aofdir(r, e) < 0)
+        return -1;
     memset(&r->pos, 0, sizeof(r->pos));
     snprintf(r->pos.instance, sizeof(r->pos.instance), "%s", r->fetch->instance);
     r->pos.generation = r->gen->generation;
@@ -323,16 +228,5 @@ int restore_rdb_run(struct restore_rdb *r, struct err *e)
     r->pos.db = 0;
     r->pos.ts = -1;
     r->pos.exact = 0;
-    if (position_write(tmp, &r->pos, e) < 0 || rdb_commit(r, tmp, e) < 0)
-        goto abandon;
-    rdb_report(r);
-    fflush(stdout);
-    ret = 0;
-    goto out;
-abandon:
-    rdb_abandon(tmp, r->out, created);
-out:
-    free(tmp);
-    free(dump);
-    return ret;
+    return position_write(r->dir, RDB_STAGED(POSITION_FILE), &r->pos, e);
 }

@@ -32,8 +32,7 @@ struct restore_rdb {
     struct fetch *fetch;
     const struct gen_row *gen; /* mode rdb, base complete */
     int64_t to;                /* TIME */
-    const char *out;           /* DIR */
-    int force;                 /* replace a restore already in DIR */
+    const struct outdir *dir;  /* DIR, its stage begun (outdir.h) */
     int threads;               /* fetch threads */
     const char *stop_before;   /* --stop-before: refused, a snapshot has no commands */
     /* filled */
@@ -45,9 +44,16 @@ struct restore_rdb {
     double fetch_waited, write_seconds;
 };
 
-/* Build DIR from the snapshot (in DIR/.aofroll-restore-tmp first, renamed
- * into place when complete: a failed restore leaves DIR as it was) and
- * print the report on stdout. r->pos is filled for --start. */
+/* The top-level names restore_rdb_run writes into the stage, in the order
+ * they are renamed into DIR. */
+extern const char *const restore_rdb_entries[];
+extern const size_t restore_rdb_nentries;
+
+/* Write the snapshot's files into DIR's stage (restore.c renames them
+ * into place when complete: a failed restore leaves DIR as it was). r->pos
+ * is filled for --start. */
 int restore_rdb_run(struct restore_rdb *r, struct err *e);
+/* The report, on stdout, once the files are in place. */
+void restore_rdb_report(const struct restore_rdb *r);
 
 #endif

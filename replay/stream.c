@@ -61,7 +61,7 @@ static int stream_begin(struct stream *s, struct fetch *f, const struct stream_p
     else if (p->gen->exact != GEN_UNKNOWN)
         s->exact = p->gen->exact == GEN_YES; /* "#TS:" lines in the stream, or timestamps on at its start */
     else
-        s->exact = p->start == 0 && first_len > 0 && first[0] == '#'; /* recorded before schema 2 */
+        s->exact = p->start == 0 && first_len > 0 && first[0] == '#'; /* recorded before schema 3 */
     memset(&cp, 0, sizeof(cp));
     cp.to = p->to;
     cp.exact = s->exact;

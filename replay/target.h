@@ -8,7 +8,11 @@
 
 #include "config.h"
 #include "error.h"
+#include "outdir.h"
 #include "position.h"
+
+#define TARGET_BIND_DEFAULT "127.0.0.1"
+#define TARGET_SOCKET "redis.sock"
 
 /* Connect (TCP or unix socket, 10 s timeout) and AUTH when the address
  * carries credentials. `what` names the target in messages (no secret). */
@@ -20,22 +24,35 @@ int target_info_field(redisContext *rc, const char *what, const char *section, c
                       size_t n, struct err *e);
 
 struct target_start {
-    const char *dir; /* the restored data directory */
+    const struct outdir *dir; /* the restored data directory */
     int port;
-    char **extra; /* further redis-server options, may be NULL */
+    const char *bind; /* --bind ADDR; NULL: TARGET_BIND_DEFAULT */
+    char **extra;     /* further redis-server options, may be NULL */
     int nextra;
     int timeout_s; /* for the server to answer and finish loading */
     /* out */
     long pid;
     double load_seconds;
+    char listening[600]; /* "127.0.0.1:6390 and unix socket \"DIR/redis.sock\"" */
 };
 
-/* Start `redis-server --port N --dir DIR --appendonly yes
- * --aof-timestamp-enabled yes --pidfile DIR/redis.pid --logfile
- * DIR/redis.log [extra...]` as a daemon (its own session, no terminal,
- * standard streams to the log; it outlives aofroll), wait until it answers
- * with loading:0, and connect to it (*out). A server that exits during
- * start-up is reported at once with the last line of its log. */
+/* Fail (ERR_BUSY) when PORT cannot be listened on at ADDR (NULL:
+ * TARGET_BIND_DEFAULT), or something answers on it already: checked
+ * before a restore fetches anything. */
+int target_port_free(const char *addr, int port, struct err *e);
+
+/* Start `redis-server --port N --bind ADDR --unixsocket DIR/redis.sock
+ * --unixsocketperm 700 --dir DIR --appendonly yes --aof-timestamp-enabled
+ * yes --pidfile DIR/redis.pid --logfile DIR/redis.log [extra...]` as a
+ * daemon (its own session, no terminal, standard streams to the log; it
+ * outlives aofroll), wait until it answers with loading:0, and connect to
+ * it (*out). Only 127.0.0.1 listens unless --bind says otherwise; the
+ * socket is left out when its path is too long for one. A server that
+ * exits during start-up is reported at once with the last line of its
+ * log. Before launching: a base in RDB format newer than that
+ * redis-server reads (its --version against server.h's table) is refused
+ * with ERR_REDIS, naming both versions and the server that wrote the
+ * base. */
 int target_start(struct target_start *ts, redisContext **out, struct err *e);
 
 #endif

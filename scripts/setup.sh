@@ -3,14 +3,21 @@
 #
 # Usage: scripts/setup.sh [--tests]
 #   --tests  also what the test suite needs (cmocka, openssh-server for the
-#            SFTP tests). Uses apt-get (through sudo when not root); does
-#            nothing when everything is already installed.
+#            SFTP tests, nodejs and npm for Azurite, which the Azure tests
+#            install with npm themselves, openssl for their SAS tokens).
+#            Uses apt-get (through sudo when not root); does nothing when
+#            everything is already installed.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
           libsqlite3-dev zlib1g-dev libdeflate-dev libyaml-dev libssl-dev redis-server redis-tools)
 if [ "${1:-}" = "--tests" ]; then
-    packages+=(libcmocka-dev openssh-server python3 sqlite3 curl)
+    packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl)
+    # node and npm may come from elsewhere than Debian (a nodejs that bundles
+    # npm conflicts with Debian's npm package): only when missing
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        packages+=(nodejs npm)
+    fi
 fi
 
 missing=()

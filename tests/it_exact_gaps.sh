@@ -41,7 +41,7 @@ wait_until 60 bash -c "[ \"\$(sqlite3 '$INDEX' \"select end_reason from generati
 expect_exit 1 "$BIN/aofroll" status -c "$CFG"
 grep -q "busy: the AOF is off since .* (appendonly no): nothing is archived" "$T/last.err" ||
     fail "status while the AOF is off: $(cat "$T/last.err")"
-grep -q "^aofroll_aof_enabled{instance=\"busy\"} 0$" "$T/busy.prom" || fail "metrics while off: $(grep aof_enabled "$T/busy.prom")"
+wait_until 10 grep -q "^aofroll_problem{instance=\"busy\",reason=\"aof-off\"} 1$" "$T/busy.prom" || fail "metrics while off: $(grep problem "$T/busy.prom")"
 expect_exit 1 "$COLLECTOR" -c "$CFG" --check
 grep -q "aof off: nothing is archived" "$T/last.out" || fail "--check while the AOF is off: $(cat "$T/last.out")"
 q "select detail from events where kind = 'gap'" | grep -q "generation 2: the AOF was switched off" ||

@@ -41,7 +41,8 @@ wait_until 10 bash -c "! '$BIN/aofroll' status -c '$CFG'" || fail "status does n
 expect_exit 1 "$BIN/aofroll" status -c "$CFG"
 grep -q "slow: barrier held back for [0-9]* s (barrier_timeout 4 s): shipping is [0-9]* B behind" "$T/last.err" ||
     fail "status while the barrier is held back: $(cat "$T/last.err")"
-wait_until 10 grep -q '^aofroll_barrier_overdue{instance="slow"} 1$' "$T/slow.prom" || fail "metrics: $(grep barrier "$T/slow.prom")"
+wait_until 10 grep -q '^aofroll_problem{instance="slow",reason="barrier-overdue"} 1$' "$T/slow.prom" ||
+    fail "metrics: $(grep 'barrier\|problem' "$T/slow.prom")"
 grep -q '^aofroll_barrier_postponed_seconds{instance="slow"} [1-9]' "$T/slow.prom" || fail "metrics: $(grep barrier "$T/slow.prom")"
 sleep 3
 assert_eq "$(grep -c 'ERROR \[slow\] barrier held back for [0-9]* s, longer than barrier_timeout' "$T/collector.log")" 1 \

@@ -179,6 +179,23 @@ expect_exit 2 "$A" timeline -c "$CFG" --instance live --by day
 expect_err 'aofroll timeline: --by "day": expected minute or hour'
 pass "timeline: every command counted once, SVG parses, bad --by refused"
 
+# a window as wide as TIME goes: no overflow, the chart is the archive's
+expect_exit 0 "$A" timeline -c "$CFG" --instance live --since 0000-01-01T00:00:00Z --until @9223372036854775807 --json
+"$A" timeline -c "$CFG" --instance live --json >"$T/tl-all.json" || fail "timeline of the whole archive"
+assert_eq "$(json_get "$T/last.out" 'len(d["buckets"]), d["commands"]')" \
+    "$(json_get "$T/tl-all.json" 'len(d["buckets"]), d["commands"]')" "timeline over every TIME vs the archive"
+# an archive that spans decades (its first base moved back): too many hours,
+# and the hint does not suggest the --by hour already in use
+cp "$T/index.db" "$T/index-decades.db"
+sqlite3 "$T/index-decades.db" "UPDATE generations SET base_time = base_time - 30 * 366 * 86400 WHERE generation = 1"
+sed "s|$T/index.db|$T/index-decades.db|" "$CFG" >"$T/decades.yaml"
+expect_exit 2 "$A" timeline -c "$T/decades.yaml" --instance live --by hour
+expect_err "buckets are too many (at most 200000) HINT: narrow --since/--until"
+grep -q "use --by hour" "$T/last.err" && fail "--by hour suggested to --by hour: $(cat "$T/last.err")"
+expect_exit 2 "$A" timeline -c "$T/decades.yaml" --instance live --by minute
+expect_err "HINT: narrow --since/--until or use --by hour"
+pass "timeline: a window from year 0 to the end of time charts the archive; the hint fits --by"
+
 # ------------------------------------------------------------------ read-only
 assert_eq "$(tree_sum "$STORE" "$T/index.db")" "$BEFORE" "archive checksum after the read-only commands"
 pass "no read-only command changed the archive"

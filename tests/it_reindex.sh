@@ -13,6 +13,8 @@
 #    generations (base format, size, completeness, CRC32, time) equal A's;
 #  - reindexing again replaces the rows (no duplicates); a bad --instance
 #    is a usage error, an instance with nothing in storage is left alone.
+# Registered twice: on file:// storage, and on Azurite
+# (AOFROLL_TEST_STORAGE=azure, see lib.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_restore_common.sh"
 . "$(dirname "$0")/it_inspect_lib.sh"

@@ -4,7 +4,8 @@
 # (same storage) after each change, and B is compared with A:
 #  - stray objects: one under gen-*/ that is not a chunk name is reported
 #    by key, other keys ("live/index.db", "live/README") are skipped
-#    silently; nothing changes in B, exit 0;
+#    silently; nothing changes in B, exit 0; a name holding a newline and a
+#    terminal escape is shown quoted, so it forges no line and no escape;
 #  - an exact duplicate of a chunk (other times in its name) and an object
 #    overlapping a chunk without joining: both reported, the original kept;
 #  - a flipped byte in one chunk and a wrong gzip trailer length in another:
@@ -57,6 +58,17 @@ expect_out "$T/last.out" ", 2 problems (0 corrupt)"
 grep -q "README\|live/index.db" "$T/last.out" && fail "keys outside gen-*/ were reported: $(cat "$T/last.out")"
 rm "$INCR/stray.aof.gz" "$STORE/live/gen-000001/notes.txt" "$STORE/live/README" "$STORE/live/index.db"
 pass "a stray object under gen-*/ is reported by key; other keys are skipped silently"
+
+# a hostile name: a newline that would forge a report line, an escape sequence
+EVIL=$(printf 'evil\nlive: restorable from 1999-01-01T00:00:00Z to 2999-01-01T00:00:00Z\033[2J')
+echo x >"$STORE/live/gen-000001/$EVIL"
+reindex_b 0
+same_as_a
+expect_out "$T/last.out" 'live: warning: object "live/gen-000001/evil\nlive: restorable from 1999-01-01T00:00:00Z to 2999-01-01T00:00:00Z\x1b[2J" is not a chunk name: '
+grep -q "$(printf '\033')" "$T/last.out" "$T/last.err" && fail "an escape byte reached the output"
+grep -q "^live: restorable from 1999" "$T/last.out" && fail "a forged line in the output: $(cat "$T/last.out")"
+rm "$STORE/live/gen-000001/$EVIL"
+pass "an object name with a newline and a terminal escape is shown quoted: no forged line, no escape"
 
 # --- a duplicate and an overlapping object for the second chunk
 VICTIM=${KEYS[1]}

@@ -4,7 +4,8 @@
 # (RDB-preamble base, #TS-exact cuts), --stop-before FLUSHALL, a TIME after
 # the archive's end, a DIR loaded by a plain redis-server, and each refusal
 # (non-empty DIR, TIME before the oldest base, unknown instance, bad TIME,
-# a gap in the chunks, a CRC mismatch) with its message.
+# a gap in the chunks, a CRC mismatch) with its message. Registered twice:
+# on file:// storage, and on Azurite (AOFROLL_TEST_STORAGE=azure, see lib.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_restore_common.sh"
 
@@ -35,7 +36,7 @@ sleep_to_next_second
 DIG[6]=$(digest "$PORT")
 sleep 0.5
 stop_collector "$CFG"
-ls "$T/store/live/gen-000001/base/" | grep -q '\.rdb\.gz$' || fail "expected an RDB-preamble base"
+store_ls "$T/store" live/gen-000001/base/ | grep -q '\.rdb\.gz$' || fail "expected an RDB-preamble base"
 
 # keyspace equality at chosen seconds
 for i in 1 3 5; do
@@ -83,8 +84,9 @@ expect_out "$T/late.out" "is after the newest archived second"
 pass "TIME after the archive's end restores the newest second and says so"
 
 # refusals
-expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[2]}" --out "$T/r1"
-expect_err "aofroll restore: output directory \"$T/r1\" is not empty"
+mkdir -p "$T/nonempty" && echo keep >"$T/nonempty/notes.txt"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[2]}" --out "$T/nonempty"
+expect_err "aofroll restore: output directory \"$T/nonempty\" is not empty"
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to @1000000000 --out "$T/early"
 expect_err "aofroll restore: no generation covers 2001-09-09T01:46:40Z: the archive of \"live\" is restorable from "
 [ ! -e "$T/early" ] || fail "a refused restore created its DIR"
@@ -108,13 +110,13 @@ pass "--force replaces the restore in a non-empty DIR"
 # a CRC mismatch names the object; a gap names the missing range
 CHUNK=$(sqlite3 "$T/index.db" "SELECT key FROM chunks WHERE kind = 'incr' ORDER BY start LIMIT 1 OFFSET 2")
 [ -n "$CHUNK" ] || fail "fewer than 3 incr chunks archived"
-cp "$T/store/$CHUNK" "$T/chunk.saved"
-printf 'not the archived bytes' | gzip -c >"$T/store/$CHUNK"
+store_get "$T/store" "$CHUNK" >"$T/chunk.saved" || fail "cannot read $CHUNK"
+printf 'not the archived bytes' | gzip -c | store_put "$T/store" "$CHUNK" -
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/crc"
 expect_err "$CHUNK"
 [ ! -e "$T/crc" ] || fail "a failed restore left $T/crc behind"
 pass "a corrupt chunk fails the restore, naming the object: $(cat "$T/last.err")"
-cp "$T/chunk.saved" "$T/store/$CHUNK"
+store_put "$T/store" "$CHUNK" "$T/chunk.saved"
 
 RANGE=$(sqlite3 "$T/index.db" "SELECT start || ', ' || end FROM chunks WHERE key = '$CHUNK'")
 sqlite3 "$T/index.db" "DELETE FROM chunks WHERE key = '$CHUNK'"

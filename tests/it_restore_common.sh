@@ -9,12 +9,13 @@
 # resp FILE ARG...: append one command in RESP to FILE; each ARG goes
 # through printf %b, so '\r\n', '\x00' etc. become the raw bytes.
 resp() {
-    local f=$1 a n
+    local f=$1 a n LC_ALL=C
     shift
     {
         printf '*%d\r\n' $#
         for a in "$@"; do
-            n=$(printf '%b' "$a" | wc -c)
+            # without escapes the bytes are the string itself: no subshell
+            if [[ $a == *\\* ]]; then n=$(printf '%b' "$a" | wc -c); else n=${#a}; fi
             printf '$%d\r\n' "$n"
             printf '%b\r\n' "$a"
         done
@@ -29,8 +30,11 @@ sleep_to_next_second() {
 }
 
 # workload_batch PORT I: one second's writes - strings, hashes, lists, sets,
-# sorted sets, far-future expiries, three dbs, a MULTI/EXEC, values with
-# "\r\n" and binary bytes, and (odd I) a value larger than the 64 KiB chunks.
+# sorted sets, streams, HyperLogLogs, bitmaps, far-future expiries, three
+# dbs, a MULTI/EXEC, Lua scripts (one write, and several: logged as a
+# MULTI block, in db 1 with its SELECT inside the block on Redis 7.2 and
+# later), values with "\r\n" and binary bytes, and (odd I) a value larger
+# than the 64 KiB chunks.
 workload_batch() {
     local port=$1 i=$2 f="$T/batch.$2"
     : >"$f"
@@ -49,10 +53,20 @@ workload_batch() {
     resp "$f" EXPIRE "s:$i" 200000
     resp "$f" SET "crlf:$i" 'a\r\nb\r\n'
     resp "$f" SET "bin:$i" '\x00\xff\x01\r\n\x80*3\r\n$end'
+    resp "$f" XADD stream "*" f "v$i"
+    resp "$f" PFADD hll "e$i" "x"
+    resp "$f" SETBIT bits "$((i * 3))" 1
+    resp "$f" PEXPIRE "h:$i" 300000000
+    resp "$f" EVAL "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])" 2 "lua:$i" luacount "v$i"
+    resp "$f" EVAL "return redis.call('RPUSH', KEYS[1], ARGV[1])" 1 lualist "$i"
     resp "$f" SELECT 1
     resp "$f" SET "db1:$i" "v$i"
     resp "$f" SELECT 2
     resp "$f" LPUSH l2 "$i"
+    # a script writing twice in another db: 7.0 logs SELECT 1, MULTI, ...;
+    # 7.2 and later MULTI, SELECT 1, ... (the SELECT inside the block)
+    resp "$f" SELECT 1
+    resp "$f" EVAL "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])" 2 "db1lua:$i" db1luacount "v$i"
     resp "$f" SELECT 0
     resp "$f" MULTI
     resp "$f" SET "t:$i" "v$i"

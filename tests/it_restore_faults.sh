@@ -17,7 +17,9 @@
 #              then every chunk from there on answering 503 for good, or
 #              that chunk dropping the connection every time: exit 1 after
 #              5 attempts (the proxy counts them), one line naming the
-#              first object that failed, no DIR.
+#              first object that failed, no DIR;
+#   delete   - a batch delete that S3 refuses: exit 1 saying that nothing
+#              was deleted (not "partly"), every object still there.
 # Without moto_server the s3:// half is skipped (exit 77) after the file://
 # half has passed.
 . "$(dirname "$0")/lib.sh"
@@ -170,6 +172,16 @@ tried=$((100 - $(stat_of faults_left)))
 [ "$tried" -ge 5 ] && [ "$tried" -le 6 ] || fail "$tried requests for the chunk reached the proxy, expected 5 attempts"
 no_trace "$T/s/dropped"
 pass "connections dropped midway: 5 attempts, exit 1, $(cut -c1-60 "$T/last.err")...$(grep -o ': [^"]*$' "$T/last.err"), no DIR"
+
+# a batch delete that fails: nothing was deleted, and delete says so
+proxy_post reset
+proxy_post faults '{"mode": "status", "status": 500, "count": 100, "method": "POST"}'
+expect_exit 1 "$A" delete -c "$SCFG" --instance live --generation 1 --force
+one_line_naming "aofroll delete: nothing of generation 1 of \"live\" was deleted; run delete again: "
+grep -q "partly" "$T/last.err" && fail "delete said partly deleted: $(cat "$T/last.err")"
+proxy_post reset
+expect_exit 0 "$A" verify -c "$SCFG" --instance live --quick
+pass "a batch delete that S3 refuses: exit 1, \"nothing ... was deleted\", every object still there"
 
 assert_eq "$(stat_of rejected)" 0 "requests whose signature the proxy rejected"
 done_testing

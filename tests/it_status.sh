@@ -4,7 +4,11 @@
 # with status; a lag above lag_threshold exits 1 naming the lag; a killed
 # collector exits 1 once its heartbeat is older than 3 poll intervals; an
 # instance never polled exits 1. The metrics file is replaced atomically
-# (no temporary file is left beside it).
+# (no temporary file is left beside it). A backup that is not happening
+# fails the check, with each reason on the line, in --json and as
+# aofroll_up / aofroll_problem in the metrics file: Redis unreachable for
+# more than 3 polls (down from the start or killed later), nothing archived
+# yet, a poll that failed (a manifest the collector cannot read).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_restore_common.sh"
 . "$(dirname "$0")/it_inspect_lib.sh"
@@ -68,5 +72,63 @@ expect_err "aofroll status: idle: no heartbeat: the collector has never polled i
 expect_exit 2 "$A" status -c "$CFG" --instance nope
 expect_err 'aofroll status: unknown instance "nope"'
 pass "an instance never polled: exit 1; an unknown one: exit 2"
+
+# --- Redis down from the start: never "OK", never "generation 0"
+DPORT=$(free_port)
+DPROM=$T/textfile/down.prom
+write_config "$T/down.yaml" "$T/store2" "$T/index2.db" "  - name: down" "    redis: redis://127.0.0.1:$DPORT" \
+    "    metrics_file: $DPROM"
+start_collector "$T/down.yaml"
+wait_until 10 bash -c "'$A' status -c '$T/down.yaml' 2>/dev/null | grep -q 'redis unreachable since'" ||
+    fail "redis down never reported: $("$A" status -c "$T/down.yaml" 2>&1)"
+expect_exit 1 "$A" status -c "$T/down.yaml"
+expect_out "$T/last.out" "down: PROBLEM: redis unreachable since "
+expect_out "$T/last.out" "nothing archived yet: no chunk of it is in the index"
+expect_out "$T/last.out" "  following     nothing yet"
+grep -q "generation 0" "$T/last.out" && fail "status shows generation 0: $(cat "$T/last.out")"
+expect_err "aofroll status: down: redis unreachable since "
+[ "$(wc -l <"$T/last.err")" = 1 ] || fail "not one line on stderr: $(cat "$T/last.err")"
+"$A" status -c "$T/down.yaml" --json >"$T/d.json"
+assert_eq "$(json_get "$T/d.json" 'd["ok"], d["instances"][0]["reasons"], d["instances"][0]["archived"], d["instances"][0]["redis_down_since"] is not None')" \
+    "(False, ['redis-unreachable', 'nothing-archived'], False, True)" "status --json with redis down"
+wait_until 5 grep -qx 'aofroll_up{instance="down"} 0' "$DPROM" || fail "metrics: $(grep -v '^#' "$DPROM")"
+expect_out "$DPROM" 'aofroll_problem{instance="down",reason="redis-unreachable"} 1'
+expect_out "$DPROM" 'aofroll_problem{instance="down",reason="nothing-archived"} 1'
+expect_out "$DPROM" 'aofroll_problem{instance="down",reason="lag"} 0'
+pass "redis down from the start: exit 1, redis unreachable and nothing archived, in text, json and metrics"
+
+start_redis "$T/dredis" "$DPORT"
+rcli "$DPORT" set k v >/dev/null
+wait_until 15 "$A" status -c "$T/down.yaml" || fail "status never recovered: $("$A" status -c "$T/down.yaml" 2>&1)"
+expect_exit 0 "$A" status -c "$T/down.yaml"
+expect_out "$T/last.out" "down: OK"
+wait_until 5 grep -qx 'aofroll_up{instance="down"} 1' "$DPROM" || fail "metrics not up: $(grep -v '^#' "$DPROM")"
+expect_out "$DPROM" 'aofroll_problem{instance="down",reason="redis-unreachable"} 0'
+pass "redis back and archived: exit 0, aofroll_up 1"
+
+# a manifest the collector cannot read: the poll fails at once
+MF=$T/dredis/appendonlydir/appendonly.aof.manifest
+cp "$MF" "$T/manifest.good"
+printf 'not a manifest line\n' >"$T/manifest.bad"
+mv "$T/manifest.bad" "$MF"
+wait_until 10 bash -c "! '$A' status -c '$T/down.yaml' >/dev/null 2>&1" || fail "a failed poll was not reported"
+expect_exit 1 "$A" status -c "$T/down.yaml"
+expect_out "$T/last.out" "down: PROBLEM: the last poll failed: aof: "
+"$A" status -c "$T/down.yaml" --json >"$T/p.json"
+assert_eq "$(json_get "$T/p.json" 'd["instances"][0]["reasons"], d["instances"][0]["last_poll_error"][:5]')" \
+    "(['poll-failed'], 'aof: ')" "status --json after a failed poll"
+wait_until 5 grep -qx 'aofroll_problem{instance="down",reason="poll-failed"} 1' "$DPROM" || fail "metrics lack poll-failed"
+cp "$T/manifest.good" "$T/manifest.tmp" && mv "$T/manifest.tmp" "$MF"
+wait_until 10 "$A" status -c "$T/down.yaml" || fail "status stayed failed: $("$A" status -c "$T/down.yaml" 2>&1)"
+pass "a poll that fails: exit 1 at once naming it; fixed: exit 0"
+
+# Redis killed while the collector follows it
+stop_redis "$T/dredis"
+wait_until 10 bash -c "'$A' status -c '$T/down.yaml' 2>/dev/null | grep -q 'redis unreachable since'" ||
+    fail "a killed redis was not reported: $("$A" status -c "$T/down.yaml" 2>&1)"
+expect_exit 1 "$A" status -c "$T/down.yaml"
+expect_out "$T/last.out" "down: PROBLEM: redis unreachable since "
+grep -q "nothing archived" "$T/last.out" && fail "archived chunks not seen"
+pass "redis killed under a running collector: exit 1 after a few polls"
 
 done_testing

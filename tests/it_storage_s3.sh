@@ -208,6 +208,38 @@ grep -q 'object "retry/missing" not found in "s3://aofroll-test/arch/cases/"' "$
     fail "unexpected message: $(cat "$T/last.err")"
 pass "retries: 503, 429, dropped and hung connections retried with backoff; 400 and 404 answered at once"
 
+# a hostile or broken S3: listings that would never end, or take a token
+# that cannot be sent back whole
+page() { # page TOKEN-XML KEY...: a truncated ListBucketResult page
+    local t=$1 k out='<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><IsTruncated>true</IsTruncated>'
+    shift
+    for k in "$@"; do
+        out+="<Contents><Key>arch/cases/$k</Key><Size>1</Size></Contents>"
+    done
+    printf '%s<NextContinuationToken>%s</NextContinuationToken></ListBucketResult>' "$out" "$t"
+}
+hostile() { # hostile BODY: every GET answers BODY (up to 300 times); @NUL@ is a NUL byte
+    proxy reset
+    proxy faults "$(python3 -c 'import json,sys; print(json.dumps({"mode": "body", "count": 300, "method": "GET", "body": sys.argv[1].replace("@NUL@", "\0")}))' "$1")"
+}
+hostile "$(page same-token)"
+expect_exit 1 timeout 60 "$PROBE" list loop/
+grep -q 'listing "s3://aofroll-test/arch/cases/loop/": S3 answered the same continuation token twice: the listing does not advance' \
+    "$T/last.err" || fail "a repeated token: $(cat "$T/last.err")"
+assert_eq "$(stat_of requests)" 2 "requests for a listing that repeats its token"
+hostile "$(page 'a@NUL@b' loop/x)"
+expect_exit 1 timeout 60 "$PROBE" list loop/
+grep -q 'listing "s3://aofroll-test/arch/cases/loop/": malformed <NextContinuationToken>' "$T/last.err" ||
+    fail "a token with a NUL byte: $(cat "$T/last.err")"
+assert_eq "$(stat_of requests)" 1 "requests for a listing whose token holds a NUL byte"
+hostile "$(page "t-$RANDOM" loop/a loop/b)"
+expect_exit 1 timeout 60 "$PROBE" list loop/
+grep -q 'S3 answered keys out of order: the listing does not advance' "$T/last.err" ||
+    fail "a listing that starts over: $(cat "$T/last.err")"
+assert_eq "$(stat_of requests)" 2 "requests for a listing that starts over with another token"
+proxy reset
+pass "a listing that repeats its token or its keys, or whose token holds a NUL byte: exit 1, no endless loop"
+
 # the proxy's check is a real one: a wrong secret fails it
 proxy reset
 AWS_SECRET_ACCESS_KEY=wrong-secret-for-the-proxy expect_exit 1 "$PROBE" put retry/b "$T/odd.bin"

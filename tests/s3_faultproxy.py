@@ -7,7 +7,8 @@ do by itself:
 
   * faults on demand, for the retry tests: answer the next COUNT matching
     requests with an HTTP status and an S3 error body, or drop the
-    connection without an answer, or hang without answering;
+    connection without an answer, or hang without answering; or, to play
+    a hostile S3, answer them 200 with a body given in full;
   * request counters, so a test can prove how many attempts were made;
   * a strict SigV4 check written from AWS's specification (not from curl
     or botocore): with a secret set, every request must carry a valid
@@ -17,10 +18,12 @@ do by itself:
     checks and moto does not.
 
 Control endpoints (never forwarded, never counted):
-  POST /__proxy__/faults  JSON {"mode": "status"|"drop"|"hang", "count": N,
-                                "status": 503, "code": "SlowDown",
+  POST /__proxy__/faults  JSON {"mode": "status"|"drop"|"hang"|"body", "count": N,
+                                "status": 503, "code": "SlowDown", "body": "<xml...>" (mode body),
                                 "method": "PUT" (optional), "path": "/b/k" (optional)}
-  POST /__proxy__/verify  JSON {"secret": "..."} (empty string: off)
+  POST /__proxy__/verify  JSON {"secret": "..."} (empty string: off), or
+                          {"keys": {"ACCESS_KEY": "SECRET", ...}}: only these keys are
+                          known (others get 403 InvalidAccessKeyId), each with its secret
   POST /__proxy__/reset   counters and faults back to zero
   GET  /__proxy__/stats   JSON {"requests": N, "methods": {...}, "faults_left": N, "rejected": N,
                                 "signed_tokens": N}
@@ -49,6 +52,7 @@ class State:
         self.lock = threading.Lock()
         self.upstream = urllib.parse.urlsplit(upstream)
         self.secret = ""
+        self.keys = {}
         self.reset()
 
     def reset(self):
@@ -206,7 +210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._reply(200, b"{}", "application/json")
         if path == "/__proxy__/verify":
             with st.lock:
-                st.secret = json.loads(body or b"{}").get("secret", "")
+                conf = json.loads(body or b"{}")
+                st.secret = conf.get("secret", "")
+                st.keys = conf.get("keys", {})
             return self._reply(200, b"{}", "application/json")
         return self._reply(404, b"unknown control path", "text/plain")
 
@@ -226,11 +232,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return None
+            if fault["mode"] == "body":
+                return self._reply(200, fault["body"].encode())
             return self._reply(fault["status"], s3_error_body(fault["code"], "injected by s3_faultproxy"))
         with st.lock:
-            secret = st.secret
+            secret, keys = st.secret, dict(st.keys)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if keys:
+            access_key = headers.get("authorization", "").partition("Credential=")[2].split("/", 1)[0]
+            secret = keys.get(access_key)
+            if secret is None:
+                with st.lock:
+                    st.rejected += 1
+                return self._reply(403, s3_error_body("InvalidAccessKeyId",
+                                                      "The AWS Access Key Id you provided does not exist in our records."))
         if secret:
-            headers = {k.lower(): v for k, v in self.headers.items()}
             bad = verify_sigv4(secret, self.command, self.path, headers, body)
             if bad is not None:
                 status, code, message, detail = bad

@@ -1,19 +1,23 @@
 /* storage_probe.c - drive one remote storage backend from the shell.
  *
- * The integration scenarios for the s3:// and sftp:// backends
- * (it_storage_s3.sh, it_storage_sftp.sh) run the shared storage suite and
- * then check what only a backend has: signing, retries, host keys. This
+ * The integration scenarios for the s3://, sftp:// and azure:// backends
+ * (it_storage_s3.sh, it_storage_sftp.sh, it_storage_azure.sh) run the
+ * shared storage suite and then check what only a backend has: signing,
+ * credentials, retries, host keys, block uploads. This
  * program gives them each storage operation as a command, with the
  * storage configured from the same environment variables as the suite
- * (AOFROLL_SUITE_URL, AOFROLL_SUITE_S3_*, AOFROLL_SUITE_SFTP_*), so that
- * the scripts can compare what it stored with what boto3 or the file
- * system sees.
+ * (AOFROLL_SUITE_URL, AOFROLL_SUITE_S3_*, AOFROLL_SUITE_SFTP_*,
+ * AOFROLL_SUITE_AZURE_*), so that the scripts can compare what it stored
+ * with what boto3 or the file system sees.
  *
- *   storage_probe [--attempts N] [--base-ms N] [--cap-ms N] [--low-speed-s N] COMMAND ARGS
+ *   storage_probe [--attempts N] [--base-ms N] [--cap-ms N] [--low-speed-s N]
+ *                 [--single-put-max BYTES] [--block-size BYTES] [--list-max N] COMMAND ARGS
  *     put KEY FILE|-        get KEY (to stdout)      head KEY (prints the size)
  *     list [PREFIX]         ("KEY SIZE" lines)       rm KEY
  *     rm-many [KEY...]      (keys from stdin when none are given)
  *     put-many PREFIX N     (PREFIX000000 ... each holding its own name)
+ *     auth                  (where the credentials came from, as --check says it)
+ *     get-every SECONDS KEY (get KEY once a second for SECONDS: credentials refresh)
  *
  * Exit status: 0 done, 3 the object does not exist (ERR_NOTFOUND), 1 any
  * other failure, 2 bad usage; the error goes to stderr as one line. */
@@ -21,16 +25,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
 #include "storage.h"
+#include "storage_azure.h"
 #include "storage_s3.h"
 #include "xalloc.h"
 
 struct probe {
     struct config cfg;
     struct s3_tuning tuning;
+    struct azure_tuning az_tuning;
     struct storage *st;
 };
 
@@ -54,6 +61,10 @@ static void probe_config_from_env(struct config *cfg)
     cfg->s3.sse = probe_env("AOFROLL_SUITE_S3_SSE");
     cfg->s3.credentials_file = probe_env("AOFROLL_SUITE_S3_CREDENTIALS_FILE");
     cfg->s3.ca_bundle = probe_env("AOFROLL_SUITE_S3_CA_BUNDLE");
+    cfg->s3.sts_endpoint = probe_env("AOFROLL_SUITE_S3_STS_ENDPOINT");
+    cfg->azure.endpoint = probe_env("AOFROLL_SUITE_AZURE_ENDPOINT");
+    cfg->azure.sas_token_file = probe_env("AOFROLL_SUITE_AZURE_SAS_TOKEN_FILE");
+    cfg->azure.ca_bundle = probe_env("AOFROLL_SUITE_AZURE_CA_BUNDLE");
     cfg->sftp.private_key = probe_env("AOFROLL_SUITE_SFTP_PRIVATE_KEY");
     cfg->sftp.public_key = probe_env("AOFROLL_SUITE_SFTP_PUBLIC_KEY");
     cfg->sftp.known_hosts = probe_env("AOFROLL_SUITE_SFTP_KNOWN_HOSTS");
@@ -69,6 +80,10 @@ static void probe_config_free(struct config *cfg)
     free(cfg->s3.sse);
     free(cfg->s3.credentials_file);
     free(cfg->s3.ca_bundle);
+    free(cfg->s3.sts_endpoint);
+    free(cfg->azure.endpoint);
+    free(cfg->azure.sas_token_file);
+    free(cfg->azure.ca_bundle);
     free(cfg->sftp.private_key);
     free(cfg->sftp.public_key);
     free(cfg->sftp.known_hosts);
@@ -85,7 +100,9 @@ static int probe_open(struct probe *p, struct err *e)
         return storage_s3_open_tuned(&p->cfg, &p->tuning, &p->st, e);
     if (strncmp(url, "sftp://", 7) == 0)
         return storage_sftp_open(&p->cfg, &p->st, e);
-    return err_set(e, ERR_USAGE, "storage_probe drives s3:// and sftp:// only, not \"%s\"", url);
+    if (strncmp(url, "azure://", 8) == 0)
+        return storage_azure_open_tuned(&p->cfg, &p->az_tuning, &p->st, e);
+    return err_set(e, ERR_USAGE, "storage_probe drives s3://, sftp:// and azure:// only, not \"%s\"", url);
 }
 
 static int probe_read_all(FILE *fp, const char *name, struct buf *out, struct err *e)
@@ -205,6 +222,24 @@ static int probe_rm_many(struct probe *p, char **args, int nargs, struct err *e)
     return rc;
 }
 
+/* A GET every second for `seconds` seconds, through the same handle:
+ * temporary credentials that expire meanwhile must be refreshed. */
+static int probe_get_every(struct probe *p, const char *seconds, const char *key, struct err *e)
+{
+    struct buf data = BUF_INIT;
+    long n = strtol(seconds, NULL, 10), i;
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        buf_reset(&data);
+        rc = p->st->ops->get(p->st, key, &data, e);
+        if (rc == 0)
+            sleep(1);
+    }
+    buf_free(&data);
+    return rc;
+}
+
 static int probe_run(struct probe *p, char **argv, int argc, struct err *e)
 {
     const char *cmd = argv[0];
@@ -228,6 +263,12 @@ static int probe_run(struct probe *p, char **argv, int argc, struct err *e)
         return probe_rm_many(p, argv + 1, argc - 1, e);
     if (strcmp(cmd, "put-many") == 0 && argc == 3)
         return probe_put_many(p, argv[1], argv[2], e);
+    if (strcmp(cmd, "auth") == 0 && argc == 1) {
+        printf("%s\n", p->st->auth != NULL ? p->st->auth : "(none)");
+        return 0;
+    }
+    if (strcmp(cmd, "get-every") == 0 && argc == 3)
+        return probe_get_every(p, argv[1], argv[2], e);
     return err_set(e, ERR_USAGE, "unknown command or wrong arguments: \"%s\"", cmd);
 }
 
@@ -254,18 +295,25 @@ int main(int argc, char **argv)
     err_clear(&e);
     memset(&p, 0, sizeof(p));
     storage_s3_tuning_default(&p.tuning);
+    storage_azure_tuning_default(&p.az_tuning);
     probe_config_from_env(&p.cfg);
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (probe_int_option(argv[i], argv[i + 1], &v, &e) < 0)
             goto out;
         if (strcmp(argv[i], "--attempts") == 0)
-            p.tuning.attempts = (int)v;
+            p.tuning.attempts = p.az_tuning.attempts = (int)v;
         else if (strcmp(argv[i], "--base-ms") == 0)
-            p.tuning.base_delay_ms = (int)v;
+            p.tuning.base_delay_ms = p.az_tuning.base_delay_ms = (int)v;
         else if (strcmp(argv[i], "--cap-ms") == 0)
-            p.tuning.max_delay_ms = (int)v;
+            p.tuning.max_delay_ms = p.az_tuning.max_delay_ms = (int)v;
         else if (strcmp(argv[i], "--low-speed-s") == 0)
-            p.tuning.low_speed_time_s = v;
+            p.tuning.low_speed_time_s = p.az_tuning.low_speed_time_s = v;
+        else if (strcmp(argv[i], "--single-put-max") == 0)
+            p.az_tuning.single_put_max = (size_t)v;
+        else if (strcmp(argv[i], "--block-size") == 0)
+            p.az_tuning.block_size = (size_t)v;
+        else if (strcmp(argv[i], "--list-max") == 0)
+            p.az_tuning.list_max = (int)v;
         else {
             err_set(&e, ERR_USAGE, "unknown option \"%s\"", argv[i]);
             goto out;
@@ -274,7 +322,8 @@ int main(int argc, char **argv)
     if (i >= argc) {
         err_set(&e, ERR_USAGE,
                 "usage: storage_probe [--attempts N] [--base-ms N] [--cap-ms N] "
-                "[--low-speed-s N] put|get|head|list|rm|rm-many|put-many ARGS");
+                "[--low-speed-s N] [--single-put-max BYTES] [--block-size BYTES] [--list-max N] "
+                "put|get|head|list|rm|rm-many|put-many|auth|get-every ARGS");
         goto out;
     }
     if (probe_open(&p, &e) < 0)

@@ -58,6 +58,10 @@ static void suite_config_from_env(struct config *cfg)
     cfg->s3.sse = suite_env("AOFROLL_SUITE_S3_SSE");
     cfg->s3.credentials_file = suite_env("AOFROLL_SUITE_S3_CREDENTIALS_FILE");
     cfg->s3.ca_bundle = suite_env("AOFROLL_SUITE_S3_CA_BUNDLE");
+    cfg->s3.sts_endpoint = suite_env("AOFROLL_SUITE_S3_STS_ENDPOINT");
+    cfg->azure.endpoint = suite_env("AOFROLL_SUITE_AZURE_ENDPOINT");
+    cfg->azure.sas_token_file = suite_env("AOFROLL_SUITE_AZURE_SAS_TOKEN_FILE");
+    cfg->azure.ca_bundle = suite_env("AOFROLL_SUITE_AZURE_CA_BUNDLE");
     cfg->sftp.private_key = suite_env("AOFROLL_SUITE_SFTP_PRIVATE_KEY");
     cfg->sftp.public_key = suite_env("AOFROLL_SUITE_SFTP_PUBLIC_KEY");
     cfg->sftp.known_hosts = suite_env("AOFROLL_SUITE_SFTP_KNOWN_HOSTS");

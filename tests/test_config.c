@@ -67,11 +67,18 @@ static const char full_yaml[] =
     "    sse: AES256\n"
     "    credentials_file: /etc/aofroll/aws.ini\n"
     "    ca_bundle: /etc/ssl/minio.pem\n"
+    "    sts_endpoint: https://sts.eu-west-1.amazonaws.com\n"
+    "  azure:\n"
+    "    endpoint: http://127.0.0.1:10000/devstoreaccount1\n"
+    "    sas_token_file: /etc/aofroll/azure.sas\n"
+    "    ca_bundle: /etc/ssl/azure.pem\n"
     "  sftp:\n"
     "    private_key: /etc/aofroll/id_ed25519\n"
     "    public_key: /etc/aofroll/id_ed25519.pub\n"
     "    known_hosts: /etc/aofroll/known_hosts\n"
     "    host_key_sha256: 'kGmlQ2fs0X9S1f1kK7mYk2YcB0Qd1n0qJbE1YtWcX3k='\n"
+    "  encryption:\n"
+    "    key_file: /etc/aofroll/keys\n"
     "index: /srv/aofroll/index.db\n"
     "lock_dir: /run/aofroll\n"
     "log_file: /var/log/aofroll/collector.log\n"
@@ -122,10 +129,15 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.s3.sse, "AES256");
     assert_string_equal(cfg.s3.credentials_file, "/etc/aofroll/aws.ini");
     assert_string_equal(cfg.s3.ca_bundle, "/etc/ssl/minio.pem");
+    assert_string_equal(cfg.s3.sts_endpoint, "https://sts.eu-west-1.amazonaws.com");
+    assert_string_equal(cfg.azure.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+    assert_string_equal(cfg.azure.sas_token_file, "/etc/aofroll/azure.sas");
+    assert_string_equal(cfg.azure.ca_bundle, "/etc/ssl/azure.pem");
     assert_string_equal(cfg.sftp.private_key, "/etc/aofroll/id_ed25519");
     assert_string_equal(cfg.sftp.public_key, "/etc/aofroll/id_ed25519.pub");
     assert_string_equal(cfg.sftp.known_hosts, "/etc/aofroll/known_hosts");
     assert_string_equal(cfg.sftp.host_key_sha256, "kGmlQ2fs0X9S1f1kK7mYk2YcB0Qd1n0qJbE1YtWcX3k=");
+    assert_string_equal(cfg.encryption.key_file, "/etc/aofroll/keys");
     assert_string_equal(cfg.index_path, "/srv/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/run/aofroll");
     assert_string_equal(cfg.log_file, "/var/log/aofroll/collector.log");
@@ -396,13 +408,24 @@ static void test_error_bad_values(void **state)
                         "cfg.yaml:3:17: invalid path_style \"maybe\": expected true or false");
     assert_config_error("storage:\n  url: http://bucket/x\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"http://bucket/x\": expected file:///path, "
-                        "s3://bucket/prefix or sftp://host/path");
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
     assert_config_error("storage:\n  url: file://relative/x\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"file://relative/x\": expected file:///path, "
-                        "s3://bucket/prefix or sftp://host/path");
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
+    assert_config_error("storage:\n  url: azure://account\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:2:8: invalid storage url \"azure://account\": expected file:///path, "
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
+    assert_config_error("storage:\n  azure:\n    sas_token: x\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:5: unknown key \"sas_token\" in \"storage.azure\"");
+    assert_config_error("storage:\n  encryption:\n    key: x\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:5: unknown key \"key\" in \"storage.encryption\"");
+    assert_config_error("storage:\n  encryption:\n    key_file: ''\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:15: missing value for \"key_file\"");
+    assert_config_error("storage:\n  encryption: /etc/keys\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:2:15: expected a mapping for \"encryption\"");
     assert_config_error("storage:\n  url: s3:///prefix\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"s3:///prefix\": expected file:///path, "
-                        "s3://bucket/prefix or sftp://host/path");
+                        "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
     assert_config_error("index_upload_interval: 1500ms\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:1:24: index_upload_interval \"1500ms\" is not a whole number of seconds");
     assert_config_error("index_upload_interval: 0\ninstances: [{redis: redis://h}]\n",
@@ -933,10 +956,15 @@ static void test_dump_round_trip(void **state)
         assert_same_optional(a.s3.sse, b.s3.sse);
         assert_same_optional(a.s3.credentials_file, b.s3.credentials_file);
         assert_same_optional(a.s3.ca_bundle, b.s3.ca_bundle);
+        assert_same_optional(a.s3.sts_endpoint, b.s3.sts_endpoint);
+        assert_same_optional(a.azure.endpoint, b.azure.endpoint);
+        assert_same_optional(a.azure.sas_token_file, b.azure.sas_token_file);
+        assert_same_optional(a.azure.ca_bundle, b.azure.ca_bundle);
         assert_same_optional(a.sftp.private_key, b.sftp.private_key);
         assert_same_optional(a.sftp.public_key, b.sftp.public_key);
         assert_same_optional(a.sftp.known_hosts, b.sftp.known_hosts);
         assert_same_optional(a.sftp.host_key_sha256, b.sftp.host_key_sha256);
+        assert_same_optional(a.encryption.key_file, b.encryption.key_file);
         assert_string_equal(a.index_path, b.index_path);
         assert_string_equal(a.lock_dir, b.lock_dir);
         assert_same_optional(a.log_file, b.log_file);

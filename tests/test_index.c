@@ -277,7 +277,7 @@ static void test_open_creates_schema(void **state)
     int64_t id;
 
     assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x616f6672);
     assert_int_equal(raw_int(f->path,
                              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
@@ -291,7 +291,7 @@ static void test_open_creates_schema(void **state)
 
     /* reopening is a no-op migration that keeps the data */
     assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
     assert_int_equal(index_open(f->path, 1, &ro, &e), 0);
     assert_int_equal(index_instance_id(ro, "sessions", 0, &f->inst, &e), 0);
     assert_int_equal(f->inst, id);
@@ -392,14 +392,14 @@ static void test_migrate_from_version_0(void **state)
     assert_int_equal(index_open(f->path, 1, &ro, &e), -1);
     assert_null(ro);
     expect_msg(&e, ERR_CORRUPT,
-               "index \"%s\" has schema version 0, this aofroll reads version 2. "
+               "index \"%s\" has schema version 0, this aofroll reads version %d. "
                "HINT: let the collector open it once to migrate it",
-               f->path);
+               f->path, index_schema_version());
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 0);
 
     /* a writer migrates it forward */
     assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
                                       "('chunks_position', 'chunks_first', 'chunks_last', 'size_log_time', "
                                       "'size_log_size', 'events_time')"),
@@ -420,13 +420,13 @@ static void test_refuse_newer_version(void **state)
     assert_null(idx);
     expect_msg(
         &e, ERR_CORRUPT,
-        "index \"%s\" has schema version 999, newer than this aofroll knows (2). HINT: upgrade aofroll",
-        f->path);
+        "index \"%s\" has schema version 999, newer than this aofroll knows (%d). HINT: upgrade aofroll",
+        f->path, index_schema_version());
     assert_int_equal(index_open(f->path, 1, &idx, &e), -1);
     expect_msg(
         &e, ERR_CORRUPT,
-        "index \"%s\" has schema version 999, newer than this aofroll knows (2). HINT: upgrade aofroll",
-        f->path);
+        "index \"%s\" has schema version 999, newer than this aofroll knows (%d). HINT: upgrade aofroll",
+        f->path, index_schema_version());
     /* untouched: still the future file */
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 999);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'chunks'"), 0);
@@ -621,8 +621,18 @@ static void test_generation_lifecycle(void **state)
     assert_int_equal(l.n, 2);
 }
 
-/* Schema 2's fields go in and come back; zero is unknown and stored as NULL. */
-static void test_schema2_fields(void **state)
+/* What migration step 2 -> 3 added, dropped again: a file of version 2. */
+#define SCHEMA3_DROP                                                                                         \
+    "ALTER TABLE generations DROP COLUMN exact; ALTER TABLE generations DROP COLUMN follows;"                \
+    "ALTER TABLE generations DROP COLUMN lead_ts; ALTER TABLE generations DROP COLUMN proven_end;"           \
+    "ALTER TABLE chunks DROP COLUMN ts_first; ALTER TABLE chunks DROP COLUMN ts_last;"                       \
+    "ALTER TABLE chunks DROP COLUMN boundary; ALTER TABLE chunks DROP COLUMN boundary_db;"                   \
+    "ALTER TABLE chunks DROP COLUMN boundary_ts; ALTER TABLE status DROP COLUMN barrier_postponed_since;"    \
+    "ALTER TABLE status DROP COLUMN barrier_postponed_why; ALTER TABLE status DROP COLUMN barrier_overdue;"  \
+    "ALTER TABLE status DROP COLUMN aof_off_since;"
+
+/* Schema 3's fields go in and come back; zero is unknown and stored as NULL. */
+static void test_schema3_fields(void **state)
 {
     struct fixture *f = *state;
     struct gen_row g, out;
@@ -714,9 +724,9 @@ static void test_schema2_fields(void **state)
     assert_int_equal(sback.aof_off_since, 3);
 }
 
-/* A file of schema version 1 is migrated: its rows read back with every
- * schema 2 field unknown, and take new ones. */
-static void test_migrate_from_version_1(void **state)
+/* A file of schema version 2 is migrated: its rows read back with every
+ * schema 3 field unknown, and take new ones. */
+static void test_migrate_from_version_2(void **state)
 {
     struct fixture *f = *state;
     struct gen_row out;
@@ -731,21 +741,14 @@ static void test_migrate_from_version_1(void **state)
     add_chunk(f->idx, id, 1, CHUNK_INCR, 0, 10, 100, 101);
     index_close(f->idx);
     f->idx = NULL;
-    /* back to version 1: without the columns step 1 -> 2 added */
+    /* back to version 2: without the columns step 2 -> 3 added */
     raw_sql(f->path,
-            "ALTER TABLE generations DROP COLUMN exact; ALTER TABLE generations DROP COLUMN follows;"
-            "ALTER TABLE generations DROP COLUMN lead_ts; ALTER TABLE generations DROP COLUMN proven_end;"
-            "ALTER TABLE chunks DROP COLUMN ts_first; ALTER TABLE chunks DROP COLUMN ts_last;"
-            "ALTER TABLE chunks DROP COLUMN boundary; ALTER TABLE chunks DROP COLUMN boundary_db;"
-            "ALTER TABLE chunks DROP COLUMN boundary_ts;"
-            "ALTER TABLE status DROP COLUMN barrier_postponed_since;"
-            "ALTER TABLE status DROP COLUMN barrier_postponed_why;"
-            "ALTER TABLE status DROP COLUMN barrier_overdue; ALTER TABLE status DROP COLUMN aof_off_since;"
-            "INSERT INTO status VALUES (1, 7, 1000, 1, 'a', 1, 1, 1, 0, 0, '', 42);"
-            "PRAGMA user_version = 1;");
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
-    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+            SCHEMA3_DROP "INSERT INTO status VALUES (1, 7, 1000, 1, 'a', 1, 1, 1, 0, 0, '', 42, '', 0);"
+                         "PRAGMA user_version = 2;");
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(index_schema_version(), 3);
     assert_int_equal(index_generation_get(f->idx, id, 1, &out, &e), 0);
     assert_int_equal(out.base_time, 100);
     assert_int_equal(out.exact, GEN_UNKNOWN);
@@ -849,6 +852,7 @@ static void test_chunk_add_get(void **state)
     assert_int_equal(out.first, 1763651521);
     assert_int_equal(out.last, 1763651523);
     assert_string_equal(out.key, c.key);
+    assert_false(out.has_sha256); /* none recorded */
 
     memset(&out, 0, sizeof(out));
     assert_int_equal(index_chunk_by_key(f->idx, c.key, &out, &e), 0);
@@ -1122,6 +1126,8 @@ static void test_status(void **state)
     s.last_error_time = 1763600000;
     snprintf(s.last_error, sizeof(s.last_error), "cannot store \"x\": timeout");
     s.pid = 4242;
+    snprintf(s.poll_error, sizeof(s.poll_error), "cannot stat manifest \"m\": Permission denied");
+    s.redis_down_since = 1763651400;
     assert_int_equal(index_status_put(f->idx, &s, &e), 0);
 
     memset(&out, 0xff, sizeof(out));
@@ -1138,6 +1144,8 @@ static void test_status(void **state)
     assert_int_equal(out.last_error_time, 1763600000);
     assert_string_equal(out.last_error, "cannot store \"x\": timeout");
     assert_int_equal(out.pid, 4242);
+    assert_string_equal(out.poll_error, "cannot stat manifest \"m\": Permission denied");
+    assert_int_equal(out.redis_down_since, 1763651400);
 
     /* replaced, not added */
     s.last_poll = 1763651522;
@@ -1148,6 +1156,113 @@ static void test_status(void **state)
     assert_string_equal(out.last_error, "");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM status"), 1);
     assert_int_equal(index_status_get(f->idx, f->other, &out, &e), -1);
+}
+
+static void test_chunk_digest(void **state)
+{
+    struct fixture *f = *state;
+    struct chunk_row c, out;
+    struct err e;
+    int i;
+
+    assert_int_equal(index_chunk_any(f->idx, f->inst, &e), 0);
+    add_gen(f->idx, f->inst, 1, 1000, 0);
+    make_chunk(&c, f->inst, 1, CHUNK_INCR, 0, 100, 1000, 1000);
+    c.has_sha256 = 1;
+    for (i = 0; i < 32; i++)
+        c.sha256[i] = (unsigned char)(i * 7 + 1);
+    assert_int_equal(index_chunk_add(f->idx, &c, &e), 0);
+    assert_int_equal(index_chunk_any(f->idx, f->inst, &e), 1);
+    assert_int_equal(index_chunk_any(f->idx, f->other, &e), 0);
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(index_chunk_get(f->idx, c.id, &out, &e), 0);
+    assert_true(out.has_sha256);
+    assert_memory_equal(out.sha256, c.sha256, 32);
+    assert_int_equal(raw_int(f->path, "SELECT length(sha256) FROM chunks"), 32);
+    /* a digest of another length is refused by the schema */
+    {
+        sqlite3 *db = NULL;
+
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(db, "UPDATE chunks SET sha256 = x'00'", NULL, NULL, NULL),
+                             SQLITE_OK);
+        sqlite3_close(db);
+    }
+}
+
+/* A file at schema version 1 (the first release) is migrated forward:
+ * its rows stay, the new columns read as "not recorded". */
+static void test_migrate_from_version_1(void **state)
+{
+    struct fixture *f = *state;
+    struct status_row s, out;
+    struct chunk_row c;
+    struct err e;
+    int64_t id;
+
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+    assert_int_equal(index_instance_id(f->idx, "sessions", 1, &id, &e), 0);
+    add_gen(f->idx, id, 1, 100, 1);
+    add_chunk(f->idx, id, 1, CHUNK_BASE, 0, 10, 100, 100);
+    memset(&s, 0, sizeof(s));
+    s.instance_id = id;
+    s.last_poll = 42;
+    assert_int_equal(index_status_put(f->idx, &s, &e), 0);
+    index_close(f->idx);
+    f->idx = NULL;
+    /* back to version 1 as it shipped (without what steps 1 -> 2 and 2 -> 3 added) */
+    raw_sql(f->path,
+            "ALTER TABLE chunks DROP COLUMN sha256; ALTER TABLE status DROP COLUMN poll_error; "
+            "ALTER TABLE status DROP COLUMN redis_down_since; " SCHEMA3_DROP "PRAGMA user_version = 1;");
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
+    assert_int_equal(index_chunk_last(f->idx, id, 1, CHUNK_BASE, &c, &e), 0);
+    assert_int_equal(c.end, 10);
+    assert_false(c.has_sha256);
+    assert_int_equal(index_status_get(f->idx, id, &out, &e), 0);
+    assert_int_equal(out.last_poll, 42);
+    assert_string_equal(out.poll_error, "");
+    assert_int_equal(out.redis_down_since, 0);
+}
+
+/* index_open_copy: an old copy is migrated, garbage and future versions
+ * are refused, a missing file is not created. */
+static void test_open_copy(void **state)
+{
+    struct fixture *f = *state;
+    struct index *copy = NULL;
+    struct err e;
+    int64_t id;
+
+    assert_int_equal(index_open_copy(f->path, &copy, &e), -1);
+    assert_null(copy);
+    assert_int_equal(access(f->path, F_OK), -1);
+
+    write_file(f->path, "not a database, just text........................................................",
+               80);
+    assert_int_equal(index_open_copy(f->path, &copy, &e), -1);
+    assert_int_equal(e.code, ERR_CORRUPT);
+    unlink(f->path);
+
+    raw_sql(f->path, "CREATE TABLE future(x); PRAGMA user_version = 999;");
+    assert_int_equal(index_open_copy(f->path, &copy, &e), -1);
+    assert_int_equal(e.code, ERR_CORRUPT);
+    assert_non_null(strstr(e.msg, "newer than this aofroll knows"));
+    unlink(f->path);
+
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+    assert_int_equal(index_instance_id(f->idx, "sessions", 1, &id, &e), 0);
+    index_close(f->idx);
+    f->idx = NULL;
+    raw_sql(f->path, "PRAGMA journal_mode = DELETE; ALTER TABLE chunks DROP COLUMN sha256; "
+                     "ALTER TABLE status DROP COLUMN poll_error; ALTER TABLE status DROP COLUMN "
+                     "redis_down_since; " SCHEMA3_DROP "PRAGMA user_version = 1;");
+    assert_int_equal(index_open_copy(f->path, &copy, &e), 0);
+    assert_int_equal(index_instance_id(copy, "sessions", 0, &id, &e), 0);
+    index_close(copy);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
+    assert_int_equal(
+        raw_int(f->path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'delete'"), 1);
 }
 
 /* ------------------------------------------------------------------------
@@ -1447,8 +1562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readonly_rejects_writes, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_instances, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_generation_lifecycle, setup_index, teardown),
-        cmocka_unit_test_setup_teardown(test_schema2_fields, setup_index, teardown),
-        cmocka_unit_test_setup_teardown(test_migrate_from_version_1, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_schema3_fields, setup_index, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_version_2, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_generation_delete, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_add_get, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_last_and_order, setup_index, teardown),
@@ -1456,6 +1571,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sizelog, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup_index, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_digest, setup_index, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_version_1, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_open_copy, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_query_plans, setup_index, teardown),

@@ -198,6 +198,16 @@ static void test_fmt(void **state)
     buf_reset(&b);
     fmt_utc(&utc, &b, -1);
     assert_string_equal(b.data, "1969-12-31T23:59:59Z");
+    /* four-digit years before 1000; no overflow at the extremes */
+    buf_reset(&b);
+    fmt_utc(&utc, &b, INT64_C(-30641760000) + 3661);
+    assert_string_equal(b.data, "0999-01-01T01:01:01Z");
+    buf_reset(&b);
+    fmt_utc(&utc, &b, INT64_MIN);
+    assert_string_equal(b.data, "@-9223372036854775808");
+    buf_reset(&b);
+    fmt_utc(&utc, &b, INT64_MAX);
+    assert_string_equal(b.data, "@9223372036854775807");
     buf_free(&b);
 }
 

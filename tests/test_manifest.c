@@ -5,7 +5,9 @@
  * aof-disable-auto-gc yes, after two rewrites), quoting in both styles,
  * keys in any order; each malformed line must fail with its line number and
  * the exact reason. manifest_write must write what Redis writes, atomically
- * (no temp file left, mode 0644, a new inode), and read back the same. */
+ * (no temp file left, mode 0644, a new inode), and read back the same; keys
+ * aofroll does not know (Redis 8.2's startoffset/endoffset) are kept and
+ * written back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +151,43 @@ static void test_layout(void **state)
     /* a repeated key: the last one wins, as in Redis */
     assert_file(&m.files[2], "c.aof", 8, MANIFEST_INCR);
     assert_file(manifest_current_incr(&m), "c.aof", 8, MANIFEST_INCR);
+    manifest_free(&m);
+}
+
+/* Keys this module does not know - Redis 8.2's startoffset/endoffset, and
+ * whatever a later Redis adds - are kept with their line, in order, with
+ * their case and bytes. */
+static void test_extra_keys(void **state)
+{
+    struct manifest m;
+    const struct manifest_extra *x;
+
+    (void)state;
+    parse_ok("file appendonly.aof.2.base.rdb seq 2 type b\n"
+             "file appendonly.aof.2.incr.aof seq 2 type h startoffset 1024 endoffset 4096\n"
+             "file appendonly.aof.3.incr.aof seq 3 type i startoffset 4096\n"
+             "StartOffset 7 file x.aof \"odd key\" \"a\\x00b\" seq 4 type i k '' k 2\n",
+             &m);
+    assert_int_equal(m.nfiles, 4);
+    assert_int_equal(m.files[0].nextra, 0);
+    assert_null(m.files[0].extra);
+    assert_int_equal(m.files[1].nextra, 2);
+    assert_string_equal(m.files[1].extra[0].key, "startoffset");
+    assert_string_equal(m.files[1].extra[0].value, "1024");
+    assert_string_equal(m.files[1].extra[1].key, "endoffset");
+    assert_string_equal(m.files[1].extra[1].value, "4096");
+    assert_int_equal(m.files[2].nextra, 1);
+    assert_file(manifest_current_incr(&m), "x.aof", 4, MANIFEST_INCR);
+    x = m.files[3].extra;
+    assert_int_equal(m.files[3].nextra, 4);
+    assert_string_equal(x[0].key, "StartOffset");
+    assert_string_equal(x[1].key, "odd key");
+    assert_int_equal(x[1].value_len, 3);
+    assert_memory_equal(x[1].value, "a\0b", 3);
+    /* an unknown key repeated: both kept */
+    assert_string_equal(x[2].key, "k");
+    assert_int_equal(x[2].value_len, 0);
+    assert_string_equal(x[3].value, "2");
     manifest_free(&m);
 }
 
@@ -369,11 +408,58 @@ static void test_write(void **state)
     free(dir);
 }
 
+/* A manifest read and written again is the same text: Redis 8.2's offsets
+ * and any key aofroll does not know are kept, quoted where they must be. */
+static void test_write_extra(void **state)
+{
+    static const char redis82[] =
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+        "file appendonly.aof.2.incr.aof seq 2 type h startoffset 1024 endoffset 4096\n"
+        "file appendonly.aof.3.incr.aof seq 3 type i startoffset 4096\n";
+    static const char odd[] = "file x.aof seq 4 type i StartOffset 7 \"odd key\" \"a\\x00b\" k \"\" k 2\n";
+    char *dir = make_tmpdir();
+    char *path = xasprintf("%s/" M, dir);
+    struct buf text = BUF_INIT;
+    struct manifest m, back;
+    struct err e;
+
+    (void)state;
+    parse_ok(redis82, &m);
+    assert_int_equal(manifest_write_files(path, &m, &e), 0);
+    read_file(path, &text);
+    assert_string_equal(text.data, redis82);
+    manifest_free(&m);
+
+    parse_ok(odd, &m);
+    assert_int_equal(manifest_write_files(path, &m, &e), 0);
+    read_file(path, &text);
+    assert_string_equal(text.data, odd);
+    assert_int_equal(manifest_load(path, &back, &e), 0);
+    assert_int_equal(back.files[0].nextra, 4);
+    assert_int_equal(back.files[0].extra[1].value_len, 3);
+    assert_memory_equal(back.files[0].extra[1].value, "a\0b", 3);
+    manifest_free(&back);
+
+    /* an empty key cannot be written back as a word of its own */
+    m.files[0].extra[0].key[0] = '\0';
+    m.files[0].extra[0].key_len = 0;
+    assert_int_equal(manifest_write_files(path, &m, &e), -1);
+    assert_int_equal(e.code, ERR_USAGE);
+    assert_non_null(strstr(e.msg, ": an empty key on the line of \"x.aof\""));
+    manifest_free(&m);
+
+    buf_free(&text);
+    remove_tree(dir);
+    free(path);
+    free(dir);
+}
+
 /* Every byte but NUL and '/' survives a write and a read. */
 static void test_write_roundtrip(void **state)
 {
     char *dir = make_tmpdir();
     char *path = xasprintf("%s/" M, dir);
+    struct buf text = BUF_INIT;
     char name[300];
     size_t n = 0;
     struct manifest m;
@@ -391,6 +477,17 @@ static void test_write_roundtrip(void **state)
     assert_file(manifest_base(&m), name, 12, MANIFEST_BASE);
     assert_file(manifest_current_incr(&m), "plain.aof", 345, MANIFEST_INCR);
     manifest_free(&m);
+
+    /* a single quote alone: sdssplitargs would open a quoted string at it */
+    assert_int_equal(manifest_write(path, "it's.rdb", 1, "'", 2, &e), 0);
+    read_file(path, &text);
+    assert_string_equal(text.data, "file \"it's.rdb\" seq 1 type b\n"
+                                   "file \"'\" seq 2 type i\n");
+    assert_int_equal(manifest_load(path, &m, &e), 0);
+    assert_file(manifest_base(&m), "it's.rdb", 1, MANIFEST_BASE);
+    assert_file(manifest_current_incr(&m), "'", 2, MANIFEST_INCR);
+    manifest_free(&m);
+    buf_free(&text);
     remove_tree(dir);
     free(path);
     free(dir);
@@ -444,9 +541,11 @@ int main(void)
         cmocka_unit_test(test_real_redis_quoted),
         cmocka_unit_test(test_quoting_rules),
         cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_extra_keys),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_write),
+        cmocka_unit_test(test_write_extra),
         cmocka_unit_test(test_write_roundtrip),
         cmocka_unit_test(test_write_errors),
     };

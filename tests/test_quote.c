@@ -80,13 +80,30 @@ static void test_argv(void **state)
     buf_free(&b);
 }
 
+/* Names from a listing: quoted whole, elided past QUOTE_NAME_MAX, and a
+ * QUOTE_NAME_BUFSZ buffer holds the worst case. */
+static void test_name(void **state)
+{
+    char out[QUOTE_NAME_BUFSZ], name[1000];
+    size_t i;
+
+    (void)state;
+    assert_string_equal(quote_name(out, sizeof(out), "live/gen-000001/x"), "\"live/gen-000001/x\"");
+    assert_string_equal(quote_name(out, sizeof(out), "a\nb\033[2J"), "\"a\\nb\\x1b[2J\"");
+    for (i = 0; i < sizeof(name) - 1; i++)
+        name[i] = '\x01';
+    name[sizeof(name) - 1] = '\0';
+    quote_name(out, sizeof(out), name);
+    assert_true(strlen(out) < sizeof(out) - 1);
+    assert_non_null(strstr(out, "\"...(999 bytes)"));
+    assert_int_equal(strncmp(out, "\"\\x01\\x01", 9), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain),
-        cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_elision),
-        cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_plain), cmocka_unit_test(test_escapes), cmocka_unit_test(test_elision),
+        cmocka_unit_test(test_argv),  cmocka_unit_test(test_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* test_s3_wire.c - unit tests for s3_wire.c: URI encoding as SigV4 wants
  * it, XML entity decoding, and the three S3 answers the backend reads
- * (ListObjectsV2 pages, error bodies, DeleteObjects results). */
+ * (ListObjectsV2 pages, error bodies, DeleteObjects results); and which
+ * s3 endpoints are plain http off the box (storage_cleartext). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "s3_wire.h"
+#include "storage.h"
 #include "xalloc.h"
 
 static void test_uri_encode(void **state)
@@ -187,6 +190,8 @@ static void test_parse_list_errors(void **state)
     static const char bad_key[] = "<ListBucketResult><Contents><Key>a&bogus;</Key><Size>1</Size></Contents>"
                                   "</ListBucketResult>";
     static const char no_token[] = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+    static const char nul_token[] = "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                                    "<NextContinuationToken>a\0b</NextContinuationToken></ListBucketResult>";
     struct s3_list_page page;
     struct seen s = {0};
     struct err e;
@@ -204,6 +209,25 @@ static void test_parse_list_errors(void **state)
     assert_string_equal(e.msg, "listing \"s3://b/\": truncated page without <NextContinuationToken>");
     assert_null(page.next_token);
     assert_int_equal(s.n, 0);
+    /* a token that cannot go back whole: a NUL byte, or absurdly long */
+    assert_int_equal(s3_parse_list(nul_token, sizeof(nul_token) - 1, "\"s3://b/\"", seen_cb, &s, &page, &e),
+                     -1);
+    assert_string_equal(e.msg, "listing \"s3://b/\": malformed <NextContinuationToken>");
+    assert_null(page.next_token);
+    {
+        struct buf long_token = BUF_INIT;
+        size_t i;
+
+        buf_appendstr(&long_token,
+                      "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>");
+        for (i = 0; i <= S3_TOKEN_MAX; i++)
+            buf_appendstr(&long_token, "x");
+        buf_appendstr(&long_token, "</NextContinuationToken></ListBucketResult>");
+        assert_int_equal(
+            s3_parse_list(long_token.data, long_token.len, "\"s3://b/\"", seen_cb, &s, &page, &e), -1);
+        assert_string_equal(e.msg, "listing \"s3://b/\": malformed <NextContinuationToken>");
+        buf_free(&long_token);
+    }
 }
 
 static void test_parse_error(void **state)
@@ -249,6 +273,39 @@ static void test_parse_delete_result(void **state)
     assert_string_equal(e.msg, "the answer to a batch delete is not a DeleteResult document");
 }
 
+static int cleartext(const char *url, const char *endpoint, char *why, size_t n)
+{
+    struct config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.storage_url = (char *)url;
+    cfg.s3.endpoint = (char *)endpoint;
+    why[0] = '\0';
+    return storage_cleartext(&cfg, why, n);
+}
+
+static void test_cleartext_endpoint(void **state)
+{
+    char why[512];
+
+    (void)state;
+    assert_int_equal(cleartext("s3://b/p", "http://10.1.2.3:9000", why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "storage.s3.endpoint \"http://10.1.2.3:9000\" is plain http"));
+    assert_int_equal(cleartext("s3://b/p", "HTTP://minio.example.com", why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "\"http://minio.example.com\""));
+    /* loopback, https, the AWS default and other backends: no warning */
+    assert_int_equal(cleartext("s3://b/p", "http://127.0.0.1:9000", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("s3://b/p", "http://127.8.9.10", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("s3://b/p", "http://localhost:9000", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("s3://b/p", "http://[::1]:9000", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("s3://b/p", "https://10.1.2.3", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("s3://b/p", "minio.example.com:9000", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("s3://b/p", NULL, why, sizeof(why)), 0);
+    assert_int_equal(cleartext("sftp://h/p", "http://10.1.2.3", why, sizeof(why)), 0);
+    assert_int_equal(cleartext("file:///a", NULL, why, sizeof(why)), 0);
+    assert_string_equal(why, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_parse_list_errors),
         cmocka_unit_test(test_parse_error),
         cmocka_unit_test(test_parse_delete_result),
+        cmocka_unit_test(test_cleartext_endpoint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

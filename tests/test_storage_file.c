@@ -262,15 +262,17 @@ static void test_storage_open_dispatch(void **state)
     assert_null(st);
     assert_int_equal(e.code, ERR_CONFIG);
     assert_string_equal(
-        e.msg, "unsupported storage URL \"ftp://example.com/x\": expected file://, s3:// or sftp://");
+        e.msg,
+        "unsupported storage URL \"ftp://example.com/x\": expected file://, s3://, sftp:// or azure://");
     cfg.storage_url = "/var/lib/aofroll/archive";
     assert_int_equal(storage_open(&cfg, &st, &e), -1);
     assert_string_equal(
-        e.msg, "unsupported storage URL \"/var/lib/aofroll/archive\": expected file://, s3:// or sftp://");
+        e.msg,
+        "unsupported storage URL \"/var/lib/aofroll/archive\": expected file://, s3://, sftp:// or azure://");
     cfg.storage_url = NULL;
     assert_int_equal(storage_open(&cfg, &st, &e), -1);
     assert_int_equal(e.code, ERR_CONFIG);
-    assert_string_equal(e.msg, "no storage URL configured: expected file://, s3:// or sftp://");
+    assert_string_equal(e.msg, "no storage URL configured: expected file://, s3://, sftp:// or azure://");
 }
 
 /* ------------------------------------------------------------------------
@@ -403,6 +405,61 @@ static void test_symlinked_object(void **state)
     assert_int_equal(symlink(target, link), 0);
     assert_int_equal(storage_list(st, "", count_cb, &b, &e), 0);
     assert_string_equal(b.data, "d/alias=4;d/real=4;");
+    buf_free(&b);
+    storage_close(st);
+}
+
+/* Links planted in the archive lead nothing outside it: a directory link
+ * is not walked (put, get, remove), an object link to a file outside is
+ * not read; one to a file inside still is. */
+static void test_links_lead_nowhere_outside(void **state)
+{
+    struct fixture *f = *state;
+    struct storage *st = open_ok(f->url);
+    struct buf b = BUF_INIT;
+    struct err e;
+    char outside[1200], path[2400], target[2400];
+    uint64_t size;
+    struct stat sb;
+
+    err_clear(&e);
+    snprintf(outside, sizeof(outside), "%s/outside", f->dir);
+    assert_int_equal(mkdir(outside, 0755), 0);
+    snprintf(path, sizeof(path), "%s/secret", outside);
+    write_file(path, "secret");
+    /* inst/gen -> outside */
+    snprintf(path, sizeof(path), "%s/inst", f->root);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/inst/gen", f->root);
+    assert_int_equal(symlink(outside, path), 0);
+    assert_int_equal(storage_put(st, "inst/gen/new", "x", 1, &e), -1);
+    assert_int_equal(e.code, ERR_CORRUPT);
+    snprintf(path, sizeof(path), "%s/new", outside);
+    assert_int_equal(stat(path, &sb), -1);
+    assert_int_equal(storage_get(st, "inst/gen/secret", &b, &e), -1);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(storage_head(st, "inst/gen/secret", &size, &e), -1);
+    assert_int_equal(storage_remove(st, "inst/gen/secret", &e), -1);
+    snprintf(path, sizeof(path), "%s/secret", outside);
+    assert_int_equal(stat(path, &sb), 0);
+    /* an object that is a link to a file outside: not read, and removing
+     * it removes the link only */
+    snprintf(target, sizeof(target), "%s/secret", outside);
+    snprintf(path, sizeof(path), "%s/inst/leak", f->root);
+    assert_int_equal(symlink(target, path), 0);
+    assert_int_equal(storage_get(st, "inst/leak", &b, &e), -1);
+    assert_int_equal(e.code, ERR_CORRUPT);
+    assert_non_null(strstr(e.msg, "leads outside the archive"));
+    assert_int_equal(storage_remove(st, "inst/leak", &e), 0);
+    assert_int_equal(lstat(path, &sb), -1);
+    assert_int_equal(stat(target, &sb), 0);
+    /* a link to an object inside is still one */
+    assert_int_equal(storage_put(st, "inst/real", "data", 4, &e), 0);
+    snprintf(target, sizeof(target), "%s/inst/real", f->root);
+    snprintf(path, sizeof(path), "%s/inst/alias", f->root);
+    assert_int_equal(symlink(target, path), 0);
+    assert_int_equal(storage_get(st, "inst/alias", &b, &e), 0);
+    assert_int_equal(b.len, 4);
     buf_free(&b);
     storage_close(st);
 }
@@ -580,6 +637,7 @@ int main(void)
         T(test_not_found_message),
         T(test_tmp_is_private),
         T(test_symlinked_object),
+        T(test_links_lead_nowhere_outside),
         T(test_killed_writer_leaves_no_object),
         T(test_killed_overwrite_keeps_old_object),
     };

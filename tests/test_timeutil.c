@@ -259,6 +259,23 @@ static void test_format(void **state)
     assert_string_equal(buf, "@9223372036854775807");
     time_format_local(INT64_MAX, buf, sizeof(buf));
     assert_string_equal(buf, "@9223372036854775807");
+    /* four-digit years down to 0000, which parse back; beyond, @unix */
+    time_format_utc(INT64_C(-30641760000), buf, sizeof(buf));
+    assert_string_equal(buf, "0999-01-01T00:00:00Z");
+    time_format_utc(TIME_FIRST, buf, sizeof(buf));
+    assert_string_equal(buf, "0000-01-01T00:00:00Z");
+    time_format_utc(TIME_LAST, buf, sizeof(buf));
+    assert_string_equal(buf, "9999-12-31T23:59:59Z");
+    time_format_utc(TIME_FIRST - 1, buf, sizeof(buf));
+    assert_string_equal(buf, "@-62167219201");
+    time_format_utc(TIME_LAST + 1, buf, sizeof(buf));
+    assert_string_equal(buf, "@253402300800");
+    time_format_utc(INT64_MIN, buf, sizeof(buf));
+    assert_string_equal(buf, "@-9223372036854775808");
+    time_format_local(INT64_MIN, buf, sizeof(buf));
+    assert_string_equal(buf, "@-9223372036854775808");
+    time_format_local(INT64_C(-30641760000), buf, sizeof(buf));
+    assert_string_equal(buf, "0999-01-01 00:00:00+00:00");
     /* a short buffer is truncated but terminated */
     time_format_utc(T_2026_11_20_151201, small, sizeof(small));
     assert_int_equal(strlen(small), sizeof(small) - 1);
@@ -290,6 +307,27 @@ static void test_round_trip(void **state)
     }
 }
 
+/* Every time RFC 3339 can write formats to text that parses back to it,
+ * years below 1000 included. */
+static void test_round_trip_years(void **state)
+{
+    static const int64_t times[] = {
+        TIME_FIRST,  TIME_FIRST + 86399, INT64_C(-62135596800), INT64_C(-30641760000), INT64_C(-30610224001),
+        INT64_C(-1), TIME_LAST};
+    char buf[TIME_BUFSZ];
+    struct err e;
+    int64_t back;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        time_format_utc(times[i], buf, sizeof(buf));
+        if (time_parse(buf, &back, &e) != 0)
+            fail_msg("\"%s\": %s", buf, e.msg);
+        assert_int_equal(back, times[i]);
+    }
+}
+
 static void test_clocks(void **state)
 {
     int64_t before, now, now_ms, m1, m2;
@@ -309,11 +347,11 @@ static void test_clocks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc3339),      cmocka_unit_test(test_unix),
-        cmocka_unit_test(test_ranges),       cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_local_berlin), cmocka_unit_test(test_local_dst_changes),
-        cmocka_unit_test(test_format),       cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_rfc3339),          cmocka_unit_test(test_unix),
+        cmocka_unit_test(test_ranges),           cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_local_berlin),     cmocka_unit_test(test_local_dst_changes),
+        cmocka_unit_test(test_format),           cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_round_trip_years), cmocka_unit_test(test_clocks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

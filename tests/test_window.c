@@ -2,7 +2,7 @@
  * a second (the lead second rule), the restorable windows, and the
  * refusals: before the archive, in a gap (the AOF off, a missed rewrite,
  * chunks that stop, a base not complete yet), after the end; rows from
- * before schema 2 keep the old rule. */
+ * before schema 3 keep the old rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,7 +200,7 @@ static void test_broken_chunks(void **state)
     assert_string_equal(window_end_why(g, 2, 0), "its incr chunks stop at a gap or a fault");
 }
 
-/* Rows from before schema 2: base times, contiguous, the newest open-ended. */
+/* Rows from before schema 3: base times, contiguous, the newest open-ended. */
 static void test_unknown_rows(void **state)
 {
     struct window_gen g[2];

@@ -1,9 +1,12 @@
-/* quote.c - redis-cli style quoting of binary arguments (see quote.h).
+/* quote.c - redis-cli style quoting of binary arguments and names (see quote.h).
  *
  * The rules are Redis's sdscatrepr(): the byte classes are decided without
  * the C locale (isprint() would depend on it), so the output is the same
  * on every machine. */
 #include "quote.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #include "aofscan.h"
 
@@ -70,6 +73,16 @@ void quote_arg(struct buf *out, const char *p, size_t len, size_t max)
     buf_append(out, "\"", 1);
     if (shown < len)
         buf_printf(out, "...(%zu bytes)", len);
+}
+
+char *quote_name(char *dst, size_t n, const char *name)
+{
+    struct buf b = BUF_INIT;
+
+    quote_arg(&b, name, strlen(name), QUOTE_NAME_MAX);
+    snprintf(dst, n, "%s", b.data);
+    buf_free(&b);
+    return dst;
 }
 
 void quote_argv(struct buf *out, const struct aofscan_arg *argv, long argc, size_t max)
