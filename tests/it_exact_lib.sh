@@ -29,7 +29,9 @@ wait_first_generation() {
 }
 
 # start_writers PORT RATE SEED: the python writer (RATE commands/s) and a
-# loop of redis-benchmark bursts; both reconnect across Redis restarts.
+# loop of redis-benchmark bursts; both reconnect across Redis restarts. Each
+# burst is bounded by timeout(1): a benchmark left behind when the loop is
+# killed, or spinning against a server that died, ends on its own.
 start_writers() {
     local port=$1 rate=$2 seed=$3
     python3 "$EXACTNESS" write "$port" "$rate" "$seed" >>"$T/writer.log" 2>&1 &
@@ -37,7 +39,7 @@ start_writers() {
     PIDS_TO_KILL+=("$!")
     (
         while :; do
-            redis-benchmark -p "$port" -c 1 -P 1 -n 150 -r 5000 -t set,incr,lpush -q >/dev/null 2>&1
+            timeout -k 1 10 redis-benchmark -p "$port" -c 1 -P 1 -n 150 -r 5000 -t set,incr,lpush -q >/dev/null 2>&1
             sleep 0.2
         done
     ) &
