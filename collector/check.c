@@ -123,10 +123,15 @@ static void check_redis(const struct instance_config *ic, struct check_report *r
         report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
-    if (ac.appendonly)
+    if (ac.appendonly) {
         report_ok(r, "  appendonly yes: ok");
-    else
+    } else {
         report_problem(r, "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)");
+        /* the same problem, what it means for the archive */
+        report_ok(r,
+                  "  aof off: nothing is archived, and the archive has a gap from when it went off until it "
+                  "is on again");
+    }
     if (ac.timestamps)
         report_ok(r, "  aof-timestamp-enabled yes: ok, restores are exact to the second");
     else

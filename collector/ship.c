@@ -4,7 +4,7 @@
  * raw bytes, gzip them into one standalone member (codec.h), store the
  * object (an atomic put; sealed on its way when a key file is configured,
  * its name then ending in ".<key id>.enc"), and only then record the chunk
- * in the index. A
+ * in the index, with (for an incr chunk) what the AOF scanner saw in it. A
  * crash before the index row leaves an object that start-up reconciliation
  * (reconcile.c) verifies and adopts or removes; a crash before the put
  * leaves nothing. The shipped range is then dropped from the page cache
@@ -75,10 +75,11 @@ void throttle_account(struct throttle *t, uint64_t len)
         t->pause_next_us = t->started_us + hold; /* priority idle, contended: yield */
 }
 
-int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kind, const struct aof_file *f,
-               uint64_t file_off, uint64_t start, uint64_t len, int64_t first, int64_t last, uint32_t *crc,
-               struct err *e)
+int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *scan, enum chunk_kind kind,
+               const struct aof_file *f, uint64_t file_off, uint64_t start, uint64_t len, int64_t first,
+               int64_t last, uint32_t *crc, struct err *e)
 {
+    struct chunk_marks marks;
     struct chunk_name cn;
     struct chunk_row row;
 
@@ -125,6 +126,16 @@ int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kin
      * sealed or not (docs/encryption.md) */
     codec_sha256(in->gz.data, in->gz.len, row.sha256);
     row.has_sha256 = 1;
+    if (scan != NULL) {
+        /* what the AOF scanner sees in it (generation.c) */
+        generation_scan_chunk(in, scan, in->raw.data, start, len, &marks);
+        row.marks_known = marks.known;
+        row.ts_first = marks.ts_first;
+        row.ts_last = marks.ts_last;
+        row.boundary = marks.boundary;
+        row.boundary_db = marks.boundary_db;
+        row.boundary_ts = marks.boundary_ts;
+    }
     if (index_chunk_add(in->idx, &row, e) != 0) {
         err_prefix(e, "chunk \"%s\" is stored but not indexed", row.key);
         return -1;

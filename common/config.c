@@ -462,6 +462,8 @@ static const struct instance_field instance_fields[] = {
      0},
     {"compression", FIELD_LEVEL, I_OFF(compression), 0, 9, 0, "0 to 9", 0},
     {"barrier", FIELD_CLOCK, I_OFF(barrier_minute), 0, 0, 0, NULL, 0},
+    {"barrier_max_lag", FIELD_DURATION_S, I_OFF(barrier_max_lag_s), 1, 86400, 0, "1s to 1d", 0},
+    {"barrier_timeout", FIELD_DURATION_S, I_OFF(barrier_timeout_s), 1, 7 * 86400, 0, "1s to 7d", 0},
     {"retention", FIELD_DURATION_S, I_OFF(retention_s), 60, INT64_MAX / 1000, 0, "at least 1m", 0},
     {"lag_threshold", FIELD_SIZE, I_OFF(lag_threshold), 0, INT64_MAX, 0, NULL, 0},
     {"metrics_file", FIELD_PATH, I_OFF(metrics_file), 0, 0, 0, NULL, 0},
@@ -493,6 +495,8 @@ static void config_instance_defaults(struct instance_config *ic)
     ic->max_rate = 32 * 1024 * 1024;
     ic->compression = 1;
     ic->barrier_minute = 0;
+    ic->barrier_max_lag_s = 60;
+    ic->barrier_timeout_s = 3600;
     ic->retention_s = 7 * 86400;
     ic->lag_threshold = 0;
     ic->snapshot_interval_s = 0;

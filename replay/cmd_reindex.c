@@ -33,7 +33,9 @@
  *     restores check them.
  *  3. plan the rows (reindex_plan.h): per generation, the chunks that join,
  *     the base's format, size, time and whole-file CRC, and what is left
- *     out and why.
+ *     out and why; and what the AOF scanner saw in the incr chunks (they
+ *     are scanned in key order as they are checked), for each chunk's
+ *     marks, each generation's exactness and lead second.
  *  4. in ONE transaction: delete the instance's generations (with their
  *     chunks and size log), insert the planned rows, and a size log made
  *     from the incr chunks (at each chunk's last second, its end offset),
@@ -88,6 +90,10 @@ struct reindex_copy {
 
 struct reindex {
     struct reindex_opts o;
+    /* incr objects through the AOF scanner, in key order, per generation */
+    struct chunkscan scan;
+    int64_t scan_gen;
+    const struct reindex_object *scan_last;
     struct cli cli;
     struct buf out; /* the report, flushed after each instance */
     struct buf gz;  /* the object being checked */
@@ -378,6 +384,7 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
     char text[1200];
     uint32_t isize;
     struct err ce;
+    int rc;
 
     buf_reset(&r->gz);
     buf_reset(&r->raw);
@@ -419,7 +426,23 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
     }
     o->stored_bytes = storage_stored_size(o->key, r->gz.len);
     codec_sha256(r->gz.data, r->gz.len, o->sha256); /* the gzip member's, sealed or not */
-    return reindex_copy_check(r, o, pr, e);
+    rc = reindex_copy_check(r, o, pr, e);
+    if (rc != 0)
+        return rc;
+    if (o->name.kind == CHUNK_INCR) {
+        if (o->name.generation != r->scan_gen) {
+            chunkscan_init(&r->scan, 0, 0, 0);
+            r->scan_gen = o->name.generation;
+            r->scan_last = NULL;
+        }
+        if (o->name.start == chunkscan_offset(&r->scan)) {
+            chunkscan_chunk(&r->scan, r->raw.data, r->raw.len, &o->marks);
+            o->scanned = 1;
+            o->scan_prev = r->scan_last;
+            r->scan_last = o;
+        }
+    }
+    return 0;
 }
 
 /* List the instance's objects and keep the sound chunk objects in l. */
@@ -432,6 +455,7 @@ static int reindex_scan(struct reindex *r, struct reindex_listing *l, struct err
     if (objname_instance_prefix(l->instance, prefix, sizeof(prefix)) < 0)
         return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", l->instance);
     snprintf(l->gen_prefix, sizeof(l->gen_prefix), "%sgen-", prefix);
+    r->scan_gen = 0; /* each instance's generations are scanned afresh */
     if (storage_list(r->cli.st, prefix, reindex_list_add, l, e) < 0)
         return -1;
     /* after an error the objects not yet checked stay, to be freed */
@@ -485,6 +509,12 @@ static int reindex_add_chunk(struct index *idx, int64_t instance_id, const struc
     /* base chunks count as observed at their generation's base time */
     row.first = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.first;
     row.last = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.last;
+    row.marks_known = o->marks.known;
+    row.ts_first = o->marks.ts_first;
+    row.ts_last = o->marks.ts_last;
+    row.boundary = o->marks.boundary;
+    row.boundary_db = o->marks.boundary_db;
+    row.boundary_ts = o->marks.boundary_ts;
     snprintf(row.key, sizeof(row.key), "%s", o->key);
     memcpy(row.sha256, o->sha256, sizeof(row.sha256));
     row.has_sha256 = 1;
@@ -633,6 +663,7 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
         buf_appendstr(&r->out, "\n");
     }
     reindex_plan_build(l.v, l.n, ic->mode, &plan, &pr);
+    reindex_plan_marks(&plan);
     for (i = 0; i < pr.n; i++)
         buf_printf(&r->out, "%s: %s: %s\n", ic->name, pr.v[i].corrupt ? "corrupt" : "warning", pr.v[i].text);
     for (i = 0; i < plan.n; i++)

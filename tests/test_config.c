@@ -90,6 +90,8 @@ static const char full_yaml[] =
     "  max_rate: 16MiB/s\n"
     "  compression: 6\n"
     "  barrier: \"03:30\"\n"
+    "  barrier_max_lag: 2m\n"
+    "  barrier_timeout: 30m\n"
     "  retention: 14d\n"
     "  lag_threshold: 64MiB\n"
     "  metrics_file: /var/lib/node_exporter/textfile/aofroll.prom\n"
@@ -100,6 +102,7 @@ static const char full_yaml[] =
     "    chunk_size: 1MiB\n"
     "    priority: normal\n"
     "    barrier: 'off'\n"
+    "    barrier_timeout: 90s\n"
     "  - redis: redis://app:hunter2@10.0.0.5:6380\n"
     "    mode: rdb\n"
     "    snapshot_interval: 1h\n"
@@ -150,6 +153,8 @@ static void test_full_file(void **state)
     assert_int_equal(cfg.defaults.max_rate, 16 * MIB);
     assert_int_equal(cfg.defaults.compression, 6);
     assert_int_equal(cfg.defaults.barrier_minute, 3 * 60 + 30);
+    assert_int_equal(cfg.defaults.barrier_max_lag_s, 120);
+    assert_int_equal(cfg.defaults.barrier_timeout_s, 1800);
     assert_int_equal(cfg.defaults.retention_s, 14 * 86400);
     assert_int_equal(cfg.defaults.lag_threshold, 64 * MIB);
     assert_string_equal(cfg.defaults.metrics_file, "/var/lib/node_exporter/textfile/aofroll.prom");
@@ -175,6 +180,8 @@ static void test_full_file(void **state)
     assert_int_equal(in->max_rate, 16 * MIB);
     assert_int_equal(in->compression, 6);
     assert_int_equal(in->barrier_minute, -1);
+    assert_int_equal(in->barrier_max_lag_s, 120);
+    assert_int_equal(in->barrier_timeout_s, 90);
     assert_int_equal(in->retention_s, 14 * 86400);
     assert_int_equal(in->lag_threshold, 64 * MIB);
     assert_string_equal(in->metrics_file, "/var/lib/node_exporter/textfile/aofroll.prom");
@@ -264,6 +271,8 @@ static void test_builtin_defaults(void **state)
     assert_int_equal(in->max_rate, 32 * MIB);
     assert_int_equal(in->compression, 1);
     assert_int_equal(in->barrier_minute, 0);
+    assert_int_equal(in->barrier_max_lag_s, 60);
+    assert_int_equal(in->barrier_timeout_s, 3600);
     assert_int_equal(in->retention_s, 7 * 86400);
     assert_int_equal(in->lag_threshold, 0);
     assert_null(in->metrics_file);
@@ -438,6 +447,8 @@ static void test_error_ranges(void **state)
         {"max_rate: 1KiB/s",
          "cfg.yaml:3:15: max_rate \"1KiB/s\" is out of range: expected 0 (unlimited) or at least 64KiB/s"},
         {"retention: 30s", "cfg.yaml:3:16: retention \"30s\" is out of range: expected at least 1m"},
+        {"barrier_max_lag: 0", "cfg.yaml:3:22: barrier_max_lag \"0\" is out of range: expected 1s to 1d"},
+        {"barrier_timeout: 8d", "cfg.yaml:3:22: barrier_timeout \"8d\" is out of range: expected 1s to 7d"},
     };
     char yaml[256];
     size_t i;
@@ -895,6 +906,8 @@ static void assert_same_instance(const struct instance_config *a, const struct i
     assert_int_equal(a->max_rate, b->max_rate);
     assert_int_equal(a->compression, b->compression);
     assert_int_equal(a->barrier_minute, b->barrier_minute);
+    assert_int_equal(a->barrier_max_lag_s, b->barrier_max_lag_s);
+    assert_int_equal(a->barrier_timeout_s, b->barrier_timeout_s);
     assert_int_equal(a->retention_s, b->retention_s);
     assert_int_equal(a->lag_threshold, b->lag_threshold);
     assert_int_equal(a->priority, b->priority);
@@ -993,6 +1006,8 @@ static void test_dump_text(void **state)
                               "  max_rate: 32MiB/s\n"
                               "  compression: 1\n"
                               "  barrier: \"00:00\"\n"
+                              "  barrier_max_lag: 1m\n"
+                              "  barrier_timeout: 1h\n"
                               "  retention: 7d\n"
                               "  lag_threshold: 0\n"
                               "  priority: idle\n"
@@ -1008,6 +1023,8 @@ static void test_dump_text(void **state)
                               "  max_rate: 32MiB/s\n"
                               "  compression: 1\n"
                               "  barrier: \"00:00\"\n"
+                              "  barrier_max_lag: 1m\n"
+                              "  barrier_timeout: 1h\n"
                               "  retention: 7d\n"
                               "  lag_threshold: 0\n"
                               "  priority: idle\n"
