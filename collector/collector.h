@@ -23,7 +23,7 @@
  *   reconcile.c start-up: objects in storage that the index lacks
  *   lock.c      one collector per instance (flock)
  *   request.c   --barrier-now while a collector runs: ask it
- *   check.c     --check (check_report.c: its lines and verdict)
+ *   check.c     --check (check_report.c: its lines and verdict; check_seal.c: encryption)
  *   snapshot*.c mode rdb: timed BGSAVE snapshots instead of an AOF (snapshot.h),
  *               and the fork lock that the barrier shares */
 #ifndef AOFROLL_COLLECTOR_H
@@ -35,6 +35,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "chunkscan.h"
 #include "config.h"
 #include "error.h"
 #include "index.h"
@@ -171,8 +172,22 @@ struct generation {
     uint64_t shipped;      /* logical incr offset stored and indexed */
     int64_t shipped_time;  /* observation time of the last shipped byte */
     struct observations obs;
-    int closing; /* a newer generation exists: ship to the end, then end */
+    int closing; /* a newer generation exists, or the AOF is off: ship to the end, then end */
     char end_reason[32];
+    int gap_after; /* the next generation does not continue this stream (aof-off, missed) */
+    /* The shipped incr bytes through the AOF scanner (chunkscan.h), for
+     * each chunk's marks and the lead second of the next generation. */
+    struct chunkscan scan;
+    int scan_ready;           /* scan holds the state at `shipped` (set up lazily) */
+    struct chunk_marks marks; /* of [marks_start, marks_end): scanned, not yet indexed */
+    uint64_t marks_start, marks_end;
+    /* unix s: Redis was writing into this stream at some moment at or
+     * after it (a poll saw it grow since, or INFO said the AOF was on while
+     * this was its file); with the last "#TS:", the proven end */
+    int64_t on_proven;
+    int64_t prev_poll; /* time of the previous poll that noted its size */
+    int grew;          /* the last poll saw the stream grow */
+    int was_growing;   /* ... and the poll before it */
 };
 
 /* Health of one dependency, for "log once per state change" and the
@@ -202,13 +217,18 @@ struct throttle {
 };
 
 #define BARRIER_RETRY_S 60       /* a failed barrier is tried again after this */
+#define AOF_CHECK_IDLE_S 5       /* INFO persistence this often while the AOF does not grow */
 #define BARRIER_INFO_POLL_MS 100 /* INFO persistence while waiting for the rewrite */
 
 struct barrier_schedule {
     int minute;           /* minutes after local midnight, -1 = off */
     long last_day;        /* local YYYYMMDD of the last barrier run (or skipped start day) */
     int64_t retry_after;  /* unix s: no attempt before this after a failure */
-    int postponed_logged; /* "postponed: behind" was logged for this attempt */
+    int postponed_logged; /* "postponed" was logged for this attempt */
+    /* the barrier in hand while it is held back */
+    int64_t postponed_since; /* unix s, 0 when none is held back */
+    char postponed_why[256]; /* why it is */
+    int overdue;             /* held back longer than barrier_timeout (logged once) */
 };
 
 struct instance {
@@ -264,6 +284,14 @@ struct instance {
     int barrier_requested; /* --barrier-now from another process is pending */
     long kill_after_puts;  /* test hook AOFROLL_TEST_KILL_AFTER_PUTS: SIGKILL self after this many puts */
     int fork_wait_logged;  /* "barrier waits for another fork" was logged */
+    int64_t barrier_deadline_ms; /* monotonic: the barrier in hand gives up then (0: never) */
+    int ts_enabled;              /* aof-timestamp-enabled, as CONFIG GET last said */
+    int appendonly;              /* appendonly, as CONFIG GET last said */
+    int aof_off;                 /* INFO said aof_enabled:0: nothing to follow */
+    int64_t aof_off_since;       /* unix s it was found off */
+    int64_t next_aof_check;      /* unix s: INFO persistence next while the AOF is idle */
+    int64_t info_gen;            /* the newest generation when INFO last said the AOF was on ... */
+    long long info_rewrites;     /* ... and aof_rewrites then */
     struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
 };
 
@@ -273,8 +301,6 @@ struct instance {
 
 #define DETAIL_MAX 1536 /* event details and reasons; the index keeps what fits */
 
-/* Copy src into dst[n], cutting it to fit. */
-void text_copy(char *dst, size_t n, const char *src);
 void instance_init(struct instance *in, struct collector *col, const struct instance_config *ic);
 void instance_free(struct instance *in);
 /* The thread body: run the instance according to col->action. */
@@ -313,13 +339,30 @@ const struct aof_file *generation_current_file(const struct generation *g);
  * row when it grew (or, with `first`, for the size found at start-up). */
 void generation_note_size(struct instance *in, struct generation *g, int64_t now, int first);
 /* Open generation N+1 over the files of `l` (moved into it; given back on
- * failure) and record it in the index. */
-int instance_open_generation(struct instance *in, struct lineage *l, const char *why, struct err *e);
-/* Record the end of a generation with its reason. */
+ * failure) and record it in the index. `follows`: its stream continues the
+ * newest generation's in hand, with nothing missed between. */
+int instance_open_generation(struct instance *in, struct lineage *l, const char *why, int follows,
+                             struct err *e);
+/* Record the end of a generation with its reason (r->proven_end as set). */
 int instance_end_generation(struct instance *in, struct gen_row *r, const char *reason, struct err *e);
+/* gens[0], closing, is shipped to its end: end it, and hand its last
+ * "#TS:" to the next generation as that one's lead second. */
+int generation_finish(struct instance *in, struct err *e);
+/* The last second the archive of g holds whole, 0 unknown (see window.h). */
+int64_t generation_proven_end(const struct generation *g);
+/* The next generation (gens[i + 1]) does not continue the stream of
+ * gens[i]: record that a gap lies before it. */
+void generation_break_after(struct instance *in, size_t i);
 /* Continuity is lost for gens[i]: end it ("gap" event); for the newest,
  * wait for a barrier's base. */
 void instance_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why);
+/* The marks of incr chunk [start, start + len) of g, whose bytes are
+ * `data`: scanned now, or kept from an attempt to ship it that failed. */
+void generation_scan_chunk(struct instance *in, struct generation *g, const char *data, uint64_t start,
+                           uint64_t len, struct chunk_marks *m);
+/* Set up g's scanner at its shipped offset: from the last recorded
+ * boundary, reading the bytes after it from the live files. */
+int generation_scan_resume(struct instance *in, struct generation *g, struct err *e);
 
 /* ------------------------------------------------------------------------
  * follow.c
@@ -332,8 +375,13 @@ int instance_open_manifest_files(struct instance *in, const struct manifest *m, 
 int instance_resolve_pending(struct instance *in, struct err *e);
 /* Re-read the manifest now and apply what changed. */
 int instance_read_manifest(struct instance *in, struct err *e);
-/* Poll once: the Redis connection, the manifest, sizes, the size log. */
+/* Poll once: the Redis connection, the manifest, sizes, the size log,
+ * and (when the stream stopped growing, or now and then while idle)
+ * whether the AOF is still on. */
 int instance_poll(struct instance *in, struct err *e);
+/* The AOF of the newest generation was switched off (appendonly no):
+ * ship it to its end and end it ("aof-off"), with a gap after it. */
+void instance_aof_off(struct instance *in, const char *why);
 int instance_heartbeat(struct instance *in, struct err *e);
 /* Bytes not yet shipped in every generation in hand. */
 uint64_t instance_backlog(const struct instance *in);
@@ -364,13 +412,15 @@ void throttle_account(struct throttle *t, uint64_t len);
 /* Delay in µs that the rate limit imposes after `len` bytes (pure). */
 int64_t throttle_cost_us(int64_t rate, uint64_t len);
 
-/* Ship one chunk [start, start+len) of `kind`, read from file `f` at file
- * offset `file_off`: pread, gzip, store, then record in the index. On
- * success *crc holds the chunk's CRC32. first/last: observation times
- * (for a base chunk, both the generation's base_time). */
-int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kind, const struct aof_file *f,
-               uint64_t file_off, uint64_t start, uint64_t len, int64_t first, int64_t last, uint32_t *crc,
-               struct err *e);
+/* Ship one chunk [start, start+len) of `kind` of generation g, read from
+ * file `f` at file offset `file_off`: pread, gzip, store, then record in
+ * the index. On success *crc holds the chunk's CRC32. first/last:
+ * observation times (for a base chunk, both the generation's base_time).
+ * `scan` (incr chunks; NULL otherwise): the generation whose scanner gives
+ * the chunk's marks. */
+int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *scan, enum chunk_kind kind,
+               const struct aof_file *f, uint64_t file_off, uint64_t start, uint64_t len, int64_t first,
+               int64_t last, uint32_t *crc, struct err *e);
 
 /* ------------------------------------------------------------------------
  * barrier.c
@@ -387,9 +437,21 @@ void barrier_schedule_init(struct barrier_schedule *s, int minute, int64_t now, 
 /* 1 when a scheduled barrier should run at `now`. */
 int barrier_due(const struct barrier_schedule *s, int64_t now);
 void barrier_done(struct barrier_schedule *s, int64_t now);
+/* Why a barrier must wait now (0: it need not): the storage is failing,
+ * or shipping is further behind than max_rate ships in max_lag_s seconds
+ * (max_rate 0: never). `why` gets one line. Pure. */
+int barrier_postpone_reason(uint64_t backlog, int64_t max_rate, int64_t max_lag_s, int storage_failing,
+                            char *why, size_t n);
 /* The barrier sequence (see barrier.c). Returns 0 when a new generation
  * was opened, -1 otherwise (ERR_BUSY: postponed; others: failed). */
 int barrier_run(struct instance *in, const char *why, struct err *e);
+/* Note the outcome of an attempt for the held-back bookkeeping: rv and e
+ * as barrier_run left them. Logs "postponed" once per barrier and, once,
+ * an error when it has been held back longer than barrier_timeout.
+ * Returns 1 when it has. */
+int barrier_note_attempt(struct instance *in, int rv, const struct err *e, int64_t now);
+/* The barrier in hand has been held back too long: an error, logged once. */
+void barrier_overdue(struct instance *in, int64_t now);
 
 /* ------------------------------------------------------------------------
  * reconcile.c
@@ -419,9 +481,17 @@ void lock_release(int fd);
 
 enum request_type { REQUEST_BARRIER, REQUEST_SNAPSHOT };
 
+#define REQUEST_TIMEOUT_S 3600 /* a BGSAVE of a big dataset, then its shipping */
+/* A requested barrier is given up by the running collector after its
+ * barrier_timeout (with an error event that the requester reads); the
+ * requester itself waits this much longer, in case no answer comes. */
+#define REQUEST_SLACK_S 30
+
 /* --barrier-now / --snapshot-now: ask the collector `holder` (holding the
- * instance's lock) and wait for the outcome in the index. */
-int request_ask(struct collector *col, enum request_type type, const char *instance, long holder, struct err *e);
+ * instance's lock) and wait for the outcome in the index, at most
+ * `timeout_s` seconds. */
+int request_ask(struct collector *col, enum request_type type, const char *instance, long holder,
+                int64_t timeout_s, struct err *e);
 /* In the running collector: 1 when a request of this type for this
  * instance was pending (it is consumed), else 0. */
 int request_take(struct instance *in, enum request_type type);
@@ -476,6 +546,10 @@ int report_verdict(struct check_report *r);
 
 /* --check: print each instance's settings with a verdict; 0 when usable. */
 int check_run(struct collector *col, const char *only, FILE *out);
+/* --check of encryption (check_seal.c), once the storage answered: the
+ * key ids and which one seals, that the probe `probe_key` went through
+ * sealed, and that each instance's newest object opens. */
+void check_seal(const struct config *cfg, struct storage *st, const char *probe_key, struct check_report *r);
 
 /* ------------------------------------------------------------------------
  * Snapshots, mode rdb (snapshot*.c; their own details are in snapshot.h)

@@ -4,8 +4,11 @@
  * Redis connection (without sending anything), stat the manifest and
  * re-read it when it changed, fstat the open AOF files, end a generation
  * whose stream shrank below what was shipped (Redis truncated it), and note
- * growth in the size log. Nothing else touches Redis: commands are sent
- * only when the manifest changed or a rewrite's outcome is pending.
+ * growth in the size log. Redis is asked only when the manifest changed, a
+ * rewrite's outcome is pending, or the newest stream stopped growing (and
+ * every AOF_CHECK_IDLE_S while it does not grow): is the AOF still on? When
+ * it is off, the generation is shipped to its end and ended ("aof-off"),
+ * and the archive has a gap until the base Redis writes when it comes back.
  *
  * The manifest is applied to the queue of generations (generation.c). A
  * new incr file with the same base means a rewrite has probably started;
@@ -14,7 +17,9 @@
  * no rewrite in progress while the base is unchanged (failure: the same
  * generation continues into it). So no byte is shipped twice. A new base
  * opens the next generation and marks the previous one closing: it is
- * shipped to its end from its open files, then ended.
+ * shipped to its end from its open files, then ended. A new base whose seq,
+ * or whose first incr file's seq, skips one means a rewrite came and went
+ * between two polls: the generation ends "missed", with a gap after it.
  *
  * instance_ship_pending() ships gens[0]: its base first, then its incr
  * stream (never a chunk across two incr files), one throttled chunk at a
@@ -132,12 +137,42 @@ int instance_resolve_pending(struct instance *in, struct err *e)
     return 0;
 }
 
+/* The last incr file of l's confirmed stream, or NULL. */
+static const struct aof_file *follow_last_incr(const struct lineage *l)
+{
+    return l->nconfirmed > 0 ? &l->files[l->nconfirmed - 1] : NULL;
+}
+
+/* Between the generation in hand (`last`, its files final) and the next
+ * manifest `l`, did Redis make files the collector never saw? A base seq
+ * that skips one means a rewrite succeeded in between; an incr seq that
+ * skips one, an incr file came and went. Either way that stream was not
+ * followed there: *why says how. */
+static int follow_missed(const struct lineage *last, const struct lineage *l, int base_skip, char *why,
+                         size_t n)
+{
+    const struct aof_file *tail = follow_last_incr(last);
+
+    if (base_skip) {
+        snprintf(why, n, "base seq %lld follows base seq %lld: a rewrite came and went between two polls",
+                 l->base.seq, last->base.seq);
+        return 1;
+    }
+    if (tail != NULL && l->nfiles > 0 && l->files[0].seq > tail->seq + 1) {
+        snprintf(why, n, "incr file seq %lld follows seq %lld: incr files came and went between two polls",
+                 l->files[0].seq, tail->seq);
+        return 1;
+    }
+    return 0;
+}
+
 /* Apply a manifest to the queue of generations. */
 static int instance_apply_manifest(struct instance *in, const struct manifest *m, struct err *e)
 {
     struct generation *last = instance_last(in);
     struct lineage l;
     const char *why = in->aof_moved ? "moved" : in->rotate_reason;
+    int follows = last != NULL && !in->aof_moved;
     int rv = -1;
 
     if (instance_open_manifest_files(in, m, &l, e) != 0)
@@ -163,12 +198,17 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
         goto out;
     }
     if (last != NULL) {
+        char skipped[DETAIL_MAX / 2], detail[DETAIL_MAX];
+        int base_skip = last->files.base_present && l.base_present && l.base.seq > last->files.base.seq + 1;
+
         /* a new base: unconfirmed files that the new manifest still names
-         * belong to the new generation, the others are final in this one */
+         * belong to the new generation; the others are final in this one,
+         * unless a rewrite succeeded unseen in between (then they belonged
+         * to the generation that was missed) */
         for (size_t i = last->files.nconfirmed; i < last->files.nfiles;) {
             struct aof_file *f = &last->files.files[i];
 
-            if (lineage_find(&l, f->name, f->dev, f->ino) >= 0) {
+            if (base_skip || lineage_find(&l, f->name, f->dev, f->ino) >= 0) {
                 lineage_close_file(f);
                 memmove(f, f + 1, (last->files.nfiles - i - 1) * sizeof(*f));
                 last->files.nfiles--;
@@ -180,8 +220,24 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
         if (lineage_refresh(&last->files, e) != 0)
             goto out;
         lineage_layout(&last->files);
-        last->closing = 1;
-        snprintf(last->end_reason, sizeof(last->end_reason), "%s", why);
+        if (!last->closing) {
+            last->closing = 1;
+            snprintf(last->end_reason, sizeof(last->end_reason), "%s", why);
+        }
+        if (last->gap_after) {
+            follows = 0; /* ended already for a reason of its own (aof-off) */
+        } else if (follow_missed(&last->files, &l, base_skip, skipped, sizeof(skipped))) {
+            snprintf(last->end_reason, sizeof(last->end_reason), "missed");
+            snprintf(detail, sizeof(detail),
+                     "generation %" PRId64 ": the stream was not followed to the next base \"%s\": %s",
+                     last->row.generation, lineage_base_name(&l), skipped);
+            log_msg(in->col->log, LOG_WARN, in->name, "%s", detail);
+            instance_event(in, "gap", detail);
+            last->gap_after = 1;
+            follows = 0;
+        } else if (!follows) {
+            last->gap_after = 1;
+        }
         log_msg(in->col->log, LOG_INFO, in->name,
                 "the manifest names a new base \"%s\" (%s): generation %" PRId64 " is shipped to its end",
                 lineage_base_name(&l), why, last->row.generation);
@@ -189,11 +245,21 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
     /* the first incr file of a base is the base's; of the later ones only
      * the newest can belong to a running rewrite */
     l.nconfirmed = l.nfiles > 1 ? l.nfiles - 1 : l.nfiles;
-    if (instance_open_generation(in, &l, last != NULL ? why : in->open_reason, e) != 0)
+    if (instance_open_generation(in, &l,
+                                 last != NULL  ? why
+                                 : in->aof_off ? "aof-on"
+                                               : in->open_reason,
+                                 follows, e) != 0)
         goto out;
     in->need_base = 0;
     in->aof_moved = 0;
     in->open_reason = "start";
+    if (in->aof_off) {
+        log_msg(in->col->log, LOG_INFO, in->name, "the AOF is on again: generation %" PRId64 " follows it",
+                in->last_generation);
+        in->aof_off = 0;
+        in->aof_off_since = 0;
+    }
     rv = instance_resolve_pending(in, e);
 out:
     lineage_free(&l);
@@ -306,6 +372,10 @@ int instance_heartbeat(struct instance *in, struct err *e)
     snprintf(s.last_error, sizeof(s.last_error), "%s", in->last_error);
     s.pid = (int)getpid();
     instance_fill_health(in, &s);
+    s.barrier_postponed_since = in->sched.postponed_since;
+    snprintf(s.barrier_postponed_why, sizeof(s.barrier_postponed_why), "%s", in->sched.postponed_why);
+    s.barrier_overdue = in->sched.overdue;
+    s.aof_off_since = in->aof_off ? in->aof_off_since : 0;
     if (index_status_put(in->idx, &s, e) != 0)
         return -1;
     if (in->ic->metrics_file != NULL)
@@ -356,6 +426,105 @@ static int instance_check_restart(struct instance *in, struct err *e)
     return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Is the AOF still on?
+ * ---------------------------------------------------------------------- */
+
+void instance_aof_off(struct instance *in, const char *why)
+{
+    struct generation *g = instance_last(in);
+    char detail[DETAIL_MAX];
+    struct err e;
+
+    if (!in->aof_off) {
+        in->aof_off = 1;
+        in->aof_off_since = time_now();
+    }
+    if (g == NULL || (g->closing && g->gap_after))
+        return;
+    snprintf(detail, sizeof(detail),
+             "generation %" PRId64
+             ": %s; it ends at the last second it holds whole, and the archive has a gap "
+             "until the AOF is on again",
+             g->row.generation, why);
+    log_msg(in->col->log, LOG_WARN, in->name, "%s", detail);
+    instance_event(in, "gap", detail);
+    /* its files are final: Redis closed the incr file (a rewrite it
+     * stopped left its new incr file to this base, as a failed one does) */
+    g->files.nconfirmed = g->files.nfiles;
+    if (lineage_refresh(&g->files, &e) != 0)
+        instance_fail(in, &in->h_aof, "aof", &e);
+    lineage_layout(&g->files);
+    if (!g->closing) {
+        g->closing = 1;
+        snprintf(g->end_reason, sizeof(g->end_reason), "aof-off");
+    }
+    generation_break_after(in, in->ngens - 1);
+}
+
+/* INFO persistence now: when the newest stream stopped growing after it
+ * had been growing, and every AOF_CHECK_IDLE_S while it does not grow.
+ * Never while it grows: Redis is busy then, and plainly writing its AOF. */
+static void instance_check_aof(struct instance *in)
+{
+    struct generation *g = instance_last(in);
+    struct redis_persistence p;
+    int64_t now = time_now(), sent;
+    struct err e;
+    int changed;
+
+    if (g != NULL && g->grew) {
+        in->next_aof_check = now + AOF_CHECK_IDLE_S;
+        return;
+    }
+    if (!(g != NULL && g->was_growing) && now < in->next_aof_check)
+        return;
+    if (g != NULL)
+        g->was_growing = 0;
+    in->next_aof_check = now + AOF_CHECK_IDLE_S;
+    if (!redisconn_connected(&in->rc) || in->verify_tail)
+        return;
+    sent = time_now();
+    if (redisconn_persistence(&in->rc, &p, &e) != 0) {
+        instance_fail(in, &in->h_redis, "redis", &e);
+        return;
+    }
+    if (p.loading)
+        return;
+    if (!p.aof_enabled) {
+        if (!in->aof_off)
+            log_msg(
+                in->col->log, LOG_WARN, in->name,
+                "the AOF is off on redis \"%s\" (aof_enabled:0): nothing is archived until it is on again",
+                in->rc.where);
+        instance_aof_off(in, "the AOF was switched off (aof_enabled:0)");
+        return;
+    }
+    if (in->aof_off || g == NULL || g->closing)
+        return;
+    /* the file named by the manifest read before INFO was Redis's while it
+     * answered, if the manifest is still the same now */
+    changed = instance_manifest_changed(in, &e);
+    if (changed != 0)
+        return;
+    if (p.rewrite_in_progress && g->files.nconfirmed == g->files.nfiles) {
+        /* a rewrite with no new incr file in the manifest: the one that
+         * "appendonly yes" starts, which opens its incr file only when it
+         * ends. So the AOF was off in between. */
+        instance_aof_off(in,
+                         "the AOF was switched off and on again (a rewrite runs without a new incr file)");
+        return;
+    }
+    /* and only when no rewrite started since the INFO before, taken while
+     * this generation was the newest (aof_rewrites counts the starts): a
+     * rewrite could have switched files between two looks at the manifest */
+    if (p.rewrites >= 0 && in->info_gen == g->row.generation && p.rewrites == in->info_rewrites &&
+        sent > g->on_proven)
+        g->on_proven = sent;
+    in->info_gen = g->row.generation;
+    in->info_rewrites = p.rewrites;
+}
+
 int instance_poll(struct instance *in, struct err *e)
 {
     int changed;
@@ -385,6 +554,7 @@ int instance_poll(struct instance *in, struct err *e)
         instance_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
+    instance_check_aof(in);
     instance_recover(in, &in->h_aof, "aof");
     return 0;
 }
@@ -429,7 +599,7 @@ static int ship_base_step(struct instance *in, struct generation *g, struct err 
     }
     if (throttle_wait(&in->throttle, in->col, e) != 0)
         return -1;
-    if (ship_chunk(in, &g->row, CHUNK_BASE, &g->files.base, g->base_shipped, g->base_shipped, len,
+    if (ship_chunk(in, &g->row, NULL, CHUNK_BASE, &g->files.base, g->base_shipped, g->base_shipped, len,
                    g->row.base_time, g->row.base_time, &crc, e) != 0)
         return -1;
     throttle_account(&in->throttle, len);
@@ -452,7 +622,7 @@ static int ship_incr_step(struct instance *in, struct generation *g, struct err 
     observe_times(&g->obs, g->shipped, g->shipped + len, time_now(), &first, &last);
     if (throttle_wait(&in->throttle, in->col, e) != 0)
         return -1;
-    if (ship_chunk(in, &g->row, CHUNK_INCR, f, g->shipped - f->start, g->shipped, len, first, last, &crc,
+    if (ship_chunk(in, &g->row, g, CHUNK_INCR, f, g->shipped - f->start, g->shipped, len, first, last, &crc,
                    e) != 0)
         return -1;
     throttle_account(&in->throttle, len);
@@ -497,7 +667,7 @@ int instance_ship_pending(struct instance *in, int64_t budget_ms, int *more, str
             lineage_layout(&g->files);
             if (g->shipped < lineage_size(&g->files))
                 continue;
-            if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
+            if (generation_finish(in, e) != 0)
                 return -1;
             instance_drop_generation(in, 0);
         } else {

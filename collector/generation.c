@@ -9,7 +9,15 @@
  * so that no object ever belongs to a generation the index does not know;
  * ending one records the reason; losing continuity ends the newest one and
  * asks for a barrier to provide the next base. Each change is logged and
- * recorded as an event. */
+ * recorded as an event.
+ *
+ * What restores need to be exact (window.h) is recorded here too: whether
+ * a generation follows the previous one with nothing missed (a gap event
+ * when not), whether its cuts go by "#TS:" lines, the last second each
+ * ended one holds whole, and its lead second. The incr bytes go through the
+ * AOF scanner as they are shipped (chunkscan.h): each chunk's marks go into
+ * its row, and the last "#TS:" of a finished stream becomes the next
+ * generation's lead second. */
 #include "collector.h"
 
 #include <inttypes.h>
@@ -17,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "redisconn.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -69,14 +78,22 @@ const struct aof_file *generation_current_file(const struct generation *g)
 }
 
 /* Note the incr stream's size at `now`: an observation, and a size log
- * row when it grew (or, with `first`, for the size found at start-up). */
+ * row when it grew (or, with `first`, for the size found at start-up). A
+ * poll that saw it grow proves that Redis wrote into it after the previous
+ * poll. */
 void generation_note_size(struct instance *in, struct generation *g, int64_t now, int first)
 {
     uint64_t size = lineage_size(&g->files);
     const struct aof_file *f;
     struct err e;
+    int grew = observe_add(&g->obs, now, size);
 
-    if (!observe_add(&g->obs, now, size) && !first)
+    g->was_growing = g->grew;
+    g->grew = grew && !first;
+    if (g->grew && g->prev_poll > g->on_proven)
+        g->on_proven = g->prev_poll;
+    g->prev_poll = now;
+    if (!grew && !first)
         return;
     if (g->files.nconfirmed == 0)
         return;
@@ -96,8 +113,22 @@ static enum base_format base_format_of(const struct aof_file *base)
     return BASE_AOF;
 }
 
+/* aof-timestamp-enabled now (CONFIG GET, when Redis answers; else as last
+ * known): a generation records it when it opens. */
+static void generation_timestamps(struct instance *in)
+{
+    struct redis_aof_config ac;
+    struct err e;
+
+    memset(&ac, 0, sizeof(ac));
+    if (redisconn_connected(&in->rc) && redisconn_aof_config(&in->rc, &ac, &e) == 0)
+        in->ts_enabled = ac.timestamps;
+    redis_aof_config_free(&ac);
+}
+
 /* Open generation N+1 over the files of `l` (moved into it) and record it. */
-int instance_open_generation(struct instance *in, struct lineage *l, const char *why, struct err *e)
+int instance_open_generation(struct instance *in, struct lineage *l, const char *why, int follows,
+                             struct err *e)
 {
     struct generation *g = generation_new();
     struct gen_row *r = &g->row;
@@ -118,6 +149,10 @@ int instance_open_generation(struct instance *in, struct lineage *l, const char 
     r->base_time = lineage_base_time(&g->files);
     snprintf(r->incr_file, sizeof(r->incr_file), "%s", g->files.nfiles > 0 ? g->files.files[0].name : "");
     r->started = now;
+    generation_timestamps(in);
+    r->exact = in->ts_enabled ? GEN_YES : GEN_NO;
+    r->follows = follows ? GEN_YES : GEN_NO;
+    g->prev_poll = now;
     if (index_generation_add(in->idx, r, e) != 0) {
         err_prefix(e, "cannot record generation %" PRId64, r->generation);
         /* give the files back so that a retry finds them open */
@@ -130,8 +165,9 @@ int instance_open_generation(struct instance *in, struct lineage *l, const char 
     instance_push_generation(in, g);
     generation_note_size(in, g, now, 1);
     snprintf(detail, sizeof(detail),
-             "generation %" PRId64 " opened (%s): base \"%s\" %" PRIu64 " B, incr \"%s\"", r->generation, why,
-             r->base_file, r->base_size, r->incr_file);
+             "generation %" PRId64 " opened (%s): base \"%s\" %" PRIu64 " B, incr \"%s\"%s", r->generation,
+             why, r->base_file, r->base_size, r->incr_file,
+             follows || r->generation == 1 ? "" : "; a gap lies before it");
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
     instance_event(in, "generation", detail);
     return 0;
@@ -147,8 +183,72 @@ int instance_end_generation(struct instance *in, struct gen_row *r, const char *
     if (index_generation_update(in->idx, r, e) != 0)
         return -1;
     snprintf(detail, sizeof(detail), "generation %" PRId64 " ended (%s)", r->generation, reason);
+    if (r->proven_end != 0) {
+        char t[TIME_BUFSZ];
+
+        time_format_utc(r->proven_end, t, sizeof(t));
+        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), ", whole up to %s", t);
+    }
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
     instance_event(in, "generation", detail);
+    return 0;
+}
+
+int64_t generation_proven_end(const struct generation *g)
+{
+    int64_t s = g->on_proven;
+
+    if (g->scan_ready && chunkscan_ts(&g->scan) > s)
+        s = chunkscan_ts(&g->scan);
+    return s > 1 ? s - 1 : 0;
+}
+
+void generation_break_after(struct instance *in, size_t i)
+{
+    struct generation *next;
+    struct err e;
+
+    in->gens[i]->gap_after = 1;
+    if (i + 1 >= in->ngens)
+        return;
+    next = in->gens[i + 1];
+    if (next->row.follows == GEN_NO && next->row.lead_ts == 0)
+        return;
+    next->row.follows = GEN_NO;
+    next->row.lead_ts = 0;
+    if (index_generation_update(in->idx, &next->row, &e) != 0)
+        instance_fail(in, &in->h_index, "index", &e);
+}
+
+int generation_finish(struct instance *in, struct err *e)
+{
+    struct generation *g = in->gens[0];
+    struct generation *next = in->ngens > 1 ? in->gens[1] : NULL;
+
+    log_msg(in->col->log, LOG_DEBUG, in->name,
+            "generation %" PRId64 ": last #TS %" PRId64 ", seen written at or after %" PRId64,
+            g->row.generation, g->scan_ready ? chunkscan_ts(&g->scan) : 0, g->on_proven);
+    g->row.proven_end = generation_proven_end(g);
+    if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
+        return -1;
+    if (next != NULL && !g->gap_after && next->row.follows == GEN_YES) {
+        /* Redis writes "#TS:" only when the second changes, and the
+         * rewrite did not reset that: the commands at the head of the next
+         * stream ran in this stream's last annotated second (a stream with
+         * no bytes at all passes its own lead on) */
+        next->row.lead_ts = g->scan_ready ? chunkscan_ts(&g->scan) : g->shipped == 0 ? g->row.lead_ts : 0;
+        if (next->row.lead_ts == 0)
+            log_msg(in->col->log, LOG_WARN, in->name,
+                    "generation %" PRId64
+                    " has no known last \"#TS:\" (%s): restores choose generation %" PRId64
+                    " by its base time",
+                    g->row.generation,
+                    g->scan_ready && !chunkscan_known(&g->scan) ? chunkscan_error(&g->scan)
+                                                                : "none in its stream",
+                    next->row.generation);
+        if (index_generation_update(in->idx, &next->row, e) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -163,6 +263,8 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
     snprintf(detail, sizeof(detail), "generation %" PRId64 ": %.1400s", g->row.generation, why);
     log_msg(in->col->log, LOG_WARN, in->name, "continuity lost: %s", detail);
     instance_event(in, "gap", detail);
+    generation_break_after(in, i);
+    g->row.proven_end = generation_proven_end(g);
     if (instance_end_generation(in, &g->row, reason, &e) != 0)
         instance_fail(in, &in->h_index, "index", &e);
     if (i == in->ngens - 1) {
@@ -174,4 +276,112 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
         log_msg(in->col->log, LOG_INFO, in->name, "a barrier will provide the base of the next generation");
     }
     instance_drop_generation(in, i);
+}
+
+/* ------------------------------------------------------------------------
+ * The incr stream through the AOF scanner
+ * ---------------------------------------------------------------------- */
+
+void generation_scan_chunk(struct instance *in, struct generation *g, const char *data, uint64_t start,
+                           uint64_t len, struct chunk_marks *m)
+{
+    struct chunk_marks more;
+    int was_known;
+    struct err e;
+
+    if (!g->scan_ready) {
+        /* the first incr chunk: the lead second is known by now (the
+         * previous generation was finished before this one ships) */
+        chunkscan_init(&g->scan, 0, 0, g->row.lead_ts);
+        if (start != 0)
+            chunkscan_lose(&g->scan, "the scanner did not start at the stream's first byte");
+        g->scan_ready = 1;
+    }
+    was_known = chunkscan_known(&g->scan);
+    if (g->marks_end > g->marks_start && g->marks_start == start && g->marks_end <= start + len &&
+        chunkscan_offset(&g->scan) == g->marks_end) {
+        /* a retry of a chunk whose store failed: its bytes are scanned */
+        *m = g->marks;
+        if (g->marks_end < start + len) {
+            chunkscan_chunk(&g->scan, data + (g->marks_end - start), (size_t)(start + len - g->marks_end),
+                            &more);
+            chunkscan_merge(m, &more);
+        }
+    } else if (chunkscan_offset(&g->scan) == start) {
+        chunkscan_chunk(&g->scan, data, (size_t)len, m);
+    } else {
+        chunkscan_lose(&g->scan, "the scanner lost its place in the stream");
+        chunkscan_chunk(&g->scan, data, (size_t)len, m);
+    }
+    g->marks = *m;
+    g->marks_start = start;
+    g->marks_end = start + len;
+    if (was_known && !chunkscan_known(&g->scan))
+        log_msg(in->col->log, LOG_WARN, in->name,
+                "generation %" PRId64 ": the incr stream does not scan as AOF from offset %" PRIu64
+                " (%s): its chunks carry no marks from there",
+                g->row.generation, start, chunkscan_error(&g->scan));
+    if (m->known && m->ts_first != 0 && g->row.exact != GEN_YES) {
+        g->row.exact = GEN_YES;
+        if (index_generation_update(in->idx, &g->row, &e) != 0)
+            instance_fail(in, &in->h_index, "index", &e);
+    }
+}
+
+int generation_scan_resume(struct instance *in, struct generation *g, struct err *e)
+{
+    struct chunk_row from;
+    uint64_t off, start = 0;
+    int rv = -1;
+
+    memset(&from, 0, sizeof(from));
+    if (g->shipped == 0) {
+        g->scan_ready = 0; /* set up at the first chunk */
+        return 0;
+    }
+    if (index_chunk_resume_point(in->idx, in->instance_id, g->row.generation, &from, e) == 0) {
+        start = (uint64_t)from.boundary;
+        chunkscan_init(&g->scan, start, from.boundary_db, from.boundary_ts);
+    } else if (e->code == ERR_NOTFOUND) {
+        /* no boundary recorded (chunks shipped before schema 3): once, from the start */
+        err_clear(e);
+        log_msg(in->col->log, LOG_INFO, in->name,
+                "generation %" PRId64 ": scanning its %" PRIu64 " shipped incr bytes from the start once",
+                g->row.generation, g->shipped);
+        chunkscan_init(&g->scan, 0, 0, g->row.lead_ts);
+    } else {
+        return -1;
+    }
+    g->scan_ready = 1;
+    for (off = start; off < g->shipped;) {
+        const struct aof_file *f = &g->files.files[lineage_file_at(&g->files, off)];
+        uint64_t len = g->shipped - off;
+        struct chunk_marks ignored;
+
+        if (f->start + f->size - off < len)
+            len = f->start + f->size - off;
+        if (len > (uint64_t)in->ic->chunk_size)
+            len = (uint64_t)in->ic->chunk_size;
+        if (len == 0) {
+            err_set(e, ERR_CORRUPT,
+                    "incr stream of generation %" PRId64 " ends at %" PRIu64 ", before %" PRIu64,
+                    g->row.generation, off, g->shipped);
+            goto out;
+        }
+        buf_reset(&in->raw);
+        buf_reserve(&in->raw, len);
+        if (lineage_pread(&g->files, off, in->raw.data, len, e) != 0)
+            goto out;
+        chunkscan_chunk(&g->scan, in->raw.data, (size_t)len, &ignored);
+        off += len;
+    }
+    if (!chunkscan_known(&g->scan))
+        log_msg(in->col->log, LOG_WARN, in->name,
+                "generation %" PRId64
+                ": the shipped incr stream does not scan as AOF (%s): its next chunks carry "
+                "no marks",
+                g->row.generation, chunkscan_error(&g->scan));
+    rv = 0;
+out:
+    return rv;
 }

@@ -28,25 +28,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "indexcopy.h"
 #include "metrics.h"
-#include "objname.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #define SHIP_BACKOFF_MIN_MS 1000
 #define SHIP_BACKOFF_MAX_MS 30000
-
-void text_copy(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-
-    if (n == 0)
-        return;
-    if (len >= n)
-        len = n - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
 
 /* ------------------------------------------------------------------------
  * Stop requests
@@ -227,6 +216,8 @@ static int instance_locate_aof(struct instance *in, struct err *e)
     if (!ac.appendonly)
         log_msg(in->col->log, LOG_WARN, in->name,
                 "appendonly is off on redis \"%s\": nothing to follow until it is turned on", in->rc.where);
+    in->appendonly = ac.appendonly;
+    in->ts_enabled = ac.timestamps;
     if (in->manifest_path == NULL || strcmp(in->manifest_path, manifest) != 0) {
         if (in->manifest_path != NULL) {
             log_msg(in->col->log, LOG_INFO, in->name, "the AOF moved from \"%s\" to \"%s\"",
@@ -304,6 +295,7 @@ int instance_write_metrics(struct instance *in, struct err *e)
         vi.now = now;
         vi.poll_interval_ms = ic->poll_interval_ms;
         vi.lag_threshold = ic->lag_threshold;
+        vi.barrier_timeout_s = ic->barrier_timeout_s;
         vi.archived = any;
         verdict_judge(&vi, &verdicts[n]);
         v[n].name = ic->name;
@@ -321,46 +313,14 @@ out:
     return rv;
 }
 
-/* Store a consistent copy of the index as "<instance>/index.db". */
+/* Store a consistent copy of the index as "<instance>/index.db" (sealed
+ * when the storage seals: indexcopy.c). */
 int instance_upload_index(struct instance *in, struct err *e)
 {
-    char key[OBJNAME_MAX];
     char *tmp = xasprintf("%s.%s.%ld.upload", in->col->cfg->index_path, in->name, (long)getpid());
-    struct buf copy = BUF_INIT;
-    FILE *fp = NULL;
-    int rv = -1;
+    int rv = indexcopy_upload(in->idx, in->st, in->name, tmp, e);
 
-    if (objname_index(in->name, key, sizeof(key)) != 0) {
-        err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", in->name);
-        goto out;
-    }
-    if (index_backup(in->idx, tmp, e) != 0)
-        goto out;
-    fp = fopen(tmp, "rb");
-    if (fp == NULL) {
-        err_sys(e, errno, "cannot read index copy \"%s\"", tmp);
-        goto out;
-    }
-    for (;;) {
-        size_t got;
-
-        buf_reserve(&copy, 65536);
-        got = fread(copy.data + copy.len, 1, 65536, fp);
-        copy.len += got;
-        if (got < 65536)
-            break;
-    }
-    if (ferror(fp)) {
-        err_sys(e, EIO, "cannot read index copy \"%s\"", tmp);
-        goto out;
-    }
-    rv = storage_put(in->st, key, copy.data, copy.len, e);
-out:
-    if (fp != NULL)
-        fclose(fp);
-    unlink(tmp);
     free(tmp);
-    buf_free(&copy);
     return rv;
 }
 
@@ -444,19 +404,58 @@ static int instance_step_ship(struct instance *in, int64_t budget_ms, int *more,
     return 0;
 }
 
-/* The scheduled barrier, or the one continuity needs. */
+/* A requested barrier that could not run in barrier_timeout is given
+ * up: an error event answers the requester (request.c). */
+static void instance_give_up_request(struct instance *in, const char *why)
+{
+    int64_t held = in->sched.postponed_since > 0 ? time_now() - in->sched.postponed_since : 0;
+    char detail[DETAIL_MAX];
+
+    if (held < in->ic->barrier_timeout_s)
+        held = in->ic->barrier_timeout_s;
+    snprintf(detail, sizeof(detail), "barrier (requested) failed: held back for %" PRId64 " s: %s", held,
+             why);
+    log_msg(in->col->log, LOG_ERROR, in->name, "%s", detail);
+    instance_event(in, "error", detail);
+    in->barrier_requested = 0;
+}
+
+/* No barrier is pending. One that was held back and given up still counts
+ * as held back while what held it back lasts: the next one would be too. */
+static void instance_barrier_idle(struct instance *in, int64_t now)
+{
+    uint64_t backlog = instance_backlog(in);
+    char why[256];
+    struct err e;
+
+    if (in->sched.postponed_since == 0)
+        return;
+    err_clear(&e);
+    if (in->aof_off)
+        err_set(&e, ERR_BUSY, "the AOF is off on redis \"%s\" (appendonly no)", in->rc.where);
+    else if (barrier_postpone_reason(backlog, in->ic->max_rate, in->ic->barrier_max_lag_s,
+                                     in->h_storage.failing, why, sizeof(why)))
+        err_set(&e, ERR_BUSY, "%s", why);
+    barrier_note_attempt(in, e.code == ERR_BUSY ? -1 : 0, &e, now);
+}
+
+/* The scheduled barrier, or the one continuity needs, or the one
+ * requested; held back while barrier.c says so (or while another
+ * instance of this box forks), for at most barrier_timeout. */
 static int instance_step_barrier(struct instance *in, struct err *e)
 {
     int64_t now = time_now();
     int scheduled = barrier_due(&in->sched, now);
     int requests = atomic_load(&in->col->requests);
     const char *why;
-    int fork_fd = -1, rv;
+    int fork_fd = -1, rv, overdue;
 
     if (requests != in->seen_requests) {
         in->seen_requests = requests;
         if (request_take(in, REQUEST_BARRIER)) {
             log_msg(in->col->log, LOG_INFO, in->name, "barrier requested by --barrier-now");
+            if (!in->barrier_requested)
+                in->barrier_deadline_ms = time_monotonic_ms() + in->ic->barrier_timeout_s * 1000;
             in->barrier_requested = 1;
         }
     }
@@ -468,27 +467,37 @@ static int instance_step_barrier(struct instance *in, struct err *e)
         why = "continuity";
     else if (scheduled)
         why = "scheduled";
-    else
+    else {
+        instance_barrier_idle(in, now);
         return 0;
+    }
+    if (!in->barrier_requested)
+        in->barrier_deadline_ms = 0;
     /* the rewrite forks: wait for the turn of this instance (snapshot_fork.c) */
     rv = fork_lock_try(in->col, &fork_fd, e);
-    if (rv <= 0) {
-        if (rv < 0)
-            instance_fail(in, &in->h_aof, "barrier", e);
-        else if (!in->fork_wait_logged)
-            log_msg(in->col->log, LOG_INFO, in->name,
-                    "barrier (%s) waits: another instance on this box is forking", why);
-        in->fork_wait_logged = rv == 0;
+    if (rv < 0) {
+        instance_fail(in, &in->h_aof, "barrier", e);
         err_clear(e);
         return 0;
     }
-    in->fork_wait_logged = 0;
-    rv = barrier_run(in, why, e);
-    fork_lock_release(in->col, fork_fd);
+    if (rv == 0) {
+        if (!in->fork_wait_logged)
+            log_msg(in->col->log, LOG_INFO, in->name,
+                    "barrier (%s) waits: another instance on this box is forking", why);
+        in->fork_wait_logged = 1;
+        err_set(e, ERR_BUSY, "another instance on this box is forking");
+        rv = -1;
+    } else {
+        in->fork_wait_logged = 0;
+        rv = barrier_run(in, why, e);
+        fork_lock_release(in->col, fork_fd);
+    }
+    overdue = barrier_note_attempt(in, rv, e, now);
     if (rv == 0) {
         if (scheduled)
             barrier_done(&in->sched, now);
         in->barrier_requested = 0;
+        in->barrier_deadline_ms = 0;
         return 0;
     }
     if (e->code == ERR_STOPPED)
@@ -496,6 +505,12 @@ static int instance_step_barrier(struct instance *in, struct err *e)
     if (e->code != ERR_BUSY) {
         in->sched.retry_after = now + BARRIER_RETRY_S;
         in->barrier_requested = 0; /* the requester saw the error event */
+        in->barrier_deadline_ms = 0;
+    } else if (in->barrier_requested &&
+               (overdue || (in->barrier_deadline_ms > 0 && time_monotonic_ms() >= in->barrier_deadline_ms))) {
+        barrier_overdue(in, now);
+        instance_give_up_request(in, e->msg);
+        in->barrier_deadline_ms = 0;
     }
     err_clear(e);
     return 0;
@@ -570,10 +585,15 @@ static int instance_run_once(struct instance *in, struct err *e)
     if (in->col->action == COLLECT_BARRIER_NOW) {
         int fork_fd, ran;
 
+        /* from here the barrier gives up after barrier_timeout */
+        in->barrier_deadline_ms = time_monotonic_ms() + in->ic->barrier_timeout_s * 1000;
         if (fork_lock_wait(in, NULL, &fork_fd, e) != 0)
             goto out;
         ran = barrier_run(in, "requested", e);
         fork_lock_release(in->col, fork_fd);
+        in->barrier_deadline_ms = 0;
+        if (ran != 0 && e->code == ERR_BUSY)
+            err_prefix(e, "barrier held back");
         if (ran != 0)
             goto out;
         if (instance_catch_up(in, e) != 0)

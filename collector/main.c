@@ -269,8 +269,11 @@ static int run_instances(struct collector *col, const char *only)
 
         if (holder[i] <= 0)
             continue;
-        asked = request_ask(col, col->action == COLLECT_SNAPSHOT_NOW ? REQUEST_SNAPSHOT : REQUEST_BARRIER,
-                            cfg->instances[i].name, holder[i], &e);
+        asked =
+            col->action == COLLECT_SNAPSHOT_NOW
+                ? request_ask(col, REQUEST_SNAPSHOT, cfg->instances[i].name, holder[i], REQUEST_TIMEOUT_S, &e)
+                : request_ask(col, REQUEST_BARRIER, cfg->instances[i].name, holder[i],
+                              cfg->instances[i].barrier_timeout_s + REQUEST_SLACK_S, &e);
         if (asked != 0) {
             log_msg(col->log, LOG_ERROR, cfg->instances[i].name, "%s", e.msg);
             fprintf(stderr, "aofroll-collector: instance \"%s\": %s\n", cfg->instances[i].name, e.msg);

@@ -9,7 +9,11 @@
  * file's bytes at that range when the files are still open to us, and
  * against the gzip member's own CRC and length otherwise (the object was
  * written whole by an atomic put, so a sound member is the bytes that were
- * read). An object that the index references is never touched.
+ * read). An object that the index references is never touched, nor one
+ * that holds an indexed chunk under another name (sealed otherwise, or
+ * plain): `aofroll rekey` stores such a copy before it points the index row
+ * at it and removes the old object, and removing it in between would leave
+ * the row pointing at nothing. rekey removes the copies it leaves behind.
  *
  * Objects of a generation newer than any the index knows mean that this
  * index is not the one that goes with this storage: the collector refuses
@@ -105,6 +109,42 @@ out:
     return rv;
 }
 
+/* The first indexed chunk of c's generation and kind that ends after c's start. */
+struct reconcile_first {
+    int found;
+    struct chunk_row row;
+};
+
+static int reconcile_first_cb(void *ud, const struct chunk_row *row)
+{
+    struct reconcile_first *f = ud;
+
+    f->found = 1;
+    f->row = *row;
+    return 1;
+}
+
+/* 1 when the index records the chunk `key` names under another name (the
+ * same plain name, sealed otherwise), 0 when not, -1 on error. */
+static int reconcile_copy_of_indexed(struct instance *in, const char *key, const struct chunk_name *c,
+                                     struct err *e)
+{
+    struct reconcile_first f;
+    char a[OBJNAME_MAX], b[OBJNAME_MAX];
+
+    memset(&f, 0, sizeof(f));
+    if (index_chunks(in->idx, in->instance_id, c->generation, c->kind, c->start, reconcile_first_cb, &f, e) !=
+        0)
+        return -1;
+    if (!f.found || f.row.start != c->start || f.row.end != c->end)
+        return 0;
+    if (!objname_unseal(key, a, sizeof(a), NULL))
+        snprintf(a, sizeof(a), "%s", key);
+    if (!objname_unseal(f.row.key, b, sizeof(b), NULL))
+        snprintf(b, sizeof(b), "%s", f.row.key);
+    return strcmp(a, b) == 0;
+}
+
 static int reconcile_kind(struct instance *in, struct generation *g, enum chunk_kind kind, int live,
                           struct err *e)
 {
@@ -150,6 +190,16 @@ static int reconcile_kind(struct instance *in, struct generation *g, enum chunk_
         if (e->code != ERR_NOTFOUND)
             goto out;
         err_clear(e);
+        ok = reconcile_copy_of_indexed(in, keys.v[i], &c, e);
+        if (ok < 0)
+            goto out;
+        if (ok) {
+            log_msg(in->col->log, LOG_INFO, in->name,
+                    "left \"%s\": a copy of an indexed chunk under another name (aofroll rekey at work, or "
+                    "interrupted)",
+                    keys.v[i]);
+            continue;
+        }
         if (c.start == expected && c.end > c.start) {
             buf_reset(&gz);
             ok = reconcile_verify(in, g, keys.v[i], &c, live, &gz, &crc, e);
@@ -165,7 +215,7 @@ static int reconcile_kind(struct instance *in, struct generation *g, enum chunk_
             row.start = c.start;
             row.end = c.end;
             row.crc32 = crc;
-            row.stored_bytes = gz.len;
+            row.stored_bytes = storage_stored_size(keys.v[i], gz.len);
             row.first = kind == CHUNK_BASE ? g->row.base_time : c.first;
             row.last = kind == CHUNK_BASE ? g->row.base_time : c.last;
             snprintf(row.key, sizeof(row.key), "%s", keys.v[i]);

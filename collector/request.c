@@ -9,7 +9,11 @@
  * and does the work as if it were due. The requester then watches the
  * index (read-only) for the outcome: a success or an "error" event that
  * answers the request, newer than any event it saw before asking. The two
- * kinds differ only in their names and in which events answer them. */
+ * kinds differ only in their names and in which events answer them. A
+ * barrier held back longer than barrier_timeout is given up by the running
+ * collector with an error event; if no answer comes at all in the time the
+ * caller allows, the requester gives up itself, saying what the
+ * collector's heartbeat shows (a barrier held back, and why). */
 #include "collector.h"
 
 #include <errno.h>
@@ -21,10 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define REQUEST_TIMEOUT_S 3600 /* a rewrite or a BGSAVE of a big dataset, then its shipping */
 #define REQUEST_POLL_MS 200
 
 struct request_kind {
@@ -101,11 +105,26 @@ static int write_request(const char *path, const char *name, int64_t t0, struct 
     return rv;
 }
 
+/* What the holder's heartbeat says about a held-back barrier, for a
+ * message: "" when nothing. */
+static void held_back(struct index *idx, int64_t id, char *out, size_t n)
+{
+    struct status_row s;
+    struct err e;
+
+    out[0] = '\0';
+    if (index_status_get(idx, id, &s, &e) == 0 && s.barrier_postponed_since > 0)
+        snprintf(out, n, ": the barrier is held back since %" PRId64 " s ago: %s",
+                 time_now() - s.barrier_postponed_since, s.barrier_postponed_why);
+}
+
 /* Poll the index until the outcome arrives, the holder exits or time runs out. */
 static int wait_outcome(struct collector *col, struct index *idx, int64_t id, int64_t t0,
-                        const char *instance, long holder, struct outcome *o, struct err *e)
+                        const char *instance, long holder, int64_t timeout_s, struct outcome *o,
+                        struct err *e)
 {
-    int64_t deadline = time_monotonic_ms() + REQUEST_TIMEOUT_S * 1000LL;
+    int64_t deadline = time_monotonic_ms() + timeout_s * 1000LL;
+    char why[400];
 
     while (o->done == 0) {
         if (collector_sleep(col, REQUEST_POLL_MS, e) != 0)
@@ -117,15 +136,18 @@ static int wait_outcome(struct collector *col, struct index *idx, int64_t id, in
         if (kill((pid_t)holder, 0) != 0)
             return err_set(e, ERR_IO, "the collector (pid %ld) exited before %s of instance \"%s\"", holder,
                            o->kind->doing, instance);
-        if (time_monotonic_ms() > deadline)
-            return err_set(e, ERR_IO, "no %s outcome for instance \"%s\" from pid %ld after %d s",
-                           o->kind->name, instance, holder, REQUEST_TIMEOUT_S);
+        if (time_monotonic_ms() > deadline) {
+            held_back(idx, id, why, sizeof(why));
+            return err_set(e, ERR_IO,
+                           "gave up after %" PRId64 " s: no %s outcome for instance \"%s\" from pid %ld%s",
+                           timeout_s, o->kind->name, instance, holder, why);
+        }
     }
     return 0;
 }
 
 int request_ask(struct collector *col, enum request_type type, const char *instance, long holder,
-                struct err *e)
+                int64_t timeout_s, struct err *e)
 {
     const struct config *cfg = col->cfg;
     struct outcome o;
@@ -150,7 +172,7 @@ int request_ask(struct collector *col, enum request_type type, const char *insta
     }
     log_msg(col->log, LOG_INFO, instance, "asked the running collector (pid %ld) for a %s", holder,
             o.kind->name);
-    if (wait_outcome(col, idx, id, t0, instance, holder, &o, e) != 0)
+    if (wait_outcome(col, idx, id, t0, instance, holder, timeout_s, &o, e) != 0)
         goto out;
     if (o.done < 0) {
         err_set(e, ERR_REDIS, "the running collector (pid %ld): %s", holder, o.detail);

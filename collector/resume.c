@@ -159,6 +159,8 @@ static int instance_continue(struct instance *in, const struct gen_row *r, struc
         goto lost;
     if (!g->row.base_complete && generation_crc(in, g, CHUNK_BASE, 0, g->base_shipped, &g->base_crc, e) != 0)
         goto fail;
+    if (generation_scan_resume(in, g, e) != 0)
+        goto fail;
     generation_note_size(in, g, time_now(), 1);
     log_msg(in->col->log, LOG_INFO, in->name,
             "resuming generation %" PRId64 " at incr offset %" PRIu64 " of %" PRIu64 " (base %s)",
@@ -197,6 +199,32 @@ static int collect_open(void *ud, const struct gen_row *g)
     return 0;
 }
 
+/* End index generation r, which the collector cannot follow any more:
+ * its proven end from the last "#TS:" its chunks recorded (its files are
+ * not read), and no generation after it follows it. */
+static int instance_end_unfollowed(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
+{
+    struct gen_row next;
+    int64_t ts;
+
+    if (index_generation_last_ts(in->idx, in->instance_id, r->generation, &ts, e) != 0)
+        return -1;
+    r->proven_end = ts > 1 ? ts - 1 : 0;
+    if (instance_end_generation(in, r, reason, e) != 0)
+        return -1;
+    if (index_generation_get(in->idx, in->instance_id, r->generation + 1, &next, e) != 0) {
+        if (e->code != ERR_NOTFOUND)
+            return -1;
+        err_clear(e);
+        return 0;
+    }
+    if (next.follows == GEN_NO && next.lead_ts == 0)
+        return 0;
+    next.follows = GEN_NO;
+    next.lead_ts = 0;
+    return index_generation_update(in->idx, &next, e);
+}
+
 /* End every open generation but the latest: a previous run was
  * interrupted while finishing them, and their files are gone or final. */
 static int instance_end_stale(struct instance *in, int64_t latest, struct err *e)
@@ -214,7 +242,7 @@ static int instance_end_stale(struct instance *in, int64_t latest, struct err *e
         g = generation_new();
         g->row = o.v[i];
         if (reconcile_generation(in, g, 0, e) != 0 ||
-            instance_end_generation(in, &g->row, "restart", e) != 0) {
+            instance_end_unfollowed(in, &g->row, "restart", e) != 0) {
             generation_free(g);
             goto out;
         }
@@ -279,10 +307,19 @@ int instance_resume(struct instance *in, struct err *e)
         log_msg(in->col->log, LOG_WARN, in->name, "cannot continue generation %" PRId64 ": %s",
                 latest.generation, why);
         instance_event(in, "gap", why);
-        if (instance_end_generation(in, &latest, reason, e) != 0)
+        if (instance_end_unfollowed(in, &latest, reason, e) != 0)
             goto out;
     }
 
+    if (have_latest && !in->appendonly) {
+        /* the AOF is off: nothing to follow until the rewrite that turning
+         * it on starts brings a new base (no barrier meanwhile) */
+        in->aof_off = 1;
+        in->aof_off_since = time_now();
+        in->manifest_dirty = 0;
+        rv = 0;
+        goto out;
+    }
     if (have_latest && l.base_present && strcmp(l.base.name, latest.base_file) == 0) {
         /* the same files, but their bytes no longer join: a new base is needed */
         free(in->stale_base);
@@ -298,7 +335,7 @@ int instance_resume(struct instance *in, struct err *e)
     }
     in->open_reason = have_latest ? "rewrite" : "start";
     l.nconfirmed = l.nfiles > 1 ? l.nfiles - 1 : l.nfiles;
-    if (instance_open_generation(in, &l, in->open_reason, e) != 0)
+    if (instance_open_generation(in, &l, in->open_reason, 0, e) != 0)
         goto out;
     in->open_reason = "start";
     in->manifest_dirty = 0;

@@ -2,7 +2,9 @@
  *
  * A chunk is shipped in the order that makes a crash harmless: pread the
  * raw bytes, gzip them into one standalone member (codec.h), store the
- * object (an atomic put), and only then record the chunk in the index. A
+ * object (an atomic put; sealed on its way when a key file is configured,
+ * its name then ending in ".<key id>.enc"), and only then record the chunk
+ * in the index, with (for an incr chunk) what the AOF scanner saw in it. A
  * crash before the index row leaves an object that start-up reconciliation
  * (reconcile.c) verifies and adopts or removes; a crash before the put
  * leaves nothing. The shipped range is then dropped from the page cache
@@ -73,10 +75,11 @@ void throttle_account(struct throttle *t, uint64_t len)
         t->pause_next_us = t->started_us + hold; /* priority idle, contended: yield */
 }
 
-int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kind, const struct aof_file *f,
-               uint64_t file_off, uint64_t start, uint64_t len, int64_t first, int64_t last, uint32_t *crc,
-               struct err *e)
+int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *scan, enum chunk_kind kind,
+               const struct aof_file *f, uint64_t file_off, uint64_t start, uint64_t len, int64_t first,
+               int64_t last, uint32_t *crc, struct err *e)
 {
+    struct chunk_marks marks;
     struct chunk_name cn;
     struct chunk_row row;
 
@@ -99,7 +102,9 @@ int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kin
     cn.end = start + len;
     cn.first = first;
     cn.last = last;
-    cn.total = g->base_size; /* base chunks name the whole base's size */
+    cn.total = g->base_size;             /* base chunks name the whole base's size */
+    if (storage_seal_id(in->st) != NULL) /* the storage seals it on its way in */
+        snprintf(cn.seal, sizeof(cn.seal), "%s", storage_seal_id(in->st));
     if (objname_chunk(&cn, row.key, sizeof(row.key)) != 0)
         return err_set(e, ERR_CORRUPT, "cannot name chunk [%" PRIu64 ", %" PRIu64 ") of generation %" PRId64,
                        start, start + len, g->generation);
@@ -114,11 +119,23 @@ int ship_chunk(struct instance *in, const struct gen_row *g, enum chunk_kind kin
     row.start = start;
     row.end = start + len;
     row.crc32 = *crc;
-    row.stored_bytes = in->gz.len;
+    row.stored_bytes = storage_stored_size(row.key, in->gz.len);
     row.first = first;
     row.last = last;
-    codec_sha256(in->gz.data, in->gz.len, row.sha256); /* what restore and reindex check objects against */
+    /* what restore and reindex check objects against: the gzip member,
+     * sealed or not (docs/encryption.md) */
+    codec_sha256(in->gz.data, in->gz.len, row.sha256);
     row.has_sha256 = 1;
+    if (scan != NULL) {
+        /* what the AOF scanner sees in it (generation.c) */
+        generation_scan_chunk(in, scan, in->raw.data, start, len, &marks);
+        row.marks_known = marks.known;
+        row.ts_first = marks.ts_first;
+        row.ts_last = marks.ts_last;
+        row.boundary = marks.boundary;
+        row.boundary_db = marks.boundary_db;
+        row.boundary_ts = marks.boundary_ts;
+    }
     if (index_chunk_add(in->idx, &row, e) != 0) {
         err_prefix(e, "chunk \"%s\" is stored but not indexed", row.key);
         return -1;

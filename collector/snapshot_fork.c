@@ -100,6 +100,9 @@ int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct er
                 err_clear(e);
             }
         }
+        if (in->barrier_deadline_ms > 0 && time_monotonic_ms() >= in->barrier_deadline_ms)
+            return err_set(e, ERR_BUSY, "gave up after %.0f s: another instance on this box is still forking",
+                           (double)(time_monotonic_ms() - since) / 1000.0);
         if (collector_sleep(in->col, FORK_LOCK_POLL_MS, e) != 0)
             return -1;
     }

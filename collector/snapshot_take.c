@@ -233,7 +233,8 @@ static int snapshot_ship_chunk(struct instance *in, const struct gen_row *r, con
     for (int tries = 1;; tries++) {
         if (throttle_wait(&in->throttle, in->col, e) != 0)
             return -1;
-        if (ship_chunk(in, r, CHUNK_BASE, &d->f, off, off, len, r->base_time, r->base_time, &crc, e) == 0) {
+        if (ship_chunk(in, r, NULL, CHUNK_BASE, &d->f, off, off, len, r->base_time, r->base_time, &crc, e) ==
+            0) {
             throttle_account(&in->throttle, len);
             instance_recover(in, &in->h_storage, "shipping");
             return 0;

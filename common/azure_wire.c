@@ -200,9 +200,12 @@ void azure_sas_free(struct azure_sas *sas)
 
 void azure_block_id(uint64_t n, char out[48])
 {
-    char raw[33];
+    char raw[48];
 
-    snprintf(raw, sizeof(raw), "aofroll-block-%018llu", (unsigned long long)n);
+    /* Azure wants every block id of a blob the same length: 32 bytes before
+     * base64. A blob has at most 50,000 blocks, so 18 digits always hold n;
+     * the modulo only tells the compiler so. */
+    snprintf(raw, sizeof(raw), "aofroll-block-%018llu", (unsigned long long)(n % 1000000000000000000ULL));
     EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)raw, 32);
 }
 

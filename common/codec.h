@@ -7,8 +7,9 @@
  *
  * The CRC32 is no defence against whoever can write to the storage (a
  * forged member carries a CRC32 of its own). The index records, beside
- * it, the SHA-256 of every stored object; codec_check_digest checks an
- * object against it before it is decoded. */
+ * it, the SHA-256 of every chunk's gzip member (the stored object, or the
+ * plaintext of a sealed one: docs/encryption.md); codec_check_digest
+ * checks a member against it before it is decoded. */
 #ifndef AOFROLL_CODEC_H
 #define AOFROLL_CODEC_H
 

@@ -462,6 +462,8 @@ static const struct instance_field instance_fields[] = {
      0},
     {"compression", FIELD_LEVEL, I_OFF(compression), 0, 9, 0, "0 to 9", 0},
     {"barrier", FIELD_CLOCK, I_OFF(barrier_minute), 0, 0, 0, NULL, 0},
+    {"barrier_max_lag", FIELD_DURATION_S, I_OFF(barrier_max_lag_s), 1, 86400, 0, "1s to 1d", 0},
+    {"barrier_timeout", FIELD_DURATION_S, I_OFF(barrier_timeout_s), 1, 7 * 86400, 0, "1s to 7d", 0},
     {"retention", FIELD_DURATION_S, I_OFF(retention_s), 60, INT64_MAX / 1000, 0, "at least 1m", 0},
     {"lag_threshold", FIELD_SIZE, I_OFF(lag_threshold), 0, INT64_MAX, 0, NULL, 0},
     {"metrics_file", FIELD_PATH, I_OFF(metrics_file), 0, 0, 0, NULL, 0},
@@ -493,6 +495,8 @@ static void config_instance_defaults(struct instance_config *ic)
     ic->max_rate = 32 * 1024 * 1024;
     ic->compression = 1;
     ic->barrier_minute = 0;
+    ic->barrier_max_lag_s = 60;
+    ic->barrier_timeout_s = 3600;
     ic->retention_s = 7 * 86400;
     ic->lag_threshold = 0;
     ic->snapshot_interval_s = 0;
@@ -866,6 +870,31 @@ static int config_parse_azure(struct config_ctx *cx, const yaml_node_t *map, str
     return 0;
 }
 
+static int config_parse_encryption(struct config_ctx *cx, const yaml_node_t *map,
+                                   struct encryption_config *enc)
+{
+    const yaml_node_pair_t *pair;
+
+    if (map->type != YAML_MAPPING_NODE)
+        return config_error(cx, map, "expected a mapping for \"encryption\"");
+    if (config_check_keys(cx, map, " in \"storage.encryption\"") < 0)
+        return -1;
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *key = config_node(cx, pair->key);
+        const yaml_node_t *value = config_node(cx, pair->value);
+        const char *k = config_text(key);
+        int ret;
+
+        if (strcmp(k, "key_file") == 0)
+            ret = config_string(cx, value, k, &enc->key_file);
+        else
+            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.encryption\"", k);
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int config_parse_storage(struct config_ctx *cx, const yaml_node_t *map, struct config *cfg)
 {
     const yaml_node_pair_t *pair;
@@ -890,6 +919,8 @@ static int config_parse_storage(struct config_ctx *cx, const yaml_node_t *map, s
             ret = config_parse_sftp(cx, value, &cfg->sftp);
         else if (strcmp(k, "azure") == 0)
             ret = config_parse_azure(cx, value, &cfg->azure);
+        else if (strcmp(k, "encryption") == 0)
+            ret = config_parse_encryption(cx, value, &cfg->encryption);
         else
             ret = config_error(cx, key, "unknown key \"%s\" in \"storage\"", k);
         if (ret < 0)
@@ -1125,6 +1156,7 @@ void config_free(struct config *cfg)
     free(cfg->azure.endpoint);
     free(cfg->azure.sas_token_file);
     free(cfg->azure.ca_bundle);
+    free(cfg->encryption.key_file);
     free(cfg->sftp.private_key);
     free(cfg->sftp.public_key);
     free(cfg->sftp.known_hosts);
@@ -1364,6 +1396,12 @@ void config_dump(const struct config *cfg, FILE *fp)
         dump_pair(&d, "public_key", cfg->sftp.public_key);
         dump_pair(&d, "known_hosts", cfg->sftp.known_hosts);
         dump_pair(&d, "host_key_sha256", cfg->sftp.host_key_sha256);
+        dump_map_end(&d);
+    }
+    if (cfg->encryption.key_file != NULL) {
+        dump_key(&d, "encryption");
+        dump_map_start(&d);
+        dump_pair(&d, "key_file", cfg->encryption.key_file);
         dump_map_end(&d);
     }
     dump_map_end(&d);

@@ -35,17 +35,21 @@ struct instance_config {
     char *redis_url;         /* as written; print config_redact_url() of it */
     struct redis_addr redis; /* parsed from redis_url */
     enum instance_mode mode;
-    int64_t poll_interval_ms; /* default 1s */
-    int64_t chunk_size;       /* bytes, default 4MiB */
-    int64_t chunk_pause_ms;   /* default 100ms */
-    int64_t max_rate;         /* bytes/s, default 32MiB/s; 0 = unlimited */
-    int compression;          /* zlib level 0-9, default 1 */
-    int barrier_minute;       /* minutes after local midnight, default 0; -1 = off ("off") */
-    int64_t retention_s;      /* default 7d */
-    int64_t lag_threshold;    /* bytes; status exits 1 above it; default 0 = off */
-    char *metrics_file;       /* NULL = none */
-    int64_t snapshot_interval_s; /* mode rdb; 0 = none */
-    int snapshot_minute;         /* mode rdb, daily "snapshot_at"; -1 = none */
+    int64_t poll_interval_ms;        /* default 1s */
+    int64_t chunk_size;              /* bytes, default 4MiB */
+    int64_t chunk_pause_ms;          /* default 100ms */
+    int64_t max_rate;                /* bytes/s, default 32MiB/s; 0 = unlimited */
+    int compression;                 /* zlib level 0-9, default 1 */
+    int barrier_minute;              /* minutes after local midnight, default 0; -1 = off ("off") */
+    int64_t barrier_max_lag_s;       /* the barrier waits while shipping is further behind than
+                                      * max_rate ships in this time; default 1m */
+    int64_t barrier_timeout_s;       /* a barrier held back longer is an error; --barrier-now gives
+                                      * up after it; default 1h */
+    int64_t retention_s;             /* default 7d */
+    int64_t lag_threshold;           /* bytes; status exits 1 above it; default 0 = off */
+    char *metrics_file;              /* NULL = none */
+    int64_t snapshot_interval_s;     /* mode rdb; 0 = none */
+    int snapshot_minute;             /* mode rdb, daily "snapshot_at"; -1 = none */
     enum instance_priority priority; /* CPU and I/O priority of its thread; default idle */
 };
 
@@ -66,22 +70,29 @@ struct azure_config {
     char *ca_bundle;      /* optional */
 };
 
+/* Client-side encryption (docs/encryption.md). */
+struct encryption_config {
+    char *key_file; /* lines "ID BASE64-KEY", mode 0600; NULL: objects are stored plain */
+};
+
 struct sftp_config {
-    char *private_key; /* path */
-    char *public_key;  /* path, optional */
-    char *known_hosts; /* path */
+    char *private_key;     /* path */
+    char *public_key;      /* path, optional */
+    char *known_hosts;     /* path */
     char *host_key_sha256; /* optional pin */
 };
 
 struct config {
-    char *path;        /* the file it was read from */
-    char *storage_url; /* file:///..., s3://bucket/prefix, sftp://host/path, azure://account/container/prefix */
+    char *path; /* the file it was read from */
+    char *
+        storage_url; /* file:///..., s3://bucket/prefix, sftp://host/path, azure://account/container/prefix */
     struct s3_config s3;
     struct sftp_config sftp;
     struct azure_config azure;
-    char *index_path;  /* default /var/lib/aofroll/index.db */
-    char *lock_dir;    /* where per-instance locks live; default dirname(index_path) */
-    char *log_file;    /* NULL = stderr */
+    struct encryption_config encryption;
+    char *index_path;                /* default /var/lib/aofroll/index.db */
+    char *lock_dir;                  /* where per-instance locks live; default dirname(index_path) */
+    char *log_file;                  /* NULL = stderr */
     int64_t index_upload_interval_s; /* default 300 */
     struct instance_config defaults;
     struct instance_config *instances;

@@ -132,19 +132,38 @@ static const char *const migrations[] = {
     "ALTER TABLE chunks ADD COLUMN sha256 BLOB CHECK (sha256 IS NULL OR length(sha256) = 32);"
     "ALTER TABLE status ADD COLUMN poll_error TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE status ADD COLUMN redis_down_since INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: what restores need to be exact to the second across
+     * barriers and never across a gap (window.h, chunkscan.h), and the
+     * barrier's and the AOF's state in the heartbeat. NULL is unknown:
+     * rows from before keep their old meaning. */
+    "ALTER TABLE generations ADD COLUMN exact INTEGER CHECK (exact IN (0, 1));"
+    "ALTER TABLE generations ADD COLUMN follows INTEGER CHECK (follows IN (0, 1));"
+    "ALTER TABLE generations ADD COLUMN lead_ts INTEGER;"
+    "ALTER TABLE generations ADD COLUMN proven_end INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN ts_first INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN ts_last INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN boundary INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN boundary_db INTEGER;"
+    "ALTER TABLE chunks ADD COLUMN boundary_ts INTEGER;"
+    "ALTER TABLE status ADD COLUMN barrier_postponed_since INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE status ADD COLUMN barrier_postponed_why TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE status ADD COLUMN barrier_overdue INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE status ADD COLUMN aof_off_since INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define INDEX_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define GEN_COLS                                                                                             \
     "instance_id, generation, mode, base_file, base_format, base_size, base_complete, base_crc32, "          \
-    "base_time, incr_file, started, ended, end_reason"
+    "base_time, incr_file, started, ended, end_reason, exact, follows, lead_ts, proven_end"
 #define CHUNK_COLS                                                                                           \
-    "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key, sha256"
+    "id, instance_id, generation, kind, start, end, crc32, stored_bytes, first, last, key, sha256, "         \
+    "ts_first, ts_last, boundary, boundary_db, boundary_ts"
 #define EVENT_COLS "id, instance_id, time, kind, detail"
 #define STATUS_COLS                                                                                          \
     "instance_id, last_poll, poll_interval_ms, generation, current_file, current_size, shipped, "            \
-    "shipped_time, last_barrier, last_error_time, last_error, pid, poll_error, redis_down_since"
+    "shipped_time, last_barrier, last_error_time, last_error, pid, poll_error, redis_down_since, "           \
+    "barrier_postponed_since, barrier_postponed_why, barrier_overdue, aof_off_since"
 
 enum stmt_id {
     S_BEGIN,
@@ -160,7 +179,6 @@ enum stmt_id {
     S_GEN_UPDATE,
     S_GEN_GET,
     S_GEN_LATEST,
-    S_GEN_FOR_TIME,
     S_GEN_LIST,
     S_GEN_DEL_CHUNKS,
     S_GEN_DEL_SIZELOG,
@@ -169,7 +187,10 @@ enum stmt_id {
     S_CHUNK_GET,
     S_CHUNK_BY_KEY,
     S_CHUNK_LAST,
+    S_CHUNK_RESUME,
+    S_GEN_LAST_TS,
     S_CHUNK_ANY,
+    S_CHUNK_RENAME,
     S_CHUNKS_FROM,
     S_CHUNKS_ALL,
     S_CHUNKS_SINCE,
@@ -195,28 +216,35 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INSTANCE_ADD] = "INSERT INTO instances(name, created) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
     [S_INSTANCE_NAMES] = "SELECT id, name FROM instances ORDER BY name",
     [S_GEN_ADD] = "INSERT INTO generations(" GEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                  "?10, ?11, ?12, ?13)",
+                  "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_GEN_UPDATE] = "UPDATE generations SET base_file = ?4, base_format = ?5, base_size = ?6, "
                      "base_complete = ?7, base_crc32 = ?8, base_time = ?9, incr_file = ?10, "
-                     "ended = ?12, end_reason = ?13 WHERE instance_id = ?1 AND generation = ?2",
+                     "ended = ?12, end_reason = ?13, exact = ?14, follows = ?15, lead_ts = ?16, "
+                     "proven_end = ?17 WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_GET] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_LATEST] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 "
                      "ORDER BY generation DESC LIMIT 1",
-    [S_GEN_FOR_TIME] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 "
-                       "AND base_complete = 1 AND base_time <= ?2 ORDER BY generation DESC LIMIT 1",
     [S_GEN_LIST] = "SELECT " GEN_COLS " FROM generations WHERE instance_id = ?1 ORDER BY generation",
     [S_GEN_DEL_CHUNKS] = "DELETE FROM chunks WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_DEL_SIZELOG] = "DELETE FROM size_log WHERE instance_id = ?1 AND generation = ?2",
     [S_GEN_DEL] = "DELETE FROM generations WHERE instance_id = ?1 AND generation = ?2",
     [S_CHUNK_ADD] = "INSERT INTO chunks(instance_id, generation, kind, start, end, crc32, stored_bytes, "
-                    "first, last, key, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "first, last, key, sha256, ts_first, ts_last, boundary, boundary_db, boundary_ts) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [S_CHUNK_GET] = "SELECT " CHUNK_COLS " FROM chunks WHERE id = ?1",
     [S_CHUNK_BY_KEY] = "SELECT " CHUNK_COLS " FROM chunks WHERE key = ?1",
     /* chunks of one (instance, generation, kind) never overlap, so the
      * highest start is also the highest end */
     [S_CHUNK_LAST] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                      "AND kind = ?3 ORDER BY start DESC LIMIT 1",
+    [S_CHUNK_RESUME] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
+                       "AND kind = 'incr' AND boundary IS NOT NULL ORDER BY start DESC LIMIT 1",
+    [S_GEN_LAST_TS] = "SELECT max(ts_last) FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
+                      "AND kind = 'incr'",
     [S_CHUNK_ANY] = "SELECT 1 FROM chunks WHERE instance_id = ?1 LIMIT 1",
+    /* the row keeps its digest (the gzip member's) unless it had none */
+    [S_CHUNK_RENAME] = "UPDATE chunks SET key = ?3, stored_bytes = ?4, sha256 = coalesce(sha256, ?5) "
+                       "WHERE id = ?1 AND key = ?2",
     [S_CHUNKS_FROM] = "SELECT " CHUNK_COLS " FROM chunks WHERE instance_id = ?1 AND generation = ?2 "
                       "AND kind = ?3 AND end > ?4 ORDER BY start",
     /* index_chunks_between: the whole instance streams in position order;
@@ -242,7 +270,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE instance_id = ?1 AND time >= ?2 "
                  "ORDER BY time, id",
     [S_STATUS_PUT] = "INSERT OR REPLACE INTO status(" STATUS_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [S_STATUS_GET] = "SELECT " STATUS_COLS " FROM status WHERE instance_id = ?1",
 };
 
@@ -358,6 +386,31 @@ static int col_is(sqlite3_stmt *st, int col, const char *word)
     return s != NULL && strcmp((const char *)s, word) == 0;
 }
 
+/* GEN_YES/GEN_NO as 1/0, GEN_UNKNOWN as NULL; and back. */
+static void bind_tri(sqlite3_stmt *st, int col, int v)
+{
+    if (v == GEN_UNKNOWN)
+        sqlite3_bind_null(st, col);
+    else
+        sqlite3_bind_int(st, col, v == GEN_YES ? 1 : 0);
+}
+
+static int col_tri(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return GEN_UNKNOWN;
+    return sqlite3_column_int(st, col) ? GEN_YES : GEN_NO;
+}
+
+/* 0 (unknown) as NULL. */
+static void bind_nonzero(sqlite3_stmt *st, int col, int64_t v)
+{
+    if (v == 0)
+        sqlite3_bind_null(st, col);
+    else
+        sqlite3_bind_int64(st, col, v);
+}
+
 static const char *kind_word(enum chunk_kind k)
 {
     return k == CHUNK_BASE ? "base" : "incr";
@@ -378,9 +431,13 @@ static void gen_read(sqlite3_stmt *st, struct gen_row *g)
     g->started = sqlite3_column_int64(st, 10);
     g->ended = sqlite3_column_int64(st, 11);
     col_str(st, 12, g->end_reason, sizeof(g->end_reason));
+    g->exact = col_tri(st, 13);
+    g->follows = col_tri(st, 14);
+    g->lead_ts = sqlite3_column_int64(st, 15); /* NULL reads as 0: unknown */
+    g->proven_end = sqlite3_column_int64(st, 16);
 }
 
-/* Bind all of GEN_COLS as ?1..?13. */
+/* Bind all of GEN_COLS as ?1..?17. */
 static void gen_bind(sqlite3_stmt *st, const struct gen_row *g)
 {
     sqlite3_bind_int64(st, 1, g->instance_id);
@@ -396,6 +453,10 @@ static void gen_bind(sqlite3_stmt *st, const struct gen_row *g)
     sqlite3_bind_int64(st, 11, g->started);
     sqlite3_bind_int64(st, 12, g->ended);
     bind_str(st, 13, g->end_reason);
+    bind_tri(st, 14, g->exact);
+    bind_tri(st, 15, g->follows);
+    bind_nonzero(st, 16, g->lead_ts);
+    bind_nonzero(st, 17, g->proven_end);
 }
 
 static void chunk_read(sqlite3_stmt *st, struct chunk_row *c)
@@ -416,6 +477,14 @@ static void chunk_read(sqlite3_stmt *st, struct chunk_row *c)
         memcpy(c->sha256, sqlite3_column_blob(st, 11), 32);
     else
         memset(c->sha256, 0, sizeof(c->sha256));
+    /* the marks are recorded together: boundary_db is NULL exactly when
+     * no marks were recorded (boundary itself may be NULL: none) */
+    c->marks_known = sqlite3_column_type(st, 15) != SQLITE_NULL;
+    c->ts_first = sqlite3_column_int64(st, 12);
+    c->ts_last = sqlite3_column_int64(st, 13);
+    c->boundary = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 14);
+    c->boundary_db = c->marks_known ? sqlite3_column_int(st, 15) : 0;
+    c->boundary_ts = sqlite3_column_int64(st, 16);
 }
 
 /* Step `st` (bound by the caller) and hand each chunk row to `cb`; resets
@@ -830,25 +899,6 @@ int index_generation_latest(struct index *idx, int64_t instance_id, struct gen_r
     return rc;
 }
 
-int index_generation_for_time(struct index *idx, int64_t instance_id, int64_t t, struct gen_row *out,
-                              struct err *e)
-{
-    sqlite3_stmt *st = idx_stmt(idx, S_GEN_FOR_TIME, e);
-    int rc;
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, instance_id);
-    sqlite3_bind_int64(st, 2, t);
-    rc = gen_fetch(idx, st, out, e);
-    if (rc == 1)
-        return err_set(
-            e, ERR_NOTFOUND,
-            "no generation of instance %lld has a complete base at or before @%lld in index \"%s\"",
-            (long long)instance_id, (long long)t, idx->path);
-    return rc;
-}
-
 int index_generations(struct index *idx, int64_t instance_id, index_gen_cb cb, void *ud, struct err *e)
 {
     sqlite3_stmt *st = idx_stmt(idx, S_GEN_LIST, e);
@@ -926,6 +976,15 @@ int index_chunk_add(struct index *idx, struct chunk_row *c, struct err *e)
     bind_str(st, 10, c->key);
     if (c->has_sha256)
         sqlite3_bind_blob(st, 11, c->sha256, (int)sizeof(c->sha256), SQLITE_STATIC);
+    if (c->marks_known) {
+        bind_nonzero(st, 12, c->ts_first);
+        bind_nonzero(st, 13, c->ts_last);
+        if (c->boundary >= 0)
+            sqlite3_bind_int64(st, 14, c->boundary);
+        /* boundary_db is set whenever marks are: -1 when no boundary */
+        sqlite3_bind_int(st, 15, c->boundary >= 0 ? c->boundary_db : -1);
+        bind_nonzero(st, 16, c->boundary_ts);
+    }
     if (sqlite3_step(st) == SQLITE_DONE) {
         c->id = sqlite3_last_insert_rowid(idx->db);
         ret = 0;
@@ -978,6 +1037,28 @@ int index_chunk_by_key(struct index *idx, const char *key, struct chunk_row *out
     return rc;
 }
 
+int index_chunk_rename(struct index *idx, const struct chunk_row *c, const char *key, uint64_t stored_bytes,
+                       const unsigned char sha256[32], struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_RENAME, e);
+    char what[OBJNAME_MAX + 32];
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, c->id);
+    bind_str(st, 2, c->key);
+    bind_str(st, 3, key);
+    bind_u64(st, 4, stored_bytes);
+    if (sha256 != NULL)
+        sqlite3_bind_blob(st, 5, sha256, 32, SQLITE_STATIC);
+    snprintf(what, sizeof(what), "renaming chunk \"%s\"", c->key);
+    if (idx_run(idx, st, e, what) < 0)
+        return -1;
+    if (sqlite3_changes(idx->db) == 0)
+        return err_set(e, ERR_NOTFOUND, "chunk \"%s\" not found in index \"%s\"", c->key, idx->path);
+    return 0;
+}
+
 int index_chunk_any(struct index *idx, int64_t instance_id, struct err *e)
 {
     sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_ANY, e);
@@ -1008,6 +1089,47 @@ int index_chunk_last(struct index *idx, int64_t instance_id, int64_t generation,
         return err_set(e, ERR_NOTFOUND, "no %s chunks in generation %lld of instance %lld in index \"%s\"",
                        kind_word(kind), (long long)generation, (long long)instance_id, idx->path);
     return rc;
+}
+
+int index_chunk_resume_point(struct index *idx, int64_t instance_id, int64_t generation,
+                             struct chunk_row *out, struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_CHUNK_RESUME, e);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, instance_id);
+    sqlite3_bind_int64(st, 2, generation);
+    rc = chunk_fetch(idx, st, out, e);
+    if (rc == 1)
+        return err_set(
+            e, ERR_NOTFOUND,
+            "no incr chunk of generation %lld of instance %lld records a command boundary in index "
+            "\"%s\"",
+            (long long)generation, (long long)instance_id, idx->path);
+    return rc;
+}
+
+int index_generation_last_ts(struct index *idx, int64_t instance_id, int64_t generation, int64_t *ts,
+                             struct err *e)
+{
+    sqlite3_stmt *st = idx_stmt(idx, S_GEN_LAST_TS, e);
+    int found;
+
+    *ts = 0;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, instance_id);
+    sqlite3_bind_int64(st, 2, generation);
+    found = idx_row(idx, st, e, "reading a generation's last #TS");
+    if (found < 0)
+        return -1;
+    if (found == 1) {
+        *ts = sqlite3_column_int64(st, 0); /* max() of no rows is NULL: 0 */
+        idx_done(st);
+    }
+    return 0;
 }
 
 int index_chunks(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
@@ -1242,6 +1364,10 @@ int index_status_put(struct index *idx, const struct status_row *s, struct err *
     sqlite3_bind_int(st, 12, s->pid);
     bind_str(st, 13, s->poll_error);
     sqlite3_bind_int64(st, 14, s->redis_down_since);
+    sqlite3_bind_int64(st, 15, s->barrier_postponed_since);
+    bind_str(st, 16, s->barrier_postponed_why);
+    sqlite3_bind_int(st, 17, s->barrier_overdue ? 1 : 0);
+    sqlite3_bind_int64(st, 18, s->aof_off_since);
     return idx_run(idx, st, e, "writing the status");
 }
 
@@ -1273,6 +1399,10 @@ int index_status_get(struct index *idx, int64_t instance_id, struct status_row *
     out->pid = sqlite3_column_int(st, 11);
     col_str(st, 12, out->poll_error, sizeof(out->poll_error));
     out->redis_down_since = sqlite3_column_int64(st, 13);
+    out->barrier_postponed_since = sqlite3_column_int64(st, 14);
+    col_str(st, 15, out->barrier_postponed_why, sizeof(out->barrier_postponed_why));
+    out->barrier_overdue = sqlite3_column_int(st, 16);
+    out->aof_off_since = sqlite3_column_int64(st, 17);
     idx_done(st);
     return 0;
 }

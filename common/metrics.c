@@ -42,6 +42,7 @@ enum metrics_field {
     MF_LAST_BARRIER,
     MF_LAST_ERROR,
     MF_UP,
+    MF_BARRIER_POSTPONED,
     MF_COUNT
 };
 
@@ -60,6 +61,7 @@ static const struct {
      "Unix time of the last barrier rewrite (mode rdb: of the last snapshot), 0 if none."},
     {"aofroll_last_error_timestamp_seconds", "Unix time of the last error, 0 if none."},
     {"aofroll_up", "1 when the backup is happening (aofroll status says OK), else 0."},
+    {"aofroll_barrier_postponed_seconds", "How long the pending barrier has been held back, 0 if none is."},
 };
 
 #define METRICS_PROBLEM "aofroll_problem"
@@ -104,6 +106,12 @@ static int metrics_value(const struct metrics_instance *m, enum metrics_field f,
         break;
     case MF_UP:
         snprintf(out, n, "%d", m->verdict->nreasons == 0 ? 1 : 0);
+        break;
+    case MF_BARRIER_POSTPONED:
+        snprintf(out, n, "%" PRId64,
+                 s->barrier_postponed_since > 0 && s->last_poll > s->barrier_postponed_since
+                     ? s->last_poll - s->barrier_postponed_since
+                     : 0);
         break;
     case MF_COUNT:
         return 0;

@@ -20,7 +20,10 @@
  *   aofroll_up                              1 when the backup is happening
  *                                           (status would say OK), else 0
  *   aofroll_problem{reason="..."}           per reason of verdict.h, 1 when
- *                                           it applies, else 0
+ *                                           it applies, else 0 (among them
+ *                                           "aof-off", "barrier-overdue")
+ *   aofroll_barrier_postponed_seconds       how long the pending barrier has
+ *                                           been held back, 0 if none is
  *
  * The file is replaced atomically (written to "PATH.tmp.PID" in the same
  * directory, which the textfile collector ignores, then renamed), so a

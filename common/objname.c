@@ -6,6 +6,8 @@
  *   <instance>/gen-<generation:6>/incr/<start:20>-<end:20>_<first:10>-<last:10>.aof.gz
  *   <instance>/index.db
  *
+ * and any of them sealed (docs/encryption.md): "<name>.<key id>.enc".
+ *
  * A base chunk's name also carries the base time (the dataset instant the
  * base holds) and the size of the whole base file, so that `aofroll
  * reindex` can tell from a listing alone when a generation starts and
@@ -49,6 +51,24 @@ int objname_valid_instance(const char *name)
     return 1;
 }
 
+int objname_valid_key_id(const char *id)
+{
+    size_t i;
+
+    if (id == NULL || id[0] == '\0')
+        return 0;
+    for (i = 0; id[i] != '\0'; i++) {
+        char ch = id[i];
+
+        if (i >= OBJNAME_KEY_ID_MAX)
+            return 0;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 /* snprintf's result as 0/-1: -1 when it failed or did not fit. */
 static int objname_fit(int len, size_t n)
 {
@@ -57,8 +77,17 @@ static int objname_fit(int len, size_t n)
 
 int objname_chunk(const struct chunk_name *c, char *buf, size_t n)
 {
+    char plain[OBJNAME_MAX];
     int len;
 
+    if (c->seal[0] != '\0') {
+        struct chunk_name p = *c;
+
+        p.seal[0] = '\0';
+        if (objname_chunk(&p, plain, sizeof(plain)) != 0)
+            return -1;
+        return objname_seal(plain, c->seal, buf, n);
+    }
     if (!objname_valid_instance(c->instance) || c->generation < 1 || c->end < c->start)
         return -1;
     if (c->kind == CHUNK_BASE) {
@@ -130,11 +159,19 @@ static int objname_eat_i64(const char **p, int64_t *v)
  * not yet known to be canonical (objname_parse_chunk checks that). */
 static int objname_scan_chunk(const char *key, struct chunk_name *c, const char **why)
 {
+    char plain[OBJNAME_MAX], id[OBJNAME_KEY_ID_MAX + 1];
     const char *p = key;
-    const char *slash = strchr(key, '/');
+    const char *slash;
     size_t ilen;
 
     memset(c, 0, sizeof(*c));
+    if (objname_unseal(key, plain, sizeof(plain), id)) {
+        if (objname_scan_chunk(plain, c, why) != 0)
+            return -1;
+        memcpy(c->seal, id, sizeof(c->seal));
+        return 0;
+    }
+    slash = strchr(key, '/');
     ilen = slash != NULL ? (size_t)(slash - key) : 0;
     if (ilen == 0 || ilen > INSTANCE_NAME_MAX) {
         *why = "bad instance name";
@@ -256,4 +293,52 @@ int objname_index(const char *instance, char *buf, size_t n)
     if (!objname_valid_instance(instance))
         return -1;
     return objname_fit(snprintf(buf, n, "%s/index.db", instance), n);
+}
+
+/* ------------------------------------------------------------------------
+ * Sealed names
+ * ------------------------------------------------------------------------ */
+
+#define OBJNAME_SEAL_SUFFIX ".enc"
+
+int objname_seal(const char *name, const char *id, char *buf, size_t n)
+{
+    if (name[0] == '\0' || !objname_valid_key_id(id) || objname_unseal(name, NULL, 0, NULL))
+        return -1;
+    return objname_fit(snprintf(buf, n, "%s.%s" OBJNAME_SEAL_SUFFIX, name, id), n);
+}
+
+int objname_unseal(const char *key, char *plain, size_t pn, char id[OBJNAME_KEY_ID_MAX + 1])
+{
+    size_t len = strlen(key), slen = strlen(OBJNAME_SEAL_SUFFIX), idlen;
+    const char *end, *dot;
+    char tmp[OBJNAME_KEY_ID_MAX + 1];
+
+    if (len <= slen || strcmp(key + len - slen, OBJNAME_SEAL_SUFFIX) != 0)
+        return 0;
+    end = key + len - slen;
+    for (dot = end; dot > key && dot[-1] != '.' && dot[-1] != '/'; dot--)
+        ;
+    if (dot <= key + 1 || dot[-1] != '.' || dot[-2] == '/')
+        return 0; /* no ".<id>" before ".enc", or nothing before it */
+    idlen = (size_t)(end - dot);
+    if (idlen == 0 || idlen > OBJNAME_KEY_ID_MAX)
+        return 0;
+    memcpy(tmp, dot, idlen);
+    tmp[idlen] = '\0';
+    if (!objname_valid_key_id(tmp))
+        return 0;
+    if (plain != NULL) {
+        size_t plen = (size_t)(dot - 1 - key);
+
+        if (plen < pn) {
+            memcpy(plain, key, plen);
+            plain[plen] = '\0';
+        } else if (pn > 0) {
+            plain[0] = '\0'; /* no room: no plain name, but sealed all the same */
+        }
+    }
+    if (id != NULL)
+        memcpy(id, tmp, idlen + 1);
+    return 1;
 }

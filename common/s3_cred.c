@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "s3_cred_http.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -277,7 +278,7 @@ static int s3_cred_try_http(struct s3_cred_chain *c, enum s3_cred_http_kind kind
             s3_cred_http_free(h);
             return -1;
         }
-        snprintf(why, whysz, "%s", e->msg);
+        text_copy(why, whysz, e->msg);
         s3_cred_http_free(h);
         err_clear(e);
         return 0;

@@ -10,7 +10,15 @@
  *    (file: temp file in ROOT/.tmp/, fsync, rename, fsync dir);
  *  - get of a missing object fails with ERR_NOTFOUND, distinct from ERR_IO;
  *  - list calls back once per object under the prefix, in byte order of key;
- *  - remove of a missing object succeeds. */
+ *  - remove of a missing object succeeds.
+ *
+ * Sealing (docs/encryption.md) is a filter of storage_put() and
+ * storage_get(), not of the backends: an object whose name ends in
+ * ".<key id>.enc" (objname_seal) is sealed with that key of the key file
+ * (storage.encryption.key_file) on its way in and opened on its way out,
+ * so that callers put and get the plain bytes (a chunk's gzip member) and
+ * choose only the name; storage_seal_id() says which key seals new
+ * objects. storage_list() and storage_head() give the sizes as stored. */
 #ifndef AOFROLL_STORAGE_H
 #define AOFROLL_STORAGE_H
 
@@ -28,6 +36,7 @@ enum storage_feature {
 };
 
 struct storage;
+struct keyring;
 
 /* Return non-zero to stop the listing (list then returns 0). */
 typedef int (*storage_list_cb)(void *ud, const char *key, uint64_t size);
@@ -49,9 +58,11 @@ struct storage_ops {
 /* Every backend's handle starts with this. */
 struct storage {
     const struct storage_ops *ops;
-    char *url;  /* for messages; never holds a secret */
-    char *auth; /* where the credentials came from, for --check; NULL when the
-                   backend needs none; never a secret; freed by the backend */
+    char *url;            /* for messages; never holds a secret */
+    char *auth;           /* where the credentials came from, for --check; NULL when the
+                             backend needs none; never a secret; freed by the backend */
+    struct keyring *keys; /* storage.encryption.key_file, NULL when none;
+                             set and freed by storage_open/storage_close */
 };
 
 int storage_open(const struct config *cfg, struct storage **out, struct err *e);
@@ -67,6 +78,13 @@ int storage_list(struct storage *st, const char *prefix, storage_list_cb cb, voi
 int storage_remove(struct storage *st, const char *key, struct err *e);
 int storage_remove_many(struct storage *st, const char *const *keys, size_t n, struct err *e);
 void storage_close(struct storage *st);
+
+/* The id of the key that seals new objects (the key file's last), or NULL
+ * when no key file is configured: new objects are then stored plain. */
+const char *storage_seal_id(const struct storage *st);
+/* The bytes an object of `len` plain bytes takes in storage under `key`:
+ * len, plus the seal's header and tag when the name is a sealed one. */
+uint64_t storage_stored_size(const char *key, uint64_t len);
 
 /* Backend constructors (storage_open picks one). */
 int storage_file_open(const char *url, struct storage **out, struct err *e);

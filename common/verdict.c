@@ -116,6 +116,37 @@ static int rule_lag(const struct verdict_input *in, int64_t stale_after, char *m
     return 1;
 }
 
+static int rule_aof_off(const struct verdict_input *in, int64_t stale_after, char *msg, size_t n)
+{
+    char since[TIME_BUFSZ];
+
+    (void)stale_after;
+    if (in->row->aof_off_since <= 0)
+        return 0;
+    time_format_utc(in->row->aof_off_since, since, sizeof(since));
+    snprintf(
+        msg, n,
+        "the AOF is off since %s (appendonly no): nothing is archived, the archive has a gap until it is "
+        "on again",
+        since);
+    return 1;
+}
+
+static int rule_barrier_overdue(const struct verdict_input *in, int64_t stale_after, char *msg, size_t n)
+{
+    const struct status_row *row = in->row;
+    int64_t held = in->now - row->barrier_postponed_since;
+
+    (void)stale_after;
+    if (row->barrier_postponed_since <= 0)
+        return 0;
+    if (!row->barrier_overdue && (in->barrier_timeout_s <= 0 || held <= in->barrier_timeout_s))
+        return 0;
+    snprintf(msg, n, "barrier held back for %" PRId64 " s (barrier_timeout %" PRId64 " s): %.200s", held,
+             in->barrier_timeout_s, row->barrier_postponed_why);
+    return 1;
+}
+
 /* In the order of enum verdict_reason. */
 static const struct verdict_rule verdict_rules[VERDICT_COUNT] = {
     [VERDICT_NO_HEARTBEAT] = {"no-heartbeat", 0, rule_no_heartbeat},
@@ -124,6 +155,8 @@ static const struct verdict_rule verdict_rules[VERDICT_COUNT] = {
     [VERDICT_REDIS_DOWN] = {"redis-unreachable", 1, rule_redis_down},
     [VERDICT_NOTHING_ARCHIVED] = {"nothing-archived", 0, rule_nothing_archived},
     [VERDICT_LAG] = {"lag", 1, rule_lag},
+    [VERDICT_AOF_OFF] = {"aof-off", 1, rule_aof_off},
+    [VERDICT_BARRIER_OVERDUE] = {"barrier-overdue", 1, rule_barrier_overdue},
 };
 
 void verdict_judge(const struct verdict_input *in, struct verdict *v)

@@ -24,12 +24,14 @@
 #define VERDICT_MSG_MAX 640
 
 enum verdict_reason {
-    VERDICT_NO_HEARTBEAT,     /* the collector has never polled the instance */
+    VERDICT_NO_HEARTBEAT,      /* the collector has never polled the instance */
     VERDICT_COLLECTOR_STOPPED, /* the heartbeat is older than a few polls */
-    VERDICT_POLL_FAILED,      /* the last poll (or its shipping) failed */
-    VERDICT_REDIS_DOWN,       /* Redis unreachable for more than a few polls */
-    VERDICT_NOTHING_ARCHIVED, /* no chunk of the instance is in the archive */
-    VERDICT_LAG,              /* the lag is above lag_threshold */
+    VERDICT_POLL_FAILED,       /* the last poll (or its shipping) failed */
+    VERDICT_REDIS_DOWN,        /* Redis unreachable for more than a few polls */
+    VERDICT_NOTHING_ARCHIVED,  /* no chunk of the instance is in the archive */
+    VERDICT_LAG,               /* the lag is above lag_threshold */
+    VERDICT_AOF_OFF,           /* the collector found the AOF off: a gap in the archive */
+    VERDICT_BARRIER_OVERDUE,   /* a barrier held back longer than barrier_timeout */
     VERDICT_COUNT
 };
 
@@ -39,13 +41,14 @@ struct verdict_input {
     int64_t now;                  /* unix s */
     int64_t poll_interval_ms;     /* configured; the row's wins when it has one */
     int64_t lag_threshold;        /* bytes, 0 = none */
+    int64_t barrier_timeout_s;    /* a barrier held back longer is a problem; 0 = only when the row says so */
     int archived;                 /* the index holds at least one chunk of the instance */
 };
 
 struct verdict {
-    unsigned reasons;     /* bit (1u << reason) for every reason found */
+    unsigned reasons; /* bit (1u << reason) for every reason found */
     size_t nreasons;
-    int64_t stale_after;  /* seconds: "a few polls" */
+    int64_t stale_after; /* seconds: "a few polls" */
     char msg[VERDICT_COUNT][VERDICT_MSG_MAX];
 };
 

@@ -202,7 +202,8 @@ static void apply_as_batch(void)
 static int apply_run(struct apply *a, struct err *e)
 {
     struct stream_params sp;
-    struct buf windows = BUF_INIT, ks = BUF_INIT;
+    struct window_choice choice;
+    struct buf ks = BUF_INIT;
     const struct cut_result *res;
     char t[TIME_BUFSZ], t2[TIME_BUFSZ];
     redisReply *reply = NULL;
@@ -234,12 +235,8 @@ static int apply_run(struct apply *a, struct err *e)
         goto out;
     }
     fetch_init(&a->fetch, a->cli.idx, a->cli.st, a->cli.inst->name, a->cli.instance_id);
-    if (index_generation_for_time(a->cli.idx, a->cli.instance_id, a->to, &a->gen, e) < 0) {
-        if (e->code == ERR_NOTFOUND && fetch_windows(&a->fetch, &windows, e) == 0)
-            err_set(e, ERR_NOTFOUND, "no generation covers %s: the archive of \"%s\" is restorable %s", t,
-                    a->cli.inst->name, windows.data);
+    if (fetch_choose(&a->fetch, a->to, &a->gen, &choice, e) < 0)
         goto out;
-    }
     if (a->gen.generation != a->pos.generation) {
         err_set(e, ERR_EXISTS,
                 "%s lies in generation %lld, but \"%s\" was restored from generation %lld HINT: restore "
@@ -322,7 +319,6 @@ static int apply_run(struct apply *a, struct err *e)
 out:
     if (reply != NULL)
         freeReplyObject(reply);
-    buf_free(&windows);
     buf_free(&ks);
     return ret;
 }

@@ -88,6 +88,8 @@ static size_t gens_human(const char *instance, const struct inspect_gens *l, str
                    first, last, gens_end(g));
         if (g->ended != 0)
             buf_printf(out, " at %s", ended);
+        if (g->mode == MODE_AOF && g->follows == GEN_NO && g->generation > 1)
+            buf_appendstr(out, " (a gap before it)");
         buf_append(out, "\n", 1);
     }
     return incomplete;
@@ -120,6 +122,18 @@ static void gens_json(const char *instance, const struct inspect_gens *l, struct
         json_kv_time(j, "started", g->started);
         json_kv_time(j, "ended", g->ended);
         json_kv_string(j, "end_reason", gens_end(g));
+        json_key(j, "exact");
+        if (g->exact == GEN_UNKNOWN)
+            json_null(j);
+        else
+            json_bool(j, g->exact == GEN_YES);
+        json_key(j, "follows");
+        if (g->follows == GEN_UNKNOWN)
+            json_null(j);
+        else
+            json_bool(j, g->follows == GEN_YES);
+        json_kv_time(j, "lead_ts", g->lead_ts);
+        json_kv_time(j, "proven_end", g->proven_end);
         json_object_end(j);
     }
     json_array_end(j);

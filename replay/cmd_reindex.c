@@ -7,8 +7,9 @@
  * (objname.h) and then list, verify and restore. Per configured instance
  * (or the one named):
  *
- *  1. list "<instance>/" and parse every key as a chunk name. Keys that
- *     are not chunk names are skipped ("<instance>/index.db" and the
+ *  1. list "<instance>/" and parse every key as a chunk name (sealed ones,
+ *     "....aof.gz.<key id>.enc", included: storage_get opens them). Keys
+ *     that are not chunk names are skipped ("<instance>/index.db" and the
  *     like); one under "<instance>/gen-" that does not parse is reported.
  *  2. fetch every chunk object and check it: its gzip trailer (CRC32 and
  *     ISIZE, little-endian) must give the length its name says, and the
@@ -20,8 +21,10 @@
  *     A CRC anyone can compute, so the names and CRCs alone would let
  *     whoever can write to the bucket slip commands into a restore. When
  *     the storage holds the index copy the collector uploads
- *     ("<instance>/index.db"), it is fetched first and every chunk it
- *     records must have the SHA-256 it records; a chunk the copy does not
+ *     ("<instance>/index.db", maybe sealed: indexcopy.c), it is fetched
+ *     first and every chunk it records must have the SHA-256 it records
+ *     (of the gzip member; a chunk sealed otherwise since the copy was
+ *     made is matched by its plain name); a chunk the copy does not
  *     record but whose bytes it covers with another chunk is left out as
  *     corrupt; chunks newer than the copy are indexed and counted as not
  *     checked. A copy that cannot be read (garbage, a newer schema) stops
@@ -30,7 +33,9 @@
  *     restores check them.
  *  3. plan the rows (reindex_plan.h): per generation, the chunks that join,
  *     the base's format, size, time and whole-file CRC, and what is left
- *     out and why.
+ *     out and why; and what the AOF scanner saw in the incr chunks (they
+ *     are scanned in key order as they are checked), for each chunk's
+ *     marks, each generation's exactness and lead second.
  *  4. in ONE transaction: delete the instance's generations (with their
  *     chunks and size log), insert the planned rows, and a size log made
  *     from the incr chunks (at each chunk's last second, its end offset),
@@ -54,10 +59,12 @@
 #include "codec.h"
 #include "commands.h"
 #include "fetch.h"
+#include "indexcopy.h"
 #include "inspect.h"
 #include "objname.h"
 #include "outdir.h"
 #include "reindex_plan.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -83,6 +90,10 @@ struct reindex_copy {
 
 struct reindex {
     struct reindex_opts o;
+    /* incr objects through the AOF scanner, in key order, per generation */
+    struct chunkscan scan;
+    int64_t scan_gen;
+    const struct reindex_object *scan_last;
     struct cli cli;
     struct buf out; /* the report, flushed after each instance */
     struct buf gz;  /* the object being checked */
@@ -187,7 +198,7 @@ static uint32_t reindex_le32(const unsigned char *p)
 static void reindex_corrupt(struct reindex *r, struct reindex_problems *pr, const char *text)
 {
     if (r->corrupt++ == 0)
-        snprintf(r->first_corrupt, sizeof(r->first_corrupt), "%s", text);
+        text_copy(r->first_corrupt, sizeof(r->first_corrupt), text);
     reindex_problem_add(pr, 1, "%s; not indexed", text);
 }
 
@@ -223,12 +234,13 @@ static int reindex_copy_open(struct reindex *r, const char *instance, struct buf
                    instance);
         return 0;
     }
-    if (objname_index(instance, key, sizeof(key)) < 0)
-        return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", instance);
-    if (storage_get(r->cli.st, key, &bytes, e) < 0) {
+    if (indexcopy_find(r->cli.st, instance, key, sizeof(key), e) < 0 ||
+        storage_get(r->cli.st, key, &bytes, e) < 0) {
         if (e->code != ERR_NOTFOUND)
             goto out;
         err_clear(e);
+        if (objname_index(instance, key, sizeof(key)) < 0)
+            return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", instance);
         buf_printf(out,
                    "%s: no index copy \"%s\" in storage: chunks are adopted by their names and gzip CRCs "
                    "alone, unchecked\n",
@@ -286,6 +298,43 @@ static int reindex_cover_cb(void *ud, const struct chunk_row *c)
     return 1;
 }
 
+/* 1 when two keys name the same chunk, sealed or not: equal once the seal
+ * suffixes are taken off. */
+static int reindex_same_chunk(const char *a, const char *b)
+{
+    char pa[OBJNAME_MAX], pb[OBJNAME_MAX];
+
+    if (!objname_unseal(a, pa, sizeof(pa), NULL))
+        snprintf(pa, sizeof(pa), "%s", a);
+    if (!objname_unseal(b, pb, sizeof(pb), NULL))
+        snprintf(pb, sizeof(pb), "%s", b);
+    return strcmp(pa, pb) == 0;
+}
+
+/* o (its digest computed) against `row`, the copy's row of its chunk: 0
+ * sound (or no digest recorded), 1 left out as corrupt. */
+static int reindex_copy_compare(struct reindex *r, const struct reindex_object *o,
+                                const struct chunk_row *row, struct reindex_problems *pr)
+{
+    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], as[OBJNAME_MAX + 8] = "", text[1800];
+
+    if (!row->has_sha256 || memcmp(row->sha256, o->sha256, sizeof(row->sha256)) == 0) {
+        r->copy.verified += row->has_sha256 ? 1 : 0;
+        return 0;
+    }
+    codec_sha256_hex(o->sha256, have);
+    codec_sha256_hex(row->sha256, want);
+    if (strcmp(row->key, o->key) != 0)
+        snprintf(as, sizeof(as), " (as \"%s\")", row->key);
+    snprintf(
+        text, sizeof(text),
+        "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s...%s: not the object that was "
+        "archived",
+        o->key, have, want, as);
+    reindex_corrupt(r, pr, text);
+    return 1;
+}
+
 /* Check o (its digest computed) against the index copy: 0 sound (or not
  * recorded there), 1 left out as corrupt, -1 error. */
 static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struct reindex_problems *pr,
@@ -294,25 +343,12 @@ static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struc
     struct reindex_copy *c = &r->copy;
     struct reindex_cover cv;
     struct chunk_row row;
-    char have[CODEC_SHA256_HEX], want[CODEC_SHA256_HEX], text[1200];
+    char text[1200];
 
     if (c->idx == NULL)
         return 0;
-    if (index_chunk_by_key(c->idx, o->key, &row, e) == 0) {
-        if (!row.has_sha256 || memcmp(row.sha256, o->sha256, sizeof(row.sha256)) == 0) {
-            c->verified += row.has_sha256 ? 1 : 0;
-            return 0;
-        }
-        codec_sha256_hex(o->sha256, have);
-        codec_sha256_hex(row.sha256, want);
-        snprintf(
-            text, sizeof(text),
-            "chunk \"%s\": its SHA-256 is %.16s..., the index copy records %.16s...: not the object that was "
-            "archived",
-            o->key, have, want);
-        reindex_corrupt(r, pr, text);
-        return 1;
-    }
+    if (index_chunk_by_key(c->idx, o->key, &row, e) == 0)
+        return reindex_copy_compare(r, o, &row, pr);
     if (e->code != ERR_NOTFOUND)
         return -1;
     err_clear(e);
@@ -320,6 +356,10 @@ static int reindex_copy_check(struct reindex *r, struct reindex_object *o, struc
     if (index_chunks(c->idx, c->instance_id, o->name.generation, o->name.kind, o->name.start,
                      reindex_cover_cb, &cv, e) < 0)
         return -1;
+    /* sealed otherwise since the copy was made (encryption turned on,
+     * aofroll rekey): the digest is the gzip member's either way */
+    if (cv.found && reindex_same_chunk(o->key, cv.row.key))
+        return reindex_copy_compare(r, o, &cv.row, pr);
     if (cv.found && cv.row.start < o->name.end) {
         snprintf(text, sizeof(text),
                  "chunk \"%s\" is not in the index copy, which records \"%s\" for bytes [%" PRIu64
@@ -344,6 +384,7 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
     char text[1200];
     uint32_t isize;
     struct err ce;
+    int rc;
 
     buf_reset(&r->gz);
     buf_reset(&r->raw);
@@ -383,9 +424,25 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
         reindex_corrupt(r, pr, ce.msg);
         return 1;
     }
-    o->stored_bytes = r->gz.len;
-    codec_sha256(r->gz.data, r->gz.len, o->sha256);
-    return reindex_copy_check(r, o, pr, e);
+    o->stored_bytes = storage_stored_size(o->key, r->gz.len);
+    codec_sha256(r->gz.data, r->gz.len, o->sha256); /* the gzip member's, sealed or not */
+    rc = reindex_copy_check(r, o, pr, e);
+    if (rc != 0)
+        return rc;
+    if (o->name.kind == CHUNK_INCR) {
+        if (o->name.generation != r->scan_gen) {
+            chunkscan_init(&r->scan, 0, 0, 0);
+            r->scan_gen = o->name.generation;
+            r->scan_last = NULL;
+        }
+        if (o->name.start == chunkscan_offset(&r->scan)) {
+            chunkscan_chunk(&r->scan, r->raw.data, r->raw.len, &o->marks);
+            o->scanned = 1;
+            o->scan_prev = r->scan_last;
+            r->scan_last = o;
+        }
+    }
+    return 0;
 }
 
 /* List the instance's objects and keep the sound chunk objects in l. */
@@ -398,6 +455,7 @@ static int reindex_scan(struct reindex *r, struct reindex_listing *l, struct err
     if (objname_instance_prefix(l->instance, prefix, sizeof(prefix)) < 0)
         return err_set(e, ERR_CONFIG, "instance name \"%s\" cannot name an object", l->instance);
     snprintf(l->gen_prefix, sizeof(l->gen_prefix), "%sgen-", prefix);
+    r->scan_gen = 0; /* each instance's generations are scanned afresh */
     if (storage_list(r->cli.st, prefix, reindex_list_add, l, e) < 0)
         return -1;
     /* after an error the objects not yet checked stay, to be freed */
@@ -451,6 +509,12 @@ static int reindex_add_chunk(struct index *idx, int64_t instance_id, const struc
     /* base chunks count as observed at their generation's base time */
     row.first = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.first;
     row.last = o->name.kind == CHUNK_BASE ? g->row.base_time : o->name.last;
+    row.marks_known = o->marks.known;
+    row.ts_first = o->marks.ts_first;
+    row.ts_last = o->marks.ts_last;
+    row.boundary = o->marks.boundary;
+    row.boundary_db = o->marks.boundary_db;
+    row.boundary_ts = o->marks.boundary_ts;
     snprintf(row.key, sizeof(row.key), "%s", o->key);
     memcpy(row.sha256, o->sha256, sizeof(row.sha256));
     row.has_sha256 = 1;
@@ -599,6 +663,7 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
         buf_appendstr(&r->out, "\n");
     }
     reindex_plan_build(l.v, l.n, ic->mode, &plan, &pr);
+    reindex_plan_marks(&plan);
     for (i = 0; i < pr.n; i++)
         buf_printf(&r->out, "%s: %s: %s\n", ic->name, pr.v[i].corrupt ? "corrupt" : "warning", pr.v[i].text);
     for (i = 0; i < plan.n; i++)

@@ -17,7 +17,10 @@
  *   - the last poll failed (the AOF, the storage or the index);
  *   - Redis has been unreachable for more than 3 poll intervals;
  *   - nothing of the instance has ever been archived;
- *   - the lag exceeds the instance's `lag_threshold` (when set).
+ *   - the lag exceeds the instance's `lag_threshold` (when set);
+ *   - the collector found the AOF off (appendonly no): nothing is archived
+ *     and the archive has a gap until it is on again;
+ *   - a barrier has been held back longer than `barrier_timeout`.
  * Otherwise it exits 0. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -143,6 +146,10 @@ static void status_json(struct status *s, const struct inspect_instance *in, con
     json_kv_int(&s->j, "lag_threshold", ic->lag_threshold);
     json_kv_time(&s->j, "last_barrier", ic->mode == MODE_RDB ? 0 : row->last_barrier);
     json_kv_time(&s->j, "last_snapshot", ic->mode == MODE_RDB ? row->last_barrier : 0);
+    json_kv_time(&s->j, "aof_off_since", row->aof_off_since);
+    json_kv_time(&s->j, "barrier_postponed_since", row->barrier_postponed_since);
+    json_kv_string(&s->j, "barrier_postponed_why",
+                   row->barrier_postponed_since > 0 ? row->barrier_postponed_why : NULL);
     json_kv_time(&s->j, "last_error_time", row->last_error_time);
     json_kv_string(&s->j, "last_error", row->last_error_time > 0 ? row->last_error : NULL);
     json_kv_int(&s->j, "pid", row->pid);
@@ -189,6 +196,15 @@ static void status_text(struct status *s, const struct inspect_instance *in, con
     inspect_time(row->last_barrier, barrier, sizeof(barrier));
     buf_printf(&s->out, "  last %s %s\n", ic->mode == MODE_RDB ? "snapshot" : "barrier ",
                row->last_barrier > 0 ? barrier : "never");
+    if (row->aof_off_since > 0) {
+        inspect_time(row->aof_off_since, tb, sizeof(tb));
+        buf_printf(&s->out, "  aof           off since %s\n", tb);
+    }
+    if (row->barrier_postponed_since > 0) {
+        inspect_time(row->barrier_postponed_since, tb, sizeof(tb));
+        buf_printf(&s->out, "  barrier       held back since %s (%" PRId64 " s): %s\n", tb,
+                   s->now - row->barrier_postponed_since, row->barrier_postponed_why);
+    }
     inspect_time(row->last_error_time, errt, sizeof(errt));
     if (row->last_error_time > 0)
         buf_printf(&s->out, "  last error    %s: %s\n", errt, row->last_error);
@@ -221,6 +237,7 @@ static int status_instance(struct status *s, const struct inspect_instance *in, 
     vi.now = s->now;
     vi.poll_interval_ms = ic->poll_interval_ms;
     vi.lag_threshold = ic->lag_threshold;
+    vi.barrier_timeout_s = ic->barrier_timeout_s;
     vi.archived = archived;
     verdict_judge(&vi, &v);
     status_problems(s, in->name, &v, &list);

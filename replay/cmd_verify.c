@@ -4,7 +4,9 @@
  *
  * For every generation of every instance (or of --instance), in index
  * order: each base and incr chunk is fetched and decoded, which checks its
- * gzip member, its length and the CRC32 of its raw bytes; the chunks of a
+ * seal when it is sealed (the AES-GCM tag, docs/encryption.md), its
+ * SHA-256 against the index, its gzip member, its length and the CRC32 of
+ * its raw bytes; the chunks of a
  * kind must join ([0, a) [a, b) ... with no gap or overlap); a complete
  * base must reach the base size and its whole-file CRC32 must match. Any
  * fault is printed on its own line naming the object, and verify exits 1.
@@ -12,10 +14,12 @@
  * chunk in the index is there with the stored size the index records
  * (a truncated or missing object shows), plus the joins.
  *
- * Then the restorable windows per instance, from what was found intact: a
- * generation counts from its base time (when its base is complete and
- * sound) to the last second of its incr chunks before the first fault;
- * windows that touch are merged. Objects the storage holds and the index
+ * Then the restorable windows per instance, from what was found intact, by
+ * window.h's rule: a generation with a complete, sound base counts from its
+ * first second to where the next one takes over, or, when the next does
+ * not continue its stream or its own chunks stop at a fault, to the last
+ * second it holds; windows that touch are merged, and each gap between two
+ * is printed with why the archive stops before it. Objects the storage holds and the index
  * does not are reported but are no fault: the collector stores an object
  * before it records it, so one may be in flight.
  *
@@ -33,6 +37,7 @@
 #include "json.h"
 #include "objname.h"
 #include "timeutil.h"
+#include "window.h"
 #include "xalloc.h"
 
 struct verify_opts {
@@ -52,10 +57,6 @@ struct verify_object {
 struct verify_listing {
     struct verify_object *v;
     size_t n, cap;
-};
-
-struct verify_window {
-    int64_t from, to;
 };
 
 /* A chunk as the index records it; loaded before any object is read, so
@@ -79,11 +80,12 @@ struct verify {
     struct buf raw;
     /* per instance */
     const char *instance;
-    struct verify_window *win;
-    size_t nwin, capwin;
+    struct window_gen *wg; /* the generations, as found */
+    size_t nwg, capwg;
     uint64_t orphans;
     /* totals */
     uint64_t chunks, stored, rawbytes, faults;
+    uint64_t sealed; /* chunks whose seal opened: their tags are proven */
     char first_fault[1200];
     double t0;
 };
@@ -294,6 +296,8 @@ static int verify_kind(struct verify *v, const struct gen_row *g, enum chunk_kin
                 bad = 1;
             } else {
                 kr->crc = codec_crc32(kr->crc, v->raw.data, v->raw.len);
+                if (objname_unseal(c->key, NULL, 0, NULL))
+                    v->sealed++; /* storage_get opened it: its GCM tag verified */
             }
         }
         if (bad) {
@@ -311,20 +315,20 @@ out:
     return ret;
 }
 
-static void verify_window_add(struct verify *v, int64_t from, int64_t to)
+static void verify_window_add(struct verify *v, const struct gen_row *g, int usable, int broken, int64_t last)
 {
-    if (v->nwin > 0 && from <= v->win[v->nwin - 1].to + 1) {
-        if (to > v->win[v->nwin - 1].to)
-            v->win[v->nwin - 1].to = to;
-        return;
+    struct window_gen *w;
+
+    if (v->nwg == v->capwg) {
+        v->capwg = v->capwg ? v->capwg * 2 : 8;
+        v->wg = xrealloc(v->wg, v->capwg * sizeof(*v->wg));
     }
-    if (v->nwin == v->capwin) {
-        v->capwin = v->capwin ? v->capwin * 2 : 8;
-        v->win = xrealloc(v->win, v->capwin * sizeof(*v->win));
-    }
-    v->win[v->nwin].from = from;
-    v->win[v->nwin].to = to;
-    v->nwin++;
+    w = &v->wg[v->nwg++];
+    memset(w, 0, sizeof(*w));
+    w->row = *g;
+    w->usable = usable;
+    w->broken = broken;
+    w->last = last > g->base_time ? last : g->base_time;
 }
 
 static int verify_generation(struct verify *v, const struct gen_row *g, struct err *e)
@@ -333,7 +337,6 @@ static int verify_generation(struct verify *v, const struct gen_row *g, struct e
     struct verify_chunks base_chunks = {NULL, 0, 0}, incr_chunks = {NULL, 0, 0};
     struct verify_kind_result base, incr;
     char prefix[OBJNAME_MAX], msg[512];
-    int64_t to;
     size_t i;
     int ret = -1;
 
@@ -379,12 +382,7 @@ static int verify_generation(struct verify *v, const struct gen_row *g, struct e
                    incr.sound ? "ok" : "FAULTY",
                    g->base_complete ? "" : " (base not complete: cannot restore)");
     }
-    if (g->base_complete && base.sound) {
-        to = incr.intact_last > g->base_time ? incr.intact_last : g->base_time;
-        if (incr.sound && g->ended > to)
-            to = g->ended;
-        verify_window_add(v, g->base_time, to);
-    }
+    verify_window_add(v, g, g->base_complete && base.sound, !incr.sound, incr.intact_last);
     ret = 0;
 out:
     verify_chunks_free(&base_chunks);
@@ -399,36 +397,56 @@ out:
 
 static void verify_windows_out(struct verify *v)
 {
+    struct window *win = xcalloc(v->nwg ? v->nwg : 1, sizeof(*win));
+    size_t nwin = window_list(v->wg, v->nwg, win), i;
     char a[TIME_BUFSZ], b[TIME_BUFSZ];
-    size_t i;
 
     if (v->o.json) {
         json_key(&v->j, "windows");
         json_array_begin(&v->j);
-        for (i = 0; i < v->nwin; i++) {
+        for (i = 0; i < nwin; i++) {
             json_object_begin(&v->j);
-            json_kv_time(&v->j, "from", v->win[i].from);
-            json_kv_time(&v->j, "to", v->win[i].to);
+            json_kv_time(&v->j, "from", win[i].from);
+            json_kv_time(&v->j, "to", win[i].to);
             json_object_end(&v->j);
         }
         json_array_end(&v->j);
+        json_key(&v->j, "gaps");
+        json_array_begin(&v->j);
+        for (i = 0; i + 1 < nwin; i++) {
+            json_object_begin(&v->j);
+            json_kv_time(&v->j, "from", win[i].to + 1);
+            json_kv_time(&v->j, "to", win[i + 1].from - 1);
+            json_kv_int(&v->j, "after_generation", v->wg[win[i].last_gen].row.generation);
+            json_kv_string(&v->j, "why", window_end_why(v->wg, v->nwg, win[i].last_gen));
+            json_object_end(&v->j);
+        }
+        json_array_end(&v->j);
+        free(win);
         return;
     }
     buf_printf(&v->out, "%s: restorable ", v->instance);
-    if (v->nwin == 0)
+    if (nwin == 0)
         buf_appendstr(&v->out, "nowhere (no generation has a complete, sound base)");
-    for (i = 0; i < v->nwin; i++) {
-        time_format_utc(v->win[i].from, a, sizeof(a));
-        time_format_utc(v->win[i].to, b, sizeof(b));
+    for (i = 0; i < nwin; i++) {
+        time_format_utc(win[i].from, a, sizeof(a));
+        time_format_utc(win[i].to, b, sizeof(b));
         buf_printf(&v->out, "%sfrom %s to %s", i ? ", " : "", a, b);
     }
     buf_append(&v->out, "\n", 1);
+    for (i = 0; i + 1 < nwin; i++) {
+        time_format_utc(win[i].to + 1, a, sizeof(a));
+        time_format_utc(win[i + 1].from - 1, b, sizeof(b));
+        buf_printf(&v->out, "%s: gap from %s to %s: after generation %" PRId64 ", %s\n", v->instance, a, b,
+                   v->wg[win[i].last_gen].row.generation, window_end_why(v->wg, v->nwg, win[i].last_gen));
+    }
     if (v->orphans > 0)
         buf_printf(&v->out,
                    "%s: %" PRIu64
                    " object%s in storage that the index does not record (in flight, or left by an "
                    "interrupted prune)\n",
                    v->instance, v->orphans, v->orphans == 1 ? "" : "s");
+    free(win);
 }
 
 static int verify_instance(struct verify *v, const struct inspect_instance *in, struct err *e)
@@ -438,7 +456,7 @@ static int verify_instance(struct verify *v, const struct inspect_instance *in, 
     int ret = -1;
 
     v->instance = in->name;
-    v->nwin = 0;
+    v->nwg = 0;
     v->orphans = 0;
     fetch_init(&v->f, v->cli.idx, v->cli.st, in->name, in->id);
     if (v->o.json) {
@@ -498,6 +516,7 @@ static int verify_run(struct verify *v, struct err *e)
     if (v->o.json) {
         json_array_end(&v->j);
         json_kv_uint(&v->j, "chunks", v->chunks);
+        json_kv_uint(&v->j, "sealed", v->sealed);
         json_kv_uint(&v->j, "faults", v->faults);
         json_object_end(&v->j);
         if (json_finish(&v->j, e) < 0)
@@ -505,9 +524,12 @@ static int verify_run(struct verify *v, struct err *e)
     } else {
         inspect_size(v->stored, stored, sizeof(stored));
         inspect_size(v->rawbytes, raw, sizeof(raw));
-        buf_printf(&v->out, "%s %" PRIu64 " chunk%s (%s stored, %s raw) in %.1f s: %" PRIu64 " fault%s\n",
+        buf_printf(&v->out, "%s %" PRIu64 " chunk%s (%s stored, %s raw) in %.1f s",
                    v->o.quick ? "checked the presence of" : "verified", v->chunks, v->chunks == 1 ? "" : "s",
-                   stored, raw, cli_clock() - v->t0, v->faults, v->faults == 1 ? "" : "s");
+                   stored, raw, cli_clock() - v->t0);
+        if (v->sealed > 0)
+            buf_printf(&v->out, ", %" PRIu64 " of them sealed (each tag proven)", v->sealed);
+        buf_printf(&v->out, ": %" PRIu64 " fault%s\n", v->faults, v->faults == 1 ? "" : "s");
         if (inspect_flush_stdout(&v->out, e) < 0)
             goto out;
     }
@@ -539,7 +561,7 @@ int cmd_verify(int argc, char **argv)
     if (rc < 0 || verify_run(&v, &e) < 0)
         status = cli_fail("verify", &e);
 out:
-    free(v.win);
+    free(v.wg);
     buf_free(&v.raw);
     buf_free(&v.out);
     json_free(&v.j);

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "codec.h"
+#include "window.h"
 #include "quote.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -133,7 +134,7 @@ int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, s
             err_prefix(e, "chunk \"%s\"", c->key);
         goto out;
     }
-    f->stored_bytes += f->gz.len;
+    f->stored_bytes += storage_stored_size(c->key, f->gz.len);
     f->raw_bytes += raw->len;
     f->chunks++;
     ret = 0;
@@ -176,7 +177,7 @@ int fetch_join(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64
 /* ------------------------------------------------------------------ */
 
 struct gen_list {
-    struct gen_row *v;
+    struct window_gen *v;
     size_t n, cap;
 };
 
@@ -188,64 +189,124 @@ static int gen_list_add(void *ud, const struct gen_row *g)
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
-    l->v[l->n++] = *g;
+    memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+    l->v[l->n].row = *g;
+    l->v[l->n].usable = g->base_complete;
+    l->n++;
     return 0;
 }
 
-int fetch_windows(struct fetch *f, struct buf *out, struct err *e)
+int fetch_gens(struct fetch *f, struct window_gen **out, size_t *n, struct err *e)
 {
     struct gen_list gens = {NULL, 0, 0};
     struct fetch_list chunks = {NULL, 0, 0};
-    int64_t(*win)[2] = NULL;
-    size_t nwin = 0, i, j;
-    char a[TIME_BUFSZ], b[TIME_BUFSZ];
+    size_t i, j;
     int ret = -1;
 
+    *out = NULL;
+    *n = 0;
     if (index_generations(f->idx, f->instance_id, gen_list_add, &gens, e) < 0)
         goto out;
-    win = xcalloc(gens.n ? gens.n : 1, sizeof(*win));
     for (i = 0; i < gens.n; i++) {
-        const struct gen_row *g = &gens.v[i];
+        struct window_gen *g = &gens.v[i];
         uint64_t expect = 0;
-        int64_t end = g->base_time;
-        int gap = 0;
 
-        if (!g->base_complete)
-            continue;
-        if (fetch_list(f, g->generation, CHUNK_INCR, 0, &chunks, e) < 0)
+        g->last = g->row.base_time;
+        if (fetch_list(f, g->row.generation, CHUNK_INCR, 0, &chunks, e) < 0)
             goto out;
         for (j = 0; j < chunks.n; j++) {
             if (chunks.v[j].start != expect) {
-                gap = 1;
+                g->broken = 1;
                 break;
             }
-            if (chunks.v[j].last > end)
-                end = chunks.v[j].last;
+            if (chunks.v[j].last > g->last)
+                g->last = chunks.v[j].last;
             expect = chunks.v[j].end;
         }
         fetch_list_free(&chunks);
-        if (!gap && g->ended > end)
-            end = g->ended;
-        if (nwin > 0 && g->base_time <= win[nwin - 1][1] + 1) {
-            if (end > win[nwin - 1][1])
-                win[nwin - 1][1] = end;
-        } else {
-            win[nwin][0] = g->base_time;
-            win[nwin][1] = end;
-            nwin++;
-        }
     }
-    if (nwin == 0)
-        buf_appendstr(out, "nowhere (no generation has a complete base yet)");
-    for (i = 0; i < nwin; i++) {
-        time_format_utc(win[i][0], a, sizeof(a));
-        time_format_utc(win[i][1], b, sizeof(b));
-        buf_printf(out, "%sfrom %s to %s", i ? ", " : "", a, b);
-    }
+    *out = gens.v;
+    *n = gens.n;
+    gens.v = NULL;
     ret = 0;
 out:
     fetch_list_free(&chunks);
     free(gens.v);
+    return ret;
+}
+
+void fetch_windows_text(const struct window_gen *gens, size_t n, struct buf *out)
+{
+    struct window *win = xcalloc(n ? n : 1, sizeof(*win));
+    size_t nwin = window_list(gens, n, win), i;
+    char a[TIME_BUFSZ], b[TIME_BUFSZ];
+
+    if (nwin == 0)
+        buf_appendstr(out, "nowhere (no generation has a complete base yet)");
+    for (i = 0; i < nwin; i++) {
+        time_format_utc(win[i].from, a, sizeof(a));
+        time_format_utc(win[i].to, b, sizeof(b));
+        buf_printf(out, "%sfrom %s to %s", i ? ", " : "", a, b);
+    }
     free(win);
+}
+
+int fetch_windows(struct fetch *f, struct buf *out, struct err *e)
+{
+    struct window_gen *gens;
+    size_t n;
+
+    if (fetch_gens(f, &gens, &n, e) < 0)
+        return -1;
+    fetch_windows_text(gens, n, out);
+    free(gens);
+    return 0;
+}
+
+int fetch_choose(struct fetch *f, int64_t t, struct gen_row *gen, struct window_choice *c, struct err *e)
+{
+    struct window_gen *gens = NULL;
+    struct buf windows = BUF_INIT;
+    char at[TIME_BUFSZ], a[TIME_BUFSZ], b[TIME_BUFSZ];
+    size_t n;
+    int ret = -1;
+
+    if (fetch_gens(f, &gens, &n, e) < 0)
+        goto out;
+    window_choose(gens, n, t, c);
+    fetch_windows_text(gens, n, &windows);
+    time_format_utc(t, at, sizeof(at));
+    switch (c->verdict) {
+    case WINDOW_RESTORE:
+        *gen = gens[c->gen].row;
+        ret = 0;
+        break;
+    case WINDOW_BEFORE:
+        err_set(e, ERR_NOTFOUND, "no generation covers %s: the archive of \"%s\" is restorable %s", at,
+                f->instance, windows.data);
+        break;
+    case WINDOW_GAP:
+        time_format_utc(c->to, a, sizeof(a));
+        time_format_utc(window_start(&gens[c->next]), b, sizeof(b));
+        err_set(e, ERR_NOTFOUND,
+                "%s lies in a gap of the archive of \"%s\": generation %lld holds up to %s (%s), generation "
+                "%lld %s %s; the archive is restorable %s",
+                at, f->instance, (long long)gens[c->gen].row.generation, a, window_end_why(gens, n, c->gen),
+                (long long)gens[c->next].row.generation,
+                gens[c->next].usable ? "begins at" : "(its base not complete yet) would begin at", b,
+                windows.data);
+        break;
+    case WINDOW_AFTER:
+        time_format_utc(c->to, a, sizeof(a));
+        err_set(e, ERR_NOTFOUND,
+                "%s is after the end of the archive of \"%s\": generation %lld holds up to %s (%s), and "
+                "nothing is archived after it; the archive is restorable %s",
+                at, f->instance, (long long)gens[c->gen].row.generation, a, window_end_why(gens, n, c->gen),
+                windows.data);
+        break;
+    }
+out:
+    buf_free(&windows);
+    free(gens);
     return ret;
 }

@@ -1,8 +1,10 @@
 /* fetch.h - reading one generation's chunks back out of the archive.
  *
  * The index says which chunks a generation has (ordered by start) with
- * their raw length, CRC32 and (from schema 2 on) the SHA-256 of the stored
- * object; storage holds the gzip objects. fetch_list() takes the chunk
+ * their raw length, CRC32 and (from schema 2 on) the SHA-256 of the gzip
+ * member; storage holds the gzip objects, sealed ones opened on their way
+ * out (storage.h), so that the digest is checked alike on plain and
+ * sealed objects. fetch_list() takes the chunk
  * list from the index once; fetch_object() gets one object, after checking
  * that its key names exactly that chunk of this instance (no index row can
  * send a restore to another object) and, when the index records one,
@@ -10,9 +12,10 @@
  * (codec_decode checks length and CRC); fetch_join()
  * checks that a chunk starts exactly where the previous one ended, naming
  * the missing range and the restorable windows when it does not.
- * fetch_windows() describes what the archive can restore: per generation
- * with a complete base, from its base time to the last second its incr
- * chunks reach without a gap; touching windows are merged. */
+ * fetch_windows() describes what the archive can restore and
+ * fetch_choose() picks the generation for a time, by the rule of window.h,
+ * with the generations' rows and the seconds their incr chunks reach
+ * without a gap. */
 #ifndef AOFROLL_REPLAY_FETCH_H
 #define AOFROLL_REPLAY_FETCH_H
 
@@ -24,6 +27,7 @@
 #include "index.h"
 #include "objname.h"
 #include "storage.h"
+#include "window.h"
 
 struct fetch {
     struct index *idx;
@@ -85,5 +89,17 @@ int fetch_join(struct fetch *f, int64_t generation, enum chunk_kind kind, uint64
 /* "from 2026-11-20T00:00:02Z to 2026-11-20T15:12:09Z, from ... to ..." or
  * "nowhere (no generation has a complete base)"; appended to out. */
 int fetch_windows(struct fetch *f, struct buf *out, struct err *e);
+/* The same from generations already loaded. */
+void fetch_windows_text(const struct window_gen *gens, size_t n, struct buf *out);
+/* Every generation of the instance, oldest first, as window.h wants them:
+ * usable = base complete; last/broken from the incr chunks that join from
+ * byte 0. *out is freed by the caller. */
+int fetch_gens(struct fetch *f, struct window_gen **out, size_t *n, struct err *e);
+/* The generation that restores time t (window_choose), into *gen. A t in
+ * no window is refused (ERR_NOTFOUND) with one line: before the archive,
+ * in a gap (naming the generations on either side and why the first one
+ * ends where it does), or after the end of a generation that has no
+ * successor; each with the restorable windows. */
+int fetch_choose(struct fetch *f, int64_t t, struct gen_row *gen, struct window_choice *c, struct err *e);
 
 #endif

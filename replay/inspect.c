@@ -10,6 +10,7 @@
 #include "quote.h"
 #include "timeutil.h"
 #include "units.h"
+#include "window.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
@@ -159,15 +160,18 @@ void inspect_gens_free(struct inspect_gens *l)
 
 const struct inspect_gen *inspect_gens_for_time(const struct inspect_gens *l, int64_t t)
 {
-    size_t i;
+    struct window_gen *w = xcalloc(l->n ? l->n : 1, sizeof(*w));
+    long i;
+    size_t k;
 
-    for (i = l->n; i > 0; i--) {
-        const struct inspect_gen *g = &l->v[i - 1];
-
-        if (g->g.base_complete && g->g.base_time <= t)
-            return g;
+    for (k = 0; k < l->n; k++) {
+        w[k].row = l->v[k].g;
+        w[k].usable = l->v[k].g.base_complete;
+        w[k].last = l->v[k].last > l->v[k].g.base_time ? l->v[k].last : l->v[k].g.base_time;
     }
-    return NULL;
+    i = window_for_time(w, l->n, t);
+    free(w);
+    return i < 0 ? NULL : &l->v[i];
 }
 
 int inspect_gens_span(const struct inspect_gens *l, int64_t *first, int64_t *last)
@@ -180,8 +184,10 @@ int inspect_gens_span(const struct inspect_gens *l, int64_t *first, int64_t *las
     for (i = 0; i < l->n; i++) {
         const struct inspect_gen *g = &l->v[i];
 
-        if (g->g.base_complete && (!found || g->g.base_time < *first)) {
-            *first = g->g.base_time;
+        struct window_gen w = {g->g, 1, 0, 0};
+
+        if (g->g.base_complete && (!found || window_start(&w) < *first)) {
+            *first = window_start(&w);
             found = 1;
         }
         if (g->last > *last)

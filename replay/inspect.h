@@ -75,8 +75,8 @@ struct inspect_gens {
  * (two indexed lookups per generation: its first and last incr chunk). */
 int inspect_gens_load(struct index *idx, int64_t instance_id, struct inspect_gens *l, struct err *e);
 void inspect_gens_free(struct inspect_gens *l);
-/* The newest generation whose base was taken at or before t (complete
- * bases only, like restore picks), or NULL. */
+/* The generation that serves time t by window.h's rule (the newest with a
+ * complete base whose first second is at or before t), or NULL. */
 const struct inspect_gen *inspect_gens_for_time(const struct inspect_gens *l, int64_t t);
 /* The seconds the archive spans: from its oldest complete base to the last
  * second any chunk was observed in. Returns 0 when there is no complete

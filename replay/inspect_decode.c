@@ -18,6 +18,10 @@ struct dec_chunk {
     int64_t id;
     uint64_t start, end;
     int64_t first, last;
+    int marks_known; /* what the collector's scanner recorded (chunkscan.h) */
+    int64_t boundary;
+    int boundary_db;
+    int64_t boundary_ts;
 };
 
 struct dec {
@@ -32,6 +36,8 @@ struct dec {
     struct aofscan scan;
     uint64_t event_end; /* end of the last command or "#TS:" line */
     int db_known;
+    int start_db;     /* db at the start when recorded there, -1 unknown */
+    int64_t start_ts; /* second at the start when recorded there, -1 unknown */
     int stopped;
     struct aofscan_arg *argv;
     size_t argv_cap;
@@ -50,7 +56,8 @@ struct dec {
 
 static void dec_chunk_push(struct dec *d, const struct chunk_row *row, int front)
 {
-    struct dec_chunk c = {row->id, row->start, row->end, row->first, row->last};
+    struct dec_chunk c = {row->id,          row->start,    row->end,         row->first,      row->last,
+                          row->marks_known, row->boundary, row->boundary_db, row->boundary_ts};
 
     if (d->nchunks == d->capchunks) {
         d->capchunks = d->capchunks ? d->capchunks * 2 : 8;
@@ -238,6 +245,36 @@ static int dec_context_known(const struct dec *d, size_t at, uint64_t target)
     return cp.have_ts && cp.have_select;
 }
 
+/* The collector recorded where each incr chunk's first command boundary is,
+ * with the db and second there: take the last one at or before `target`,
+ * loading earlier chunks while the front one's lies after it (or it has
+ * none: one command or MULTI block spans it). 1 when found (*pos set),
+ * 0 when the chunks carry no marks (recorded before schema 3, or after a
+ * stretch that did not scan), -1 on error. */
+static int dec_marked_start(struct dec *d, uint64_t target, size_t *pos, struct err *e)
+{
+    uint64_t loaded = d->win.len;
+    int rc;
+
+    for (;;) {
+        const struct dec_chunk *c = &d->chunks[0];
+
+        if (!c->marks_known)
+            return 0;
+        if (c->boundary >= 0 && (uint64_t)c->boundary <= target) {
+            *pos = (size_t)((uint64_t)c->boundary - d->win_base);
+            d->start_db = c->boundary_db;
+            d->start_ts = c->boundary_ts > 0 ? c->boundary_ts : -1;
+            return 1;
+        }
+        if (d->win.len - loaded > INSPECT_LOOKBACK_MAX)
+            return 0;
+        rc = dec_load_previous(d, e);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
+}
+
 /* Fill the window around `target` and find where decoding starts: the
  * first boundary at or before target, looked for further back while none
  * is found (up to INSPECT_LOOKBACK_MAX), and then a little further
@@ -344,8 +381,8 @@ static int dec_on_command(void *ud, const struct aofscan_command *sc)
     cmd.kind = sc->kind;
     cmd.in_txn = sc->in_txn;
     cmd.txn_start = sc->txn_start;
-    cmd.db = d->db_known ? sc->db : -1;
-    cmd.ts = sc->ts;
+    cmd.db = d->db_known ? sc->db : d->start_db;
+    cmd.ts = sc->ts >= 0 ? sc->ts : d->start_ts;
     cmd.observed = dec_observed(d, sc->end);
     c = dec_chunk_of(d, sc->start);
     cmd.chunk_id = c != NULL ? c->id : 0;
@@ -408,7 +445,7 @@ int inspect_decode(struct fetch *f, const struct inspect_decode_params *p, struc
     struct fetch_chunk fc;
     uint64_t target, cur;
     size_t pos = 0;
-    int ret = -1;
+    int marked, ret = -1;
 
     memset(&d, 0, sizeof(d));
     memset(r, 0, sizeof(*r));
@@ -429,11 +466,16 @@ int inspect_decode(struct fetch *f, const struct inspect_decode_params *p, struc
     if (dec_load(&d, &row, 0, e) < 0)
         goto out;
     target = p->from > row.start ? p->from : row.start;
-    if (dec_resync(&d, target, &pos, e) < 0)
+    d.start_db = -1;
+    d.start_ts = -1;
+    marked = p->kind == CHUNK_INCR ? dec_marked_start(&d, target, &pos, e) : 0;
+    if (marked < 0 || (marked == 0 && dec_resync(&d, target, &pos, e) < 0))
         goto out;
     r->decode_start = d.win_base + pos;
-    r->exact = r->decode_start == 0;
-    d.db_known = r->exact;
+    r->exact = r->decode_start == 0 || (marked && d.start_ts >= 0);
+    d.db_known = r->decode_start == 0;
+    if (d.db_known)
+        d.start_db = 0;
     d.event_end = r->decode_start;
     aofscan_init(&d.scan, r->decode_start, &cb, &d);
     if (dec_feed(&d, r->decode_start, e) < 0)

@@ -2,12 +2,16 @@
  * log and timeline.
  *
  * A chunk is a byte range shipped as it was found, so it may begin and end
- * in the middle of a command, and nothing in the archive records where the
- * commands begin. Decoding from offset X therefore first has to find a
- * command boundary at or before X. Restore avoids the problem by always
- * reading a generation from byte 0; inspection cannot afford that (a
- * chunk late in a day-long generation would mean reading the whole day),
- * so it resynchronises instead:
+ * in the middle of a command. Decoding from offset X therefore first has to
+ * find a command boundary at or before X. The collector records, for each
+ * incr chunk, its first boundary with the db and second there
+ * (chunkscan.h): the decoder starts at the last one at or before X, loading
+ * earlier chunks while needed, and knows the db and second from the first
+ * command on. For chunks that carry no such record (archived before the
+ * collector recorded them, or a base in AOF format) it resynchronises.
+ * (Restore avoids the problem by always reading a generation from byte 0;
+ * inspection cannot afford that: a chunk late in a day-long generation
+ * would mean reading the whole day.) Resynchronising:
  *
  *  1. fetch the chunk holding X and the chunk before it (the neighbour
  *     that holds the start of a command straddling the edge);
@@ -24,8 +28,9 @@
  * A false candidate would need bytes inside a value that read as valid
  * AOF all the way to the end of the fetched data, and it would then also
  * have to meet the real commands exactly: values written to defeat it can,
- * real data practically never does. Reading from byte 0 is exact; the
- * result says which happened.
+ * real data practically never does. Reading from byte 0, or from a
+ * recorded boundary whose second is known, is exact; the result says which
+ * happened.
  *
  * Decoding mid-stream leaves two things unknown until the stream states
  * them again: the db (Redis writes SELECT only when it changes) and the

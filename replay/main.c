@@ -115,6 +115,11 @@ static const struct command commands[] = {
      "  --instance NAME         instance whose generation to delete\n"
      "  --generation N          the generation (see \"aofroll generations\")\n"
      "  --force                 delete it even when it is the newest\n"},
+    {"rekey", cmd_rekey, "-c FILE [--instance NAME [--generation N]]",
+     "seal the older objects (plain, or sealed with another key) with the key file's newest key",
+     "  -c, --config FILE       configuration file (its storage.encryption.key_file names the keys)\n"
+     "  --instance NAME         only this instance (default: every configured one)\n"
+     "  --generation N          only this generation of --instance (see \"aofroll generations\")\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

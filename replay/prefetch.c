@@ -78,7 +78,7 @@ static void prefetch_one(struct prefetch_worker *w, const struct fetch_chunk *c,
             err_prefix(&s->err, "chunk \"%s\"", c->key);
         s->failed = 1;
     }
-    *stored = w->gz.len;
+    *stored = storage_stored_size(c->key, w->gz.len);
     *seconds = cli_clock() - t0;
 }
 

@@ -350,3 +350,43 @@ void reindex_plan_free(struct reindex_plan *plan)
     free(plan->v);
     memset(plan, 0, sizeof(*plan));
 }
+
+/* ------------------------------------------------------------------------
+ * Schema 3 fields
+ * ------------------------------------------------------------------------ */
+
+void reindex_plan_marks(struct reindex_plan *plan)
+{
+    int64_t prev_gen = 0, prev_ts = 0;
+    size_t i, j;
+
+    for (i = 0; i < plan->n; i++) {
+        struct reindex_gen *g = &plan->v[i];
+        const struct reindex_object *before = NULL;
+        int64_t ts = 0;
+        int whole = 1;
+
+        if (g->row.mode != MODE_AOF)
+            continue;
+        for (j = 0; j < g->nincr; j++) {
+            struct reindex_object *o = g->incr[j];
+
+            if (!whole || !o->scanned || o->scan_prev != before || !o->marks.known) {
+                whole = 0;
+                memset(&o->marks, 0, sizeof(o->marks));
+                continue;
+            }
+            if (o->marks.ts_last != 0)
+                ts = o->marks.ts_last;
+            if (o->marks.ts_first != 0)
+                g->row.exact = GEN_YES;
+            before = o;
+        }
+        if (prev_gen != 0 && prev_gen + 1 == g->row.generation && prev_ts >= g->row.base_time)
+            g->row.lead_ts = prev_ts;
+        if (ts == 0)
+            ts = g->row.lead_ts;
+        prev_gen = whole ? g->row.generation : 0;
+        prev_ts = ts;
+    }
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunkscan.h"
 #include "config.h"
 #include "index.h"
 #include "objname.h"
@@ -24,11 +25,18 @@
 /* One chunk object of the instance, checked by the caller. */
 struct reindex_object {
     char *key;
-    struct chunk_name name; /* parsed from key */
-    uint64_t stored_bytes;  /* size of the gzip object */
-    uint32_t crc32;         /* of the raw bytes (from the gzip trailer, checked) */
+    struct chunk_name name;   /* parsed from key */
+    uint64_t stored_bytes;    /* size of the gzip object */
+    uint32_t crc32;           /* of the raw bytes (from the gzip trailer, checked) */
     unsigned char sha256[32]; /* of the stored object (checked against the index copy when it has it) */
-    int kept;               /* set by the plan: recorded in the index */
+    int kept;                 /* set by the plan: recorded in the index */
+    /* incr chunks: what the AOF scanner saw (chunkscan.h), scanning the
+     * objects in key order; `scan_prev` is the object scanned just before
+     * in the same generation (NULL at its first byte), so that the marks
+     * hold only where the kept chunks are the ones scanned */
+    struct chunk_marks marks;
+    const struct reindex_object *scan_prev;
+    int scanned;
 };
 
 /* Problem lines, for the report. A corrupt one (an object that fails its
@@ -73,6 +81,15 @@ struct reindex_plan {
  * as base_time and is not complete. */
 void reindex_plan_build(struct reindex_object *objs, size_t n, enum instance_mode mode,
                         struct reindex_plan *plan, struct reindex_problems *pr);
+/* The schema 3 fields a listing can give, after reindex_plan_build: the
+ * kept incr chunks' marks where they were scanned one after the other from
+ * byte 0; a generation is exact when they hold "#TS:" lines; its lead
+ * second is the last "#TS:" of the generation numbered just before it
+ * when that was scanned whole, and only when it is not before its base time
+ * (a lead before it changes no restored state, and without the collector's
+ * record a gap between the two cannot be told from an idle AOF). Whether a
+ * generation follows the previous one, and proven ends, stay unknown. */
+void reindex_plan_marks(struct reindex_plan *plan);
 void reindex_plan_free(struct reindex_plan *plan);
 
 #endif

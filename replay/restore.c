@@ -1,8 +1,9 @@
 /* restore.c - `aofroll restore`: rebuild an instance's data directory as it
  * was at a chosen second.
  *
- * Steps (DESIGN.md, "Replay"): pick the newest generation whose base was
- * taken at or before TIME; write its base chunks one by one (each CRC
+ * Steps (DESIGN.md, "Replay"): pick the generation that restores TIME
+ * (window.h: the newest whose first second is at or before TIME, or a
+ * refusal when TIME lies in a gap of the archive); write its base chunks one by one (each CRC
  * checked, each starting where the previous ended); stream its incr chunks
  * through the cut engine (cut.h), which writes every command before the
  * cut to the incr file and stops reading once the cut is known; write the
@@ -82,10 +83,11 @@ struct restore {
     const char *base_name;
     uint64_t base_bytes;
     struct stream stream;
-    int threads;               /* fetch threads */
-    double fetch_waited;       /* waiting for them, base and incr */
-    double write_seconds;      /* base and incr */
-    double incr_write_seconds; /* the part spent inside the cut engine's sink */
+    struct window_choice choice; /* how the generation was chosen */
+    int threads;                 /* fetch threads */
+    double fetch_waited;         /* waiting for them, base and incr */
+    double write_seconds;        /* base and incr */
+    double incr_write_seconds;   /* the part spent inside the cut engine's sink */
     double start_seconds;
     struct position pos;
 };
@@ -349,6 +351,10 @@ static void restore_report(struct restore *r)
     units_format_size((int64_t)r->base_bytes, size, sizeof(size));
     printf("instance %s, generation %lld (base %s, %s %s)\n", r->cli.inst->name, (long long)r->gen.generation,
            t, size, r->base_name == NULL || strcmp(r->base_name, RESTORE_BASE_RDB) == 0 ? "rdb" : "aof");
+    if (r->choice.by_base_time)
+        printf("note: the lead second of generation %lld is unknown (the last \"#TS:\" of the stream before "
+               "it was not recorded): it was chosen by its base time\n",
+               (long long)r->gen.generation);
     stream_report(&r->stream, stdout);
     units_format_size((int64_t)res->bytes, size, sizeof(size));
     printf("wrote \"%s/%s\": %s, %s (%s)\n", r->o.out, RESTORE_AOFDIR, r->base_name, RESTORE_INCR, size);
@@ -431,7 +437,6 @@ static int restore_snapshot(struct restore *r, struct err *e)
 static int restore_run(struct restore *r, struct err *e)
 {
     char t[TIME_BUFSZ];
-    struct buf windows = BUF_INIT;
     const struct cut_result *res;
     int ret = -1;
 
@@ -450,16 +455,8 @@ static int restore_run(struct restore *r, struct err *e)
         goto out;
     fetch_init(&r->fetch, r->cli.idx, r->cli.st, r->cli.inst->name, r->cli.instance_id);
     r->threads = prefetch_threads();
-    if (index_generation_for_time(r->cli.idx, r->cli.instance_id, r->to, &r->gen, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            goto out;
-        time_format_utc(r->to, t, sizeof(t));
-        if (fetch_windows(&r->fetch, &windows, e) < 0)
-            goto out;
-        err_set(e, ERR_NOTFOUND, "no generation covers %s: the archive of \"%s\" is restorable %s", t,
-                r->cli.inst->name, windows.data);
+    if (fetch_choose(&r->fetch, r->to, &r->gen, &r->choice, e) < 0)
         goto out;
-    }
     if (r->gen.mode == MODE_RDB) {
         ret = restore_snapshot(r, e);
         goto out;
@@ -507,7 +504,6 @@ static int restore_run(struct restore *r, struct err *e)
 out:
     if (ret < 0 && !r->committed)
         restore_abandon_dir(r);
-    buf_free(&windows);
     return ret;
 }
 

@@ -58,8 +58,10 @@ static int stream_begin(struct stream *s, struct fetch *f, const struct stream_p
 
     if (p->exact >= 0)
         s->exact = p->exact;
+    else if (p->gen->exact != GEN_UNKNOWN)
+        s->exact = p->gen->exact == GEN_YES; /* "#TS:" lines in the stream, or timestamps on at its start */
     else
-        s->exact = p->start == 0 && first_len > 0 && first[0] == '#';
+        s->exact = p->start == 0 && first_len > 0 && first[0] == '#'; /* recorded before schema 3 */
     memset(&cp, 0, sizeof(cp));
     cp.to = p->to;
     cp.exact = s->exact;
@@ -138,9 +140,12 @@ int stream_run(struct stream *s, struct fetch *f, const struct stream_params *p,
         s->txn_time = stream_time_of(f, p->gen->generation, res->txn_ts, res->txn_offset);
     if (res->stop_found)
         s->stop_time = stream_time_of(f, p->gen->generation, res->stop_ts, res->stop_offset);
+    /* a size-log cut at a TIME after the last observation is the end too */
+    s->past_end =
+        p->to > s->newest && (res->reason == CUT_AT_END || (!s->exact && res->reason == CUT_AT_LIMIT));
     if (res->reason == CUT_AT_STOP && s->stop_time >= 0 && s->stop_time < p->to)
         s->cut_time = s->stop_time;
-    else if (res->reason == CUT_AT_END && p->to > s->newest)
+    else if (s->past_end)
         s->cut_time = s->newest;
     else
         s->cut_time = p->to;
@@ -167,7 +172,7 @@ void stream_report(const struct stream *s, FILE *fp)
     const struct cut_result *r = cut_result(&s->cut);
     char t[TIME_BUFSZ], t2[TIME_BUFSZ];
 
-    if (r->reason == CUT_AT_END && s->to > s->newest) {
+    if (s->past_end) {
         time_format_utc(s->to, t, sizeof(t));
         time_format_utc(s->newest, t2, sizeof(t2));
         fprintf(fp, "note: %s is after the newest archived second, %s: restored to %s\n", t, t2, t2);

@@ -5,10 +5,11 @@
  * incr chunks are fetched and decoded ahead on worker threads (prefetch.h),
  * each checked to start where the previous ended (fetch_join) and fed in
  * order to the cut engine (cut.h) until it has decided the cut. The cut mode is the
- * generation's: exact when its incr stream starts with a "#TS:" line
- * (aof-timestamp-enabled), otherwise by the size log's offset at TIME
- * (index_sizelog_at). stream_report() prints the facts of the cut, one
- * per line, the way restore and apply both show them. */
+ * generation's: exact when the collector recorded it so ("#TS:" lines in
+ * its stream, or aof-timestamp-enabled when it opened; for generations
+ * recorded before that, when the stream starts with a "#TS:" line),
+ * otherwise by the size log's offset at TIME (index_sizelog_at). stream_report() prints the facts of the cut,
+ * one per line, the way restore and apply both show them. */
 #ifndef AOFROLL_REPLAY_STREAM_H
 #define AOFROLL_REPLAY_STREAM_H
 
@@ -40,6 +41,7 @@ struct stream {
     int64_t to;
     uint64_t limit;      /* size-log mode: the offset at TIME */
     int64_t newest;      /* newest archived second reached (#TS or chunk observation) */
+    int past_end;        /* TIME is after it, and the cut is the archive's end */
     int64_t cut_time;    /* the second the data stands at after the cut */
     int64_t txn_time;    /* a left-out transaction's second, -1 unknown */
     int64_t stop_time;   /* the stop-before command's second, -1 unknown */

@@ -68,6 +68,16 @@ pass "an error reply stops apply and records the position reached: $(cat "$T/las
 
 # a TIME in another generation
 "$BIN/aofroll-collector" -c "$CFG" --barrier-now >>"$T/collector.log" 2>&1 || fail "barrier: $(tail -3 "$T/collector.log")"
+BAR=$(date +%s)
+BEFORE_GEN2=$(digest "$PORT")
+restore_started "$T/s" -c "$CFG" --instance live --to "@${SEC[5]}"
+SPORT=$RPORT
+# the barrier's own second, nothing archived in generation 2 yet: a
+# generation-1 restore rolls forward to the end of its generation
+"$BIN/aofroll" apply -c "$CFG" --instance live --to "@$BAR" --from-dir "$T/s" \
+    --target "redis://127.0.0.1:$SPORT" >"$T/s2.out" 2>&1 || fail "apply to the barrier's second: $(cat "$T/s2.out")"
+assert_eq "$(digest "$SPORT")" "$BEFORE_GEN2" "digest after applying to the barrier's second"
+pass "a TIME in the next generation before anything was archived in it rolls forward in the restored one"
 sleep_to_next_second
 rcli "$PORT" set gen2 1 >/dev/null
 LATE=$(($(date +%s) + 1))

@@ -8,7 +8,7 @@
 #   a rewrite that fails       generation 3 continues into the next incr file
 #   a Redis restart            nothing lost, no new generation
 #   Redis truncating the AOF   generation ends, a barrier gives the next base
-#   appendonly no, then yes    a new base: the next generation
+#   appendonly no, then yes    generation ends (aof-off); the new base opens the next, after a gap
 #   Redis on another directory the next generation, from there
 #   Redis dying mid-write      held back until Redis cut it: nothing lost
 #   a shipped torn tail        mismatch at restart; a barrier's new base
@@ -102,7 +102,10 @@ stop_redis "$R"
 size=$(stat -c %s "$D/appendonly.aof.4.incr.aof")
 truncate -s $((size - 3)) "$D/appendonly.aof.4.incr.aof"
 start_redis "$R" "$PORT" --aof-disable-auto-gc yes
-[ "$(stat -c %s "$D/appendonly.aof.4.incr.aof")" -lt $((size - 3)) ] || fail "redis did not truncate the AOF on load"
+# (PING answers while the AOF is still loading: wait for the load to cut it)
+wait_until 20 bash -c "[ \$(stat -c %s '$D/appendonly.aof.4.incr.aof') -lt $((size - 3)) ]" ||
+    fail "redis did not truncate the AOF on load"
+wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q '^loading:0'" || fail "redis did not finish loading"
 expect_exit 1 "$COLLECTOR" -c "$T/c.yaml" --once
 grep -q "cannot continue generation 3: the incr stream is [0-9]* B, shorter than the [0-9]* B shipped" "$T/last.err" ||
     fail "the truncation was not explained: $(cat "$T/last.err")"
@@ -119,17 +122,19 @@ pass "truncated by redis: generation 3 ends (truncated), a barrier opens generat
 start_collector "$T/collector.log" -c "$T/c.yaml"
 writer mix "$PORT" 100 18
 rcli "$PORT" config set appendonly no >/dev/null
+wait_until 30 grep -q "generation 4 ended (aof-off)" "$T/collector.log" || fail "generation 4 did not end with aof-off"
 writer mix "$PORT" 100 19
 rcli "$PORT" config set appendonly yes >/dev/null
 wait_until 30 test -f "$D/appendonly.aof.5.base.rdb" || fail "no new base after appendonly yes"
-wait_until 30 grep -q "generation 5 opened (rewrite)" "$T/collector.log" || fail "no generation 5"
+wait_until 30 grep -q "generation 5 opened (aof-on): .*; a gap lies before it" "$T/collector.log" || fail "no generation 5"
 writer mix "$PORT" 100 20
 inc=$(awk '$6 == "i" {print $2}' "$D/appendonly.aof.manifest")
 wait_archived "$A/gen-000005/incr" "$D/$inc" 30
 archive_equals "$A/gen-000005/base" "$D/appendonly.aof.5.base.rdb"
 archive_equals "$A/gen-000004/incr" "$D/appendonly.aof.5.incr.aof"
-assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:rewrite 5:1:open " "generations after appendonly no/yes"
-pass "appendonly no then yes: generation 5 with the new base; generation 4 complete"
+assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:aof-off 5:1:open " "generations after appendonly no/yes"
+assert_eq "$(sqlite3 "$T/index.db" 'select follows from generations where generation = 5')" 0 "generation 5 follows 4"
+pass "appendonly no then yes: generation 4 ends aof-off, complete; generation 5 with the new base, after a gap"
 
 # --- Redis restarted on another directory: noticed, followed there
 stop_redis "$R"
@@ -139,7 +144,7 @@ writer mix "$PORT" 100 21
 wait_until 40 grep -q "generation 6 opened (moved)" "$T/collector.log" || fail "the moved AOF was not followed"
 wait_archived "$A/gen-000006/incr" "$R2/appendonlydir/appendonly.aof.1.incr.aof" 30
 archive_equals "$A/gen-000006/base" "$R2/appendonlydir/appendonly.aof.1.base.rdb"
-assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:rewrite 5:1:moved 6:1:open " "generations after the move"
+assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:aof-off 5:1:moved 6:1:open " "generations after the move"
 pass "redis restarted on another directory: generation 6 follows it there"
 
 # --- Redis dies in the middle of a write under a running collector: the
@@ -180,7 +185,7 @@ grep -q "cannot continue generation 6: the last shipped incr chunk \[[0-9]*, [0-
 wait_until 30 test -f "$R2/appendonlydir/appendonly.aof.2.base.rdb" || fail "no new base"
 wait_archived "$A/gen-000007/base" "$R2/appendonlydir/appendonly.aof.2.base.rdb" 30
 stop_collector
-assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:rewrite 5:1:moved 6:1:mismatch 7:1:open " \
+assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:aof-off 5:1:moved 6:1:mismatch 7:1:open " \
     "generations after the torn tail"
 pass "a shipped torn tail cut by redis: generation 6 ends (mismatch), a barrier opens generation 7"
 

@@ -4,7 +4,10 @@
 # itself ("\r\n*3\r\n$3\r\nSET..." and "\n#TS:..." inside values), so
 # that the decoder must find command boundaries by itself, far from the
 # stream's start (no SELECT within reach: db unknown) and past false
-# candidates. Every command shown is checked against the reference.
+# candidates: with the chunks' recorded marks taken out of the index, as
+# an archive from before the collector recorded them has none. Then with
+# the marks: every chunk decodes from its recorded boundary, db and second
+# known. Every command shown is checked against the reference.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_restore_common.sh"
 . "$(dirname "$0")/it_inspect_lib.sh"
@@ -38,6 +41,9 @@ for i in 0 1 2 3 4 5; do
     [ $((i % 2)) = 1 ] && sleep_to_next_second
 done
 "$BIN/aofroll-collector" -c "$CFG" --once >>"$T/collector.log" 2>&1 || fail "collector --once"
+cp "$T/index.db" "$T/index-marked.db"
+sqlite3 "$T/index.db" "update chunks set ts_first = null, ts_last = null, boundary = null, boundary_db = null,
+    boundary_ts = null" || fail "cannot take the marks out"
 "$A" ls -c "$CFG" --json >"$T/ls.json" || fail "ls"
 NINCR=$(json_get "$T/ls.json" "sum(1 for c in d['chunks'] if c['kind'] == 'incr')")
 [ "$NINCR" -ge 15 ] || fail "only $NINCR incr chunks"
@@ -67,5 +73,20 @@ LASTSEC=$(date +%s)
 assert_eq "$(json_get "$T/log.json" '[c["args"][0] for c in d["commands"]]')" \
     "['small:0', 'small:1', 'small:2', 'small:3', 'small:4', 'small:5']" "small keys logged"
 pass "log across 20 MiB of AOF-like values finds every small key"
+
+# --- with the marks the collector recorded
+cp "$T/index-marked.db" "$T/index.db"
+files=()
+for id in $(json_get "$T/ls.json" "' '.join(str(c['id']) for c in d['chunks'] if c['kind'] == 'incr')"); do
+    "$A" show -c "$CFG" --instance live --chunk "$id" --max-arg 0 --json >"$T/marked.$id.json" ||
+        fail "show --chunk $id with marks"
+    files+=("$T/marked.$id.json")
+done
+n=$(aofref check-json live 1 "${files[@]}") || fail "show --chunk with marks disagrees with the reference: $n"
+assert_eq "$n" "$(($(aofref count live 1) + 1))" "commands shown with marks"
+cat "${files[@]}" >"$T/marked.json"
+grep -q '"db":null' "$T/marked.json" && fail "a command decoded without its db although the chunk records it"
+grep -q '"exact":false' "$T/marked.json" && fail "a chunk decoded inexactly although it records its boundary and second"
+pass "with the recorded marks every chunk decodes from its boundary, db and second known"
 
 done_testing

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # it_prune.sh - aofroll prune with the real collector. Three generations
 # (barriers a few seconds apart), retention 1m, and prune run when the
-# window [now - 1m, now] begins inside generation 2: --dry-run plans to
+# window [now - 1m, now] begins inside generation 2 (before the second b is
+# written: from that second on generation 3 serves, its lead second being
+# the second of b): --dry-run plans to
 # delete generation 1 and changes nothing; prune deletes its objects and
 # index rows and reports the bytes freed; the window's oldest second still
 # restores (to the digest the live server had then); a second prune finds
@@ -32,6 +34,7 @@ rcli "$SOLO" set only 1 >/dev/null
 collect --once
 sleep_to_next_second
 collect --barrier-now --instance live
+DIG_A=$(digest "$PORT")
 sleep_to_next_second
 TB=$(date +%s)
 rcli "$PORT" set b 2 >/dev/null
@@ -50,8 +53,10 @@ T3=$(date -u -d "$(json_get "$T/g.json" 'd["instances"][0]["generations"][2]["ba
 GEN1_BYTES=$(json_get "$T/ls.json" 'sum(c["stored_bytes"] for c in d["chunks"] if c["generation"] == 1)')
 GEN1_OBJS=$(json_get "$T/ls.json" 'sum(1 for c in d["chunks"] if c["generation"] == 1)')
 
-# wait until the window [now - 60, now] starts at second TB
-sleep "$(awk -v n="$(date +%s.%N)" -v t="$((TB + 60))" 'BEGIN { d = t + 0.2 - n; printf "%.3f", (d > 0 ? d : 0) }')"
+# wait until the window [now - 60, now] starts at second TB - 2 (generation
+# 2's seconds run from before TB - 2 to TB - 1: a prune up to a second late
+# still finds the window starting in it)
+sleep "$(awk -v n="$(date +%s.%N)" -v t="$((TB + 58))" 'BEGIN { d = t + 0.2 - n; printf "%.3f", (d > 0 ? d : 0) }')"
 BEFORE=$(tree_sum "$STORE" "$T/index.db")
 "$A" prune -c "$CFG" --dry-run --json >"$T/dry.json" || fail "prune --dry-run"
 assert_eq "$(json_get "$T/dry.json" '[(x["instance"], x["generation"]) for x in d["deleted"]]')" "[('live', 1)]" \
@@ -72,12 +77,24 @@ assert_eq "$(json_get "$T/g2.json" '[[g["generation"] for g in i["generations"]]
 expect_exit 0 "$A" verify -c "$CFG"
 pass "prune deletes generation 1 (objects and rows), keeps the only generation of solo"
 
-restore_started "$T/r" -c "$CFG" --instance live --to "@$TB"
-assert_eq "$(digest "$RPORT")" "$DIG_B" "digest of a restore to the window's oldest second"
-pass "the oldest second of the retention window still restores after pruning"
+restore_started "$T/r" -c "$CFG" --instance live --to "@$((TB - 1))"
+assert_eq "$(digest "$RPORT")" "$DIG_A" "digest of a restore to the window's oldest second"
+restore_started "$T/r2" -c "$CFG" --instance live --to "@$TB"
+assert_eq "$(digest "$RPORT")" "$DIG_B" "digest of a restore to the second b was written"
+pass "the oldest second of the retention window still restores after pruning, and the next"
 
+# a second prune: generation 2 serves only seconds before TB, so it goes
+# once the window has moved past them (the restores above take a while)
 expect_exit 0 "$A" prune -c "$CFG"
-expect_out "$T/last.out" "freed 0 generations, 0 objects"
-pass "a second prune has nothing to do"
+KEEP=$(sed -n 's/^live: retention 60 s keeps \(.*\) on, from generation \([0-9]*\)$/\1 \2/p' "$T/last.out")
+[ -n "$KEEP" ] || fail "no retention line: $(cat "$T/last.out")"
+if [ "$(date -u -d "${KEEP% *}" +%s)" -le $((TB - 1)) ]; then
+    assert_eq "${KEEP#* }" 2 "generation kept from while the window starts before TB"
+    expect_out "$T/last.out" "freed 0 generations, 0 objects"
+else
+    assert_eq "${KEEP#* }" 3 "generation kept from once the window starts at TB"
+    expect_out "$T/last.out" "live: deleting generation 2 ("
+fi
+pass "a second prune deletes only what the window no longer needs (kept from generation ${KEEP#* })"
 
 done_testing

@@ -8,8 +8,9 @@
 #  - restores on B equal the live digests recorded on A, at exact seconds
 #    (#TS) in both generations, and at chunk precision without #TS;
 #  - ls, generations and verify work on B;
-#  - B's chunks (key, range, CRC32, stored bytes, times) and generations
-#    (base format, size, completeness, CRC32, time) equal A's;
+#  - B's chunks (key, range, CRC32, stored bytes, times, and what the
+#    scanner saw: "#TS:" seconds, first command boundary and its db) and
+#    generations (base format, size, completeness, CRC32, time) equal A's;
 #  - reindexing again replaces the rows (no duplicates); a bad --instance
 #    is a usage error, an instance with nothing in storage is left alone.
 # Registered twice: on file:// storage, and on Azurite
@@ -99,7 +100,8 @@ pass "generations, ls and verify work on B"
 
 chunks_of() {
     sqlite3 "$1" "select i.name, c.generation, c.kind, c.start, c.end, c.crc32, c.stored_bytes, c.first, c.last,
-        c.key from chunks c join instances i on i.id = c.instance_id order by c.key"
+        c.key, c.ts_first, c.ts_last, c.boundary, c.boundary_db
+        from chunks c join instances i on i.id = c.instance_id order by c.key"
 }
 gens_of() {
     sqlite3 "$1" "select i.name, g.generation, g.mode, g.base_format, g.base_size, g.base_complete, g.base_crc32,

@@ -1,7 +1,7 @@
 /* test_collector_logic.c - unit tests of the collector's pure logic.
  *
- * The barrier schedule (once per local day, across DST changes), chunk
- * observation times, INFO persistence parsing, the throttle's arithmetic
+ * The barrier schedule (once per local day, across DST changes), when a
+ * barrier is held back, chunk observation times, INFO persistence parsing, the throttle's arithmetic
  * and the per-instance lock. Everything that needs a real redis-server is
  * tested by the tests/it_collector_*.sh scenarios instead. */
 #include <setjmp.h>
@@ -346,6 +346,36 @@ static void test_lock(void **state)
     free(dir);
 }
 
+/* ------------------------------------------------------------------------
+ * When a barrier is held back
+ * ---------------------------------------------------------------------- */
+
+static void test_barrier_postpone_reason(void **state)
+{
+    char why[256];
+
+    (void)state;
+    /* a steady writer keeps a poll's worth of bytes pending: not a reason */
+    assert_int_equal(barrier_postpone_reason(400000, 32 << 20, 60, 0, why, sizeof(why)), 0);
+    /* nothing pending: even a failing storage is the barrier's own check */
+    assert_int_equal(barrier_postpone_reason(0, 32 << 20, 60, 1, why, sizeof(why)), 0);
+    /* bytes pending and the storage failing */
+    assert_int_equal(barrier_postpone_reason(1, 32 << 20, 60, 1, why, sizeof(why)), 1);
+    assert_string_equal(why, "the storage is failing, with 1 B to ship");
+    /* more than max_rate ships in max_lag */
+    assert_int_equal(barrier_postpone_reason(65536, 65536, 1, 0, why, sizeof(why)), 0);
+    assert_int_equal(barrier_postpone_reason(65537, 65536, 1, 0, why, sizeof(why)), 1);
+    assert_string_equal(why, "shipping is 65537 B behind, more than max_rate ships in barrier_max_lag (1 s)");
+    assert_int_equal(barrier_postpone_reason((uint64_t)60 * (32 << 20), 32 << 20, 60, 0, why, sizeof(why)),
+                     0);
+    assert_int_equal(
+        barrier_postpone_reason((uint64_t)60 * (32 << 20) + 1, 32 << 20, 60, 0, why, sizeof(why)), 1);
+    /* max_rate 0 (unlimited): the backlog alone never holds it back */
+    assert_int_equal(barrier_postpone_reason(UINT64_MAX / 2, 0, 60, 0, why, sizeof(why)), 0);
+    /* no overflow at the extremes */
+    assert_int_equal(barrier_postpone_reason(UINT64_MAX, INT64_MAX, 86400, 0, why, sizeof(why)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_barrier_dst_fall_back),
         cmocka_unit_test(test_barrier_off),
         cmocka_unit_test(test_barrier_retry_after),
+        cmocka_unit_test(test_barrier_postpone_reason),
         cmocka_unit_test(test_observe_times),
         cmocka_unit_test(test_parse_persistence),
         cmocka_unit_test(test_throttle_cost),

@@ -77,6 +77,8 @@ static const char full_yaml[] =
     "    public_key: /etc/aofroll/id_ed25519.pub\n"
     "    known_hosts: /etc/aofroll/known_hosts\n"
     "    host_key_sha256: 'kGmlQ2fs0X9S1f1kK7mYk2YcB0Qd1n0qJbE1YtWcX3k='\n"
+    "  encryption:\n"
+    "    key_file: /etc/aofroll/keys\n"
     "index: /srv/aofroll/index.db\n"
     "lock_dir: /run/aofroll\n"
     "log_file: /var/log/aofroll/collector.log\n"
@@ -88,6 +90,8 @@ static const char full_yaml[] =
     "  max_rate: 16MiB/s\n"
     "  compression: 6\n"
     "  barrier: \"03:30\"\n"
+    "  barrier_max_lag: 2m\n"
+    "  barrier_timeout: 30m\n"
     "  retention: 14d\n"
     "  lag_threshold: 64MiB\n"
     "  metrics_file: /var/lib/node_exporter/textfile/aofroll.prom\n"
@@ -98,6 +102,7 @@ static const char full_yaml[] =
     "    chunk_size: 1MiB\n"
     "    priority: normal\n"
     "    barrier: 'off'\n"
+    "    barrier_timeout: 90s\n"
     "  - redis: redis://app:hunter2@10.0.0.5:6380\n"
     "    mode: rdb\n"
     "    snapshot_interval: 1h\n"
@@ -132,6 +137,7 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.sftp.public_key, "/etc/aofroll/id_ed25519.pub");
     assert_string_equal(cfg.sftp.known_hosts, "/etc/aofroll/known_hosts");
     assert_string_equal(cfg.sftp.host_key_sha256, "kGmlQ2fs0X9S1f1kK7mYk2YcB0Qd1n0qJbE1YtWcX3k=");
+    assert_string_equal(cfg.encryption.key_file, "/etc/aofroll/keys");
     assert_string_equal(cfg.index_path, "/srv/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/run/aofroll");
     assert_string_equal(cfg.log_file, "/var/log/aofroll/collector.log");
@@ -147,6 +153,8 @@ static void test_full_file(void **state)
     assert_int_equal(cfg.defaults.max_rate, 16 * MIB);
     assert_int_equal(cfg.defaults.compression, 6);
     assert_int_equal(cfg.defaults.barrier_minute, 3 * 60 + 30);
+    assert_int_equal(cfg.defaults.barrier_max_lag_s, 120);
+    assert_int_equal(cfg.defaults.barrier_timeout_s, 1800);
     assert_int_equal(cfg.defaults.retention_s, 14 * 86400);
     assert_int_equal(cfg.defaults.lag_threshold, 64 * MIB);
     assert_string_equal(cfg.defaults.metrics_file, "/var/lib/node_exporter/textfile/aofroll.prom");
@@ -172,6 +180,8 @@ static void test_full_file(void **state)
     assert_int_equal(in->max_rate, 16 * MIB);
     assert_int_equal(in->compression, 6);
     assert_int_equal(in->barrier_minute, -1);
+    assert_int_equal(in->barrier_max_lag_s, 120);
+    assert_int_equal(in->barrier_timeout_s, 90);
     assert_int_equal(in->retention_s, 14 * 86400);
     assert_int_equal(in->lag_threshold, 64 * MIB);
     assert_string_equal(in->metrics_file, "/var/lib/node_exporter/textfile/aofroll.prom");
@@ -261,6 +271,8 @@ static void test_builtin_defaults(void **state)
     assert_int_equal(in->max_rate, 32 * MIB);
     assert_int_equal(in->compression, 1);
     assert_int_equal(in->barrier_minute, 0);
+    assert_int_equal(in->barrier_max_lag_s, 60);
+    assert_int_equal(in->barrier_timeout_s, 3600);
     assert_int_equal(in->retention_s, 7 * 86400);
     assert_int_equal(in->lag_threshold, 0);
     assert_null(in->metrics_file);
@@ -405,6 +417,12 @@ static void test_error_bad_values(void **state)
                         "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
     assert_config_error("storage:\n  azure:\n    sas_token: x\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:3:5: unknown key \"sas_token\" in \"storage.azure\"");
+    assert_config_error("storage:\n  encryption:\n    key: x\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:5: unknown key \"key\" in \"storage.encryption\"");
+    assert_config_error("storage:\n  encryption:\n    key_file: ''\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:3:15: missing value for \"key_file\"");
+    assert_config_error("storage:\n  encryption: /etc/keys\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:2:15: expected a mapping for \"encryption\"");
     assert_config_error("storage:\n  url: s3:///prefix\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:8: invalid storage url \"s3:///prefix\": expected file:///path, "
                         "s3://bucket/prefix, sftp://host/path or azure://account/container/prefix");
@@ -429,6 +447,8 @@ static void test_error_ranges(void **state)
         {"max_rate: 1KiB/s",
          "cfg.yaml:3:15: max_rate \"1KiB/s\" is out of range: expected 0 (unlimited) or at least 64KiB/s"},
         {"retention: 30s", "cfg.yaml:3:16: retention \"30s\" is out of range: expected at least 1m"},
+        {"barrier_max_lag: 0", "cfg.yaml:3:22: barrier_max_lag \"0\" is out of range: expected 1s to 1d"},
+        {"barrier_timeout: 8d", "cfg.yaml:3:22: barrier_timeout \"8d\" is out of range: expected 1s to 7d"},
     };
     char yaml[256];
     size_t i;
@@ -886,6 +906,8 @@ static void assert_same_instance(const struct instance_config *a, const struct i
     assert_int_equal(a->max_rate, b->max_rate);
     assert_int_equal(a->compression, b->compression);
     assert_int_equal(a->barrier_minute, b->barrier_minute);
+    assert_int_equal(a->barrier_max_lag_s, b->barrier_max_lag_s);
+    assert_int_equal(a->barrier_timeout_s, b->barrier_timeout_s);
     assert_int_equal(a->retention_s, b->retention_s);
     assert_int_equal(a->lag_threshold, b->lag_threshold);
     assert_int_equal(a->priority, b->priority);
@@ -942,6 +964,7 @@ static void test_dump_round_trip(void **state)
         assert_same_optional(a.sftp.public_key, b.sftp.public_key);
         assert_same_optional(a.sftp.known_hosts, b.sftp.known_hosts);
         assert_same_optional(a.sftp.host_key_sha256, b.sftp.host_key_sha256);
+        assert_same_optional(a.encryption.key_file, b.encryption.key_file);
         assert_string_equal(a.index_path, b.index_path);
         assert_string_equal(a.lock_dir, b.lock_dir);
         assert_same_optional(a.log_file, b.log_file);
@@ -983,6 +1006,8 @@ static void test_dump_text(void **state)
                               "  max_rate: 32MiB/s\n"
                               "  compression: 1\n"
                               "  barrier: \"00:00\"\n"
+                              "  barrier_max_lag: 1m\n"
+                              "  barrier_timeout: 1h\n"
                               "  retention: 7d\n"
                               "  lag_threshold: 0\n"
                               "  priority: idle\n"
@@ -998,6 +1023,8 @@ static void test_dump_text(void **state)
                               "  max_rate: 32MiB/s\n"
                               "  compression: 1\n"
                               "  barrier: \"00:00\"\n"
+                              "  barrier_max_lag: 1m\n"
+                              "  barrier_timeout: 1h\n"
                               "  retention: 7d\n"
                               "  lag_threshold: 0\n"
                               "  priority: idle\n"

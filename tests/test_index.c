@@ -621,31 +621,148 @@ static void test_generation_lifecycle(void **state)
     assert_int_equal(l.n, 2);
 }
 
-static void test_generation_for_time(void **state)
+/* What migration step 2 -> 3 added, dropped again: a file of version 2. */
+#define SCHEMA3_DROP                                                                                         \
+    "ALTER TABLE generations DROP COLUMN exact; ALTER TABLE generations DROP COLUMN follows;"                \
+    "ALTER TABLE generations DROP COLUMN lead_ts; ALTER TABLE generations DROP COLUMN proven_end;"           \
+    "ALTER TABLE chunks DROP COLUMN ts_first; ALTER TABLE chunks DROP COLUMN ts_last;"                       \
+    "ALTER TABLE chunks DROP COLUMN boundary; ALTER TABLE chunks DROP COLUMN boundary_db;"                   \
+    "ALTER TABLE chunks DROP COLUMN boundary_ts; ALTER TABLE status DROP COLUMN barrier_postponed_since;"    \
+    "ALTER TABLE status DROP COLUMN barrier_postponed_why; ALTER TABLE status DROP COLUMN barrier_overdue;"  \
+    "ALTER TABLE status DROP COLUMN aof_off_since;"
+
+/* Schema 3's fields go in and come back; zero is unknown and stored as NULL. */
+static void test_schema3_fields(void **state)
+{
+    struct fixture *f = *state;
+    struct gen_row g, out;
+    struct chunk_row c, back;
+    struct status_row st, sback;
+    struct err e;
+    int64_t ts;
+
+    add_gen(f->idx, f->inst, 1, 1000, 1);
+    assert_int_equal(index_generation_get(f->idx, f->inst, 1, &out, &e), 0);
+    assert_int_equal(out.exact, GEN_UNKNOWN);
+    assert_int_equal(out.follows, GEN_UNKNOWN);
+    assert_int_equal(out.lead_ts, 0);
+    assert_int_equal(out.proven_end, 0);
+    assert_int_equal(raw_int(f->path,
+                             "SELECT count(*) FROM generations WHERE exact IS NULL AND follows IS NULL "
+                             "AND lead_ts IS NULL AND proven_end IS NULL"),
+                     1);
+    g = out;
+    g.exact = GEN_YES;
+    g.follows = GEN_NO;
+    g.lead_ts = 1700000000;
+    g.proven_end = 1700000100;
+    assert_int_equal(index_generation_update(f->idx, &g, &e), 0);
+    assert_int_equal(index_generation_get(f->idx, f->inst, 1, &out, &e), 0);
+    assert_int_equal(out.exact, GEN_YES);
+    assert_int_equal(out.follows, GEN_NO);
+    assert_int_equal(out.lead_ts, 1700000000);
+    assert_int_equal(out.proven_end, 1700000100);
+    g.exact = GEN_NO;
+    g.follows = GEN_YES;
+    assert_int_equal(index_generation_update(f->idx, &g, &e), 0);
+    assert_int_equal(index_generation_get(f->idx, f->inst, 1, &out, &e), 0);
+    assert_int_equal(out.exact, GEN_NO);
+    assert_int_equal(out.follows, GEN_YES);
+
+    /* chunks without marks: NULL, no resume point, no #TS */
+    add_chunk(f->idx, f->inst, 1, CHUNK_INCR, 0, 100, 1000, 1000);
+    assert_int_equal(index_chunk_resume_point(f->idx, f->inst, 1, &back, &e), -1);
+    assert_int_equal(e.code, ERR_NOTFOUND);
+    assert_int_equal(index_generation_last_ts(f->idx, f->inst, 1, &ts, &e), 0);
+    assert_int_equal(ts, 0);
+    /* with marks: a boundary at 130, #TS 1700000001 and 1700000002 */
+    make_chunk(&c, f->inst, 1, CHUNK_INCR, 100, 200, 1001, 1002);
+    c.marks_known = 1;
+    c.ts_first = 1700000001;
+    c.ts_last = 1700000002;
+    c.boundary = 130;
+    c.boundary_db = 3;
+    c.boundary_ts = 1700000001;
+    assert_int_equal(index_chunk_add(f->idx, &c, &e), 0);
+    assert_int_equal(index_chunk_get(f->idx, c.id, &back, &e), 0);
+    assert_int_equal(back.marks_known, 1);
+    assert_int_equal(back.ts_first, 1700000001);
+    assert_int_equal(back.ts_last, 1700000002);
+    assert_int_equal(back.boundary, 130);
+    assert_int_equal(back.boundary_db, 3);
+    assert_int_equal(back.boundary_ts, 1700000001);
+    /* marks known, but no boundary and no #TS in the chunk */
+    make_chunk(&c, f->inst, 1, CHUNK_INCR, 200, 300, 1002, 1003);
+    c.marks_known = 1;
+    c.boundary = -1;
+    assert_int_equal(index_chunk_add(f->idx, &c, &e), 0);
+    assert_int_equal(index_chunk_get(f->idx, c.id, &back, &e), 0);
+    assert_int_equal(back.marks_known, 1);
+    assert_int_equal(back.boundary, -1);
+    assert_int_equal(back.ts_first, 0);
+    /* the resume point is the newest chunk with a boundary */
+    assert_int_equal(index_chunk_resume_point(f->idx, f->inst, 1, &back, &e), 0);
+    assert_int_equal(back.start, 100);
+    assert_int_equal(back.boundary, 130);
+    assert_int_equal(index_generation_last_ts(f->idx, f->inst, 1, &ts, &e), 0);
+    assert_int_equal(ts, 1700000002);
+    assert_int_equal(index_chunk_last(f->idx, f->inst, 1, CHUNK_INCR, &back, &e), 0);
+    assert_int_equal(back.start, 200);
+
+    memset(&st, 0, sizeof(st));
+    st.instance_id = f->inst;
+    st.last_poll = 5;
+    st.barrier_postponed_since = 4;
+    snprintf(st.barrier_postponed_why, sizeof(st.barrier_postponed_why), "the storage is failing");
+    st.barrier_overdue = 1;
+    st.aof_off_since = 3;
+    assert_int_equal(index_status_put(f->idx, &st, &e), 0);
+    assert_int_equal(index_status_get(f->idx, f->inst, &sback, &e), 0);
+    assert_int_equal(sback.barrier_postponed_since, 4);
+    assert_string_equal(sback.barrier_postponed_why, "the storage is failing");
+    assert_int_equal(sback.barrier_overdue, 1);
+    assert_int_equal(sback.aof_off_since, 3);
+}
+
+/* A file of schema version 2 is migrated: its rows read back with every
+ * schema 3 field unknown, and take new ones. */
+static void test_migrate_from_version_2(void **state)
 {
     struct fixture *f = *state;
     struct gen_row out;
+    struct chunk_row back;
+    struct status_row st;
     struct err e;
+    int64_t id;
 
-    add_gen(f->idx, f->inst, 1, 1000, 1);
-    add_gen(f->idx, f->inst, 2, 2000, 1);
-    add_gen(f->idx, f->inst, 3, 3000, 0); /* base still being shipped */
-    add_gen(f->idx, f->other, 1, 500, 1);
-
-    assert_int_equal(index_generation_for_time(f->idx, f->inst, 999, &out, &e), -1);
-    expect_msg(&e, ERR_NOTFOUND,
-               "no generation of instance %lld has a complete base at or before @999 in index \"%s\"",
-               (long long)f->inst, f->path);
-    assert_int_equal(index_generation_for_time(f->idx, f->inst, 1000, &out, &e), 0);
-    assert_int_equal(out.generation, 1);
-    assert_int_equal(index_generation_for_time(f->idx, f->inst, 1999, &out, &e), 0);
-    assert_int_equal(out.generation, 1);
-    assert_int_equal(index_generation_for_time(f->idx, f->inst, 2000, &out, &e), 0);
-    assert_int_equal(out.generation, 2);
-    /* generation 3's base is not complete: 2 still serves */
-    assert_int_equal(index_generation_for_time(f->idx, f->inst, 5000, &out, &e), 0);
-    assert_int_equal(out.generation, 2);
-    assert_int_equal(out.instance_id, f->inst);
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+    assert_int_equal(index_instance_id(f->idx, "sessions", 1, &id, &e), 0);
+    add_gen(f->idx, id, 1, 100, 1);
+    add_chunk(f->idx, id, 1, CHUNK_INCR, 0, 10, 100, 101);
+    index_close(f->idx);
+    f->idx = NULL;
+    /* back to version 2: without the columns step 2 -> 3 added */
+    raw_sql(f->path,
+            SCHEMA3_DROP "INSERT INTO status VALUES (1, 7, 1000, 1, 'a', 1, 1, 1, 0, 0, '', 42, '', 0);"
+                         "PRAGMA user_version = 2;");
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(index_schema_version(), 3);
+    assert_int_equal(index_generation_get(f->idx, id, 1, &out, &e), 0);
+    assert_int_equal(out.base_time, 100);
+    assert_int_equal(out.exact, GEN_UNKNOWN);
+    assert_int_equal(out.follows, GEN_UNKNOWN);
+    assert_int_equal(out.lead_ts, 0);
+    assert_int_equal(out.proven_end, 0);
+    assert_int_equal(index_chunk_last(f->idx, id, 1, CHUNK_INCR, &back, &e), 0);
+    assert_int_equal(back.end, 10);
+    assert_int_equal(back.marks_known, 0);
+    assert_int_equal(index_status_get(f->idx, id, &st, &e), 0);
+    assert_int_equal(st.pid, 42);
+    assert_int_equal(st.aof_off_since, 0);
+    assert_int_equal(st.barrier_postponed_since, 0);
+    assert_string_equal(st.barrier_postponed_why, "");
 }
 
 static void test_generation_delete(void **state)
@@ -1093,9 +1210,10 @@ static void test_migrate_from_version_1(void **state)
     assert_int_equal(index_status_put(f->idx, &s, &e), 0);
     index_close(f->idx);
     f->idx = NULL;
-    /* back to version 1 as it shipped */
-    raw_sql(f->path, "ALTER TABLE chunks DROP COLUMN sha256; ALTER TABLE status DROP COLUMN poll_error; "
-                     "ALTER TABLE status DROP COLUMN redis_down_since; PRAGMA user_version = 1;");
+    /* back to version 1 as it shipped (without what steps 1 -> 2 and 2 -> 3 added) */
+    raw_sql(f->path,
+            "ALTER TABLE chunks DROP COLUMN sha256; ALTER TABLE status DROP COLUMN poll_error; "
+            "ALTER TABLE status DROP COLUMN redis_down_since; " SCHEMA3_DROP "PRAGMA user_version = 1;");
     assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
     assert_int_equal(index_chunk_last(f->idx, id, 1, CHUNK_BASE, &c, &e), 0);
@@ -1136,10 +1254,9 @@ static void test_open_copy(void **state)
     assert_int_equal(index_instance_id(f->idx, "sessions", 1, &id, &e), 0);
     index_close(f->idx);
     f->idx = NULL;
-    raw_sql(f->path,
-            "PRAGMA journal_mode = DELETE; ALTER TABLE chunks DROP COLUMN sha256; "
-            "ALTER TABLE status DROP COLUMN poll_error; ALTER TABLE status DROP COLUMN redis_down_since; "
-            "PRAGMA user_version = 1;");
+    raw_sql(f->path, "PRAGMA journal_mode = DELETE; ALTER TABLE chunks DROP COLUMN sha256; "
+                     "ALTER TABLE status DROP COLUMN poll_error; ALTER TABLE status DROP COLUMN "
+                     "redis_down_since; " SCHEMA3_DROP "PRAGMA user_version = 1;");
     assert_int_equal(index_open_copy(f->path, &copy, &e), 0);
     assert_int_equal(index_instance_id(copy, "sessions", 0, &id, &e), 0);
     index_close(copy);
@@ -1445,7 +1562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readonly_rejects_writes, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_instances, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_generation_lifecycle, setup_index, teardown),
-        cmocka_unit_test_setup_teardown(test_generation_for_time, setup_index, teardown),
+        cmocka_unit_test_setup_teardown(test_schema3_fields, setup_index, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_version_2, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_generation_delete, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_add_get, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_last_and_order, setup_index, teardown),

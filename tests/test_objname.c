@@ -63,6 +63,7 @@ static void assert_same_chunk(const struct chunk_name *a, const struct chunk_nam
         assert_int_equal(a->first, b->first);
         assert_int_equal(a->last, b->last);
     }
+    assert_string_equal(a->seal, b->seal);
 }
 
 static void roundtrip(const struct chunk_name *c, const char *expect)
@@ -176,6 +177,73 @@ static void test_prefixes(void **state)
     assert_int_equal(objname_index("sessions", buf, 17), -1);
     assert_int_equal(objname_index("sessions", buf, 18), 0);
     assert_int_equal(objname_generation_prefix("sessions", 7, buf, 20), -1);
+}
+
+static void test_sealed_names(void **state)
+{
+    char buf[OBJNAME_MAX], plain[OBJNAME_MAX], id[OBJNAME_KEY_ID_MAX + 1], longid[OBJNAME_KEY_ID_MAX + 2];
+    struct chunk_name c;
+    struct err e;
+
+    (void)state;
+    /* chunks: the plain name, then ".<key id>.enc" */
+    c = incr_name("sessions", 1, 0, 65536, 1763651521, 1763651522);
+    snprintf(c.seal, sizeof(c.seal), "k2026");
+    roundtrip(&c, "sessions/gen-000001/incr/00000000000000000000-00000000000000065536_1763651521-1763651522"
+                  ".aof.gz.k2026.enc");
+    c = base_name("cache", 42, 0, 4194304, BASE_RDB);
+    snprintf(c.seal, sizeof(c.seal), "A_z-9");
+    roundtrip(
+        &c, "cache/gen-000042/base/00000000000000000000-00000000000004194304_1763650000_00000000000004194304"
+            ".rdb.gz.A_z-9.enc");
+    snprintf(c.seal, sizeof(c.seal), "bad.id");
+    assert_int_equal(objname_chunk(&c, buf, sizeof(buf)), -1);
+
+    /* any name: seal and unseal */
+    assert_int_equal(objname_seal("sessions/index.db", "k1", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "sessions/index.db.k1.enc");
+    assert_int_equal(objname_unseal(buf, plain, sizeof(plain), id), 1);
+    assert_string_equal(plain, "sessions/index.db");
+    assert_string_equal(id, "k1");
+    assert_int_equal(objname_unseal("sessions/index.db", plain, sizeof(plain), id), 0);
+    assert_int_equal(objname_seal("sessions/index.db.k1.enc", "k2", buf, sizeof(buf)), -1); /* sealed once */
+    assert_int_equal(objname_seal("x", "", buf, sizeof(buf)), -1);
+    assert_int_equal(objname_seal("x", "a b", buf, sizeof(buf)), -1);
+    assert_int_equal(objname_seal("x", "k1", buf, 8), -1);
+    assert_int_equal(objname_seal("x", "k1", buf, 9), 0);
+    memset(longid, 'k', OBJNAME_KEY_ID_MAX);
+    longid[OBJNAME_KEY_ID_MAX] = '\0';
+    assert_int_equal(objname_seal("x", longid, buf, sizeof(buf)), 0);
+    assert_int_equal(objname_unseal(buf, NULL, 0, id), 1);
+    assert_string_equal(id, longid);
+    longid[OBJNAME_KEY_ID_MAX] = 'k';
+    longid[OBJNAME_KEY_ID_MAX + 1] = '\0';
+    assert_int_equal(objname_seal("x", longid, buf, sizeof(buf)), -1);
+    /* not sealed names */
+    assert_int_equal(objname_unseal("x.enc", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal(".k1.enc", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal("a/.k1.enc", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal("a/k1.enc", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal("x..enc", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal("x.k+1.enc", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal("x.k1.ENC", NULL, 0, NULL), 0);
+    assert_int_equal(objname_unseal("x.k1.enc ", NULL, 0, NULL), 0);
+    /* no room for the plain name: sealed all the same, no plain name */
+    assert_int_equal(objname_unseal("abcdef.k1.enc", plain, 4, id), 1);
+    assert_string_equal(plain, "");
+
+    /* a sealed name that is no chunk name */
+    err_clear(&e);
+    assert_int_equal(objname_parse_chunk("sessions/index.db.k1.enc", &c, &e), -1);
+    err_clear(&e);
+    assert_int_equal(objname_parse_chunk("sessions/gen-000001/incr/00000000000000000000-00000000000000065536_"
+                                         "1763651521-1763651522.aof.gz.enc",
+                                         &c, &e),
+                     -1);
+    assert_int_equal(objname_valid_key_id("k-1_A"), 1);
+    assert_int_equal(objname_valid_key_id(""), 0);
+    assert_int_equal(objname_valid_key_id(NULL), 0);
+    assert_int_equal(objname_valid_key_id("k.1"), 0);
 }
 
 static void expect_reject(const char *key, const char *why)
@@ -374,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_format_exact),
         cmocka_unit_test(test_format_rejects),
         cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_sealed_names),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_parse_clears_on_failure),
         cmocka_unit_test(test_sort_order_is_numeric),
