@@ -226,6 +226,11 @@ static int run_instances(struct collector *col, const char *only)
     struct err e;
 
     err_clear(&e);
+    /* every instance initialised before anything can fail: the cleanup
+     * below releases each one's lock fd (-1 until taken; a zeroed instance
+     * would close fd 0) and frees it */
+    for (int i = 0; i < cfg->ninstances; i++)
+        instance_init(&ins[i], col, &cfg->instances[i]);
     if (make_pipe(wake, &e) != 0) {
         log_msg(col->log, LOG_ERROR, NULL, "%s", e.msg);
         status = 1;
@@ -238,7 +243,6 @@ static int run_instances(struct collector *col, const char *only)
     for (int i = 0; i < cfg->ninstances; i++) {
         const struct instance_config *ic = &cfg->instances[i];
 
-        instance_init(&ins[i], col, ic);
         if (only != NULL && strcmp(only, ic->name) != 0)
             continue;
         if ((col->action == COLLECT_SNAPSHOT_NOW && ic->mode != MODE_RDB) ||

@@ -49,6 +49,21 @@
  * corrupt expected length must not become a huge allocation. */
 #define CODEC_MAX_RESERVE ((size_t)1 << 30)
 
+/* How much room to reserve for the rest of the output: what the index
+ * still expects, but never more than the input left could inflate to, nor
+ * CODEC_MAX_RESERVE. A bogus expected length (an index row built from a
+ * hostile object name) costs no more memory than the member itself can. */
+static size_t codec_room(uint64_t want, size_t in_left)
+{
+    uint64_t can = in_left > UINT64_MAX / CODEC_MAX_RATIO ? UINT64_MAX : (uint64_t)in_left * CODEC_MAX_RATIO;
+
+    if (can < 64 * 1024)
+        can = 64 * 1024; /* zlib wants some room even at the trailer */
+    if (want > can)
+        want = can;
+    return want < CODEC_MAX_RESERVE ? (size_t)want : CODEC_MAX_RESERVE;
+}
+
 static uInt codec_slice(size_t n)
 {
     return n > UINT_MAX ? UINT_MAX : (uInt)n;
@@ -187,7 +202,7 @@ static int codec_decode_zlib(const void *gz, size_t gzlen, uint64_t expect_len, 
     }
     zinit = 1;
     if (expect_len > 0)
-        buf_reserve(out, expect_len < CODEC_MAX_RESERVE ? (size_t)expect_len : CODEC_MAX_RESERVE);
+        buf_reserve(out, codec_room(expect_len, gzlen));
     for (;;) {
         size_t before;
         int into_out;
@@ -204,7 +219,7 @@ static int codec_decode_zlib(const void *gz, size_t gzlen, uint64_t expect_len, 
         if (into_out) {
             uint64_t want = expect_len - produced;
 
-            buf_reserve(out, want < CODEC_MAX_RESERVE ? (size_t)want : CODEC_MAX_RESERVE);
+            buf_reserve(out, codec_room(want, gzlen - fed + zs.avail_in));
             zs.next_out = (Bytef *)out->data + out->len;
             zs.avail_out = codec_slice(out->cap - out->len - 1);
         } else {

@@ -84,7 +84,7 @@ void log_msg(struct logger *lg, enum log_level level, const char *instance, cons
     size_t len;
     va_list ap;
 
-    if (level < lg->min || lg->fp == NULL)
+    if (level < lg->min)
         return;
     format_now(when, sizeof(when));
     if (instance != NULL)
@@ -101,8 +101,11 @@ void log_msg(struct logger *lg, enum log_level level, const char *instance, cons
         len--;
     line[len] = '\n';
     line[len + 1] = '\0';
+    /* fp only under the lock: SIGHUP's log_reopen() replaces it */
     pthread_mutex_lock(&lg->lock);
-    fputs(line, lg->fp);
-    fflush(lg->fp);
+    if (lg->fp != NULL) {
+        fputs(line, lg->fp);
+        fflush(lg->fp);
+    }
     pthread_mutex_unlock(&lg->lock);
 }

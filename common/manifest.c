@@ -12,7 +12,8 @@
  * sdscatrepr() quoting when sdsneedsrepr() says they need it. The checks
  * are Redis's: pairs only; "file", "seq" and "type" present (keys compared
  * case-insensitively, the last of a repeated one wins; other keys kept as
- * they are, for manifest_write_files to write back); a file name, not a
+ * they are, for manifest_write_files to write back, but an empty one, which
+ * Redis ignores and no manifest can write); a file name, not a
  * path; at most one base; incr seqs strictly
  * increasing. Stricter than Redis only where Redis would read garbage as
  * something else: seq must be a decimal number and type one letter. Unlike
@@ -341,7 +342,10 @@ static int parse_file_line(const struct tokens *t, struct manifest_file *f, stru
     for (i = 0; i < t->n; i += 2) {
         const char *k = t->v[i].data;
 
-        if (strcasecmp(k, "file") != 0 && strcasecmp(k, "seq") != 0 && strcasecmp(k, "type") != 0)
+        /* an empty key (only "" writes one) is dropped, as Redis ignores
+         * it: manifest_write_files could not write it back */
+        if (t->v[i].len > 0 && strcasecmp(k, "file") != 0 && strcasecmp(k, "seq") != 0 &&
+            strcasecmp(k, "type") != 0)
             add_extra(f, &t->v[i], &t->v[i + 1]);
     }
     return 0;
@@ -572,9 +576,7 @@ out:
     return rc;
 }
 
-/* The lines of m's files appended to out, each with its extra pairs;
- * `where` names the manifest in messages. */
-static int manifest_format_files(struct buf *out, const char *where, const struct manifest *m, struct err *e)
+int manifest_format_files(struct buf *out, const char *where, const struct manifest *m, struct err *e)
 {
     size_t i, j;
 

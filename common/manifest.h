@@ -51,6 +51,10 @@ const struct manifest_file *manifest_current_incr(const struct manifest *m);
  * appended to out; names are quoted where splitting would change them. */
 int manifest_format(struct buf *out, const char *base_name, long long base_seq, const char *incr_name,
                     long long incr_seq, struct err *e);
+/* The lines of m's files, in order, each with its extra pairs, appended to
+ * out; `where` names the manifest in messages. The errors of
+ * manifest_write_files(). */
+int manifest_format_files(struct buf *out, const char *where, const struct manifest *m, struct err *e);
 /* Write m's files, in order, with their extra pairs: atomically (temp
  * file, fsync, rename, fsync of the directory), mode 0644, as Redis writes
  * it. ERR_USAGE for a name that is not a plain file name, a negative seq or

@@ -6,7 +6,7 @@
  *
  *   2026-11-20T15:12:01Z, 2026-11-20T15:12:01+01:00   RFC 3339 (UTC or offset)
  *   2026-11-20 15:12:01, 2026-11-20T15:12:01          local time of the process
- *   @1763651521                                       unix seconds
+ *   @1763651521                                       unix seconds (@-86400: before 1970)
  *
  * Fractional seconds are accepted and dropped: the archive's resolution is
  * one second. Zoned times go through timegm(), local times through mktime()
@@ -64,22 +64,26 @@ static int time_expect(const char **p, char c)
     return 0;
 }
 
-/* "@" followed by decimal digits only. */
+/* "@" followed by decimal digits, with a '-' before them for the seconds
+ * before 1970 (what time_format_utc prints for years it cannot write). */
 static int time_scan_unix(const char *text, int64_t *out)
 {
     const char *p = text + 1;
-    int64_t v = 0;
+    int negative = *p == '-';
+    uint64_t v = 0;
+    uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 
+    p += negative;
     if (*p == '\0')
         return -1;
     for (; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
             return -1;
-        if (v > (INT64_MAX - (*p - '0')) / 10)
+        if (v > (limit - (uint64_t)(*p - '0')) / 10)
             return -1;
-        v = v * 10 + (*p - '0');
+        v = v * 10 + (uint64_t)(*p - '0');
     }
-    *out = v;
+    *out = negative ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
     return 0;
 }
 

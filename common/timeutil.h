@@ -3,7 +3,9 @@
  * Accepted forms (DESIGN.md): RFC 3339 with Z or an offset
  * ("2026-11-20T15:12:01Z", "2026-11-20T15:12:01+01:00", fractional seconds
  * ignored), local time "2026-11-20 15:12:01" (also with 'T'), and
- * "@1763651521" (unix seconds). A bad time is ERR_USAGE naming the text. */
+ * "@1763651521" (unix seconds, negative before 1970). A bad time is
+ * ERR_USAGE naming the text. The formatters print what time_parse() reads
+ * back: years 0000 to 9999 as dates, any other second as "@SECONDS". */
 #ifndef AOFROLL_TIMEUTIL_H
 #define AOFROLL_TIMEUTIL_H
 

@@ -85,10 +85,12 @@ static redisReplyObjectFunctions pipeline_reply_fns = {pipeline_reply_string, pi
  * for one more). */
 static void pipeline_release_reader(struct pipeline *p)
 {
-    redisReader *r = p->rc->reader;
+    redisReader *r;
 
-    if (p->reader_fn != NULL && r->reply == NULL &&
-        (r->ridx == -1 || (r->ridx == 0 && r->rstack[0].type < 0))) {
+    if (p->reader_fn == NULL) /* never installed (or already put back) */
+        return;
+    r = p->rc->reader;
+    if (r->reply == NULL && (r->ridx == -1 || (r->ridx == 0 && r->rstack[0].type < 0))) {
         r->fn = p->reader_fn;
         p->reader_fn = NULL;
     }
@@ -111,7 +113,8 @@ void pipeline_init(struct pipeline *p, redisContext *rc, const char *what, uint6
 void pipeline_free(struct pipeline *p)
 {
     /* after a failure the reader may hold a reply of ours: then it keeps
-     * our functions, which free it with the connection */
+     * our functions, which free it with the connection. A pipeline that
+     * was never initialised (all zeros: reader_fn NULL) holds nothing. */
     pipeline_release_reader(p);
     buf_free(&p->out);
     free(p->q);

@@ -75,6 +75,7 @@ int pipeline_finish(struct pipeline *p, struct err *e);
  * the target holds. 0 when the connection is clean again (no reply owed,
  * no command cut short), -1 when it failed (p->first says why). */
 int pipeline_drain(struct pipeline *p);
+/* Safe on a zeroed pipeline that pipeline_init never saw, and twice. */
 void pipeline_free(struct pipeline *p);
 
 #endif

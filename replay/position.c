@@ -3,6 +3,7 @@
  * json_extract()/json_each() on a private in-memory database. */
 #include "position.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static int position_db_open(sqlite3 **db, struct err *e)
     return 0;
 }
 
-int position_write(const struct outdir *d, const char *rel, const struct position *p, struct err *e)
+int position_format(const struct position *p, struct buf *out, struct err *e)
 {
     static const char sql[] =
         "SELECT json_object('format', ?1, 'instance', ?2, 'generation', ?3, 'base_time', ?4,"
@@ -120,11 +121,8 @@ int position_write(const struct outdir *d, const char *rel, const struct positio
         err_set(e, ERR_IO, "sqlite: %s", sqlite3_errmsg(db));
         goto out;
     }
-    buf_reset(&ks);
-    buf_appendstr(&ks, (const char *)json);
-    buf_appendstr(&ks, "\n");
-    if (outdir_write_atomic(d, rel, ks.data, ks.len, e) < 0)
-        goto out;
+    buf_appendstr(out, (const char *)json);
+    buf_appendstr(out, "\n");
     ret = 0;
 out:
     sqlite3_finalize(st);
@@ -133,7 +131,20 @@ out:
     return ret;
 }
 
-int position_read(const struct outdir *d, struct position *p, struct err *e)
+int position_write(const struct outdir *d, const char *rel, const struct position *p, struct err *e)
+{
+    struct buf text = BUF_INIT;
+    int ret = -1;
+
+    if (position_format(p, &text, e) < 0 || outdir_write_atomic(d, rel, text.data, text.len, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    buf_free(&text);
+    return ret;
+}
+
+int position_parse(const char *path, const char *json, size_t len, struct position *p, struct err *e)
 {
     static const char sql_fields[] =
         "SELECT json_valid(?1), json_extract(?1, '$.format'), json_extract(?1, '$.instance'),"
@@ -145,18 +156,14 @@ int position_read(const struct outdir *d, struct position *p, struct err *e)
         "",     "format", "instance", "generation", "base_time", "requested_time",
         "time", "offset", "db",       "ts",         "exact"};
     static const char sql_keyspace[] = "SELECT key, value FROM json_each(?1, '$.keyspace')";
-    struct buf text = BUF_INIT;
-    char *path = xasprintf("%s/%s", d->path, POSITION_FILE);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     const char *ks_type;
     int ret = -1, i;
 
     memset(p, 0, sizeof(*p));
-    if (outdir_read_file(d, POSITION_FILE, &text, e) < 0) {
-        if (e->code == ERR_NOTFOUND)
-            err_set(e, ERR_NOTFOUND, "\"%s\" has no %s: it is not a directory written by aofroll restore",
-                    d->path, POSITION_FILE);
+    if (len > INT_MAX) {
+        err_set(e, ERR_CORRUPT, "\"%s\" is too large (%zu bytes)", path, len);
         goto out;
     }
     if (position_db_open(&db, e) < 0)
@@ -165,7 +172,7 @@ int position_read(const struct outdir *d, struct position *p, struct err *e)
         err_set(e, ERR_IO, "sqlite: %s", sqlite3_errmsg(db));
         goto out;
     }
-    sqlite3_bind_text(st, 1, text.data ? text.data : "", (int)text.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, json != NULL ? json : "", (int)len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 1) {
         err_set(e, ERR_CORRUPT, "\"%s\" is not valid JSON", path);
         goto out;
@@ -207,7 +214,7 @@ int position_read(const struct outdir *d, struct position *p, struct err *e)
             err_set(e, ERR_IO, "sqlite: %s", sqlite3_errmsg(db));
             goto out;
         }
-        sqlite3_bind_text(st, 1, text.data, (int)text.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, json != NULL ? json : "", (int)len, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
             const char *k = (const char *)sqlite3_column_text(st, 0);
             char *end = NULL;
@@ -225,10 +232,28 @@ int position_read(const struct outdir *d, struct position *p, struct err *e)
 out:
     sqlite3_finalize(st);
     sqlite3_close(db);
-    buf_free(&text);
-    free(path);
     if (ret < 0)
         position_free(p);
+    return ret;
+}
+
+int position_read(const struct outdir *d, struct position *p, struct err *e)
+{
+    struct buf text = BUF_INIT;
+    char *path = xasprintf("%s/%s", d->path, POSITION_FILE);
+    int ret = -1;
+
+    memset(p, 0, sizeof(*p));
+    if (outdir_read_file(d, POSITION_FILE, &text, e) < 0) {
+        if (e->code == ERR_NOTFOUND)
+            err_set(e, ERR_NOTFOUND, "\"%s\" has no %s: it is not a directory written by aofroll restore",
+                    d->path, POSITION_FILE);
+        goto out;
+    }
+    ret = position_parse(path, text.data, text.len, p, e);
+out:
+    buf_free(&text);
+    free(path);
     return ret;
 }
 

@@ -47,6 +47,11 @@ struct position {
     struct keyspace keyspace;
 };
 
+/* The JSON text of `p` (one line), appended to `out`. */
+int position_format(const struct position *p, struct buf *out, struct err *e);
+/* Read a position from the JSON text [json, json+len); `path` names it in
+ * messages. ERR_CORRUPT when it does not parse. */
+int position_parse(const char *path, const char *json, size_t len, struct position *p, struct err *e);
 /* Write the position atomically as `rel` under DIR (POSITION_FILE, or the
  * same name in the stage of a restore). */
 int position_write(const struct outdir *d, const char *rel, const struct position *p, struct err *e);

@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
 # setup.sh - install whatever Debian packages aofroll needs and are missing.
 #
-# Usage: scripts/setup.sh [--tests]
+# Usage: scripts/setup.sh [--tests] [--fuzz]
 #   --tests  also what the test suite needs (cmocka, openssh-server for the
 #            SFTP tests, nodejs and npm for Azurite, which the Azure tests
 #            install with npm themselves, openssl for their SAS tokens).
-#            Uses apt-get (through sudo when not root); does nothing when
-#            everything is already installed.
+#   --fuzz   also what the fuzz targets need (scripts/fuzz.sh): clang and
+#            libclang-rt-14-dev, which holds libFuzzer's runtime
+#            (libclang_rt.fuzzer-x86_64.a, for -fsanitize=fuzzer); Debian's
+#            clang only recommends it.
+# Uses apt-get (through sudo when not root); does nothing when everything
+# is already installed.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
           libsqlite3-dev zlib1g-dev libdeflate-dev libyaml-dev libssl-dev redis-server redis-tools)
-if [ "${1:-}" = "--tests" ]; then
-    packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl)
-    # node and npm may come from elsewhere than Debian (a nodejs that bundles
-    # npm conflicts with Debian's npm package): only when missing
-    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        packages+=(nodejs npm)
-    fi
-fi
+for arg in "$@"; do
+    case $arg in
+    --tests)
+        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl)
+        # node and npm may come from elsewhere than Debian (a nodejs that
+        # bundles npm conflicts with Debian's npm package): only when missing
+        if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+            packages+=(nodejs npm)
+        fi
+        ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *)
+        echo "usage: scripts/setup.sh [--tests] [--fuzz]" >&2
+        exit 2
+        ;;
+    esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

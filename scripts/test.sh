@@ -1,20 +1,90 @@
 #!/usr/bin/env bash
-# test.sh - set up, build with ASan+UBSan, and run every test with ctest.
+# test.sh - set up, then build and run the test suite on three builds, and fuzz.
 #
 # Builds the servers of the compatibility matrix first (scripts/servers.sh:
 # once, then cached; skipped in one line without the server tarballs), so
-# that ctest also runs the "compat" scenarios against each of them.
+# that ctest also runs the "compat" scenarios against each of them. Then:
+#
+#   1. build-sanitize: ASan + LSan + UBSan (a sanitizer report exits 86);
+#   2. build-plain: -O0 Debug without sanitizers, where what the sanitizer
+#      build survives by chance (a null dereference the instrumentation
+#      turns into a report, a read of memory that happens to be zero)
+#      crashes as it would for a user (all but the compat scenarios);
+#   3. build-tsan: ThreadSanitizer (scripts/tsan.sh; AOFROLL_TSAN=0 skips);
+#   4. each libFuzzer target (tests/fuzz, scripts/fuzz.sh) for
+#      AOFROLL_FUZZ_SECONDS seconds (default 15; 0 skips this step).
+#
+# Every step runs even when one before failed; the script exits 1 if any
+# failed and says which.
 #
 # Usage: scripts/test.sh [ctest arguments...]   e.g. scripts/test.sh -L unit
-set -euo pipefail
+#        (the arguments go to both ctest runs)
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --tests
-scripts/servers.sh
-build=build-sanitize
-cmake -S . -B "$build" -DAOFROLL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$build" -j "$(nproc)"
-mkdir -p "$build/tmp"
+fuzz_seconds=${AOFROLL_FUZZ_SECONDS:-15}
+setup=(--tests)
+[ "$fuzz_seconds" != 0 ] && setup+=(--fuzz)
+scripts/setup.sh "${setup[@]}" || exit 1
+scripts/servers.sh || exit 1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure "$@"
+
+failed=()
+summary=()
+
+# suite NAME DIR CMAKE_OPTIONS... -- CTEST_ARGS...: configure, build, ctest
+suite() {
+    local name=$1 dir=$2 start=$SECONDS cmake_opts=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        cmake_opts+=("$1")
+        shift
+    done
+    shift
+    echo "==== test.sh: $name: building in $dir"
+    if ! cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "${cmake_opts[@]}" >/dev/null ||
+        ! cmake --build "$dir" -j "$(nproc)"; then
+        failed+=("$name (build)")
+        return
+    fi
+    mkdir -p "$dir/tmp"
+    echo "==== test.sh: $name: running ctest"
+    if ctest --test-dir "$dir" --output-on-failure "$@"; then
+        summary+=("$name passed in $((SECONDS - start)) s")
+    else
+        failed+=("$name")
+    fi
+}
+
+suite "ASan+UBSan build" build-sanitize -DAOFROLL_SANITIZE=ON -- "$@"
+# the compatibility matrix (label compat) on the sanitizer build only: it
+# runs the same code against other servers (docs/servers.md)
+suite "plain -O0 build" build-plain -DAOFROLL_SANITIZE=OFF -- -LE compat "$@"
+if [ "${AOFROLL_TSAN:-1}" != 0 ]; then
+    start=$SECONDS
+    echo "==== test.sh: ThreadSanitizer build (scripts/tsan.sh)"
+    if scripts/tsan.sh "$@"; then
+        summary+=("ThreadSanitizer build passed in $((SECONDS - start)) s")
+    else
+        failed+=("ThreadSanitizer build")
+    fi
+fi
+if [ "$fuzz_seconds" != 0 ]; then
+    start=$SECONDS
+    echo "==== test.sh: fuzzing each target for $fuzz_seconds s"
+    if scripts/fuzz.sh "$fuzz_seconds"; then
+        summary+=("fuzzing passed in $((SECONDS - start)) s")
+    else
+        failed+=("fuzzing")
+    fi
+fi
+
+for line in "${summary[@]}"; do
+    echo "==== test.sh: $line"
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "==== test.sh: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "==== test.sh: all passed"

@@ -416,6 +416,31 @@ static void test_decode_wrong_length(void **state)
     member_free(&m);
 }
 
+/* A bogus expected length (an index row made from a hostile object name)
+ * reserves no more than the member could inflate to: it used to reserve
+ * 1 GiB, doubled to 2 GiB (found by tests/fuzz/fuzz_codec.c). */
+static void test_decode_huge_length_reserves_little(void **state)
+{
+    static const uint64_t lengths[] = {UINT64_MAX, (uint64_t)1 << 32, (uint64_t)1 << 30};
+    struct member m;
+    struct buf out = BUF_INIT;
+    struct err e;
+    size_t i, bound;
+
+    (void)state;
+    member_make(&m, 4000);
+    bound = 2 * (1032 * m.gz.len + 65536) + 64; /* what it can inflate to, doubled by buf */
+    for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+        assert_int_equal(codec_decode(m.gz.data, m.gz.len, lengths[i], m.crc, "KEY", &out, &e), -1);
+        assert_int_equal(out.len, 0);
+        if (out.cap > bound)
+            fail_msg("expected length %" PRIu64 ": reserved %zu bytes for a %zu-byte member", lengths[i],
+                     out.cap, m.gz.len);
+        buf_free(&out);
+    }
+    member_free(&m);
+}
+
 static void test_decode_crc_mismatch(void **state)
 {
     struct member m;
@@ -450,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_decode_trailing_bytes),
         cmocka_unit_test(test_decode_trailer_mismatch),
         cmocka_unit_test(test_decode_corrupt_body),
+        cmocka_unit_test(test_decode_huge_length_reserves_little),
         cmocka_unit_test(test_decode_wrong_length),
         cmocka_unit_test(test_decode_crc_mismatch),
     };

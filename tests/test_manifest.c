@@ -189,6 +189,13 @@ static void test_extra_keys(void **state)
     assert_int_equal(x[2].value_len, 0);
     assert_string_equal(x[3].value, "2");
     manifest_free(&m);
+
+    /* an empty key is dropped, as Redis ignores it: a manifest read must
+     * write back (found by tests/fuzz/fuzz_manifest.c) */
+    parse_ok("file a.aof seq 1 type i \"\" v k2 '' \"\" \"\"\n", &m);
+    assert_int_equal(m.files[0].nextra, 1);
+    assert_string_equal(m.files[0].extra[0].key, "k2");
+    manifest_free(&m);
 }
 
 struct bad_case {

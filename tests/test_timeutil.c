@@ -87,8 +87,14 @@ static void test_unix(void **state)
     assert_time("@1763651521", INT64_C(1763651521));
     assert_time("@0", 0);
     assert_time("@9223372036854775807", INT64_MAX);
+    /* before 1970: what time_format_utc prints for years it cannot write */
+    assert_time("@-1", -1);
+    assert_time("@-62167219201", INT64_C(-62167219201));
+    assert_time("@-9223372036854775808", INT64_MIN);
+    assert_syntax_error("@-9223372036854775809");
+    assert_syntax_error("@-");
+    assert_syntax_error("@--1");
     assert_syntax_error("@");
-    assert_syntax_error("@-1");
     assert_syntax_error("@+1");
     assert_syntax_error("@12a");
     assert_syntax_error("@ 12");
@@ -276,6 +282,8 @@ static void test_format(void **state)
     assert_string_equal(buf, "@-9223372036854775808");
     time_format_local(INT64_C(-30641760000), buf, sizeof(buf));
     assert_string_equal(buf, "0999-01-01 00:00:00+00:00");
+    /* ... and @unix parses back, before 1970 too (tests/fuzz/fuzz_time.c) */
+    assert_time("@-62167219201", TIME_FIRST - 1);
     /* a short buffer is truncated but terminated */
     time_format_utc(T_2026_11_20_151201, small, sizeof(small));
     assert_int_equal(strlen(small), sizeof(small) - 1);
