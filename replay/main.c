@@ -21,8 +21,9 @@ struct command {
 static const struct command commands[] = {
     {"restore", cmd_restore,
      "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
-     "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]]",
-     "rebuild an instance's data directory as it was at TIME",
+     "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]] | --target URL [--key GLOB]... [--db N]... "
+     "[--dry-run] [--ttl keep|shift] [--json] [--force]",
+     "rebuild an instance's data directory as it was at TIME, or put keys back into a running server",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance to restore\n"
      "  --to TIME               restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)\n"
@@ -35,7 +36,16 @@ static const struct command commands[] = {
      "  --start                 start redis-server on DIR afterwards (needs --port)\n"
      "  --port N                port for --start, checked before anything is fetched; options after\n"
      "                          \"--\" go to redis-server\n"
-     "  --bind ADDR             address --start listens on (default 127.0.0.1; also a unix socket in DIR)\n"},
+     "  --bind ADDR             address --start listens on (default 127.0.0.1; also a unix socket in DIR)\n"
+     "  --target URL            flashback: make the keys of this running server (redis://HOST:PORT,\n"
+     "                          unix:///PATH) what they were at TIME; without --key/--db the whole\n"
+     "                          keyspace, into an empty server unless --force\n"
+     "  --key GLOB              with --target: only keys matching GLOB (repeatable)\n"
+     "  --db N                  with --target: only db N (repeatable)\n"
+     "  --dry-run               with --target: change nothing, list restore/revert/delete/same per key\n"
+     "  --ttl keep|shift        with --target: absolute expiries as they were (keep, the default) or the\n"
+     "                          time left at TIME, counted from now (shift)\n"
+     "  --json                  with --target: the report as JSON\n"},
     {"apply", cmd_apply,
      "-c FILE --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
      "roll a restored instance forward to a later TIME",

@@ -31,11 +31,13 @@
 #include "commands.h"
 #include "cut.h"
 #include "fetch.h"
+#include "flashback.h"
 #include "manifest.h"
 #include "outdir.h"
 #include "position.h"
 #include "prefetch.h"
 #include "restore_rdb.h"
+#include "scratch.h"
 #include "stream.h"
 #include "target.h"
 #include "timeutil.h"
@@ -68,6 +70,7 @@ struct restore_opts {
     const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
     char **extra;     /* after "--": redis-server options */
     int nextra;
+    struct flashback_opts fb; /* --target and its filters (flashback.h) */
 };
 
 struct restore {
@@ -90,11 +93,29 @@ struct restore {
     double incr_write_seconds;   /* the part spent inside the cut engine's sink */
     double start_seconds;
     struct position pos;
+    int quiet; /* a flashback's scratch restore: no report */
 };
 
 /* ------------------------------------------------------------------ */
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
+
+/* --target and the options only it takes. */
+static int restore_check_flashback(struct restore_opts *o, int argc, char **argv, struct err *e)
+{
+    const struct flashback_opts *fb = &o->fb;
+
+    if (fb->target == NULL) {
+        if (fb->nkeys > 0 || fb->ndbs > 0 || fb->dry_run || fb->json)
+            return err_set(e, ERR_USAGE, "--key, --db, --dry-run and --json are for --target");
+        return 0;
+    }
+    if (o->out != NULL || o->start || cli_after_dashdash(argc, argv))
+        return err_set(e, ERR_USAGE, "--target restores into a running server: not with --out or --start");
+    o->fb.force = o->force;
+    o->out = ""; /* the scratch directory, made later */
+    return 0;
+}
 
 static int restore_parse_args(struct restore_opts *o, int argc, char **argv, struct err *e)
 {
@@ -109,6 +130,13 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
                                          {"port", required_argument, NULL, 'p'},
                                          {"bind", required_argument, NULL, 'b'},
                                          {"help", no_argument, NULL, 'h'},
+                                         /* flashback (flashback.h) */
+                                         {"target", required_argument, NULL, 'T'},
+                                         {"key", required_argument, NULL, 'k'},
+                                         {"db", required_argument, NULL, 'n'},
+                                         {"dry-run", no_argument, NULL, 'D'},
+                                         {"ttl", required_argument, NULL, 'L'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {NULL, 0, NULL, 0}};
     int ch;
 
@@ -149,10 +177,33 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
             break;
         case 'h':
             return 1;
+        case 'T':
+            o->fb.target = optarg;
+            break;
+        case 'k':
+            if (flashback_add_key(&o->fb, optarg, e) < 0)
+                return -1;
+            break;
+        case 'n':
+            if (flashback_add_db(&o->fb, optarg, e) < 0)
+                return -1;
+            break;
+        case 'D':
+            o->fb.dry_run = 1;
+            break;
+        case 'L':
+            if (flashback_set_ttl(&o->fb, optarg, e) < 0)
+                return -1;
+            break;
+        case 'j':
+            o->fb.json = 1;
+            break;
         default:
             return -1;
         }
     }
+    if (restore_check_flashback(o, argc, argv, e) < 0)
+        return -1;
     if (optind < argc && !cli_after_dashdash(argc, argv))
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
     if (cli_after_dashdash(argc, argv)) {
@@ -425,7 +476,8 @@ static int restore_snapshot(struct restore *r, struct err *e)
     }
     r->committed = 1;
     r->pos = rr.pos;
-    restore_rdb_report(&rr);
+    if (!r->quiet)
+        restore_rdb_report(&rr);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
@@ -494,7 +546,8 @@ static int restore_run(struct restore *r, struct err *e)
         outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
         goto out;
     r->committed = 1;
-    restore_report(r);
+    if (!r->quiet)
+        restore_report(r);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
@@ -504,6 +557,38 @@ static int restore_run(struct restore *r, struct err *e)
 out:
     if (ret < 0 && !r->committed)
         restore_abandon_dir(r);
+    return ret;
+}
+
+/* Flashback: TIME restored into a scratch directory, loaded by a scratch
+ * redis-server, compared key by key with the target (flashback.h). The
+ * target is checked before anything is fetched. */
+static int restore_flashback(struct restore *r, struct err *e)
+{
+    struct flashback fb;
+    struct scratch sc;
+    redisContext *src = NULL;
+    int ret = -1;
+
+    memset(&fb, 0, sizeof(fb));
+    scratch_init(&sc);
+    if (cli_parse_time("--to", r->o.to, &r->to, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
+        scratch_create(&sc, e) < 0)
+        goto out;
+    r->o.out = sc.dir;
+    r->o.force = 0;
+    r->quiet = 1;
+    if (restore_run(r, e) < 0 || scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0 ||
+        flashback_run(&fb, src, r->cli.inst->name, r->to, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    if (src != NULL)
+        redisFree(src);
+    flashback_close(&fb);
+    outdir_close(&r->dir, 0);
+    r->dir.fd = -1;
+    scratch_close(&sc);
     return ret;
 }
 
@@ -523,7 +608,7 @@ int cmd_restore(int argc, char **argv)
         commands_usage(stdout, "restore");
         goto out;
     }
-    if (rc < 0 || restore_run(&r, &e) < 0)
+    if (rc < 0 || (r.o.fb.target != NULL ? restore_flashback(&r, &e) : restore_run(&r, &e)) < 0)
         status = cli_fail("restore", &e);
 out:
     stream_free(&r.stream);
