@@ -233,8 +233,12 @@ static void fb_refused(struct fb_run *run, const char *cmd, const char *k, size_
         return;
     buf_reset(&run->line);
     quote_arg(&run->line, k, klen, QUOTE_DEFAULT_MAX);
-    err_set(&run->refusal, ERR_REDIS, "%s refused %s of key %s in db %ld: %s", run->fb->what, cmd,
-            run->line.data, run->db, msg);
+    err_set(&run->refusal, ERR_REDIS, "%s refused %s of key %s in db %ld: %s%s", run->fb->what, cmd,
+            run->line.data, run->db, msg,
+            strstr(msg, "invalid bulk length") != NULL
+                ? " (the payload is longer than the target's proto-max-bulk-len, which it did not let "
+                  "aofroll read or raise)"
+                : "");
     run->refused = 1;
 }
 
@@ -342,6 +346,48 @@ static void fb_classify(struct fb_run *run, struct fb_key *k, int64_t now, int64
     k->write = 1;
 }
 
+/* A payload longer than the target's proto-max-bulk-len cannot be sent as
+ * one argument: the limit is raised for the rest of the run (CONFIG SET;
+ * flashback_run puts the old value back), or, where the target refuses
+ * that, the run stops naming the key. Never skipped. */
+static int fb_raise_limit(struct fb_run *run, const struct fb_key *k, struct err *e)
+{
+    struct flashback *fb = run->fb;
+    long long want = ((long long)k->sdump->len / (1024 * 1024) + 1) * 1024 * 1024;
+    struct err ce;
+
+    err_clear(&ce);
+    if (fb_command(fb->dst, fb->what, NULL, &ce, "CONFIG SET proto-max-bulk-len %lld", want) < 0) {
+        buf_reset(&run->line);
+        quote_arg(&run->line, k->k, k->klen, QUOTE_DEFAULT_MAX);
+        return err_set(
+            e, ERR_REDIS,
+            "key %s in db %ld: its DUMP payload (%zu bytes) is larger than the proto-max-bulk-len of "
+            "%s (%lld), and raising it failed (%s) HINT: raise proto-max-bulk-len on the target for "
+            "the restore",
+            run->line.data, run->db, k->sdump->len, fb->what, fb->max_bulk, ce.msg);
+    }
+    if (fb->raised_from == 0)
+        fb->raised_from = fb->max_bulk;
+    fb->max_bulk = want;
+    fb->raised_keys++;
+    return 0;
+}
+
+/* Put back the proto-max-bulk-len the target had. */
+static int fb_lower_limit(struct flashback *fb, struct err *e)
+{
+    if (fb->raised_from == 0 || fb->dst == NULL)
+        return 0;
+    if (fb_command(fb->dst, fb->what, NULL, e, "CONFIG SET proto-max-bulk-len %lld", fb->raised_from) < 0) {
+        err_prefix(e, "putting back proto-max-bulk-len %lld", fb->raised_from);
+        return -1;
+    }
+    fb->max_bulk = fb->raised_from;
+    fb->raised_from = 0;
+    return 0;
+}
+
 /* RESTORE the keys that need it; replies read, refusals kept. */
 static int fb_write_restores(struct fb_run *run, struct fb_key *v, size_t n, struct err *e)
 {
@@ -357,13 +403,7 @@ static int fb_write_restores(struct fb_run *run, struct fb_key *v, size_t n, str
 
         if (!v[i].write)
             continue;
-        if ((long long)v[i].sdump->len > fb->max_bulk) {
-            buf_reset(&run->line);
-            quote_arg(&run->line, v[i].k, v[i].klen, QUOTE_DEFAULT_MAX);
-            err_set(e, ERR_REDIS,
-                    "key %s in db %ld: its DUMP payload (%zu bytes) is larger than the proto-max-bulk-len "
-                    "of %s (%lld) HINT: raise proto-max-bulk-len on the target for the restore",
-                    run->line.data, run->db, v[i].sdump->len, fb->what, fb->max_bulk);
+        if ((long long)v[i].sdump->len > fb->max_bulk && fb_raise_limit(run, &v[i], e) < 0) {
             v[i].write = 0;
             break;
         }
@@ -392,8 +432,15 @@ static int fb_write_restores(struct fb_run *run, struct fb_key *v, size_t n, str
         if (!v[i].write)
             continue;
         sent--;
-        if (fb_reply(rc, fb->what, &r, e) < 0)
+        if (fb_reply(rc, fb->what, &r, e) < 0) {
+            /* nothing after this was acknowledged; a refusal just before
+             * (a protocol error closes the connection) says why */
+            for (; i < n; i++)
+                v[i].write = 0;
+            if (run->refused)
+                *e = run->refusal;
             return -1;
+        }
         if (r->type == REDIS_REPLY_ERROR) {
             fb_refused(run, "RESTORE", v[i].k, v[i].klen, r->str);
             v[i].write = 0;
@@ -409,7 +456,7 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
     struct fb_key *v = xcalloc(keys->elements ? keys->elements : 1, sizeof(*v));
     int64_t now;
     size_t i, n = 0;
-    int ret = -1;
+    int written, ret = -1;
 
     for (i = 0; i < keys->elements; i++) {
         redisReply *k = keys->element[i];
@@ -439,8 +486,7 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
     now = fb_now_ms();
     for (i = 0; i < n; i++)
         fb_classify(run, &v[i], now, fb->at_ms);
-    if (!fb->o->dry_run && fb_write_restores(run, v, n, e) < 0)
-        goto out;
+    written = fb->o->dry_run ? 0 : fb_write_restores(run, v, n, e);
     for (i = 0; i < n; i++) {
         long long bytes = v[i].sdump->type == REDIS_REPLY_STRING ? (long long)v[i].sdump->len : 0;
 
@@ -449,6 +495,8 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
         fb_count(run, v[i].kind, bytes);
         fb_list(run, v[i].kind, v[i].k, v[i].klen, v[i].stype ? v[i].stype->str : "", bytes);
     }
+    if (written < 0)
+        goto out;
     ret = 0;
 out:
     fb_keys_free(v, n);
@@ -596,6 +644,28 @@ static void fb_totals_json(struct fb_run *run)
     json_object_end(&run->j);
 }
 
+/* A run that stopped: what was done so far, then the reason; the
+ * target's proto-max-bulk-len put back where it was raised. */
+static void fb_stopped(struct flashback *fb, long db, const char *t, struct err *e)
+{
+    struct buf done = BUF_INIT;
+    struct err le;
+    int k;
+
+    for (k = 0; k < FB_NKINDS; k++)
+        buf_printf(&done, "%s%s %llu", k ? ", " : "", fb_kind_names[k], (unsigned long long)fb->count[k]);
+    err_prefix(e, "flashback to %s stopped in db %ld (done so far: %s)", t, db, done.data);
+    if (!fb->o->dry_run) {
+        size_t len = strlen(e->msg);
+
+        snprintf(e->msg + len, sizeof(e->msg) - len, " HINT: every write is idempotent: run again to finish");
+    }
+    buf_free(&done);
+    err_clear(&le);
+    if (fb_lower_limit(fb, &le) < 0)
+        fprintf(stderr, "aofroll restore: %s\n", le.msg);
+}
+
 int flashback_run(struct flashback *fb, redisContext *src, const char *instance, int64_t to, struct err *e)
 {
     struct fb_run run;
@@ -657,24 +727,16 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
         printf("flashback of \"%s\" to %s into %s (ttl %s)\n", instance, t, fb->what,
                fb->o->ttl_shift ? "shift" : "keep");
         fb_totals_text(fb, stdout);
+        if (fb->raised_keys > 0)
+            printf("note: proto-max-bulk-len of %s raised for %llu keys larger than it, then put back\n",
+                   fb->what, (unsigned long long)fb->raised_keys);
     }
+    if (fb_lower_limit(fb, e) < 0)
+        goto out;
     ret = 0;
     goto out;
-fail : {
-    /* what was done so far, then the reason */
-    struct buf done = BUF_INIT;
-    int k;
-
-    for (k = 0; k < FB_NKINDS; k++)
-        buf_printf(&done, "%s%s %llu", k ? ", " : "", fb_kind_names[k], (unsigned long long)fb->count[k]);
-    err_prefix(e, "flashback to %s stopped in db %ld (done so far: %s)", t, run.db, done.data);
-    if (!fb->o->dry_run) {
-        size_t len = strlen(e->msg);
-
-        snprintf(e->msg + len, sizeof(e->msg) - len, " HINT: every write is idempotent: run again to finish");
-    }
-    buf_free(&done);
-}
+fail:
+    fb_stopped(fb, run.db, t, e);
 out:
     json_free(&run.j);
     buf_free(&run.line);

@@ -51,11 +51,13 @@ enum flashback_kind { FB_RESTORE, FB_REVERT, FB_DELETE, FB_SAME, FB_EXPIRED, FB_
 struct flashback {
     const struct flashback_opts *o;
     struct redis_addr addr;
-    char *what;         /* the target's URL, password redacted */
-    redisContext *dst;  /* the target */
-    int target_empty;   /* it held no key when the run began */
-    long long max_bulk; /* the target's proto-max-bulk-len */
-    int64_t at_ms;      /* the end of second TIME, unix ms */
+    char *what;            /* the target's URL, password redacted */
+    redisContext *dst;     /* the target */
+    int target_empty;      /* it held no key when the run began */
+    long long max_bulk;    /* the target's proto-max-bulk-len */
+    long long raised_from; /* the limit before a payload needed more; 0: not raised */
+    uint64_t raised_keys;  /* keys sent past the target's own limit */
+    int64_t at_ms;         /* the end of second TIME, unix ms */
     uint64_t count[FB_NKINDS];
     uint64_t bytes[FB_NKINDS];
 };

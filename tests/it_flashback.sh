@@ -43,6 +43,11 @@ snap() {
 }
 
 # --- the data set at T ------------------------------------------------------
+# a hash whose DUMP payload (about 3 MB) is larger than a 1mb proto-max-bulk-len
+# (random hex: DUMP compresses values with LZF)
+awk 'BEGIN { srand(16); for (i = 0; i < 3000; i++) { v = "";
+             for (j = 0; j < 125; j++) v = v sprintf("%08x", int(rand() * 4294967296));
+             printf "HSET big:h f%d %s\n", i, v } }' | redis-cli -p "$PORT" >/dev/null
 sleep_to_next_second
 TSEC=$(date +%s)
 {
@@ -190,6 +195,38 @@ WANT=$((TTL_EXP_T - (TSEC + 1) * 1000))
 GOT=$(rcli "$PORT" pttl user:ttl)
 [ "$GOT" -le "$WANT" ] && [ "$GOT" -gt $((WANT - 1000)) ] || fail "--ttl shift: pttl $GOT, expected within 1 s below $WANT"
 pass "--ttl shift: the time left at T, counted from now ($GOT ms of $WANT)"
+
+# --- a key larger than the target's proto-max-bulk-len -----------------------
+BIG=$(free_port)
+start_redis "$T/big" "$BIG" --proto-max-bulk-len 1mb
+"$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$BIG" --key 'big:*' \
+    >"$T/big.out" 2>"$T/big.err" || fail "a key past proto-max-bulk-len: $(cat "$T/big.err")"
+assert_eq "$(rcli "$BIG" debug digest-value big:h)" "$(rcli "$PORT" debug digest-value big:h)" "big:h restored"
+assert_eq "$(rcli "$BIG" config get proto-max-bulk-len | tail -1)" "1048576" "proto-max-bulk-len put back"
+expect_out "$T/big.out" "note: proto-max-bulk-len of redis://127.0.0.1:$BIG raised for 1 keys larger than it, then put back"
+rcli "$BIG" del big:h >/dev/null
+rcli "$BIG" acl setuser fb on '>pw' '~*' '&*' +@all -config\|set >/dev/null
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" \
+    --target "redis://fb:pw@127.0.0.1:$BIG" --key 'big:*'
+expect_err 'key "big:h" in db 0: its DUMP payload ('
+expect_err "and raising it failed"
+assert_eq "$(rcli "$BIG" exists big:h)" "0" "big:h after a refused raise"
+# a user that may not even read the limit: the server's refusal, named
+rcli "$BIG" acl setuser fb2 on '>pw' '~*' '&*' +@all -config >/dev/null
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" \
+    --target "redis://fb2:pw@127.0.0.1:$BIG" --key 'big:*'
+expect_err 'refused RESTORE of key "big:h" in db 0: ERR Protocol error: invalid bulk length (the payload is longer'
+assert_eq "$(rcli "$BIG" exists big:h)" "0" "big:h after the server's refusal"
+pass "a key larger than the target's proto-max-bulk-len: the limit raised and put back, or a clear refusal"
+
+# --- the target refuses: the run stops naming the key ------------------------
+rcli "$BIG" acl setuser ro on '>pw' '~*' '&*' +@read +select +info +config\|get +scan >/dev/null
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" \
+    --target "redis://ro:pw@127.0.0.1:$BIG" --key 'user:s*'
+expect_err "refused RESTORE of key \"user:s"
+expect_err "done so far: restore 0, revert 0, delete 0"
+expect_err "HINT: every write is idempotent: run again to finish"
+pass "a refusal (ACL) stops the run with one line: $(cat "$T/last.err")"
 
 # --- usage ---------------------------------------------------------------------
 expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --key 'user:*' --out "$T/x"
