@@ -48,9 +48,17 @@ snap() {
 awk 'BEGIN { srand(16); for (i = 0; i < 3000; i++) { v = "";
              for (j = 0; j < 125; j++) v = v sprintf("%08x", int(rand() * 4294967296));
              printf "HSET big:h f%d %s\n", i, v } }' | redis-cli -p "$PORT" >/dev/null
+# hash fields with their own expiries where the server has them (7.4+)
+HFE=0
+[ -n "$(rcli "$PORT" command info hexpire | head -1)" ] && HFE=1
 sleep_to_next_second
 TSEC=$(date +%s)
 {
+    if [ $HFE = 1 ]; then
+        echo "HSET hfe:h f1 a f2 b f3 c"
+        echo "HEXPIRE hfe:h 100000 FIELDS 1 f1"
+        echo "HEXPIRE hfe:h 200000 FIELDS 1 f3"
+    fi
     for i in 1 2 3 4; do
         echo "SET user:s$i value-$i"
         echo "SET other:s$i value-$i"
@@ -74,11 +82,16 @@ TSEC=$(date +%s)
 [ "$(date +%s)" = "$TSEC" ] || fail "the data set did not fit in one second"
 sleep_to_next_second
 AT_T_USER=$(snap "$PORT" user)
+[ $HFE = 0 ] || HFE_T=$(rcli "$PORT" hpexpiretime hfe:h fields 3 f1 f2 f3 | tr '\n' ' ')
 DIG_T=$(digest "$PORT")
 TTL_EXP_T=$(rcli "$PORT" pexpiretime user:ttl)
 
 # --- after T: changes, deletions, creations ---------------------------------
 {
+    if [ $HFE = 1 ]; then
+        echo "HPERSIST hfe:h FIELDS 1 f1"
+        echo "HEXPIRE hfe:h 5000 FIELDS 1 f2"
+    fi
     echo "SET user:s1 changed"
     echo "DEL user:s2"
     echo "HSET user:h f3 v3"
@@ -171,6 +184,17 @@ assert_eq "$(rcli "$PORT" get user:s1)" "again" "db0 key after --db 1"
 assert_eq "$(rcli "$PORT" -n 1 get user:db1)" "one" "db1 key after --db 1"
 expect_out "$T/db.out" "restore 0, revert 1, delete 0, same 1, expired 0"
 pass "--db 1 touches db 1 only"
+
+# --- hash fields with their own expiries (Redis 7.4+) --------------------------
+if [ $HFE = 1 ]; then
+    "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$PORT" \
+        --key 'hfe:*' >"$T/hfe.out" 2>"$T/hfe.err" || fail "hash field expiries: $(cat "$T/hfe.err")"
+    expect_out "$T/hfe.out" "restore 0, revert 1, delete 0"
+    assert_eq "$(rcli "$PORT" hpexpiretime hfe:h fields 3 f1 f2 f3 | tr '\n' ' ')" "$HFE_T" "field expiries of hfe:h"
+    pass "hash fields keep their own expiries as at T: $HFE_T"
+else
+    echo "# no hash-field expiration on $(redis-server --version | cut -d' ' -f1-3): that part skipped"
+fi
 
 # --- the whole keyspace into an empty server, and not into a full one -------
 EMPTY=$(free_port)
