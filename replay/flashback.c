@@ -36,6 +36,7 @@
 
 #define FB_SCAN_COUNT 1000
 #define FB_MAX_BULK_DEFAULT (512LL * 1024 * 1024)
+#define FB_MAX_BULK_MIN (1024LL * 1024) /* the lowest proto-max-bulk-len Redis accepts */
 
 static const char *const fb_kind_names[FB_NKINDS] = {"restore", "revert", "delete", "same", "expired"};
 
@@ -172,6 +173,13 @@ static int fb_dbs_with_keys(redisContext *rc, const char *what, long *v, size_t 
 /* The report                                                           */
 /* ------------------------------------------------------------------ */
 
+struct fb_pending {
+    char *k;
+    size_t klen;
+    enum flashback_kind kind;
+    long long bytes;
+};
+
 struct fb_run {
     struct flashback *fb;
     redisContext *src;
@@ -181,6 +189,8 @@ struct fb_run {
     const char *globs[FLASHBACK_MAX_FILTERS];
     size_t nglobs;
     struct buf line;
+    struct fb_pending *pending; /* RESTOREs sent, replies not read yet */
+    size_t npending, cap_pending;
     /* the first refusal of the target */
     int refused;
     struct err refusal;
@@ -275,26 +285,31 @@ static void fb_keys_free(struct fb_key *v, size_t n)
     free(v);
 }
 
-/* Send `CMD key` for each key to rc and read the replies into slot. */
-static int fb_per_key(redisContext *rc, const char *what, const char *cmd, struct fb_key *v, size_t n,
-                      size_t slot, struct err *e)
+/* Send `CMD key` for each key and each of the ncmd commands (one
+ * pipeline, interleaved) and read the replies into the slots. */
+static int fb_per_key(redisContext *rc, const char *what, struct fb_key *v, size_t n, const char *const *cmds,
+                      const size_t *slots, size_t ncmd, struct err *e)
 {
-    size_t i;
+    size_t i, c;
 
     for (i = 0; i < n; i++) {
-        const char *argv[2] = {cmd, v[i].k};
-        size_t lens[2] = {strlen(cmd), v[i].klen};
+        for (c = 0; c < ncmd; c++) {
+            const char *argv[2] = {cmds[c], v[i].k};
+            size_t lens[2] = {strlen(cmds[c]), v[i].klen};
 
-        if (fb_append(rc, 2, argv, lens) < 0)
-            return err_set(e, ERR_IO, "%s: %s", what, rc->errstr);
+            if (fb_append(rc, 2, argv, lens) < 0)
+                return err_set(e, ERR_IO, "%s: %s", what, rc->errstr);
+        }
     }
     for (i = 0; i < n; i++) {
-        redisReply **r = (redisReply **)((char *)&v[i] + slot);
+        for (c = 0; c < ncmd; c++) {
+            redisReply **r = (redisReply **)((char *)&v[i] + slots[c]);
 
-        if (fb_reply(rc, what, r, e) < 0)
-            return -1;
-        if ((*r)->type == REDIS_REPLY_ERROR)
-            return err_set(e, ERR_REDIS, "%s: %s: %s", what, cmd, (*r)->str);
+            if (fb_reply(rc, what, r, e) < 0)
+                return -1;
+            if ((*r)->type == REDIS_REPLY_ERROR)
+                return err_set(e, ERR_REDIS, "%s: %s: %s", what, cmds[c], (*r)->str);
+        }
     }
     return 0;
 }
@@ -388,25 +403,87 @@ static int fb_lower_limit(struct flashback *fb, struct err *e)
     return 0;
 }
 
-/* RESTORE the keys that need it; replies read, refusals kept. */
-static int fb_write_restores(struct fb_run *run, struct fb_key *v, size_t n, struct err *e)
+/* Read the replies of the RESTOREs sent with the previous batch: the
+ * target works on one batch while the scratch server is read for the
+ * next. Acknowledged keys are counted; the first refusal is kept (and
+ * returned). Called before any other command goes to the target. */
+static int fb_ack(struct fb_run *run, struct err *e)
+{
+    struct flashback *fb = run->fb;
+    size_t i;
+    int ret = 0;
+
+    for (i = 0; i < run->npending; i++) {
+        struct fb_pending *p = &run->pending[i];
+        redisReply *r = NULL;
+
+        if (ret == 0 && fb_reply(fb->dst, fb->what, &r, e) < 0) {
+            ret = -1; /* nothing after this was acknowledged */
+        } else if (ret == 0) {
+            if (r->type == REDIS_REPLY_ERROR)
+                fb_refused(run, "RESTORE", p->k, p->klen, r->str);
+            else
+                fb_count(run, p->kind, p->bytes);
+            freeReplyObject(r);
+        }
+        free(p->k);
+    }
+    run->npending = 0;
+    if (run->refused) {
+        /* a refusal says why; a protocol error also closes the connection */
+        *e = run->refusal;
+        return -1;
+    }
+    return ret;
+}
+
+/* The connection broke while RESTOREs were sent. A target whose
+ * proto-max-bulk-len could not be read closes the connection on a longer
+ * argument (a protocol error, answered before the rest is read): name the
+ * first payload that may be it. */
+static int fb_send_failed(struct fb_run *run, struct err *e)
+{
+    struct flashback *fb = run->fb;
+    size_t i;
+
+    for (i = 0; i < run->npending && !fb->max_bulk_known; i++) {
+        const struct fb_pending *p = &run->pending[i];
+
+        if (p->bytes <= FB_MAX_BULK_MIN)
+            continue;
+        buf_reset(&run->line);
+        quote_arg(&run->line, p->k, p->klen, QUOTE_DEFAULT_MAX);
+        return err_set(
+            e, ERR_REDIS,
+            "%s closed the connection while key %s in db %ld was sent (%s): its DUMP payload of %lld "
+            "bytes is likely longer than the target's proto-max-bulk-len, which it did not let aofroll "
+            "read HINT: raise proto-max-bulk-len on the target, or allow CONFIG GET and SET",
+            fb->what, run->line.data, run->db, fb->dst->errstr, p->bytes);
+    }
+    return err_set(e, ERR_IO, "%s: %s", fb->what, fb->dst->errstr[0] ? fb->dst->errstr : "connection lost");
+}
+
+/* Send RESTORE for the keys that need it, without waiting for the
+ * replies (fb_ack reads them). */
+static int fb_send_restores(struct fb_run *run, struct fb_key *v, size_t n, struct err *e)
 {
     struct flashback *fb = run->fb;
     redisContext *rc = fb->dst;
     char ttl[32];
-    size_t i, sent = 0;
+    size_t i;
+    int done = 0;
 
     for (i = 0; i < n; i++) {
         const char *argv[6];
         size_t lens[6];
         int argc = 0;
+        struct fb_pending *p;
 
         if (!v[i].write)
             continue;
-        if ((long long)v[i].sdump->len > fb->max_bulk && fb_raise_limit(run, &v[i], e) < 0) {
-            v[i].write = 0;
-            break;
-        }
+        if ((long long)v[i].sdump->len > fb->max_bulk &&
+            (fb_ack(run, e) < 0 || fb_raise_limit(run, &v[i], e) < 0))
+            return -1;
         snprintf(ttl, sizeof(ttl), "%lld", v[i].ttl);
         argv[argc] = "RESTORE";
         lens[argc++] = 7;
@@ -424,39 +501,35 @@ static int fb_write_restores(struct fb_run *run, struct fb_key *v, size_t n, str
         }
         if (fb_append(rc, argc, argv, lens) < 0)
             return err_set(e, ERR_IO, "%s: %s", fb->what, rc->errstr);
-        sent++;
-    }
-    for (i = 0; i < n && sent > 0; i++) {
-        redisReply *r;
-
-        if (!v[i].write)
-            continue;
-        sent--;
-        if (fb_reply(rc, fb->what, &r, e) < 0) {
-            /* nothing after this was acknowledged; a refusal just before
-             * (a protocol error closes the connection) says why */
-            for (; i < n; i++)
-                v[i].write = 0;
-            if (run->refused)
-                *e = run->refusal;
-            return -1;
+        if (run->npending == run->cap_pending) {
+            run->cap_pending = run->cap_pending ? 2 * run->cap_pending : 1024;
+            run->pending = xrealloc(run->pending, run->cap_pending * sizeof(*run->pending));
         }
-        if (r->type == REDIS_REPLY_ERROR) {
-            fb_refused(run, "RESTORE", v[i].k, v[i].klen, r->str);
-            v[i].write = 0;
-        }
-        freeReplyObject(r);
+        p = &run->pending[run->npending++];
+        p->k = xmalloc(v[i].klen ? v[i].klen : 1);
+        memcpy(p->k, v[i].k, v[i].klen);
+        p->klen = v[i].klen;
+        p->kind = v[i].kind;
+        p->bytes = (long long)v[i].sdump->len;
     }
-    return e->code == ERR_NONE ? 0 : -1;
+    /* out now, so that the target works while the next batch is read */
+    while (!done)
+        if (redisBufferWrite(rc, &done) != REDIS_OK)
+            return fb_send_failed(run, e);
+    return 0;
 }
 
 static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
 {
     struct flashback *fb = run->fb;
     struct fb_key *v = xcalloc(keys->elements ? keys->elements : 1, sizeof(*v));
+    static const char *const src_cmds[] = {"DUMP", "PEXPIRETIME", "TYPE"};
+    static const size_t src_slots[] = {offsetof(struct fb_key, sdump), offsetof(struct fb_key, sexp),
+                                       offsetof(struct fb_key, stype)};
+    static const size_t dst_slots[] = {offsetof(struct fb_key, tdump), offsetof(struct fb_key, texp)};
     int64_t now;
     size_t i, n = 0;
-    int written, ret = -1;
+    int ret = -1;
 
     for (i = 0; i < keys->elements; i++) {
         redisReply *k = keys->element[i];
@@ -471,31 +544,23 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
         ret = 0;
         goto out;
     }
-    if (fb_per_key(run->src, "the scratch redis-server", "DUMP", v, n, offsetof(struct fb_key, sdump), e) <
-            0 ||
-        fb_per_key(run->src, "the scratch redis-server", "PEXPIRETIME", v, n, offsetof(struct fb_key, sexp),
+    if (fb_per_key(run->src, "the scratch redis-server", v, n, src_cmds, src_slots, fb->o->dry_run ? 3 : 2,
                    e) < 0)
         goto out;
-    if (fb->o->dry_run &&
-        fb_per_key(run->src, "the scratch redis-server", "TYPE", v, n, offsetof(struct fb_key, stype), e) < 0)
+    if (fb_ack(run, e) < 0)
         goto out;
-    if (!fb->target_empty &&
-        (fb_per_key(fb->dst, fb->what, "DUMP", v, n, offsetof(struct fb_key, tdump), e) < 0 ||
-         fb_per_key(fb->dst, fb->what, "PEXPIRETIME", v, n, offsetof(struct fb_key, texp), e) < 0))
+    if (!fb->target_empty && fb_per_key(fb->dst, fb->what, v, n, src_cmds, dst_slots, 2, e) < 0)
         goto out;
     now = fb_now_ms();
-    for (i = 0; i < n; i++)
-        fb_classify(run, &v[i], now, fb->at_ms);
-    written = fb->o->dry_run ? 0 : fb_write_restores(run, v, n, e);
     for (i = 0; i < n; i++) {
         long long bytes = v[i].sdump->type == REDIS_REPLY_STRING ? (long long)v[i].sdump->len : 0;
 
-        if (!fb->o->dry_run && (v[i].kind == FB_RESTORE || v[i].kind == FB_REVERT) && !v[i].write)
-            continue; /* refused: not done */
-        fb_count(run, v[i].kind, bytes);
+        fb_classify(run, &v[i], now, fb->at_ms);
+        if (!v[i].write || fb->o->dry_run)
+            fb_count(run, v[i].kind, bytes); /* writes count once acknowledged */
         fb_list(run, v[i].kind, v[i].k, v[i].klen, v[i].stype ? v[i].stype->str : "", bytes);
     }
-    if (written < 0)
+    if (!fb->o->dry_run && fb_send_restores(run, v, n, e) < 0)
         goto out;
     ret = 0;
 out:
@@ -509,6 +574,10 @@ out:
 
 static int fb_batch_delete(struct fb_run *run, redisReply *keys, struct err *e)
 {
+    static const char *const exists_cmd[] = {"EXISTS"};
+    static const size_t exists_slot[] = {offsetof(struct fb_key, sexp)};
+    static const char *const dry_cmds[] = {"DUMP", "TYPE"};
+    static const size_t dry_slots[] = {offsetof(struct fb_key, tdump), offsetof(struct fb_key, stype)};
     struct flashback *fb = run->fb;
     struct fb_key *v = xcalloc(keys->elements ? keys->elements : 1, sizeof(*v));
     size_t i, n = 0, m = 0, sent = 0;
@@ -528,8 +597,7 @@ static int fb_batch_delete(struct fb_run *run, redisReply *keys, struct err *e)
         goto out;
     }
     /* sexp holds EXISTS on the scratch server */
-    if (fb_per_key(run->src, "the scratch redis-server", "EXISTS", v, n, offsetof(struct fb_key, sexp), e) <
-        0)
+    if (fb_per_key(run->src, "the scratch redis-server", v, n, exists_cmd, exists_slot, 1, e) < 0)
         goto out;
     for (i = 0; i < n; i++) {
         if (v[i].sexp->type == REDIS_REPLY_INTEGER && v[i].sexp->integer == 0)
@@ -543,8 +611,7 @@ static int fb_batch_delete(struct fb_run *run, redisReply *keys, struct err *e)
         goto out;
     }
     if (fb->o->dry_run) {
-        if (fb_per_key(fb->dst, fb->what, "DUMP", v, n, offsetof(struct fb_key, tdump), e) < 0 ||
-            fb_per_key(fb->dst, fb->what, "TYPE", v, n, offsetof(struct fb_key, stype), e) < 0)
+        if (fb_per_key(fb->dst, fb->what, v, n, dry_cmds, dry_slots, 2, e) < 0)
             goto out;
         for (i = 0; i < n; i++) {
             long long bytes = v[i].tdump->type == REDIS_REPLY_STRING ? (long long)v[i].tdump->len : 0;
@@ -568,7 +635,7 @@ static int fb_batch_delete(struct fb_run *run, redisReply *keys, struct err *e)
         sent++;
     }
     for (i = 0; i < sent; i++) {
-        redisReply *r;
+        redisReply *r = NULL;
 
         if (fb_reply(fb->dst, fb->what, &r, e) < 0)
             goto out;
@@ -711,7 +778,7 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
         if (fb_select(src, "the scratch redis-server", run.db, e) < 0 ||
             fb_select(fb->dst, fb->what, run.db, e) < 0)
             goto fail;
-        if (fb_scan(&run, src, "the scratch redis-server", fb_batch_restore, e) < 0)
+        if (fb_scan(&run, src, "the scratch redis-server", fb_batch_restore, e) < 0 || fb_ack(&run, e) < 0)
             goto fail;
         if (!fb->target_empty && fb_scan(&run, fb->dst, fb->what, fb_batch_delete, e) < 0)
             goto fail;
@@ -736,8 +803,17 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
     ret = 0;
     goto out;
 fail:
+    if (run.npending > 0) {
+        struct err ae;
+
+        err_clear(&ae);
+        (void)fb_ack(&run, &ae); /* what was done counts; the reason is e's */
+    }
     fb_stopped(fb, run.db, t, e);
 out:
+    for (i = 0; i < run.npending; i++)
+        free(run.pending[i].k);
+    free(run.pending);
     json_free(&run.j);
     buf_free(&run.line);
     return ret;
@@ -782,8 +858,10 @@ int flashback_open(struct flashback *fb, const struct flashback_opts *o, struct 
     /* the limit of one argument; a server that does not tell keeps the default */
     err_clear(&ce);
     if (fb_command(fb->dst, fb->what, &r, &ce, "CONFIG GET proto-max-bulk-len") == 0 &&
-        r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING)
+        r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING) {
         fb->max_bulk = strtoll(r->element[1]->str, NULL, 10);
+        fb->max_bulk_known = 1;
+    }
     ret = 0;
 out:
     if (r != NULL)

@@ -55,6 +55,7 @@ struct flashback {
     redisContext *dst;     /* the target */
     int target_empty;      /* it held no key when the run began */
     long long max_bulk;    /* the target's proto-max-bulk-len */
+    int max_bulk_known;    /* read from it (CONFIG GET), not assumed */
     long long raised_from; /* the limit before a payload needed more; 0: not raised */
     uint64_t raised_keys;  /* keys sent past the target's own limit */
     int64_t at_ms;         /* the end of second TIME, unix ms */

@@ -239,7 +239,11 @@ assert_eq "$(rcli "$BIG" exists big:h)" "0" "big:h after a refused raise"
 rcli "$BIG" acl setuser fb2 on '>pw' '~*' '&*' +@all -config >/dev/null
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" \
     --target "redis://fb2:pw@127.0.0.1:$BIG" --key 'big:*'
-expect_err 'refused RESTORE of key "big:h" in db 0: ERR Protocol error: invalid bulk length (the payload is longer'
+# the server's protocol error, or the connection it closes while the
+# payload is still being sent (which comes first depends on the timing)
+expect_err 'key "big:h" in db 0'
+grep -qE "(invalid bulk length \(the payload is longer|is likely longer) than the target's proto-max-bulk-len" \
+    "$T/last.err" || fail "the message of a payload past a limit aofroll could not read: $(cat "$T/last.err")"
 assert_eq "$(rcli "$BIG" exists big:h)" "0" "big:h after the server's refusal"
 pass "a key larger than the target's proto-max-bulk-len: the limit raised and put back, or a clear refusal"
 
