@@ -879,3 +879,85 @@ void flashback_close(struct flashback *fb)
     free(fb->what);
     fb->what = NULL;
 }
+
+/* ------------------------------------------------------------------ */
+/* Offline: only the chosen keys in a restore directory                */
+/* ------------------------------------------------------------------ */
+
+static int fb_filter_batch(redisContext *src, const struct flashback_opts *o, redisReply *keys, struct err *e)
+{
+    size_t i, j, sent = 0;
+
+    for (i = 0; i < keys->elements; i++) {
+        redisReply *k = keys->element[i];
+        const char *argv[2] = {"UNLINK", k->str};
+        size_t lens[2] = {6, k->len};
+        int keep = 0;
+
+        for (j = 0; j < o->nkeys && !keep; j++)
+            keep = keypos_glob_match(o->keys[j], strlen(o->keys[j]), k->str, k->len, 0);
+        if (keep)
+            continue;
+        if (fb_append(src, 2, argv, lens) < 0)
+            return err_set(e, ERR_IO, "the scratch redis-server: %s", src->errstr);
+        sent++;
+    }
+    for (i = 0; i < sent; i++) {
+        redisReply *r = NULL;
+
+        if (fb_reply(src, "the scratch redis-server", &r, e) < 0)
+            return -1;
+        freeReplyObject(r);
+    }
+    return 0;
+}
+
+int flashback_filter(redisContext *src, const struct flashback_opts *o, long long *kept, struct err *e)
+{
+    const char *what = "the scratch redis-server";
+    long dbs[FLASHBACK_MAX_FILTERS * 2];
+    size_t ndbs = 0, i, j;
+    redisReply *r = NULL;
+
+    *kept = 0;
+    if (fb_dbs_with_keys(src, what, dbs, &ndbs, FLASHBACK_MAX_FILTERS * 2, e) < 0)
+        return -1;
+    for (i = 0; i < ndbs; i++) {
+        char cursor[32] = "0";
+        int chosen = o->ndbs == 0;
+
+        for (j = 0; j < o->ndbs; j++)
+            chosen |= o->dbs[j] == dbs[i];
+        if (fb_select(src, what, dbs[i], e) < 0)
+            return -1;
+        if (!chosen) {
+            if (fb_command(src, what, NULL, e, "FLUSHDB") < 0)
+                return -1;
+            continue;
+        }
+        while (o->nkeys > 0) {
+            int rc;
+
+            if (fb_command(src, what, &r, e, "SCAN %s COUNT %d", cursor, FB_SCAN_COUNT) < 0)
+                return -1;
+            if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY ||
+                r->element[0]->len >= sizeof(cursor)) {
+                freeReplyObject(r);
+                return err_set(e, ERR_REDIS, "%s: an unexpected reply to SCAN", what);
+            }
+            snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+            rc = fb_filter_batch(src, o, r->element[1], e);
+            freeReplyObject(r);
+            if (rc < 0)
+                return -1;
+            if (strcmp(cursor, "0") == 0)
+                break;
+        }
+        if (fb_command(src, what, &r, e, "DBSIZE") < 0)
+            return -1;
+        *kept += r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+    }
+    return 0;
+}

@@ -77,4 +77,9 @@ int flashback_open(struct flashback *fb, const struct flashback_opts *o, struct 
 int flashback_run(struct flashback *fb, redisContext *src, const char *instance, int64_t to, struct err *e);
 void flashback_close(struct flashback *fb);
 
+/* Offline (`--out DIR --key GLOB --db N`): remove from the scratch server
+ * `src` every key that is not chosen (dbs not named are flushed, keys
+ * matching no GLOB unlinked); *kept: the keys left. */
+int flashback_filter(redisContext *src, const struct flashback_opts *o, long long *kept, struct err *e);
+
 #endif

@@ -106,8 +106,8 @@ static int restore_check_flashback(struct restore_opts *o, int argc, char **argv
     const struct flashback_opts *fb = &o->fb;
 
     if (fb->target == NULL) {
-        if (fb->nkeys > 0 || fb->ndbs > 0 || fb->dry_run || fb->json)
-            return err_set(e, ERR_USAGE, "--key, --db, --dry-run and --json are for --target");
+        if (fb->dry_run || fb->json)
+            return err_set(e, ERR_USAGE, "--dry-run and --json are for --target");
         return 0;
     }
     if (o->out != NULL || o->start || cli_after_dashdash(argc, argv))
@@ -560,6 +560,64 @@ out:
     return ret;
 }
 
+/* Offline flashback (--out DIR --key GLOB --db N): TIME restored into a
+ * scratch directory, loaded by a scratch redis-server, every key not
+ * chosen removed there, its AOF rewritten, and that base copied into
+ * DIR's stage and renamed into place like any restore. */
+static int restore_filtered(struct restore *r, struct err *e)
+{
+    struct scratch sc;
+    redisContext *src = NULL;
+    const char *out = r->o.out;
+    long long kept = 0;
+    int start = r->o.start, ret = -1;
+
+    scratch_init(&sc);
+    if (scratch_create(&sc, e) < 0)
+        goto out;
+    r->o.out = sc.dir;
+    r->o.start = 0; /* the scratch restore is not started that way */
+    r->quiet = 1;
+    if (restore_run(r, e) < 0 || scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0 ||
+        flashback_filter(src, &r->o.fb, &kept, e) < 0)
+        goto out;
+    /* from here on DIR, as a plain restore writes it */
+    outdir_close(&r->dir, 0);
+    r->o.out = out;
+    r->o.start = start;
+    r->staged = r->committed = 0;
+    r->base_name = RESTORE_BASE_RDB;
+    if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
+        outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 ||
+        scratch_export(&sc, src, &r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_BASE_RDB),
+                       RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_INCR), RESTORE_START_TIMEOUT_S, e) < 0 ||
+        restore_write_manifest(r, e) < 0 ||
+        position_write(&r->dir, RESTORE_STAGED(POSITION_FILE), &r->pos, e) < 0 ||
+        outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
+        goto out;
+    r->committed = 1;
+    printf("wrote \"%s/%s\": %lld keys of \"%s\" as at %s, only those chosen with --key/--db\n", r->o.out,
+           RESTORE_AOFDIR, kept, r->cli.inst->name, r->o.to);
+    fflush(stdout);
+    if (src != NULL) {
+        redisFree(src);
+        src = NULL;
+    }
+    scratch_close(&sc);
+    if (r->o.start && restore_start(r, e) < 0) {
+        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (src != NULL)
+        redisFree(src);
+    scratch_close(&sc);
+    if (ret < 0 && !r->committed && r->o.out == out)
+        restore_abandon_dir(r);
+    return ret;
+}
+
 /* Flashback: TIME restored into a scratch directory, loaded by a scratch
  * redis-server, compared key by key with the target (flashback.h). The
  * target is checked before anything is fetched. */
@@ -608,7 +666,9 @@ int cmd_restore(int argc, char **argv)
         commands_usage(stdout, "restore");
         goto out;
     }
-    if (rc < 0 || (r.o.fb.target != NULL ? restore_flashback(&r, &e) : restore_run(&r, &e)) < 0)
+    if (rc < 0 || (r.o.fb.target != NULL                 ? restore_flashback(&r, &e)
+                   : r.o.fb.nkeys > 0 || r.o.fb.ndbs > 0 ? restore_filtered(&r, &e)
+                                                         : restore_run(&r, &e)) < 0)
         status = cli_fail("restore", &e);
 out:
     stream_free(&r.stream);

@@ -22,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "manifest.h"
 #include "scratch.h"
+#include "target.h"
 #include "xalloc.h"
 
 #define SCRATCH_POLL_MS 200
@@ -310,4 +312,112 @@ void scratch_close(struct scratch *s)
     free(s->dir);
     free(s->sock);
     s->dir = s->sock = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Export: the scratch server's keyspace as a restore directory's AOF   */
+/* ------------------------------------------------------------------ */
+
+static int scratch_rewrite(redisContext *rc, int timeout_s, struct err *e)
+{
+    const char *what = "the scratch redis-server";
+    double deadline = scratch_now() + timeout_s;
+    char busy[32], sched[32], status[32];
+    redisReply *r = redisCommand(rc, "BGREWRITEAOF");
+
+    if (r == NULL)
+        return err_set(e, ERR_IO, "%s: %s", what, rc->errstr);
+    if (r->type == REDIS_REPLY_ERROR) {
+        err_set(e, ERR_REDIS, "%s: BGREWRITEAOF: %s", what, r->str);
+        freeReplyObject(r);
+        return -1;
+    }
+    freeReplyObject(r);
+    for (;;) {
+        if (target_info_field(rc, what, "persistence", "aof_rewrite_in_progress", busy, sizeof(busy), e) <
+                0 ||
+            target_info_field(rc, what, "persistence", "aof_rewrite_scheduled", sched, sizeof(sched), e) < 0)
+            return -1;
+        if (strcmp(busy, "0") == 0 && strcmp(sched, "0") == 0)
+            break;
+        if (scratch_now() > deadline)
+            return err_set(e, ERR_IO, "%s: the AOF rewrite did not finish in %d s", what, timeout_s);
+        usleep(20000);
+    }
+    if (target_info_field(rc, what, "persistence", "aof_last_bgrewrite_status", status, sizeof(status), e) <
+        0)
+        return -1;
+    if (strcmp(status, "ok") != 0)
+        return err_set(e, ERR_REDIS, "%s: the AOF rewrite failed (aof_last_bgrewrite_status:%s)", what,
+                       status);
+    return 0;
+}
+
+/* Copy the scratch file `from` (relative to s->dir) to `to` in dir. */
+static int scratch_copy(const struct scratch *s, const char *from, const struct outdir *dir, const char *to,
+                        struct err *e)
+{
+    struct outdir_file out = OUTDIR_FILE_INIT;
+    char *path = xasprintf("%s/%s", s->dir, from);
+    char block[1 << 16];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret = -1;
+    ssize_t n;
+
+    if (fd < 0) {
+        err_sys(e, errno, "cannot open \"%s\"", path);
+        goto out;
+    }
+    if (outdir_file_create(&out, dir, to, e) < 0)
+        goto out;
+    while ((n = read(fd, block, sizeof(block))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_sys(e, errno, "cannot read \"%s\"", path);
+            goto out;
+        }
+        if (outdir_file_append(&out, block, (size_t)n, e) < 0)
+            goto out;
+    }
+    if (outdir_file_finish(&out, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    outdir_file_close(&out);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return ret;
+}
+
+int scratch_export(const struct scratch *s, redisContext *rc, const struct outdir *dir, const char *base_to,
+                   const char *incr_to, int timeout_s, struct err *e)
+{
+    struct manifest m = {NULL, 0};
+    const struct manifest_file *base, *incr;
+    char *path = xasprintf("%s/%s/%s", s->dir, SCRATCH_AOFDIR, SCRATCH_MANIFEST);
+    char *from = NULL;
+    int ret = -1;
+
+    if (scratch_rewrite(rc, timeout_s, e) < 0 || manifest_load(path, &m, e) < 0)
+        goto out;
+    base = manifest_base(&m);
+    incr = manifest_current_incr(&m);
+    if (base == NULL || incr == NULL) {
+        err_set(e, ERR_CORRUPT, "\"%s\" lacks a base or an incr file after the rewrite", path);
+        goto out;
+    }
+    from = xasprintf("%s/%s", SCRATCH_AOFDIR, base->name);
+    if (scratch_copy(s, from, dir, base_to, e) < 0)
+        goto out;
+    free(from);
+    from = xasprintf("%s/%s", SCRATCH_AOFDIR, incr->name);
+    if (scratch_copy(s, from, dir, incr_to, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    manifest_free(&m);
+    free(from);
+    free(path);
+    return ret;
 }

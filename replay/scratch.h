@@ -22,9 +22,12 @@
 #include <hiredis/hiredis.h>
 
 #include "error.h"
+#include "outdir.h"
 
 #define SCRATCH_SOCKET "redis.sock"
 #define SCRATCH_LOG "redis.log"
+#define SCRATCH_AOFDIR "appendonlydir" /* as restore writes it */
+#define SCRATCH_MANIFEST "appendonly.aof.manifest"
 
 struct scratch {
     char *dir;     /* the scratch directory (absolute), NULL when none */
@@ -47,5 +50,10 @@ int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct e
 /* Close the pipe and wait for the watchdog: the server is killed and the
  * directory removed. Safe on an initialised scratch and twice. */
 void scratch_close(struct scratch *s);
+/* Offline flashback: have the scratch server rewrite its AOF
+ * (BGREWRITEAOF, waited for) and copy the new base and incr file into
+ * dir as base_to and incr_to (paths relative to dir). */
+int scratch_export(const struct scratch *s, redisContext *rc, const struct outdir *dir, const char *base_to,
+                   const char *incr_to, int timeout_s, struct err *e);
 
 #endif

@@ -256,9 +256,18 @@ expect_err "done so far: restore 0, revert 0, delete 0"
 expect_err "HINT: every write is idempotent: run again to finish"
 pass "a refusal (ACL) stops the run with one line: $(cat "$T/last.err")"
 
+# --- offline: a restore directory holding only the chosen keys ---------------
+restore_started "$T/off" -c "$CFG" --instance live --to "@$TSEC" --key 'user:*' --db 0
+assert_eq "$(snap "$RPORT" user)" "$(grep '^db0 ' <<<"$AT_T_USER")" "user:* keys of db 0 in the filtered restore"
+assert_eq "$(snap "$RPORT" other)" "" "keys not chosen in the filtered restore"
+assert_eq "$(rcli "$RPORT" info keyspace | grep -c '^db')" "1" "dbs in the filtered restore"
+expect_out "$T/off.out" "wrote \"$T/off/appendonlydir\": $(grep -c '^db0 ' <<<"$AT_T_USER") keys of \"live\""
+ls -d "$T"/aofroll-flashback-* /tmp/aofroll-flashback-* 2>/dev/null | grep -q . && fail "a scratch directory was left behind"
+pass "--out DIR --key --db: DIR holds only the chosen keys, as at T ($(tail -1 "$T/off.out"))"
+
 # --- usage ---------------------------------------------------------------------
-expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --key 'user:*' --out "$T/x"
-expect_err "--key, --db, --dry-run and --json are for --target"
+expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --key 'user:*' --out "$T/x" --dry-run
+expect_err "--dry-run and --json are for --target"
 expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$PORT" --ttl later
 expect_err "--ttl \"later\": expected keep or shift"
 pass "usage errors"
