@@ -655,38 +655,66 @@ out:
 /* The run                                                              */
 /* ------------------------------------------------------------------ */
 
+typedef int (*fb_keys_fn)(void *ud, redisReply *keys, struct err *e);
+
+/* SCAN rc's current db (MATCH glob, unless NULL), handing the keys of each
+ * reply to fn. */
+static int fb_scan_keys(redisContext *rc, const char *what, const char *glob, fb_keys_fn fn, void *ud,
+                        struct err *e)
+{
+    char cursor[32] = "0";
+
+    do {
+        redisReply *r = NULL;
+        int rc_fn;
+
+        if ((glob != NULL
+                 ? fb_command(rc, what, &r, e, "SCAN %s MATCH %s COUNT %d", cursor, glob, FB_SCAN_COUNT)
+                 : fb_command(rc, what, &r, e, "SCAN %s COUNT %d", cursor, FB_SCAN_COUNT)) < 0)
+            return -1;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY || r->element[0]->len >= sizeof(cursor)) {
+            freeReplyObject(r);
+            return err_set(e, ERR_REDIS, "%s: an unexpected reply to SCAN", what);
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        rc_fn = fn(ud, r->element[1], e);
+        freeReplyObject(r);
+        if (rc_fn < 0)
+            return -1;
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
 typedef int (*fb_batch_fn)(struct fb_run *run, redisReply *keys, struct err *e);
+
+struct fb_scan_ctx {
+    struct fb_run *run;
+    fb_batch_fn batch;
+};
+
+/* One batch of a pass; a refusal of the target stops the pass. */
+static int fb_scan_batch(void *ud, redisReply *keys, struct err *e)
+{
+    struct fb_scan_ctx *c = ud;
+
+    if (c->batch(c->run, keys, e) < 0)
+        return -1;
+    if (c->run->refused) {
+        *e = c->run->refusal;
+        return -1;
+    }
+    return 0;
+}
 
 /* SCAN rc's current db for each GLOB, a batch at a time. */
 static int fb_scan(struct fb_run *run, redisContext *rc, const char *what, fb_batch_fn batch, struct err *e)
 {
-    for (run->glob = 0; run->glob < run->nglobs; run->glob++) {
-        const char *glob = run->globs[run->glob];
-        char cursor[32] = "0";
+    struct fb_scan_ctx c = {run, batch};
 
-        do {
-            redisReply *r = NULL;
-            int rc_batch;
-
-            if (fb_command(rc, what, &r, e, "SCAN %s MATCH %s COUNT %d", cursor, glob, FB_SCAN_COUNT) < 0)
-                return -1;
-            if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-                r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY ||
-                r->element[0]->len >= sizeof(cursor)) {
-                freeReplyObject(r);
-                return err_set(e, ERR_REDIS, "%s: an unexpected reply to SCAN", what);
-            }
-            snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-            rc_batch = batch(run, r->element[1], e);
-            freeReplyObject(r);
-            if (rc_batch < 0)
-                return -1;
-            if (run->refused) {
-                *e = run->refusal;
-                return -1;
-            }
-        } while (strcmp(cursor, "0") != 0);
-    }
+    for (run->glob = 0; run->glob < run->nglobs; run->glob++)
+        if (fb_scan_keys(rc, what, run->globs[run->glob], fb_scan_batch, &c, e) < 0)
+            return -1;
     return 0;
 }
 
@@ -884,8 +912,16 @@ void flashback_close(struct flashback *fb)
 /* Offline: only the chosen keys in a restore directory                */
 /* ------------------------------------------------------------------ */
 
-static int fb_filter_batch(redisContext *src, const struct flashback_opts *o, redisReply *keys, struct err *e)
+struct fb_filter {
+    redisContext *src;
+    const struct flashback_opts *o;
+};
+
+static int fb_filter_batch(void *ud, redisReply *keys, struct err *e)
 {
+    const struct fb_filter *f = ud;
+    redisContext *src = f->src;
+    const struct flashback_opts *o = f->o;
     size_t i, j, sent = 0;
 
     for (i = 0; i < keys->elements; i++) {
@@ -918,12 +954,12 @@ int flashback_filter(redisContext *src, const struct flashback_opts *o, long lon
     long dbs[FLASHBACK_MAX_FILTERS * 2];
     size_t ndbs = 0, i, j;
     redisReply *r = NULL;
+    struct fb_filter f = {src, o};
 
     *kept = 0;
     if (fb_dbs_with_keys(src, what, dbs, &ndbs, FLASHBACK_MAX_FILTERS * 2, e) < 0)
         return -1;
     for (i = 0; i < ndbs; i++) {
-        char cursor[32] = "0";
         int chosen = o->ndbs == 0;
 
         for (j = 0; j < o->ndbs; j++)
@@ -935,25 +971,8 @@ int flashback_filter(redisContext *src, const struct flashback_opts *o, long lon
                 return -1;
             continue;
         }
-        while (o->nkeys > 0) {
-            int rc;
-
-            if (fb_command(src, what, &r, e, "SCAN %s COUNT %d", cursor, FB_SCAN_COUNT) < 0)
-                return -1;
-            if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-                r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY ||
-                r->element[0]->len >= sizeof(cursor)) {
-                freeReplyObject(r);
-                return err_set(e, ERR_REDIS, "%s: an unexpected reply to SCAN", what);
-            }
-            snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-            rc = fb_filter_batch(src, o, r->element[1], e);
-            freeReplyObject(r);
-            if (rc < 0)
-                return -1;
-            if (strcmp(cursor, "0") == 0)
-                break;
-        }
+        if (o->nkeys > 0 && fb_scan_keys(src, what, NULL, fb_filter_batch, &f, e) < 0)
+            return -1;
         if (fb_command(src, what, &r, e, "DBSIZE") < 0)
             return -1;
         *kept += r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
