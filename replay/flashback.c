@@ -35,6 +35,7 @@
 #include "xalloc.h"
 
 #define FB_SCAN_COUNT 1000
+#define FB_MAX_DBS 1024 /* as many as the scratch server has (scratch.c) */
 #define FB_MAX_BULK_DEFAULT (512LL * 1024 * 1024)
 #define FB_MAX_BULK_MIN (1024LL * 1024) /* the lowest proto-max-bulk-len Redis accepts */
 
@@ -159,8 +160,11 @@ static int fb_dbs_with_keys(redisContext *rc, const char *what, long *v, size_t 
             ;
         if (j < *n && v[j] == db)
             continue;
-        if (*n == cap)
-            break;
+        if (*n == cap) {
+            keyspace_free(&ks);
+            return err_set(e, ERR_USAGE, "%s: more than %zu dbs hold keys HINT: name the dbs with --db", what,
+                           cap);
+        }
         memmove(v + j + 1, v + j, (*n - j) * sizeof(*v));
         v[j] = db;
         (*n)++;
@@ -764,7 +768,7 @@ static void fb_stopped(struct flashback *fb, long db, const char *t, struct err 
 int flashback_run(struct flashback *fb, redisContext *src, const char *instance, int64_t to, struct err *e)
 {
     struct fb_run run;
-    long dbs[FLASHBACK_MAX_FILTERS * 2];
+    long dbs[FB_MAX_DBS];
     size_t ndbs = 0, i;
     char t[TIME_BUFSZ];
     int ret = -1;
@@ -782,10 +786,8 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
     if (fb->o->ndbs > 0) {
         for (i = 0; i < fb->o->ndbs; i++)
             dbs[ndbs++] = fb->o->dbs[i];
-    } else if (fb_dbs_with_keys(src, "the scratch redis-server", dbs, &ndbs, FLASHBACK_MAX_FILTERS * 2, e) <
-                   0 ||
-               (!fb->target_empty &&
-                fb_dbs_with_keys(fb->dst, fb->what, dbs, &ndbs, FLASHBACK_MAX_FILTERS * 2, e) < 0)) {
+    } else if (fb_dbs_with_keys(src, "the scratch redis-server", dbs, &ndbs, FB_MAX_DBS, e) < 0 ||
+               (!fb->target_empty && fb_dbs_with_keys(fb->dst, fb->what, dbs, &ndbs, FB_MAX_DBS, e) < 0)) {
         goto out;
     }
     time_format_utc(to, t, sizeof(t));
@@ -951,13 +953,13 @@ static int fb_filter_batch(void *ud, redisReply *keys, struct err *e)
 int flashback_filter(redisContext *src, const struct flashback_opts *o, long long *kept, struct err *e)
 {
     const char *what = "the scratch redis-server";
-    long dbs[FLASHBACK_MAX_FILTERS * 2];
+    long dbs[FB_MAX_DBS];
     size_t ndbs = 0, i, j;
     redisReply *r = NULL;
     struct fb_filter f = {src, o};
 
     *kept = 0;
-    if (fb_dbs_with_keys(src, what, dbs, &ndbs, FLASHBACK_MAX_FILTERS * 2, e) < 0)
+    if (fb_dbs_with_keys(src, what, dbs, &ndbs, FB_MAX_DBS, e) < 0)
         return -1;
     for (i = 0; i < ndbs; i++) {
         int chosen = o->ndbs == 0;

@@ -20,6 +20,7 @@
  * chunks; the cut engine holds only an open transaction's bytes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -630,6 +631,8 @@ static int restore_flashback(struct restore *r, struct err *e)
 
     memset(&fb, 0, sizeof(fb));
     scratch_init(&sc);
+    /* a target that goes away mid-write is an error to report, not a signal to die of */
+    signal(SIGPIPE, SIG_IGN);
     if (cli_parse_time("--to", r->o.to, &r->to, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
         scratch_create(&sc, e) < 0)
         goto out;

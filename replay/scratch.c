@@ -28,6 +28,9 @@
 #include "xalloc.h"
 
 #define SCRATCH_POLL_MS 200
+/* more dbs than any instance is likely to use: an AOF that SELECTs a db
+ * the server lacks does not load */
+#define SCRATCH_DATABASES "1024"
 
 void scratch_init(struct scratch *s)
 {
@@ -75,7 +78,7 @@ static pid_t scratch_spawn_server(const char *dir, const char *sock)
     execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
            "--dir", dir, "--appendonly", "yes", "--appendfsync", "no", "--appenddirname", "appendonlydir",
            "--appendfilename", "appendonly.aof", "--auto-aof-rewrite-percentage", "0", "--save", "",
-           "--daemonize", "no", "--logfile", log, (char *)NULL);
+           "--databases", SCRATCH_DATABASES, "--daemonize", "no", "--logfile", log, (char *)NULL);
     fprintf(stderr, "cannot run redis-server: %s\n", strerror(errno));
     _exit(127);
 }
