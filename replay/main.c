@@ -20,7 +20,9 @@ struct command {
 
 static const struct command commands[] = {
     {"restore", cmd_restore,
-     "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
+     "-c FILE --instance NAME --to TIME --out DIR [--key GLOB]... [--db N]... [--stop-before PATTERN [--from "
+     "TIME]] "
+     "[--force] "
      "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]] | --target URL [--key GLOB]... [--db N]... "
      "[--dry-run] [--ttl keep|shift] [--json] [--force]",
      "rebuild an instance's data directory as it was at TIME, or put keys back into a running server",
@@ -40,8 +42,9 @@ static const struct command commands[] = {
      "  --target URL            flashback: make the keys of this running server (redis://HOST:PORT,\n"
      "                          unix:///PATH) what they were at TIME; without --key/--db the whole\n"
      "                          keyspace, into an empty server unless --force\n"
-     "  --key GLOB              with --target: only keys matching GLOB (repeatable)\n"
-     "  --db N                  with --target: only db N (repeatable)\n"
+     "  --key GLOB              only keys matching GLOB (repeatable): with --target the only keys\n"
+     "                          read or written there, with --out the only keys DIR holds\n"
+     "  --db N                  only db N (repeatable), the same way\n"
      "  --dry-run               with --target: change nothing, list restore/revert/delete/same per key\n"
      "  --ttl keep|shift        with --target: absolute expiries as they were (keep, the default) or the\n"
      "                          time left at TIME, counted from now (shift)\n"
