@@ -658,7 +658,7 @@ static int restore_flashback(struct restore *r, struct err *e)
     if (flashback_run(&fb, src, r->cli.inst->name, r->to, e) < 0)
         goto out;
     if (!r->o.fb.json)
-        printf("restore %.2f s, scratch load %.2f s, compare and write %.2f s\n", t[1] - t[0], t[2] - t[1],
+        printf("time: restore %.2f s, scratch load %.2f s, compare and write %.2f s\n", t[1] - t[0], t[2] - t[1],
                cli_clock() - t[2]);
     ret = 0;
 out:
