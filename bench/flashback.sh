@@ -6,7 +6,7 @@
 # run. Target: >= 1.0x the reference's throughput (keys per second).
 #
 # Builds nothing: takes aofroll, aofroll-collector and bench_dumpresp from
-# $AOFROLL_BENCH_BIN (default /work/main/build/bin; build them Release,
+# $AOFROLL_BENCH_BIN (default build/bin of this checkout; build them Release,
 # without sanitizers). Archives the AOF once with aofroll-collector
 # --once, loads it once in a source redis-server and writes its keys as
 # RESTORE commands (bench_dumpresp, not timed), then times $RUNS (default
@@ -22,7 +22,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
+BIN=${AOFROLL_BENCH_BIN:-$(dirname "$HERE")/build/bin}
 RUNS=${RUNS:-3}
 for prog in aofroll aofroll-collector bench_dumpresp; do
     [ -x "$BIN/$prog" ] || { echo "flashback.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
