@@ -19,6 +19,8 @@
 #
 # Usage: scripts/test.sh [ctest arguments...]   e.g. scripts/test.sh -L unit
 #        (the arguments go to both ctest runs)
+#        Each ctest runs one job per core; the tests that measure rates and
+#        CPU shares are RUN_SERIAL (tests/CMakeLists.txt).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,7 +52,7 @@ suite() {
     fi
     mkdir -p "$dir/tmp"
     echo "==== test.sh: $name: running ctest"
-    if ctest --test-dir "$dir" --output-on-failure "$@"; then
+    if ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "$@"; then
         summary+=("$name passed in $((SECONDS - start)) s")
     else
         failed+=("$name")
