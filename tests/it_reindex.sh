@@ -58,7 +58,13 @@ for i in 1 2 3; do
     PDIG[$i]=$(digest "$PLAIN")
     sleep_to_next_second
 done
-sleep 0.5
+# everything observed is shipped before the collector stops (a slow
+# storage may still hold the last batch's chunk back)
+plain_shipped() {
+    [ "$(sqlite3 "$T/a/index.db" "select s.shipped = s.current_size and s.shipped > 0 from status s
+        join instances i on i.id = s.instance_id where i.name = 'plain'")" = 1 ]
+}
+wait_until 30 plain_shipped || fail "plain's last batch not shipped in 30 s"
 stop_collector "$CFG_A"
 assert_eq "$(sqlite3 "$T/a/index.db" "select count(*) from generations g join instances i on i.id = g.instance_id
     where i.name = 'live'")" 2 "live generations on A"
