@@ -1,7 +1,7 @@
 #!/bin/bash
 # it_storage_azure.sh - the azure:// backend against Azurite on loopback.
 #
-# Azurite (tests/azurite_lib.sh: npm package, installed on first use into a
+# Azurite (tests/lib/services.sh: npm package, installed on first use into a
 # cache outside the checkout) plays Azure Blob storage and checks every SAS
 # signature, permission and expiry as Azure does. Requests go through
 # tests/s3_faultproxy.py (its signature check off: it only counts
@@ -17,25 +17,13 @@
 #      one clear line, never showing the token; --check says where the
 #      token came from.
 # Without node/npm: skipped (exit 77) with one line.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/azurite_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" services
 
-SRC=${AOFROLL_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
-if ! have_azurite; then
-    echo "skipped: $AZURITE_WHY"
-    exit 77
-fi
-[ -x "$BIN/storage_probe" ] || fail "no $BIN/storage_probe: build it first"
-PROBE=$BIN/storage_probe
+have_azurite || skip "$AZURITE_WHY"
+need_probe
 start_azurite
 az_create_container arch
-PROXY_PORT=$(free_port)
-python3 "$SRC/tests/s3_faultproxy.py" --port "$PROXY_PORT" --upstream "http://127.0.0.1:$AZ_PORT" >"$T/proxy.log" 2>&1 &
-PIDS_TO_KILL+=("$!")
-wait_until 30 curl -sf "http://127.0.0.1:$PROXY_PORT/__proxy__/stats" || fail "the fault proxy did not start"
-PROXY=http://127.0.0.1:$PROXY_PORT
-proxy() { curl -sf -X POST "$PROXY/__proxy__/$1" -d "${2:-{\}}" >/dev/null || fail "proxy $1"; }
-stat_of() { curl -sf "$PROXY/__proxy__/stats" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
+start_proxy_to "http://127.0.0.1:$AZ_PORT"
 SAS=$(az_container_sas arch racwdl)
 export AZURE_STORAGE_SAS_TOKEN=$SAS AOFROLL_SUITE_AZURE_ENDPOINT=$PROXY/$AZ_ACCOUNT
 pass "azurite (port $AZ_PORT), container arch, a SAS for it and the fault proxy are up"
@@ -49,17 +37,7 @@ pass "storage suite on azure: $(stat_of requests) requests"
 
 # --- 2. backend cases --------------------------------------------------------
 export AOFROLL_SUITE_URL=azure://$AZ_ACCOUNT/arch/cases/
-head -c 3145757 /dev/urandom >"$T/big.bin"
-KEY="inst/gen-000001/base/00000000000000000000-00000000000003145757.rdb.gz"
-ODD="odd/a&b<c>d\"e'f g+h%i~é=,:@!*()[]{}"
-printf 'odd bytes\0\n' >"$T/odd.bin"
-expect_exit 0 "$PROBE" put "$KEY" "$T/big.bin"
-expect_exit 0 "$PROBE" put "$ODD" "$T/odd.bin"
-"$PROBE" get "$KEY" >"$T/big.back" || fail "get $KEY"
-cmp -s "$T/big.bin" "$T/big.back" || fail "3 MiB object read back differs"
-assert_eq "$("$PROBE" head "$KEY")" 3145757 "head size"
-"$PROBE" get "$ODD" >"$T/odd.back" && cmp -s "$T/odd.bin" "$T/odd.back" || fail "odd key read back differs"
-assert_eq "$("$PROBE" list odd/ | cut -f1)" "$ODD" "odd key as listed (XML entities decoded)"
+probe_basics
 # the blob Azure holds is the object, whatever read it
 curl -sf "$AZ_ENDPOINT/arch/cases/$KEY?$SAS" -o "$T/raw.back" && cmp -s "$T/big.bin" "$T/raw.back" ||
     fail "the blob as curl reads it differs"

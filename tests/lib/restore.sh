@@ -1,5 +1,6 @@
-# it_restore_common.sh - helpers shared by the restore and apply scenarios
-# (tests/it_restore*.sh, tests/it_apply*.sh). Sourced after lib.sh.
+# restore.sh - restore and apply helpers (sourced after scenario.sh): the
+# workload the restore, apply and inspection scenarios archive, and a
+# restore started on a free port.
 #
 # The workload is per-second deterministic: each batch is written within
 # one wall-clock second, then the scenario sleeps to the next second and
@@ -20,13 +21,6 @@ resp() {
             printf '%b\r\n' "$a"
         done
     } >>"$f"
-}
-
-# sleep_to_next_second: return 20 ms into the next wall-clock second
-sleep_to_next_second() {
-    local now
-    now=$(date +%s.%N)
-    sleep "$(awk -v n="$now" 'BEGIN { printf "%.3f", int(n) + 1.02 - n }')"
 }
 
 # workload_batch PORT I: one second's writes - strings, hashes, lists, sets,
@@ -85,30 +79,34 @@ workload_batch() {
 # SEC[i] (the batch's unix second) and DIG[i] (the digest at its end).
 declare -A SEC DIG
 run_seconds() {
-    local port=$1 i
+    run_batches "$1" "$2" "$3" SEC DIG 0
+}
+
+# run_batches PORT FIRST LAST SECS DIGS GAP: run_seconds into the
+# associative arrays named SECS and DIGS; with GAP 1 a second without
+# writes separates two batches
+run_batches() {
+    local port=$1 gap=$6 i
+    local -n secs=$4 digs=$5
     sleep_to_next_second
     for i in $(seq "$2" "$3"); do
-        SEC[$i]=$(date +%s)
+        [ "$gap" = 0 ] || [ "$i" = "$2" ] || sleep_to_next_second
+        secs[$i]=$(date +%s)
         workload_batch "$port" "$i"
-        [ "$(date +%s)" = "${SEC[$i]}" ] || fail "batch $i did not fit in one second"
+        [ "$(date +%s)" = "${secs[$i]}" ] || fail "batch $i did not fit in one second"
         sleep_to_next_second
-        DIG[$i]=$(digest "$port")
+        digs[$i]=$(digest "$port")
     done
 }
 
-# start_collector CONFIG: the collector in the background, killed at exit
-start_collector() {
-    "$BIN/aofroll-collector" -c "$1" >>"$T/collector.log" 2>&1 &
-    COLLECTOR_PID=$!
-    PIDS_TO_KILL+=("$COLLECTOR_PID")
-}
-
-# stop_collector CONFIG: SIGTERM it, then ship whatever is left with --once
-stop_collector() {
-    kill -TERM "$COLLECTOR_PID" 2>/dev/null
-    wait "$COLLECTOR_PID" 2>/dev/null
-    "$BIN/aofroll-collector" -c "$1" --once >>"$T/collector.log" 2>&1 ||
-        fail "aofroll-collector --once failed: $(tail -5 "$T/collector.log")"
+# rewrite_then_collect PORT CONFIG: BGREWRITEAOF (a base holding what the
+# server has), then the collector started on CONFIG, a second later
+rewrite_then_collect() {
+    rcli "$1" bgrewriteaof >/dev/null
+    wait_rewrite "$1"
+    sleep 1
+    start_collector "$2"
+    sleep 1
 }
 
 # restore_started DIR ARGS...: aofroll restore ... --out DIR --start on a
@@ -128,14 +126,4 @@ restore_started() {
         rm -rf "$dir"
     done
     fail "restore to $dir failed: $(cat "$dir.err")"
-}
-
-# expect_err TEXT: the last expect_exit's stderr contains TEXT
-expect_err() {
-    grep -qF -- "$1" "$T/last.err" || fail "stderr lacks '$1': $(cat "$T/last.err")"
-}
-
-# expect_out FILE TEXT: FILE contains TEXT
-expect_out() {
-    grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"
 }
