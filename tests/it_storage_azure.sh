@@ -29,7 +29,7 @@ export AZURE_STORAGE_SAS_TOKEN=$SAS AOFROLL_SUITE_AZURE_ENDPOINT=$PROXY/$AZ_ACCO
 pass "azurite (port $AZ_PORT), container arch, a SAS for it and the fault proxy are up"
 
 # --- 1. the shared suite -----------------------------------------------------
-proxy reset
+proxy_post reset
 AOFROLL_SUITE_URL=azure://$AZ_ACCOUNT/arch/suite "$BIN/storage_suite" >"$T/suite.out" 2>&1 ||
     fail "storage_suite against azure: $(grep -E 'ERROR|FAIL|Error' "$T/suite.out" | head -5)"
 [ "$(stat_of requests)" -gt 1000 ] || fail "the suite made only $(stat_of requests) requests"
@@ -44,7 +44,7 @@ curl -sf "$AZ_ENDPOINT/arch/cases/$KEY?$SAS" -o "$T/raw.back" && cmp -s "$T/big.
 pass "put/get/head/list, with a key needing every kind of encoding"
 
 # blocks: above the single-put size the object goes up in blocks
-proxy reset
+proxy_post reset
 expect_exit 0 "$PROBE" --single-put-max 1048576 --block-size 524288 put blocks/big "$T/big.bin"
 assert_eq "$(stat_of 'methods.get("PUT", 0)')" 8 "PUTs for 3 MiB in 512 KiB blocks (7 Put Block + 1 Put Block List)"
 "$PROBE" get blocks/big >"$T/blocks.back" && cmp -s "$T/big.bin" "$T/blocks.back" || fail "block blob reads back differently"
@@ -61,7 +61,7 @@ pass "above the single-put size: Put Block x7 + Put Block List; Azure's block li
 
 # listing across pages: 25 keys, 10 a page
 expect_exit 0 "$PROBE" put-many many/k 25
-proxy reset
+proxy_post reset
 "$PROBE" --list-max 10 list many/ >"$T/many.list" || fail "list many/"
 assert_eq "$(wc -l <"$T/many.list")" 25 "keys listed"
 cut -f1 "$T/many.list" | LC_ALL=C sort -c || fail "listing is not in byte order"
@@ -71,34 +71,34 @@ assert_eq "$("$PROBE" list many/ | wc -l)" 0 "keys left after rm-many"
 pass "25 keys: listed in 3 pages (NextMarker) in byte order, then removed"
 
 # retries
-proxy reset
-proxy faults '{"status": 503, "count": 2, "code": "ServerBusy"}'
+proxy_post reset
+proxy_post faults '{"status": 503, "count": 2, "code": "ServerBusy"}'
 expect_exit 0 "$PROBE" put retry/a "$T/odd.bin"
 assert_eq "$(stat_of requests)" 3 "attempts for a PUT that met 503 twice"
-proxy reset
-proxy faults '{"status": 429, "count": 1}'
+proxy_post reset
+proxy_post faults '{"status": 429, "count": 1}'
 expect_exit 0 "$PROBE" get retry/a
 assert_eq "$(stat_of requests)" 2 "attempts for a GET that met 429 once"
-proxy reset
-proxy faults '{"mode": "drop", "count": 2}'
+proxy_post reset
+proxy_post faults '{"mode": "drop", "count": 2}'
 expect_exit 0 "$PROBE" list retry/
 assert_eq "$(stat_of requests)" 3 "attempts for a list whose connection was dropped twice"
-proxy reset
-proxy faults '{"mode": "hang", "count": 1, "seconds": 4}'
+proxy_post reset
+proxy_post faults '{"mode": "hang", "count": 1, "seconds": 4}'
 expect_exit 0 "$PROBE" --low-speed-s 1 head retry/a
 assert_eq "$(stat_of requests)" 2 "attempts for a HEAD whose first answer never came"
-proxy reset
-proxy faults '{"status": 500, "count": 100, "code": "InternalError"}'
+proxy_post reset
+proxy_post faults '{"status": 500, "count": 100, "code": "InternalError"}'
 expect_exit 1 "$PROBE" --attempts 3 --base-ms 200 get retry/a
 assert_eq "$(stat_of requests)" 3 "attempts before giving up"
 assert_eq "$(cat "$T/last.err")" \
     "storage_probe: [io] azure GET \"azure://$AZ_ACCOUNT/arch/cases/retry/a\": HTTP 500 InternalError: injected by s3_faultproxy (3 attempts)" \
     "message after the last attempt"
-proxy reset
-proxy faults '{"status": 400, "count": 5, "code": "InvalidHeaderValue"}'
+proxy_post reset
+proxy_post faults '{"status": 400, "count": 5, "code": "InvalidHeaderValue"}'
 expect_exit 1 "$PROBE" get retry/a
 assert_eq "$(stat_of requests)" 1 "attempts for a 400"
-proxy reset
+proxy_post reset
 expect_exit 3 "$PROBE" get retry/missing
 expect_exit 3 "$PROBE" head retry/missing
 assert_eq "$(stat_of requests)" 2 "attempts for two 404s"
