@@ -15,19 +15,16 @@
 #include "buf.h"
 #include "codec.h"
 #include "objname.h"
+#include "test_tmpdir.h"
+#include "xalloc.h"
 
 int archive_open(struct archive *a, const char *test)
 {
-    const char *base = getenv("AOFROLL_TEST_TMP");
     char path[1200];
     struct err e;
 
     memset(a, 0, sizeof(*a));
-    if (base == NULL)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(a->dir, sizeof(a->dir), "%s/%s.XXXXXX", base, test);
-    if (mkdtemp(a->dir) == NULL)
+    if (test_tmpdir_make(test, a->dir, sizeof(a->dir)) < 0)
         return -1;
     snprintf(a->url, sizeof(a->url), "file://%s/store", a->dir);
     snprintf(a->index, sizeof(a->index), "%s/index.db", a->dir);
@@ -46,13 +43,48 @@ int archive_open(struct archive *a, const char *test)
 
 void archive_close(struct archive *a)
 {
-    char cmd[1200];
-
     index_close(a->idx);
     storage_close(a->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", a->dir);
-    if (system(cmd) != 0)
+    if (test_tmpdir_remove(a->dir) < 0)
         print_error("archive_close: cannot remove %s\n", a->dir);
+}
+
+int archive_setup(void **state, const char *test)
+{
+    struct archive *a = xcalloc(1, sizeof(*a));
+
+    if (archive_open(a, test) < 0) {
+        free(a);
+        return -1;
+    }
+    *state = a;
+    return 0;
+}
+
+int archive_teardown(void **state)
+{
+    archive_close(*state);
+    free(*state);
+    return 0;
+}
+
+/* The row of generation g. */
+static void archive_gen_get(struct archive *a, int64_t g, struct gen_row *r)
+{
+    struct err e;
+
+    err_clear(&e);
+    if (index_generation_get(a->idx, a->instance_id, g, r, &e) < 0)
+        fail_msg("generation %lld: %s", (long long)g, e.msg);
+}
+
+void archive_generation_update(struct archive *a, const struct gen_row *r)
+{
+    struct err e;
+
+    err_clear(&e);
+    if (index_generation_update(a->idx, r, &e) < 0)
+        fail_msg("generation %lld: %s", (long long)r->generation, e.msg);
 }
 
 void archive_generation(struct archive *a, int64_t g, int64_t base_time, uint64_t base_size, int complete)
@@ -85,9 +117,8 @@ int64_t archive_chunk(struct archive *a, int64_t g, enum chunk_kind kind, const 
     uint32_t crc = 0;
     struct err e;
 
+    archive_gen_get(a, g, &gen);
     err_clear(&e);
-    if (index_generation_get(a->idx, a->instance_id, g, &gen, &e) < 0)
-        fail_msg("generation %lld: %s", (long long)g, e.msg);
     memset(&n, 0, sizeof(n));
     snprintf(n.instance, sizeof(n.instance), "%s", a->instance);
     n.generation = g;

@@ -32,6 +32,12 @@ struct archive {
 int archive_open(struct archive *a, const char *test);
 /* Close both and remove the temp dir. */
 void archive_close(struct archive *a);
+/* cmocka setup and teardown: *state becomes an archive opened for the
+ * test named `test`, then is closed and freed. */
+int archive_setup(void **state, const char *test);
+int archive_teardown(void **state);
+/* Rewrite generation r's mutable fields (index_generation_update). */
+void archive_generation_update(struct archive *a, const struct gen_row *r);
 /* Record generation g (mode aof, rdb base of base_size bytes taken at
  * base_time, complete or not), open (ended 0). */
 void archive_generation(struct archive *a, int64_t g, int64_t base_time, uint64_t base_size, int complete);

@@ -33,26 +33,28 @@ static char stream[400];
 
 static int setup(void **state)
 {
-    struct archive *a = xcalloc(1, sizeof(*a));
     size_t i;
 
     for (i = 0; i < sizeof(stream); i++)
         stream[i] = (char)(i * 13 + 1);
-    if (archive_open(a, "test_fetch") < 0) {
-        free(a);
-        return -1;
-    }
-    *state = a;
-    return 0;
+    return archive_setup(state, "test_fetch");
 }
 
-static int teardown(void **state)
+/* The generations as fetch_gens makes them (one expected): *g. */
+static void the_generation(struct archive *a, struct window_gen *g)
 {
-    struct archive *a = *state;
+    struct window_gen *gens = NULL;
+    struct fetch f;
+    size_t n = 0;
+    struct err e;
 
-    archive_close(a);
-    free(a);
-    return 0;
+    fetch_init(&f, a->idx, a->st, a->instance, a->instance_id);
+    err_clear(&e);
+    assert_int_equal(fetch_gens(&f, &gens, &n, &e), 0);
+    assert_int_equal(n, 1);
+    *g = gens[0];
+    free(gens);
+    fetch_free(&f);
 }
 
 /* "from T(a) to T(b)" */
@@ -79,8 +81,8 @@ static void windows_are(struct archive *a, const char *want)
     fetch_free(&f);
 }
 
-/* End generation g at `ended` for `why`; mark the next one as following
- * (GEN_YES) or not (GEN_NO). */
+/* End generation g at `ended` for `why`, its archive whole up to
+ * proven_end. */
 static void end_generation(struct archive *a, int64_t g, int64_t ended, const char *why, int64_t proven_end)
 {
     struct gen_row r;
@@ -91,7 +93,7 @@ static void end_generation(struct archive *a, int64_t g, int64_t ended, const ch
     r.ended = ended;
     snprintf(r.end_reason, sizeof(r.end_reason), "%s", why);
     r.proven_end = proven_end;
-    assert_int_equal(index_generation_update(a->idx, &r, &e), 0);
+    archive_generation_update(a, &r);
 }
 
 /* Generation g does not continue the stream of the one before (a gap). */
@@ -103,7 +105,7 @@ static void follows_not(struct archive *a, int64_t g)
     err_clear(&e);
     assert_int_equal(index_generation_get(a->idx, a->instance_id, g, &r, &e), 0);
     r.follows = GEN_NO;
-    assert_int_equal(index_generation_update(a->idx, &r, &e), 0);
+    archive_generation_update(a, &r);
     assert_int_equal(index_generation_get(a->idx, a->instance_id, g, &r, &e), 0);
     assert_int_equal(r.follows, GEN_NO);
 }
@@ -126,11 +128,8 @@ static void test_no_window(void **state)
 static void test_one_generation(void **state)
 {
     struct archive *a = *state;
-    struct window_gen *gens = NULL;
-    struct fetch f;
+    struct window_gen g;
     char want[200];
-    size_t n = 0;
-    struct err e;
 
     archive_generation(a, 1, T0, 100, 1);
     archive_chunk(a, 1, CHUNK_BASE, stream, 0, 100, 0, 0, NULL);
@@ -143,40 +142,27 @@ static void test_one_generation(void **state)
     span(want, sizeof(want), T0, T0 + 9);
     windows_are(a, want);
 
-    fetch_init(&f, a->idx, a->st, a->instance, a->instance_id);
-    err_clear(&e);
-    assert_int_equal(fetch_gens(&f, &gens, &n, &e), 0);
-    assert_int_equal(n, 1);
-    assert_int_equal(gens[0].usable, 1);
-    assert_int_equal(gens[0].broken, 0);
-    assert_int_equal(gens[0].last, T0 + 9);
-    assert_int_equal(gens[0].row.generation, 1);
-    free(gens);
-    fetch_free(&f);
+    the_generation(a, &g);
+    assert_int_equal(g.usable, 1);
+    assert_int_equal(g.broken, 0);
+    assert_int_equal(g.last, T0 + 9);
+    assert_int_equal(g.row.generation, 1);
 }
 
 static void test_gap_stops_the_window(void **state)
 {
     struct archive *a = *state;
-    struct window_gen *gens = NULL;
-    struct fetch f;
+    struct window_gen g;
     char want[200];
-    size_t n = 0;
-    struct err e;
 
     archive_generation(a, 1, T0, 100, 1);
     archive_chunk(a, 1, CHUNK_INCR, stream, 0, 100, T0, T0 + 4, NULL);
     archive_chunk(a, 1, CHUNK_INCR, stream, 150, 200, T0 + 6, T0 + 30, NULL); /* [100, 150) missing */
     span(want, sizeof(want), T0, T0 + 4);
     windows_are(a, want);
-    fetch_init(&f, a->idx, a->st, a->instance, a->instance_id);
-    err_clear(&e);
-    assert_int_equal(fetch_gens(&f, &gens, &n, &e), 0);
-    assert_int_equal(n, 1);
-    assert_int_equal(gens[0].broken, 1);
-    assert_int_equal(gens[0].last, T0 + 4);
-    free(gens);
-    fetch_free(&f);
+    the_generation(a, &g);
+    assert_int_equal(g.broken, 1);
+    assert_int_equal(g.last, T0 + 4);
 }
 
 static void test_two_windows_and_choose(void **state)
@@ -351,7 +337,7 @@ static void test_chunk_refused(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, archive_teardown)
     const struct CMUnitTest tests[] = {
         T(test_no_window),
         T(test_one_generation),

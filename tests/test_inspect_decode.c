@@ -219,8 +219,8 @@ static void got_free(struct got *g)
     g->n = 0;
 }
 
-static int decode(struct archive *a, int64_t g, uint64_t from, uint64_t to, int64_t stop_after_ts,
-                  struct got *got, struct inspect_decode_result *r, struct err *e)
+static int decode_split(struct archive *a, int64_t g, uint64_t from, uint64_t to, int64_t stop_after_ts,
+                        int split, struct got *got, struct inspect_decode_result *r, struct err *e)
 {
     struct inspect_decode_params p;
     struct fetch f;
@@ -232,7 +232,7 @@ static int decode(struct archive *a, int64_t g, uint64_t from, uint64_t to, int6
     p.from = from;
     p.to = to;
     p.stop_after_ts = stop_after_ts;
-    p.split = 1;
+    p.split = split;
     p.on_command = on_command;
     p.ud = got;
     fetch_init(&f, a->idx, a->st, a->instance, a->instance_id);
@@ -240,6 +240,12 @@ static int decode(struct archive *a, int64_t g, uint64_t from, uint64_t to, int6
     rc = inspect_decode(&f, &p, r, e);
     fetch_free(&f);
     return rc;
+}
+
+static int decode(struct archive *a, int64_t g, uint64_t from, uint64_t to, int64_t stop_after_ts,
+                  struct got *got, struct inspect_decode_result *r, struct err *e)
+{
+    return decode_split(a, g, from, to, stop_after_ts, 1, got, r, e);
 }
 
 /* The commands reported equal s's commands ending after `from` and
@@ -299,23 +305,7 @@ static void check(const struct stream *s, const struct got *got, const struct in
 
 static int setup(void **state)
 {
-    struct archive *a = xcalloc(1, sizeof(*a));
-
-    if (archive_open(a, "test_inspect_decode") < 0) {
-        free(a);
-        return -1;
-    }
-    *state = a;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct archive *a = *state;
-
-    archive_close(a);
-    free(a);
-    return 0;
+    return archive_setup(state, "test_inspect_decode");
 }
 
 static struct stream S;
@@ -474,22 +464,7 @@ static void test_stream_ends_mid_way(void **state)
     s_cmd(&S, 3, "SET", "b", "2");
     n = store(a, 2, &S, 1, IDS, UINT64_MAX, UINT64_MAX);
     assert_true(n >= 1);
-    {
-        struct inspect_decode_params p;
-        struct fetch f;
-
-        memset(&p, 0, sizeof(p));
-        p.generation = 2;
-        p.kind = CHUNK_INCR;
-        p.to = UINT64_MAX;
-        p.stop_after_ts = INT64_MAX;
-        p.on_command = on_command;
-        p.ud = &G;
-        fetch_init(&f, a->idx, a->st, a->instance, a->instance_id);
-        err_clear(&e);
-        assert_int_equal(inspect_decode(&f, &p, &r, &e), 0);
-        fetch_free(&f);
-    }
+    assert_int_equal(decode_split(a, 2, 0, UINT64_MAX, INT64_MAX, 0, &G, &r, &e), 0);
     assert_int_equal(r.open_txn, 1);
     assert_int_equal(r.open_txn_at, S.cmd[2].start); /* its MULTI */
     assert_int_equal(r.truncated, 0);
@@ -537,7 +512,7 @@ static void test_gap_and_damage(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, archive_teardown)
     const struct CMUnitTest tests[] = {
         T(test_every_offset_marked), T(test_every_offset_unmarked), T(test_state_far_back), T(test_bounds),
         T(test_stream_ends_mid_way), T(test_gap_and_damage),

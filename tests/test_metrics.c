@@ -24,43 +24,14 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "test_tmpdir.h"
 #include "xalloc.h"
 
 #define NOW 1795000000
 
-struct fixture {
-    char dir[1024];
-    char path[1100]; /* dir/aofroll.prom */
-};
-
 static int fixture_setup(void **state)
 {
-    const char *base = getenv("AOFROLL_TEST_TMP");
-    struct fixture *f = xcalloc(1, sizeof(*f));
-
-    if (base == NULL)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof(f->dir), "%s/test_metrics.XXXXXX", base);
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof(f->path), "%s/aofroll.prom", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[1200];
-    int rc;
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
+    return test_dir_setup(state, "test_metrics", "aofroll.prom");
 }
 
 /* Two instances: "a" 40 bytes behind since 7 s with a barrier held back
@@ -217,42 +188,12 @@ static void test_postponed_edges(void **state)
     buf_free(&out);
 }
 
-/* The file's bytes, NUL-terminated. */
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    struct buf b = BUF_INIT;
-    char chunk[4096];
-    size_t n;
-
-    assert_non_null(fp);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(fp);
-    buf_appendstr(&b, "");
-    return b.data;
-}
-
-static size_t files_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t n = 0;
-
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void test_write(void **state)
 {
-    struct fixture *f = *state;
+    struct test_dir *f = *state;
     struct sample s;
     struct buf want = BUF_INIT;
-    char tmp[1200], victim[1200];
+    char tmp[1300], victim[1300];
     struct stat st;
     struct err e;
     char *got;
@@ -262,10 +203,10 @@ static void test_write(void **state)
     metrics_format(s.m, 2, &want);
     err_clear(&e);
     assert_int_equal(metrics_write(f->path, s.m, 2, &e), 0);
-    got = slurp(f->path);
+    got = test_slurp(f->path);
     assert_string_equal(got, want.data);
     free(got);
-    assert_int_equal(files_in(f->dir), 1);
+    assert_int_equal(test_count_entries(f->dir), 1);
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0644);
 
@@ -274,7 +215,7 @@ static void test_write(void **state)
     buf_reset(&want);
     metrics_format(s.m, 1, &want);
     assert_int_equal(metrics_write(f->path, s.m, 1, &e), 0);
-    got = slurp(f->path);
+    got = test_slurp(f->path);
     assert_string_equal(got, want.data);
     free(got);
 
@@ -288,11 +229,11 @@ static void test_write(void **state)
     fclose(fp);
     assert_int_equal(symlink(victim, tmp), 0);
     assert_int_equal(metrics_write(f->path, s.m, 1, &e), 0);
-    got = slurp(victim);
+    got = test_slurp(victim);
     assert_string_equal(got, "untouched\n");
     free(got);
     assert_int_equal(lstat(tmp, &st), -1);
-    got = slurp(f->path);
+    got = test_slurp(f->path);
     assert_string_equal(got, want.data);
     free(got);
     buf_free(&want);
@@ -300,7 +241,7 @@ static void test_write(void **state)
 
 static void test_write_fails(void **state)
 {
-    struct fixture *f = *state;
+    struct test_dir *f = *state;
     struct sample s;
     char path[1200];
     struct err e;
@@ -321,7 +262,7 @@ static void test_write_fails(void **state)
     assert_int_equal(e.code, ERR_IO);
     assert_non_null(strstr(e.msg, "cannot rename"));
     assert_non_null(strstr(e.msg, f->path));
-    assert_int_equal(files_in(f->dir), 1); /* the directory in its place, no temp file */
+    assert_int_equal(test_count_entries(f->dir), 1); /* the directory in its place, no temp file */
 }
 
 int main(void)
@@ -329,8 +270,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_postponed_edges),
-        cmocka_unit_test_setup_teardown(test_write, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_write_fails, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_write, fixture_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_write_fails, fixture_setup, test_dir_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,43 +23,16 @@
 #include "buf.h"
 #include "outdir.h"
 #include "position.h"
+#include "test_tmpdir.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixtures                                                             */
 /* ------------------------------------------------------------------ */
 
-struct fixture {
-    char dir[1024]; /* a fresh directory for this test */
-};
-
 static int fixture_setup(void **state)
 {
-    const char *base = getenv("AOFROLL_TEST_TMP");
-    struct fixture *f = xcalloc(1, sizeof(*f));
-
-    if (base == NULL)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof(f->dir), "%s/test_position.XXXXXX", base);
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[1200];
-    int rc;
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
+    return test_dir_setup(state, "test_position", "aofroll-restore.json");
 }
 
 /* A position with every field set to a value of its own. */
@@ -209,7 +182,7 @@ static void test_empty_keyspace(void **state)
 
 static void test_write_read(void **state)
 {
-    struct fixture *f = *state;
+    struct test_dir *f = *state;
     struct outdir d = OUTDIR_INIT;
     struct position p, q;
     struct stat st;
@@ -334,7 +307,7 @@ static void test_long_instance(void **state)
 
 static void test_not_a_file(void **state)
 {
-    struct fixture *f = *state;
+    struct test_dir *f = *state;
     struct outdir d = OUTDIR_INIT;
     struct position q;
     char path[1200], target[1200];
@@ -380,12 +353,12 @@ int main(void)
         cmocka_unit_test(test_keyspace),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_empty_keyspace),
-        cmocka_unit_test_setup_teardown(test_write_read, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_write_read, fixture_setup, test_dir_teardown),
         cmocka_unit_test(test_not_json),
         cmocka_unit_test(test_missing_fields),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_long_instance),
-        cmocka_unit_test_setup_teardown(test_not_a_file, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_file, fixture_setup, test_dir_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
