@@ -71,22 +71,7 @@ assert_eq "$("$PROBE" list many/ | wc -l)" 0 "keys left after rm-many"
 pass "25 keys: listed in 3 pages (NextMarker) in byte order, then removed"
 
 # retries
-proxy_post reset
-proxy_post faults '{"status": 503, "count": 2, "code": "ServerBusy"}'
-expect_exit 0 "$PROBE" put retry/a "$T/odd.bin"
-assert_eq "$(stat_of requests)" 3 "attempts for a PUT that met 503 twice"
-proxy_post reset
-proxy_post faults '{"status": 429, "count": 1}'
-expect_exit 0 "$PROBE" get retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a GET that met 429 once"
-proxy_post reset
-proxy_post faults '{"mode": "drop", "count": 2}'
-expect_exit 0 "$PROBE" list retry/
-assert_eq "$(stat_of requests)" 3 "attempts for a list whose connection was dropped twice"
-proxy_post reset
-proxy_post faults '{"mode": "hang", "count": 1, "seconds": 4}'
-expect_exit 0 "$PROBE" --low-speed-s 1 head retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a HEAD whose first answer never came"
+probe_retries '"code": "ServerBusy"'
 proxy_post reset
 proxy_post faults '{"status": 500, "count": 100, "code": "InternalError"}'
 expect_exit 1 "$PROBE" --attempts 3 --base-ms 200 get retry/a

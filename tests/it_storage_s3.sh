@@ -122,22 +122,7 @@ assert_eq "$(stat_of signed_tokens)" 1 "signed requests carrying x-amz-security-
 pass "AWS_SESSION_TOKEN is sent as a signed x-amz-security-token"
 
 # retries
-proxy_post reset
-proxy_post faults '{"status": 503, "count": 2}'
-expect_exit 0 "$PROBE" put retry/a "$T/odd.bin"
-assert_eq "$(stat_of requests)" 3 "attempts for a PUT that met 503 twice"
-proxy_post reset
-proxy_post faults '{"status": 429, "count": 1}'
-expect_exit 0 "$PROBE" get retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a GET that met 429 once"
-proxy_post reset
-proxy_post faults '{"mode": "drop", "count": 2}'
-expect_exit 0 "$PROBE" list retry/
-assert_eq "$(stat_of requests)" 3 "attempts for a list whose connection was dropped twice"
-proxy_post reset
-proxy_post faults '{"mode": "hang", "count": 1, "seconds": 4}'
-expect_exit 0 "$PROBE" --low-speed-s 1 head retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a HEAD whose first answer never came"
+probe_retries
 proxy_post reset
 proxy_post faults '{"status": 500, "count": 100}'
 start=$(date +%s%N)

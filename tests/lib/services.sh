@@ -123,6 +123,30 @@ stat_of() {
     curl -sf "http://127.0.0.1:$PROXY_PORT/__proxy__/stats" | json_eval "$1"
 }
 
+# probe_retries [JSON-MEMBERS]: through the fault proxy, $PROBE retries
+# (with $T/odd.bin as retry/a): a PUT that meets 503 twice (the fault
+# with JSON-MEMBERS added, e.g. '"code": "ServerBusy"'), a GET that meets
+# 429 once, a list whose connection is dropped twice, a HEAD whose first
+# answer never comes; each succeeds with one request per attempt
+probe_retries() {
+    proxy_post reset
+    proxy_post faults "{\"status\": 503, \"count\": 2${1:+, $1}}"
+    expect_exit 0 "$PROBE" put retry/a "$T/odd.bin"
+    assert_eq "$(stat_of requests)" 3 "attempts for a PUT that met 503 twice"
+    proxy_post reset
+    proxy_post faults '{"status": 429, "count": 1}'
+    expect_exit 0 "$PROBE" get retry/a
+    assert_eq "$(stat_of requests)" 2 "attempts for a GET that met 429 once"
+    proxy_post reset
+    proxy_post faults '{"mode": "drop", "count": 2}'
+    expect_exit 0 "$PROBE" list retry/
+    assert_eq "$(stat_of requests)" 3 "attempts for a list whose connection was dropped twice"
+    proxy_post reset
+    proxy_post faults '{"mode": "hang", "count": 1, "seconds": 4}'
+    expect_exit 0 "$PROBE" --low-speed-s 1 head retry/a
+    assert_eq "$(stat_of requests)" 2 "attempts for a HEAD whose first answer never came"
+}
+
 # moto_probe ARGS...: storage_probe against moto itself (not the proxy),
 # under s3://BUCKET/arch/
 moto_probe() {
