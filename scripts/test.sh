@@ -23,6 +23,8 @@
 #
 # Usage: scripts/test.sh [ctest arguments...]   e.g. scripts/test.sh -L unit
 #        (the arguments go to both ctest runs)
+#        Each ctest runs one job per core; the tests that measure rates and
+#        CPU shares are RUN_SERIAL (tests/CMakeLists.txt).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +58,7 @@ suite() {
     # a coverage build counts this run only
     find "$dir" -name '*.gcda' -delete
     echo "==== test.sh: $name: running ctest"
-    if ctest --test-dir "$dir" --output-on-failure "$@"; then
+    if ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "$@"; then
         summary+=("$name passed in $((SECONDS - start)) s")
     else
         failed+=("$name")
