@@ -14,15 +14,13 @@
 # each with its output sent to /dev/null. The issue's bar: a million chunks
 # in under a second of CPU.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-3}
 CHUNKS=${CHUNKS:-1000000}
 DIR=${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/ls-$CHUNKS
 
-for b in aofroll bench_ls; do
-    [ -x "$BIN/$b" ] || { echo "ls.sh: no $BIN/$b (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
+bench_need aofroll bench_ls
 command -v sqlite3 >/dev/null || { echo "ls.sh: sqlite3 not found" >&2; exit 1; }
 
 mkdir -p "$DIR/store"

@@ -14,12 +14,9 @@
 #  - reindexing again replaces the rows (no duplicates); a bad --instance
 #    is a usage error, an instance with nothing in storage is left alone.
 # Registered twice: on file:// storage, and on Azurite
-# (AOFROLL_TEST_STORAGE=azure, see lib.sh).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+# (AOFROLL_TEST_STORAGE=azure, see lib/storage.sh).
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
 C=$BIN/aofroll-collector
 PORT=$(free_port)
 PLAIN=$(free_port)
@@ -49,15 +46,7 @@ run_seconds "$PORT" 4 6
 # batch are idle and a chunk-precise cut at the second of them is exact even
 # when a poll comes a second late on a busy machine
 declare -A PSEC PDIG
-for i in 1 2 3; do
-    sleep_to_next_second
-    PSEC[$i]=$(date +%s)
-    workload_batch "$PLAIN" "$i"
-    [ "$(date +%s)" = "${PSEC[$i]}" ] || fail "plain batch $i did not fit in one second"
-    sleep_to_next_second
-    PDIG[$i]=$(digest "$PLAIN")
-    sleep_to_next_second
-done
+run_batches "$PLAIN" 1 3 PSEC PDIG 2
 # everything observed is shipped before the collector stops (a slow
 # storage may still hold the last batch's chunk back)
 plain_shipped() {
