@@ -4,7 +4,7 @@
 # into the same kind of empty server. Target: >= 1.0x the throughput.
 #
 # Builds nothing: takes aofroll and aofroll-collector from
-# $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
+# $AOFROLL_BENCH_BIN (a bin directory; default build/bin of this checkout; build
 # them Release, without sanitizers). Archives the AOF once with
 # aofroll-collector --once (4 MiB chunks, compression 1), then times
 # $RUNS (default 6) alternating pairs, on a fresh empty redis-server (appendonly yes,

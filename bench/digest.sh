@@ -3,7 +3,7 @@
 # the work a chunk already costs, measured in the same run.
 #
 # Takes bench_digest from $AOFROLL_BENCH_BIN (a bin directory; default
-# /work/main/build/bin; build it Release, without sanitizers) and the AOF
+# build/bin of this checkout; build it Release, without sanitizers) and the AOF
 # from make-aof.sh (cached), or the incr file $AOFROLL_BENCH_INCR. bench_digest
 # cuts the incr file into 4 MiB chunks and times, best of 5: encoding them
 # (gzip level 1, the collector's work), the SHA-256 of the stored objects

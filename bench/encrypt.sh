@@ -4,7 +4,7 @@
 # in alternating pairs of the same run (farm-bench --vs).
 #
 # Builds nothing: takes aofroll-collector from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). Gets the AOF from make-aof.sh (cached) and copies it to
 # tmpfs ($AOFROLL_BENCH_TMPFS, default /dev/shm), because the collector
 # drops what it shipped from the page cache (fadvise) and every run must

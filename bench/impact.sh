@@ -2,7 +2,7 @@
 # impact.sh - what the collector costs the Redis it archives.
 #
 # Builds nothing: takes aofroll-collector from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers).
 #
 # 1. Throughput: a redis-server loads a private copy of make-aof.sh's

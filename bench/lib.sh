@@ -4,7 +4,7 @@
 # pid killed at exit), a work dir removed at exit, wait_until), then adds:
 #
 #   BIN                  the programs measured: $AOFROLL_BENCH_BIN, default
-#                        /work/main/build/bin (a Release build without
+#                        build/bin of this checkout (a Release build without
 #                        sanitizers); HERE: this directory
 #   bench_need PROG...   each PROG is in $BIN, or exit 1 naming it
 #   bench_aof            make-aof.sh's AOF (built once, then cached): its
@@ -34,7 +34,7 @@ WAIT_STEP=0.01
 REDIS_LOAD_S=3600
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
+BIN=${AOFROLL_BENCH_BIN:-$(dirname "$HERE")/build/bin}
 
 bench_need() {
     local prog

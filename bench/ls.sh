@@ -2,7 +2,7 @@
 # ls.sh - `aofroll ls` over a million chunks, against sqlite3's own CLI.
 #
 # Builds nothing: takes aofroll and bench_ls from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). The first run builds a synthetic index of $CHUNKS chunks
 # (default 1,000,000; bench_ls.c) under ${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}
 # and keeps it. Then, best of $RUNS (default 3), the CPU time (user + sys)

@@ -4,7 +4,7 @@
 # loading the original AOF directory natively. Target: <= 1.25x.
 #
 # Builds nothing: takes aofroll and aofroll-collector from
-# $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
+# $AOFROLL_BENCH_BIN (a bin directory; default build/bin of this checkout; build
 # them Release, without sanitizers). Gets the AOF from make-aof.sh
 # (cached), archives it once with aofroll-collector --once (4 MiB chunks,
 # compression 1, uncapped, file:// on the same disk), warms the page cache,

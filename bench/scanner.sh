@@ -2,7 +2,7 @@
 # scanner.sh - the AOF scanner against redis-check-aof on the same file.
 #
 # Builds nothing: takes bench_aofscan from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). Gets the >= 1 GB AOF from make-aof.sh (cached), warms the
 # page cache, then times, best of $RUNS (default 3) each:
 #   - redis-check-aof on the incr file (what it checks: the RESP syntax,

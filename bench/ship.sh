@@ -3,7 +3,7 @@
 # `gzip -1` on the same >= 1 GB AOF.
 #
 # Builds nothing: takes aofroll-collector from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). Gets the AOF from make-aof.sh (cached) and starts a
 # redis-server on a private copy of its manifest with links to its files
 # (the collector asks Redis where the AOF is; nothing writes to it), warms
