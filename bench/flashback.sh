@@ -21,28 +21,17 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-$(dirname "$HERE")/build/bin}
 RUNS=${RUNS:-3}
-for prog in aofroll aofroll-collector bench_dumpresp; do
-    [ -x "$BIN/$prog" ] || { echo "flashback.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
+bench_need aofroll aofroll-collector bench_dumpresp
 
-AOFDIR=$("$HERE/make-aof.sh")
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/flashback.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
+bench_aof
+bench_dir flashback
 
 # the archive, made once by the real collector from a server on links to
 # the AOF; that server is the source of the reference's DUMPs
 link_aofdir "$AOFDIR" "$W/src"
 SRC_PORT=$(free_port)
-start_server "$W/src" "$SRC_PORT"
+start_redis "$W/src" "$SRC_PORT"
 archive_once "$BIN" "$W" "$SRC_PORT"
 "$BIN/bench_dumpresp" "$SRC_PORT" >"$W/restore.resp"
 SRC_DIGEST=$(redis-cli -p "$SRC_PORT" debug digest)
@@ -56,7 +45,7 @@ time_pipe() {
     cat "$W/restore.resp" >/dev/null
     rm -rf "$W/pipe"
     port=$(free_port)
-    start_server "$W/pipe" "$port"
+    start_redis "$W/pipe" "$port"
     t0=$EPOCHREALTIME
     redis-cli -p "$port" --pipe <"$W/restore.resp" >"$W/pipe.out"
     t1=$EPOCHREALTIME
@@ -72,7 +61,7 @@ time_flashback() {
     cat "$W/archive"/bench/*/*/* >/dev/null
     rm -rf "$W/target"
     port=$(free_port)
-    start_server "$W/target" "$port"
+    start_redis "$W/target" "$port"
     t0=$EPOCHREALTIME
     TMPDIR=$W "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to "@$TO" \
         --target "redis://127.0.0.1:$port" >"$W/flashback.out" || { cat "$W/flashback.out" >&2; exit 1; }

@@ -8,8 +8,7 @@
 # other key byte-identical to before; --db limits it to one db; the whole
 # keyspace goes into an empty server (and not into a non-empty one without
 # --force); --ttl shift gives the time left at T.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 PORT=$(free_port)
 start_redis "$T/live" "$PORT"

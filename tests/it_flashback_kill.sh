@@ -4,8 +4,7 @@
 # redis-server and no scratch directory behind; a target killed mid-run,
 # restarted and the flashback run again ends equal (DEBUG DIGEST) to a
 # target that got the same flashback uninterrupted.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 N=200000
 PORT=$(free_port)
