@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "timeutil.h"
@@ -148,12 +147,4 @@ int cli_fail(const char *cmd, const struct err *e)
     else
         fprintf(stderr, "aofroll: %s\n", msg);
     return err_exit_status(e);
-}
-
-double cli_clock(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

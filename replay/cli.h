@@ -59,7 +59,5 @@ int cli_parse_long(const char *option, const char *text, long lo, long hi, long 
 /* Print "aofroll CMD: message" on stderr and return the exit status for
  * it (2 for ERR_USAGE, 1 otherwise). */
 int cli_fail(const char *cmd, const struct err *e);
-/* Seconds on the monotonic clock, for step timings. */
-double cli_clock(void);
 
 #endif

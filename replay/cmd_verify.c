@@ -496,7 +496,7 @@ static int verify_run(struct verify *v, struct err *e)
     size_t i;
     int ret = -1;
 
-    v->t0 = cli_clock();
+    v->t0 = time_monotonic();
     json_init(&v->j, stdout);
     if (cli_open(&v->cli, v->o.config, 1, e) < 0 ||
         inspect_instances_select(&v->cli, v->o.instance, &sel, e) < 0)
@@ -526,7 +526,7 @@ static int verify_run(struct verify *v, struct err *e)
         inspect_size(v->rawbytes, raw, sizeof(raw));
         buf_printf(&v->out, "%s %" PRIu64 " chunk%s (%s stored, %s raw) in %.1f s",
                    v->o.quick ? "checked the presence of" : "verified", v->chunks, v->chunks == 1 ? "" : "s",
-                   stored, raw, cli_clock() - v->t0);
+                   stored, raw, time_monotonic() - v->t0);
         if (v->sealed > 0)
             buf_printf(&v->out, ", %" PRIu64 " of them sealed (each tag proven)", v->sealed);
         buf_printf(&v->out, ": %" PRIu64 " fault%s\n", v->faults, v->faults == 1 ? "" : "s");

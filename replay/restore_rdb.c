@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "codec.h"
 #include "manifest.h"
 #include "outdir.h"
