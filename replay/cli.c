@@ -1,6 +1,6 @@
 /* cli.c - plumbing shared by every aofroll subcommand: option parsing with
  * aofroll's messages, opening the configuration, index and storage, and
- * resolving --instance. See cli.h. */
+ * resolving --instance or selecting every instance. See cli.h. */
 #include "cli.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 void cli_init(struct cli *c, const char *cmd)
 {
@@ -147,4 +148,44 @@ int cli_fail(const char *cmd, const struct err *e)
     else
         fprintf(stderr, "aofroll: %s\n", msg);
     return err_exit_status(e);
+}
+
+int cli_select(struct cli *c, const char *name, struct cli_selection *out, struct err *e)
+{
+    int i;
+
+    memset(out, 0, sizeof(*out));
+    if (name != NULL) {
+        if (cli_instance(c, name, e) < 0)
+            return -1;
+        out->v = xcalloc(1, sizeof(*out->v));
+        out->v[0].cfg = c->inst;
+        out->v[0].name = c->inst->name;
+        out->v[0].id = c->instance_id;
+        out->n = 1;
+        return 0;
+    }
+    out->v = xcalloc((size_t)(c->cfg.ninstances > 0 ? c->cfg.ninstances : 1), sizeof(*out->v));
+    for (i = 0; i < c->cfg.ninstances; i++) {
+        struct cli_selected *in = &out->v[out->n];
+
+        in->cfg = &c->cfg.instances[i];
+        in->name = in->cfg->name;
+        if (index_instance_id(c->idx, in->name, 0, &in->id, e) < 0) {
+            if (e->code != ERR_NOTFOUND) {
+                cli_selection_free(out);
+                return -1;
+            }
+            err_clear(e);
+            in->id = -1;
+        }
+        out->n++;
+    }
+    return 0;
+}
+
+void cli_selection_free(struct cli_selection *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof(*l));
 }

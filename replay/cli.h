@@ -3,7 +3,8 @@
  * A subcommand parses its options with cli_getopt() (getopt_long with
  * aofroll's error messages), then cli_open() loads the configuration and
  * opens the index and the storage named in it, and cli_instance() resolves
- * --instance to the configured instance and its index id. Errors are
+ * --instance to the configured instance and its index id (cli_select():
+ * that one or every configured instance). Errors are
  * printed by cli_fail() as one line "aofroll CMD: message" on stderr, and
  * the exit status follows the error: 0 ok, 1 operational, 2 usage. */
 #ifndef AOFROLL_REPLAY_CLI_H
@@ -40,6 +41,25 @@ int cli_open(struct cli *c, const char *config_path, int index_readonly, struct 
  * never seen it. Sets c->inst and c->instance_id. */
 int cli_instance(struct cli *c, const char *name, struct err *e);
 void cli_close(struct cli *c);
+
+/* The instances a command works on: `--instance NAME` or every configured
+ * instance (the inspection commands). */
+struct cli_selected {
+    const struct instance_config *cfg; /* its configuration */
+    const char *name;
+    int64_t id; /* -1 when the index has never seen it */
+};
+
+struct cli_selection {
+    struct cli_selected *v;
+    size_t n;
+};
+
+/* `name` given: that instance (cli_instance's errors: unknown is ERR_USAGE,
+ * never archived ERR_NOTFOUND). NULL: every configured instance, in the
+ * configuration's order, with id -1 for those the index lacks. */
+int cli_select(struct cli *c, const char *name, struct cli_selection *out, struct err *e);
+void cli_selection_free(struct cli_selection *l);
 
 /* getopt_long with no message of its own: returns the option's value, -1
  * at the end of the options, or '?' with ERR_USAGE in e ("unknown option

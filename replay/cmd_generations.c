@@ -142,7 +142,7 @@ static void gens_json(const char *instance, const struct inspect_gens *l, struct
 
 static int gens_run(const struct gens_opts *o, struct cli *c, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     struct inspect_gens l = {NULL, 0, 0};
     struct buf out = BUF_INIT;
     struct json j;
@@ -150,7 +150,7 @@ static int gens_run(const struct gens_opts *o, struct cli *c, struct err *e)
     int ret = -1;
 
     json_init(&j, stdout);
-    if (cli_open(c, o->config, 1, e) < 0 || inspect_instances_select(c, o->instance, &sel, e) < 0)
+    if (cli_open(c, o->config, 1, e) < 0 || cli_select(c, o->instance, &sel, e) < 0)
         goto out;
     if (o->json) {
         json_object_begin(&j);
@@ -192,7 +192,7 @@ out:
     json_free(&j);
     buf_free(&out);
     inspect_gens_free(&l);
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

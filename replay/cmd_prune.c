@@ -112,7 +112,7 @@ static void prune_keys_free(struct prune_keys *k)
     memset(k, 0, sizeof(*k));
 }
 
-static int prune_generation(struct prune *p, const struct inspect_instance *in, const struct inspect_gen *g,
+static int prune_generation(struct prune *p, const struct cli_selected *in, const struct inspect_gen *g,
                             struct err *e)
 {
     struct prune_keys keys = {NULL, 0, 0, 0};
@@ -159,7 +159,7 @@ out:
     return ret;
 }
 
-static int prune_instance(struct prune *p, const struct inspect_instance *in, struct err *e)
+static int prune_instance(struct prune *p, const struct cli_selected *in, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     const struct inspect_gen *keep;
@@ -197,7 +197,7 @@ out:
 
 static int prune_run(struct prune *p, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     struct stat sb;
     char size[32];
     size_t i;
@@ -220,7 +220,7 @@ static int prune_run(struct prune *p, struct err *e)
             goto out;
         }
     }
-    if (inspect_instances_select(&p->cli, p->o.instance, &sel, e) < 0)
+    if (cli_select(&p->cli, p->o.instance, &sel, e) < 0)
         goto out;
     if (p->o.json) {
         json_object_begin(&p->j);
@@ -247,7 +247,7 @@ static int prune_run(struct prune *p, struct err *e)
                p->objects, p->objects == 1 ? "" : "s", size, p->bytes);
     ret = inspect_flush_stdout(&p->out, e);
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

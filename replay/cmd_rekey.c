@@ -390,7 +390,7 @@ static int rekey_gen_add(void *ud, const struct gen_row *g)
     return 0;
 }
 
-static int rekey_instance(struct rekey *r, const struct inspect_instance *in, struct err *e)
+static int rekey_instance(struct rekey *r, const struct cli_selected *in, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     struct gen_row g;
@@ -468,7 +468,7 @@ out:
 
 static int rekey_run(struct rekey *r, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     size_t i;
     int ret = -1;
 
@@ -491,7 +491,7 @@ static int rekey_run(struct rekey *r, struct err *e)
                 r->o.config);
         goto out;
     }
-    if (inspect_instances_select(&r->cli, r->o.instance, &sel, e) < 0)
+    if (cli_select(&r->cli, r->o.instance, &sel, e) < 0)
         goto out;
     for (i = 0; i < sel.n; i++)
         if (rekey_instance(r, &sel.v[i], e) < 0)
@@ -503,7 +503,7 @@ static int rekey_run(struct rekey *r, struct err *e)
     }
     ret = 0;
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

@@ -99,7 +99,7 @@ static void status_problems(struct status *s, const char *instance, const struct
     }
 }
 
-static void status_json(struct status *s, const struct inspect_instance *in, const struct status_row *row,
+static void status_json(struct status *s, const struct cli_selected *in, const struct status_row *row,
                         int have, const struct verdict *v, int archived)
 {
     const struct instance_config *ic = in->cfg;
@@ -156,7 +156,7 @@ static void status_json(struct status *s, const struct inspect_instance *in, con
     json_object_end(&s->j);
 }
 
-static void status_text(struct status *s, const struct inspect_instance *in, const struct status_row *row,
+static void status_text(struct status *s, const struct cli_selected *in, const struct status_row *row,
                         const struct verdict *v)
 {
     const struct instance_config *ic = in->cfg;
@@ -212,7 +212,7 @@ static void status_text(struct status *s, const struct inspect_instance *in, con
         buf_printf(&s->out, "  last error    none\n");
 }
 
-static int status_instance(struct status *s, const struct inspect_instance *in, struct err *e)
+static int status_instance(struct status *s, const struct cli_selected *in, struct err *e)
 {
     const struct instance_config *ic = in->cfg;
     struct verdict_input vi;
@@ -256,7 +256,7 @@ out:
 
 static int status_run(struct status *s, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     size_t i;
     int ret = -1;
 
@@ -264,7 +264,7 @@ static int status_run(struct status *s, struct err *e)
     s->now = time_now();
     if (cli_open(&s->cli, s->o.config, 1, e) < 0)
         goto out;
-    if (inspect_instances_select(&s->cli, s->o.instance, &sel, e) < 0) {
+    if (cli_select(&s->cli, s->o.instance, &sel, e) < 0) {
         /* a configured instance the index has not seen: no heartbeat */
         if (e->code != ERR_NOTFOUND || s->o.instance == NULL)
             goto out;
@@ -299,7 +299,7 @@ static int status_run(struct status *s, struct err *e)
     }
     ret = 0;
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

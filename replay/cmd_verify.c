@@ -449,7 +449,7 @@ static void verify_windows_out(struct verify *v)
     free(win);
 }
 
-static int verify_instance(struct verify *v, const struct inspect_instance *in, struct err *e)
+static int verify_instance(struct verify *v, const struct cli_selected *in, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     size_t i;
@@ -491,15 +491,14 @@ out:
 
 static int verify_run(struct verify *v, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     char stored[32], raw[32];
     size_t i;
     int ret = -1;
 
     v->t0 = time_monotonic();
     json_init(&v->j, stdout);
-    if (cli_open(&v->cli, v->o.config, 1, e) < 0 ||
-        inspect_instances_select(&v->cli, v->o.instance, &sel, e) < 0)
+    if (cli_open(&v->cli, v->o.config, 1, e) < 0 || cli_select(&v->cli, v->o.instance, &sel, e) < 0)
         goto out;
     if (v->o.json) {
         json_object_begin(&v->j);
@@ -540,7 +539,7 @@ static int verify_run(struct verify *v, struct err *e)
     }
     ret = 0;
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 
