@@ -2,8 +2,7 @@
  *
  * main.c dispatches `aofroll NAME ...` through a table of {name, function,
  * usage}; each subcommand is one `int cmd_NAME(int argc, char **argv)` in
- * its own file (cmd_restore in restore.c, cmd_apply in apply.c, the
- * inspection commands in cmd_NAME.c). argv[0] is the command's name; the
+ * its own file cmd_NAME.c. argv[0] is the command's name; the
  * function returns the process exit status: 0 ok, 1 operational failure,
  * 2 bad usage (see cli.h for the shared plumbing). */
 #ifndef AOFROLL_REPLAY_COMMANDS_H

@@ -1,4 +1,4 @@
-/* restore.c - `aofroll restore`: rebuild an instance's data directory as it
+/* cmd_restore.c - `aofroll restore`: rebuild an instance's data directory as it
  * was at a chosen second.
  *
  * Steps (DESIGN.md, "Replay"): pick the generation that restores TIME

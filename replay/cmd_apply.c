@@ -1,4 +1,4 @@
-/* apply.c - `aofroll apply`: roll a restored instance forward.
+/* cmd_apply.c - `aofroll apply`: roll a restored instance forward.
  *
  * DIR/aofroll-restore.json (position.h) says where the instance stands:
  * generation, incr offset, db and second of the cut. apply checks that the
