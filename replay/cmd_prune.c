@@ -29,6 +29,7 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -55,37 +56,31 @@ struct prune_keys {
     uint64_t bytes;
 };
 
+/* Every option of `aofroll prune`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_prune_options[] = {
+    CLI_OPT_CONFIG(struct prune_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct prune_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    {.name = "dry-run",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct prune_opts, dry_run),
+     .help = "print what would be deleted, delete nothing"},
+    CLI_OPT_JSON(struct prune_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int prune_parse_args(struct prune_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"dry-run", no_argument, NULL, 'n'},      {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'n':
-            o->dry_run = 1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_prune_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return cli_require(o->config, "-c FILE", e);
 }
 

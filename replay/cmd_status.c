@@ -31,6 +31,7 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "units.h"
 #include "verdict.h"
@@ -52,35 +53,27 @@ struct status {
     size_t nproblems;
 };
 
+/* Every option of `aofroll status`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_status_options[] = {
+    CLI_OPT_CONFIG(struct status_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct status_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    CLI_OPT_JSON(struct status_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int status_parse_args(struct status_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_status_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return cli_require(o->config, "-c FILE", e);
 }
 

@@ -36,6 +36,7 @@
 #include "inspect.h"
 #include "json.h"
 #include "objname.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "window.h"
 #include "xalloc.h"
@@ -90,37 +91,31 @@ struct verify {
     double t0;
 };
 
+/* Every option of `aofroll verify`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_verify_options[] = {
+    CLI_OPT_CONFIG(struct verify_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct verify_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    {.name = "quick",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct verify_opts, quick),
+     .help = "check the index and the objects' presence and size only"},
+    CLI_OPT_JSON(struct verify_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int verify_parse_args(struct verify_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"quick", no_argument, NULL, 'q'},        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'q':
-            o->quick = 1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_verify_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return cli_require(o->config, "-c FILE", e);
 }
 
