@@ -13,7 +13,7 @@
  * first non-option or at "--"), with aofroll's messages, all ERR_USAGE:
  *   unknown option "--x"            option "--to" needs a value
  *   unexpected argument "x"         --port: "x" is not a number from 1 to 65535
- *   --to: bad time "x" (...)
+ *   --at: invalid time "x": expected RFC 3339 (...)
  * A command's own rules (required options, options that need each other)
  * stay in the command, after opt_parse(). */
 #ifndef AOFROLL_OPT_H
