@@ -28,5 +28,6 @@ void time_format_local(int64_t t, char *buf, size_t n);
 int64_t time_now(void);          /* wall clock, unix seconds */
 int64_t time_now_ms(void);       /* wall clock, unix milliseconds */
 int64_t time_monotonic_ms(void); /* CLOCK_MONOTONIC, for intervals */
+double time_monotonic(void);     /* CLOCK_MONOTONIC in seconds, for step timings */
 
 #endif

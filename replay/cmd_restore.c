@@ -1,4 +1,4 @@
-/* restore.c - `aofroll restore`: rebuild an instance's data directory as it
+/* cmd_restore.c - `aofroll restore`: rebuild an instance's data directory as it
  * was at a chosen second.
  *
  * Steps (DESIGN.md, "Replay"): pick the generation that restores TIME
@@ -32,6 +32,7 @@
 #include "cut.h"
 #include "fetch.h"
 #include "manifest.h"
+#include "opt.h"
 #include "outdir.h"
 #include "position.h"
 #include "prefetch.h"
@@ -96,70 +97,78 @@ struct restore {
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Every option of `aofroll restore`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_restore_options[] = {
+    CLI_OPT_CONFIG(struct restore_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, instance),
+     .arg = "NAME",
+     .help = "instance to restore"},
+    {.name = "to",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, to),
+     .arg = "TIME",
+     .help = "restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)"},
+    {.name = "out",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, out),
+     .arg = "DIR",
+     .help = "data directory to write (empty or absent; not a symbolic link)"},
+    {.name = "stop-before",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, stop_before),
+     .arg = "PATTERN",
+     .help = "cut just before the first command named in PATTERN\n(\"FLUSHALL|FLUSHDB\", case-insensitive) "
+             "at or before TIME"},
+    {.name = "from",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, from),
+     .arg = "TIME",
+     .help = "with --stop-before: look for it from TIME on"},
+    {.name = "force",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, force),
+     .help = "write into a non-empty DIR, replacing an earlier restore in it (never\nwhat aofroll did not "
+             "write, nor a DIR a running server uses)"},
+    {.name = "start",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, start),
+     .help = "start redis-server on DIR afterwards (needs --port)"},
+    {.name = "port",
+     .kind = OPT_LONG,
+     .off = offsetof(struct restore_opts, port),
+     .min = 1,
+     .max = 65535,
+     .arg = "N",
+     .help =
+         "port for --start, checked before anything is fetched; options after\n\"--\" go to redis-server"},
+    {.name = "bind",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, bind),
+     .arg = "ADDR",
+     .help = "address --start listens on (default 127.0.0.1; also a unix socket in DIR)"},
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int restore_parse_args(struct restore_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"to", required_argument, NULL, 't'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"stop-before", required_argument, NULL, 's'},
-                                         {"from", required_argument, NULL, 'f'},
-                                         {"force", no_argument, NULL, 'F'},
-                                         {"start", no_argument, NULL, 'S'},
-                                         {"port", required_argument, NULL, 'p'},
-                                         {"bind", required_argument, NULL, 'b'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    struct opt_rest rest;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->port = -1;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 's':
-            o->stop_before = optarg;
-            break;
-        case 'f':
-            o->from = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 'S':
-            o->start = 1;
-            break;
-        case 'p':
-            if (cli_parse_long("--port", optarg, 1, 65535, &o->port, e) < 0)
-                return -1;
-            break;
-        case 'b':
-            o->bind = optarg;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc && !cli_after_dashdash(argc, argv))
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_after_dashdash(argc, argv)) {
+    rc = opt_parse(cmd_restore_options, argc, argv, o, &rest, e);
+    if (rc != 0)
+        return rc;
+    if (rest.argc > 0 && !rest.dashdash)
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", rest.argv[0]);
+    if (rest.dashdash) {
         if (!o->start)
             return err_set(e, ERR_USAGE, "redis-server options after \"--\" need --start");
-        o->extra = argv + optind;
-        o->nextra = argc - optind;
+        o->extra = rest.argv;
+        o->nextra = rest.argc;
     }
     if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
@@ -440,10 +449,10 @@ static int restore_run(struct restore *r, struct err *e)
     const struct cut_result *res;
     int ret = -1;
 
-    if (cli_parse_time("--to", r->o.to, &r->to, e) < 0)
+    if (opt_time("--to", r->o.to, &r->to, e) < 0)
         goto out;
     r->from = INT64_MIN;
-    if (r->o.from != NULL && cli_parse_time("--from", r->o.from, &r->from, e) < 0)
+    if (r->o.from != NULL && opt_time("--from", r->o.from, &r->from, e) < 0)
         goto out;
     if (r->o.from != NULL && r->from > r->to) {
         err_set(e, ERR_USAGE, "--from \"%s\" is after --to \"%s\"", r->o.from, r->o.to);
