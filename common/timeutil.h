@@ -1,6 +1,6 @@
 /* timeutil.h - the TIME argument of the command line, and time output.
  *
- * Accepted forms (DESIGN.md): RFC 3339 with Z or an offset
+ * Accepted forms (docs/design.md, "Command line"): RFC 3339 with Z or an offset
  * ("2026-11-20T15:12:01Z", "2026-11-20T15:12:01+01:00", fractional seconds
  * ignored), local time "2026-11-20 15:12:01" (also with 'T'), and
  * "@1763651521" (unix seconds, negative before 1970). A bad time is

@@ -1,7 +1,7 @@
 /* cmd_restore.c - `aofroll restore`: rebuild an instance's data directory as it
  * was at a chosen second.
  *
- * Steps (DESIGN.md, "Replay"): pick the generation that restores TIME
+ * Steps (docs/design.md, "Restoring to a second"): pick the generation that restores TIME
  * (window.h: the newest whose first second is at or before TIME, or a
  * refusal when TIME lies in a gap of the archive); write its base chunks one by one (each CRC
  * checked, each starting where the previous ended); stream its incr chunks
