@@ -154,7 +154,7 @@ static void check_redis(const struct instance_config *ic, struct check_report *r
     if (ac.appendonly)
         check_files(&ac, r);
 out:
-    redis_aof_config_free(&ac);
+    redisconn_aof_config_free(&ac);
     redisconn_free(&rc);
 }
 

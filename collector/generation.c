@@ -123,7 +123,7 @@ static void generation_timestamps(struct instance *in)
     memset(&ac, 0, sizeof(ac));
     if (redisconn_connected(&in->rc) && redisconn_aof_config(&in->rc, &ac, &e) == 0)
         in->ts_enabled = ac.timestamps;
-    redis_aof_config_free(&ac);
+    redisconn_aof_config_free(&ac);
 }
 
 /* Open generation N+1 over the files of `l` (moved into it) and record it. */

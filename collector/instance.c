@@ -233,7 +233,7 @@ static int instance_locate_aof(struct instance *in, struct err *e)
     }
     free(dir);
     free(manifest);
-    redis_aof_config_free(&ac);
+    redisconn_aof_config_free(&ac);
     return 0;
 }
 

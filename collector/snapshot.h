@@ -8,7 +8,7 @@
  * throttled chunks as a generation with a base and no incr stream, checked
  * on the way (CRC32 of the whole file in the index, the RDB's own CRC-64
  * verified by rdbcheck.h). The few Redis commands this needs are in
- * snapshot_redis.c; the fork lock that keeps the instances of one box from
+ * redisconn.c; the fork lock that keeps the instances of one box from
  * forking at the same time in snapshot_fork.c; --snapshot-now against a
  * running collector in request.c (shared with --barrier-now); --check in
  * snapshot_check.c.
@@ -25,46 +25,6 @@
 #define SNAPSHOT_START_GRACE_MS 5000 /* a scheduled BGSAVE with no child in its way starts within this */
 #define SNAPSHOT_OPEN_TRIES 3        /* the dump replaced while it was being opened: try again */
 #define SNAPSHOT_CHUNK_TRIES 5       /* storing one chunk, with backoff 1 s, 2 s, 4 s, 8 s */
-
-/* ------------------------------------------------------------------------
- * Redis (snapshot_redis.c)
- * ---------------------------------------------------------------------- */
-
-/* What INFO persistence says about saves. */
-struct rdb_persistence {
-    int loading;
-    int bgsave_in_progress;      /* rdb_bgsave_in_progress */
-    int last_bgsave_ok;          /* rdb_last_bgsave_status:ok */
-    int64_t last_save_time;      /* rdb_last_save_time: what LASTSAVE answers */
-    long long saves;             /* rdb_saves: saves started since redis started; -1 when absent */
-    int aof_rewrite_in_progress; /* another child that makes a BGSAVE wait */
-    int module_fork_in_progress;
-};
-
-/* Where the dump is and how Redis saves it (CONFIG GET). */
-struct rdb_location {
-    char *dir;        /* absolute */
-    char *dbfilename; /* a file name in dir */
-    char *save;       /* the `save` rules, "" when none */
-    int checksum;     /* rdbchecksum yes */
-    int appendonly;
-};
-
-enum bgsave_reply {
-    BGSAVE_STARTED,   /* "Background saving started": ours forked */
-    BGSAVE_SCHEDULED, /* another child runs; ours starts after it */
-    BGSAVE_RUNNING    /* "already in progress": someone else's, awaited as ours */
-};
-
-/* Parse the text of INFO persistence (pure; for tests too). */
-int snapshot_parse_persistence(const char *text, struct rdb_persistence *p, struct err *e);
-int snapshot_persistence(struct redisconn *rc, struct rdb_persistence *p, struct err *e);
-/* LASTSAVE: unix seconds of the last successful save. */
-int snapshot_lastsave(struct redisconn *rc, int64_t *t, struct err *e);
-/* BGSAVE SCHEDULE. */
-int snapshot_bgsave(struct redisconn *rc, enum bgsave_reply *reply, struct err *e);
-int snapshot_location(struct redisconn *rc, struct rdb_location *loc, struct err *e);
-void snapshot_location_free(struct rdb_location *loc);
 
 /* ------------------------------------------------------------------------
  * The schedule (snapshot.c)

@@ -110,12 +110,12 @@ void snapshot_check(const struct instance_config *ic, struct check_report *r)
         report_ok(r, "  server: %s", line);
     else
         report_warn(r, "  server: %s", line);
-    if (snapshot_location(&rc, &loc, &e) != 0) {
+    if (redisconn_rdb_location(&rc, &loc, &e) != 0) {
         report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
     check_settings_rdb(&loc, r);
-    if (snapshot_persistence(&rc, &p, &e) != 0)
+    if (redisconn_rdb_persistence(&rc, &p, &e) != 0)
         report_problem(r, "  info persistence: %s", e.msg);
     else if (!p.last_bgsave_ok)
         report_problem(r,
@@ -125,6 +125,6 @@ void snapshot_check(const struct instance_config *ic, struct check_report *r)
         report_ok(r, "  info persistence: ok%s", p.bgsave_in_progress ? " (a BGSAVE is in progress)" : "");
     check_dump(&loc, r);
 out:
-    snapshot_location_free(&loc);
+    redisconn_rdb_location_free(&loc);
     redisconn_free(&rc);
 }

@@ -91,7 +91,7 @@ static int snapshot_poll(struct instance *in, struct rdb_persistence *p, struct 
     snapshot_beat_due(in);
     if (collector_sleep(in->col, SNAPSHOT_POLL_MS, e) != 0)
         return -1;
-    return snapshot_persistence(&in->rc, p, e);
+    return redisconn_rdb_persistence(&in->rc, p, e);
 }
 
 /* Wait until no save runs; then it must have succeeded. */
@@ -118,13 +118,13 @@ static int snapshot_save(struct instance *in, struct dump *d, struct err *e)
     long long s0;
     int started;
 
-    if (snapshot_lastsave(&in->rc, &l0, e) != 0 || snapshot_persistence(&in->rc, &p, e) != 0)
+    if (redisconn_lastsave(&in->rc, &l0, e) != 0 || redisconn_rdb_persistence(&in->rc, &p, e) != 0)
         return -1;
     if (p.loading)
         return err_set(e, ERR_BUSY, "redis \"%s\" is loading its dataset", in->rc.where);
     s0 = p.saves;
     started = p.bgsave_in_progress;
-    if (!started && snapshot_bgsave(&in->rc, &reply, e) != 0)
+    if (!started && redisconn_bgsave(&in->rc, &reply, e) != 0)
         return -1;
     d->reused = started || reply == BGSAVE_RUNNING;
     started = started || reply != BGSAVE_SCHEDULED;
@@ -153,7 +153,7 @@ static int snapshot_save(struct instance *in, struct dump *d, struct err *e)
     }
     if (snapshot_wait_idle(in, &p, e) != 0)
         return -1;
-    return snapshot_lastsave(&in->rc, &d->lastsave, e);
+    return redisconn_lastsave(&in->rc, &d->lastsave, e);
 }
 
 /* Open the dump and confirm it is the file of the save at d->lastsave. */
@@ -173,7 +173,7 @@ static int snapshot_open(struct instance *in, const struct rdb_location *loc, st
                 in->rc.where, d->path);
         if (fstat(d->f.fd, &sb) != 0)
             return err_sys(e, errno, "cannot stat rdb file \"%s\"", d->path);
-        if (snapshot_persistence(&in->rc, &p, e) != 0)
+        if (redisconn_rdb_persistence(&in->rc, &p, e) != 0)
             return -1;
         if (!p.bgsave_in_progress && p.last_save_time == d->lastsave && stat(d->path, &now) == 0 &&
             now.st_dev == sb.st_dev && now.st_ino == sb.st_ino)
@@ -345,7 +345,7 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
     memset(&d, 0, sizeof(d));
     d.f.fd = -1;
     log_msg(in->col->log, LOG_INFO, in->name, "snapshot (%s)", why);
-    if (snapshot_connect(in, e) != 0 || snapshot_location(&in->rc, &loc, e) != 0)
+    if (snapshot_connect(in, e) != 0 || redisconn_rdb_location(&in->rc, &loc, e) != 0)
         goto out;
     if (fork_lock_wait(in, snapshot_heartbeat, &fork_fd, e) != 0)
         goto out;
@@ -390,7 +390,7 @@ out:
         fork_lock_release(in->col, fork_fd);
     dump_close(&d);
     free(d.path);
-    snapshot_location_free(&loc);
+    redisconn_rdb_location_free(&loc);
     if (rv != 0 && recorded) {
         /* never restored from: end it now, and show the last good one again */
         const char *reason = e->code == ERR_STOPPED   ? "interrupted"

@@ -50,7 +50,7 @@ static void test_parse_persistence(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(snapshot_parse_persistence(info_saving, &p, &e), 0);
+    assert_int_equal(redisconn_parse_rdb_persistence(info_saving, &p, &e), 0);
     assert_int_equal(p.bgsave_in_progress, 1);
     assert_int_equal(p.last_save_time, 1795261570);
     assert_int_equal(p.last_bgsave_ok, 1);
@@ -69,7 +69,7 @@ static void test_parse_failed_save_and_other_child(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(snapshot_parse_persistence(text, &p, &e), 0);
+    assert_int_equal(redisconn_parse_rdb_persistence(text, &p, &e), 0);
     assert_int_equal(p.bgsave_in_progress, 0);
     assert_int_equal(p.last_bgsave_ok, 0);
     assert_int_equal(p.saves, -1); /* older servers have no rdb_saves */
@@ -84,7 +84,7 @@ static void test_parse_missing_fields(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(snapshot_parse_persistence("rdb_bgsave_in_progress:0\r\nrdb_saves:1\r\n", &p, &e), -1);
+    assert_int_equal(redisconn_parse_rdb_persistence("rdb_bgsave_in_progress:0\r\nrdb_saves:1\r\n", &p, &e), -1);
     assert_int_equal(e.code, ERR_REDIS);
     assert_string_equal(e.msg, "INFO persistence lacks \"rdb_bgsave_in_progress\", \"rdb_last_save_time\" or "
                                "\"rdb_last_bgsave_status\"");
