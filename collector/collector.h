@@ -65,7 +65,7 @@ struct collector {
     atomic_int running;           /* instance threads still running */
     atomic_int requests;          /* bumped at each SIGUSR1: look for barrier requests */
     pthread_mutex_t metrics_lock; /* instances may share one metrics file */
-    pthread_mutex_t fork_lock;    /* one fork (BGSAVE, BGREWRITEAOF) at a time (snapshot_fork.c) */
+    pthread_mutex_t fork_lock;    /* one fork (BGSAVE, BGREWRITEAOF) at a time (forklock.c) */
 };
 
 /* Non-zero once SIGTERM/SIGINT arrived. */
@@ -557,13 +557,6 @@ void check_seal(const struct config *cfg, struct storage *st, const char *probe_
 
 /* The thread body of a mode rdb instance, for every action. */
 int snapshot_main(struct instance *in, struct err *e);
-/* The fork lock: 1 when taken (*fd to release), 0 when another instance
- * of this box is forking, -1 on error. */
-int fork_lock_try(struct collector *col, int *fd, struct err *e);
-/* Take the fork lock, waiting as long as needed; `beat` (may be NULL) is
- * called every poll interval meanwhile. -1 on error or stop request. */
-int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct err *), int *fd, struct err *e);
-void fork_lock_release(struct collector *col, int fd);
 /* --check of a mode rdb instance, reported through r. */
 void snapshot_check(const struct instance_config *ic, struct check_report *r);
 

@@ -31,6 +31,7 @@
 #include "indexcopy.h"
 #include "metrics.h"
 #include "text.h"
+#include "forklock.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -473,8 +474,8 @@ static int instance_step_barrier(struct instance *in, struct err *e)
     }
     if (!in->barrier_requested)
         in->barrier_deadline_ms = 0;
-    /* the rewrite forks: wait for the turn of this instance (snapshot_fork.c) */
-    rv = fork_lock_try(in->col, &fork_fd, e);
+    /* the rewrite forks: wait for the turn of this instance (forklock.c) */
+    rv = forklock_try(in->col, &fork_fd, e);
     if (rv < 0) {
         instance_fail(in, &in->h_aof, "barrier", e);
         err_clear(e);
@@ -490,7 +491,7 @@ static int instance_step_barrier(struct instance *in, struct err *e)
     } else {
         in->fork_wait_logged = 0;
         rv = barrier_run(in, why, e);
-        fork_lock_release(in->col, fork_fd);
+        forklock_release(in->col, fork_fd);
     }
     overdue = barrier_note_attempt(in, rv, e, now);
     if (rv == 0) {
@@ -587,10 +588,10 @@ static int instance_run_once(struct instance *in, struct err *e)
 
         /* from here the barrier gives up after barrier_timeout */
         in->barrier_deadline_ms = time_monotonic_ms() + in->ic->barrier_timeout_s * 1000;
-        if (fork_lock_wait(in, NULL, &fork_fd, e) != 0)
+        if (forklock_wait(in, NULL, &fork_fd, e) != 0)
             goto out;
         ran = barrier_run(in, "requested", e);
-        fork_lock_release(in->col, fork_fd);
+        forklock_release(in->col, fork_fd);
         in->barrier_deadline_ms = 0;
         if (ran != 0 && e->code == ERR_BUSY)
             err_prefix(e, "barrier held back");

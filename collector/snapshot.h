@@ -9,7 +9,7 @@
  * on the way (CRC32 of the whole file in the index, the RDB's own CRC-64
  * verified by rdbcheck.h). The few Redis commands this needs are in
  * redisconn.c; the fork lock that keeps the instances of one box from
- * forking at the same time in snapshot_fork.c; --snapshot-now against a
+ * forking at the same time in forklock.c; --snapshot-now against a
  * running collector in request.c (shared with --barrier-now); --check in
  * snapshot_check.c.
  * docs/snapshot.md describes the whole. */
@@ -61,7 +61,7 @@ struct snapshot_state {
 };
 
 /* The heartbeat (status row, metrics) of a mode rdb instance: the file is
- * the dump being shipped or last shipped; a fork_lock_wait() beat. */
+ * the dump being shipped or last shipped; a forklock_wait() beat. */
 int snapshot_heartbeat(struct instance *in, struct err *e);
 /* The heartbeat when one poll interval has passed since the last one;
  * a failure is logged, not returned. */

@@ -1,7 +1,7 @@
 /* snapshot_take.c - one snapshot: BGSAVE, wait, open, ship, verify, record.
  *
  *   1. CONFIG GET dir dbfilename: where the dump is (it may have moved);
- *   2. take the box's fork lock (snapshot_fork.c): no other instance of
+ *   2. take the box's fork lock (forklock.c): no other instance of
  *      this collector forks until this save has completed;
  *   3. LASTSAVE and INFO persistence; when a BGSAVE is already running
  *      (Redis's own `save` rules, an operator) it is awaited and its file
@@ -44,6 +44,7 @@
 
 #include "codec.h"
 #include "rdbcheck.h"
+#include "forklock.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -347,12 +348,12 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
     log_msg(in->col->log, LOG_INFO, in->name, "snapshot (%s)", why);
     if (snapshot_connect(in, e) != 0 || redisconn_rdb_location(&in->rc, &loc, e) != 0)
         goto out;
-    if (fork_lock_wait(in, snapshot_heartbeat, &fork_fd, e) != 0)
+    if (forklock_wait(in, snapshot_heartbeat, &fork_fd, e) != 0)
         goto out;
     forking = 1;
     if (snapshot_save(in, &d, e) != 0 || snapshot_open(in, &loc, &d, e) != 0)
         goto out;
-    fork_lock_release(in->col, fork_fd);
+    forklock_release(in->col, fork_fd);
     forking = 0;
 
     if (snapshot_record(in, &d, &r, e) != 0)
@@ -387,7 +388,7 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
     rv = 0;
 out:
     if (forking)
-        fork_lock_release(in->col, fork_fd);
+        forklock_release(in->col, fork_fd);
     dump_close(&d);
     free(d.path);
     redisconn_rdb_location_free(&loc);
