@@ -126,7 +126,7 @@ static int barrier_drain(struct instance *in, struct err *e)
         if (instance_ship_pending(in, in->ic->poll_interval_ms, &more, e) != 0)
             return -1;
         if (instance_heartbeat(in, e) != 0) {
-            instance_fail(in, &in->h_index, "index", e);
+            context_fail(in, &in->h_index, "index", e);
             err_clear(e);
         }
         if (more && barrier_expired(in))
@@ -178,11 +178,11 @@ static int barrier_rewrite(struct instance *in, struct redis_persistence *p, str
         if (time_monotonic_ms() >= next_beat) {
             next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
             if (instance_heartbeat(in, e) != 0) {
-                instance_fail(in, &in->h_index, "index", e);
+                context_fail(in, &in->h_index, "index", e);
                 err_clear(e);
             }
         }
-        if (collector_sleep(in->col, BARRIER_INFO_POLL_MS, e) != 0)
+        if (context_sleep(in->col, BARRIER_INFO_POLL_MS, e) != 0)
             return -1;
     }
 }
@@ -251,7 +251,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
     in->open_reason = "barrier";
     if (barrier_drain(in, e) != 0 || barrier_check_storage(in, e) != 0)
         goto out;
-    if (instance_redis(in, e) != 0)
+    if (context_redis(in, e) != 0)
         goto out;
     if (barrier_rewrite(in, &p, e) != 0)
         goto out;
@@ -270,7 +270,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
     snprintf(detail, sizeof(detail), "barrier (%s): generation %" PRId64 " opened after %" PRId64 " s", why,
              in->last_generation, in->last_barrier - started);
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "barrier", detail);
+    context_event(in, "barrier", detail);
     rv = 0;
 out:
     in->rotate_reason = "rewrite";
@@ -281,7 +281,7 @@ out:
     if (rv != 0 && e->code != ERR_STOPPED) {
         snprintf(detail, sizeof(detail), "barrier (%s) failed: %s", why, e->msg);
         log_msg(in->col->log, LOG_ERROR, in->name, "%s; trying again in %d s", detail, BARRIER_RETRY_S);
-        instance_event(in, "error", detail);
+        context_event(in, "error", detail);
     }
     return rv;
 }

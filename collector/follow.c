@@ -95,9 +95,9 @@ int instance_resolve_pending(struct instance *in, struct err *e)
     if (g == NULL || g->files.nconfirmed == g->files.nfiles)
         return 0;
     before = g->files.nconfirmed;
-    if (instance_redis(in, e) != 0 || redisconn_persistence(&in->rc, &p, e) != 0) {
+    if (context_redis(in, e) != 0 || redisconn_persistence(&in->rc, &p, e) != 0) {
         if (e->code != ERR_BUSY)
-            instance_fail(in, &in->h_redis, "redis", e);
+            context_fail(in, &in->h_redis, "redis", e);
         /* without Redis only the files before the newest can be confirmed */
         if (g->files.nfiles - 1 > g->files.nconfirmed)
             g->files.nconfirmed = g->files.nfiles - 1;
@@ -131,7 +131,7 @@ int instance_resolve_pending(struct instance *in, struct err *e)
                      "generation %" PRId64 " continues in incr file \"%s\" at stream offset %" PRIu64,
                      g->row.generation, g->files.files[i].name, g->files.files[i].start);
             log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-            instance_event(in, "incr-switch", detail);
+            context_event(in, "incr-switch", detail);
         }
     }
     return 0;
@@ -232,7 +232,7 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
                      "generation %" PRId64 ": the stream was not followed to the next base \"%s\": %s",
                      last->row.generation, lineage_base_name(&l), skipped);
             log_msg(in->col->log, LOG_WARN, in->name, "%s", detail);
-            instance_event(in, "gap", detail);
+            context_event(in, "gap", detail);
             last->gap_after = 1;
             follows = 0;
         } else if (!follows) {
@@ -371,7 +371,7 @@ int instance_heartbeat(struct instance *in, struct err *e)
     s.last_error_time = in->last_error_time;
     snprintf(s.last_error, sizeof(s.last_error), "%s", in->last_error);
     s.pid = (int)getpid();
-    instance_fill_health(in, &s);
+    context_fill_health(in, &s);
     s.barrier_postponed_since = in->sched.postponed_since;
     snprintf(s.barrier_postponed_why, sizeof(s.barrier_postponed_why), "%s", in->sched.postponed_why);
     s.barrier_overdue = in->sched.overdue;
@@ -379,7 +379,7 @@ int instance_heartbeat(struct instance *in, struct err *e)
     if (index_status_put(in->idx, &s, e) != 0)
         return -1;
     if (in->ic->metrics_file != NULL)
-        return instance_write_metrics(in, e);
+        return context_write_metrics(in, e);
     return 0;
 }
 
@@ -393,7 +393,7 @@ static void instance_watch_redis(struct instance *in)
     if (redisconn_lost(&in->rc)) {
         redisconn_close(&in->rc);
         err_set(&e, ERR_IO, "connection to redis \"%s\" closed", in->rc.where);
-        instance_fail(in, &in->h_redis, "redis", &e);
+        context_fail(in, &in->h_redis, "redis", &e);
         if (!in->verify_tail && in->ngens > 0)
             log_msg(in->col->log, LOG_INFO, in->name,
                     "holding back new incr bytes until redis is back and has loaded them (a dying redis may "
@@ -401,7 +401,7 @@ static void instance_watch_redis(struct instance *in)
         in->verify_tail = 1;
     }
     if (!redisconn_connected(&in->rc))
-        (void)instance_redis(in, &e); /* logs a failure once */
+        (void)context_redis(in, &e); /* logs a failure once */
 }
 
 /* Redis came back after the connection was lost. On load it may have cut
@@ -414,7 +414,7 @@ static int instance_check_restart(struct instance *in, struct err *e)
     if (!redisconn_connected(&in->rc))
         return 0;
     if (redisconn_persistence(&in->rc, &p, e) != 0) {
-        instance_fail(in, &in->h_redis, "redis", e);
+        context_fail(in, &in->h_redis, "redis", e);
         err_clear(e);
         return 0;
     }
@@ -448,12 +448,12 @@ void instance_aof_off(struct instance *in, const char *why)
              "until the AOF is on again",
              g->row.generation, why);
     log_msg(in->col->log, LOG_WARN, in->name, "%s", detail);
-    instance_event(in, "gap", detail);
+    context_event(in, "gap", detail);
     /* its files are final: Redis closed the incr file (a rewrite it
      * stopped left its new incr file to this base, as a failed one does) */
     g->files.nconfirmed = g->files.nfiles;
     if (lineage_refresh(&g->files, &e) != 0)
-        instance_fail(in, &in->h_aof, "aof", &e);
+        context_fail(in, &in->h_aof, "aof", &e);
     lineage_layout(&g->files);
     if (!g->closing) {
         g->closing = 1;
@@ -486,7 +486,7 @@ static void instance_check_aof(struct instance *in)
         return;
     sent = time_now();
     if (redisconn_persistence(&in->rc, &p, &e) != 0) {
-        instance_fail(in, &in->h_redis, "redis", &e);
+        context_fail(in, &in->h_redis, "redis", &e);
         return;
     }
     if (p.loading)
@@ -535,27 +535,27 @@ int instance_poll(struct instance *in, struct err *e)
                        in->rc.where);
     changed = in->manifest_dirty ? 1 : instance_manifest_changed(in, e);
     if (changed < 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
     if (changed && instance_read_manifest(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
     if (instance_resolve_pending(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
     if (in->verify_tail && instance_check_restart(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
     if (instance_observe(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
     instance_check_aof(in);
-    instance_recover(in, &in->h_aof, "aof");
+    context_recover(in, &in->h_aof, "aof");
     return 0;
 }
 

@@ -97,14 +97,14 @@ int forklock_wait(struct instance *in, int (*beat)(struct instance *, struct err
         if (beat != NULL && time_monotonic_ms() >= next_beat) {
             next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
             if (beat(in, e) != 0) {
-                instance_fail(in, &in->h_index, "index", e);
+                context_fail(in, &in->h_index, "index", e);
                 err_clear(e);
             }
         }
         if (in->barrier_deadline_ms > 0 && time_monotonic_ms() >= in->barrier_deadline_ms)
             return err_set(e, ERR_BUSY, "gave up after %.0f s: another instance on this box is still forking",
                            (double)(time_monotonic_ms() - since) / 1000.0);
-        if (collector_sleep(in->col, FORK_LOCK_POLL_MS, e) != 0)
+        if (context_sleep(in->col, FORK_LOCK_POLL_MS, e) != 0)
             return -1;
     }
 }

@@ -99,7 +99,7 @@ void generation_note_size(struct instance *in, struct generation *g, int64_t now
         return;
     f = &g->files.files[g->files.nconfirmed - 1];
     if (index_sizelog_add(in->idx, in->instance_id, g->row.generation, now, f->name, size, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+        context_fail(in, &in->h_index, "index", &e);
 }
 
 /* Format of a base file from its first bytes. */
@@ -169,7 +169,7 @@ int instance_open_generation(struct instance *in, struct lineage *l, const char 
              why, r->base_file, r->base_size, r->incr_file,
              follows || r->generation == 1 ? "" : "; a gap lies before it");
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "generation", detail);
+    context_event(in, "generation", detail);
     return 0;
 }
 
@@ -190,7 +190,7 @@ int instance_end_generation(struct instance *in, struct gen_row *r, const char *
         snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), ", whole up to %s", t);
     }
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "generation", detail);
+    context_event(in, "generation", detail);
     return 0;
 }
 
@@ -217,7 +217,7 @@ void generation_break_after(struct instance *in, size_t i)
     next->row.follows = GEN_NO;
     next->row.lead_ts = 0;
     if (index_generation_update(in->idx, &next->row, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+        context_fail(in, &in->h_index, "index", &e);
 }
 
 int generation_finish(struct instance *in, struct err *e)
@@ -262,11 +262,11 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
 
     snprintf(detail, sizeof(detail), "generation %" PRId64 ": %.1400s", g->row.generation, why);
     log_msg(in->col->log, LOG_WARN, in->name, "continuity lost: %s", detail);
-    instance_event(in, "gap", detail);
+    context_event(in, "gap", detail);
     generation_break_after(in, i);
     g->row.proven_end = generation_proven_end(g);
     if (instance_end_generation(in, &g->row, reason, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+        context_fail(in, &in->h_index, "index", &e);
     if (i == in->ngens - 1) {
         free(in->stale_base);
         in->stale_base = xstrdup(lineage_base_name(&g->files));
@@ -324,7 +324,7 @@ void generation_scan_chunk(struct instance *in, struct generation *g, const char
     if (m->known && m->ts_first != 0 && g->row.exact != GEN_YES) {
         g->row.exact = GEN_YES;
         if (index_generation_update(in->idx, &g->row, &e) != 0)
-            instance_fail(in, &in->h_index, "index", &e);
+            context_fail(in, &in->h_index, "index", &e);
     }
 }
 

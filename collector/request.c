@@ -127,7 +127,7 @@ static int wait_outcome(struct collector *col, struct index *idx, int64_t id, in
     char why[400];
 
     while (o->done == 0) {
-        if (collector_sleep(col, REQUEST_POLL_MS, e) != 0)
+        if (context_sleep(col, REQUEST_POLL_MS, e) != 0)
             return -1;
         if (index_events(idx, id, t0 - 1, scan_event, o, e) != 0)
             return -1;

@@ -306,7 +306,7 @@ int instance_resume(struct instance *in, struct err *e)
         }
         log_msg(in->col->log, LOG_WARN, in->name, "cannot continue generation %" PRId64 ": %s",
                 latest.generation, why);
-        instance_event(in, "gap", why);
+        context_event(in, "gap", why);
         if (instance_end_unfollowed(in, &latest, reason, e) != 0)
             goto out;
     }

@@ -55,9 +55,9 @@ int throttle_wait(struct throttle *t, const struct collector *col, struct err *e
     int64_t until = t->rate_next_us > t->pause_next_us ? t->rate_next_us : t->pause_next_us;
     int64_t now = mono_us();
 
-    if (until > now && collector_sleep(col, (until - now + 999) / 1000, e) != 0)
+    if (until > now && context_sleep(col, (until - now + 999) / 1000, e) != 0)
         return -1;
-    if (collector_stopping(col))
+    if (context_stopping(col))
         return err_set(e, ERR_STOPPED, "stop requested");
     t->started_us = mono_us();
     priority_yield_start(&t->yield);

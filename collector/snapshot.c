@@ -125,11 +125,11 @@ int snapshot_heartbeat(struct instance *in, struct err *e)
     row.last_error_time = in->last_error_time;
     snprintf(row.last_error, sizeof(row.last_error), "%s", in->last_error);
     row.pid = (int)getpid();
-    instance_fill_health(in, &row);
+    context_fill_health(in, &row);
     if (index_status_put(in->idx, &row, e) != 0)
         return -1;
     if (in->ic->metrics_file != NULL)
-        return instance_write_metrics(in, e);
+        return context_write_metrics(in, e);
     return 0;
 }
 
@@ -141,7 +141,7 @@ void snapshot_beat_due(struct instance *in)
         return;
     in->snap->next_beat_ms = time_monotonic_ms() + in->ic->poll_interval_ms;
     if (snapshot_heartbeat(in, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+        context_fail(in, &in->h_index, "index", &e);
 }
 
 /* ------------------------------------------------------------------------
@@ -269,7 +269,7 @@ static int snapshot_follow(struct instance *in, struct err *e)
         int requests = atomic_load(&in->col->requests);
         const char *why;
 
-        if (collector_stopping(in->col))
+        if (context_stopping(in->col))
             break;
         if (requests != in->seen_requests) {
             in->seen_requests = requests;
@@ -293,14 +293,14 @@ static int snapshot_follow(struct instance *in, struct err *e)
         snapshot_beat_due(in);
         if (in->col->cfg->index_upload_interval_s > 0 && time_now() >= in->next_upload) {
             in->next_upload = time_now() + in->col->cfg->index_upload_interval_s;
-            if (instance_upload_index(in, e) != 0) {
-                instance_fail(in, &in->h_storage, "index copy", e);
+            if (context_upload_index(in, e) != 0) {
+                context_fail(in, &in->h_storage, "index copy", e);
                 err_clear(e);
             } else {
-                instance_recover(in, &in->h_storage, "index copy");
+                context_recover(in, &in->h_storage, "index copy");
             }
         }
-        if (collector_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
+        if (context_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
             break;
     }
     err_clear(e);

@@ -79,10 +79,10 @@ static int snapshot_connect(struct instance *in, struct err *e)
     if (redisconn_ensure(&in->rc, e) != 0) {
         if (e->code == ERR_BUSY)
             err_set(e, ERR_REDIS, "redis \"%s\" is down", in->rc.where);
-        instance_fail(in, &in->h_redis, "redis", e);
+        context_fail(in, &in->h_redis, "redis", e);
         return -1;
     }
-    instance_recover(in, &in->h_redis, "redis");
+    context_recover(in, &in->h_redis, "redis");
     return 0;
 }
 
@@ -90,7 +90,7 @@ static int snapshot_connect(struct instance *in, struct err *e)
 static int snapshot_poll(struct instance *in, struct rdb_persistence *p, struct err *e)
 {
     snapshot_beat_due(in);
-    if (collector_sleep(in->col, SNAPSHOT_POLL_MS, e) != 0)
+    if (context_sleep(in->col, SNAPSHOT_POLL_MS, e) != 0)
         return -1;
     return redisconn_rdb_persistence(&in->rc, p, e);
 }
@@ -237,13 +237,13 @@ static int snapshot_ship_chunk(struct instance *in, const struct gen_row *r, con
         if (ship_chunk(in, r, NULL, CHUNK_BASE, &d->f, off, off, len, r->base_time, r->base_time, &crc, e) ==
             0) {
             throttle_account(&in->throttle, len);
-            instance_recover(in, &in->h_storage, "shipping");
+            context_recover(in, &in->h_storage, "shipping");
             return 0;
         }
         if (e->code == ERR_STOPPED || e->code == ERR_CORRUPT || tries == SNAPSHOT_CHUNK_TRIES)
             return -1;
-        instance_fail(in, &in->h_storage, "shipping", e);
-        if (collector_sleep(in->col, backoff_ms, e) != 0)
+        context_fail(in, &in->h_storage, "shipping", e);
+        if (context_sleep(in->col, backoff_ms, e) != 0)
             return -1;
         backoff_ms *= 2;
     }
@@ -374,7 +374,7 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
         goto out;
     recorded = 0; /* complete: nothing to undo */
     if (snapshot_end_previous(in, r.generation, e) != 0) {
-        instance_fail(in, &in->h_index, "index", e); /* the next start ends them */
+        context_fail(in, &in->h_index, "index", e); /* the next start ends them */
         err_clear(e);
     }
     snapshot_schedule_done(&s->sched, time_now(), r.base_time);
@@ -384,7 +384,7 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
              why, r.generation, d.path, t, d.reused ? " (a BGSAVE already running)" : "", r.base_size,
              r.base_crc32, (double)(time_monotonic_ms() - t0) / 1000.0);
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "snapshot", detail);
+    context_event(in, "snapshot", detail);
     rv = 0;
 out:
     if (forking)
@@ -400,14 +400,14 @@ out:
         struct err ee;
 
         if (instance_end_generation(in, &r, reason, &ee) != 0)
-            instance_fail(in, &in->h_index, "index", &ee);
+            context_fail(in, &in->h_index, "index", &ee);
         before.sched = s->sched;
         *s = before;
     }
     if (rv != 0 && e->code != ERR_STOPPED) {
         snprintf(detail, sizeof(detail), "snapshot (%s) failed: %s", why, e->msg);
         log_msg(in->col->log, LOG_ERROR, in->name, "%s", detail);
-        instance_event(in, "error", detail);
+        context_event(in, "error", detail);
     }
     return rv;
 }
