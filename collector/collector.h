@@ -48,6 +48,8 @@
 #include "context.h"
 #include "forklock.h"
 #include "instance.h"
+#include "priority.h"
+#include "throttle.h"
 
 /* ------------------------------------------------------------------------
  * Observations: (time, size) pairs of a generation's incr stream (observe.c)
@@ -247,14 +249,6 @@ int instance_verify_tail(struct instance *in, struct err *e);
  * ship.c
  * ---------------------------------------------------------------------- */
 
-void throttle_init(struct throttle *t, int64_t rate, int64_t pause_ms);
-/* Wait until the next chunk may start; interruptible (ERR_STOPPED). */
-int throttle_wait(struct throttle *t, const struct collector *col, struct err *e);
-/* Account for a chunk of `len` bytes just shipped. */
-void throttle_account(struct throttle *t, uint64_t len);
-/* Delay in µs that the rate limit imposes after `len` bytes (pure). */
-int64_t throttle_cost_us(int64_t rate, uint64_t len);
-
 /* Ship one chunk [start, start+len) of `kind` of generation g, read from
  * file `f` at file offset `file_off`: pread, gzip, store, then record in
  * the index. On success *crc holds the chunk's CRC32. first/last:
@@ -338,34 +332,6 @@ int request_ask(struct collector *col, enum request_type type, const char *insta
 /* In the running collector: 1 when a request of this type for this
  * instance was pending (it is consumed), else 0. */
 int request_take(struct instance *in, enum request_type type);
-
-/* ------------------------------------------------------------------------
- * priority.c
- * ---------------------------------------------------------------------- */
-
-/* Under contention a thread with priority idle uses at most this percentage
- * of one core: a contended chunk holds the next one back until
- * 100 / PRIORITY_YIELD_SHARE times its CPU time has passed since it began. */
-#define PRIORITY_YIELD_SHARE 5
-
-/* Lower the calling thread's CPU and I/O priority to `p`'s (nothing for
- * normal). */
-int priority_set_thread(enum instance_priority p, struct err *e);
-/* At the start of an instance thread: its priority as configured, and
- * yielding for priority idle. A failure (named in e) is for logging: the
- * thread runs on with whatever could be set. */
-int priority_apply(struct instance *in, struct err *e);
-const char *priority_name(enum instance_priority p);
-/* The calling thread's CPU time and time spent waiting for a core, in ns
- * (/proc/thread-self/schedstat); -1 when they cannot be read. */
-int priority_thread_times(int64_t *cpu_ns, int64_t *wait_ns);
-/* How long (µs from the chunk's start) a chunk that used cpu_ns of CPU and
- * waited wait_ns for a core holds the next one back: 0 unless contended. */
-int64_t priority_yield_hold_us(int64_t cpu_ns, int64_t wait_ns);
-/* Around a chunk (throttle_wait, throttle_account): note the times, then
- * the hold (µs from the chunk's start, 0 when none). */
-void priority_yield_start(struct yield *y);
-int64_t priority_yield_end(struct yield *y);
 
 /* ------------------------------------------------------------------------
  * check_report.c, check.c
