@@ -120,12 +120,12 @@ static int barrier_drain(struct instance *in, struct err *e)
 {
     int more = 1;
 
-    if (instance_poll(in, e) != 0)
+    if (follow_poll(in, e) != 0)
         return -1;
     while (more) {
-        if (instance_ship_pending(in, in->ic->poll_interval_ms, &more, e) != 0)
+        if (follow_ship_pending(in, in->ic->poll_interval_ms, &more, e) != 0)
             return -1;
-        if (instance_heartbeat(in, e) != 0) {
+        if (follow_heartbeat(in, e) != 0) {
             context_fail(in, &in->h_index, "index", e);
             err_clear(e);
         }
@@ -177,7 +177,7 @@ static int barrier_rewrite(struct instance *in, struct redis_persistence *p, str
                            p->rewrite_in_progress ? "aof_rewrite_in_progress:1" : "aof_rewrite_scheduled:1");
         if (time_monotonic_ms() >= next_beat) {
             next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
-            if (instance_heartbeat(in, e) != 0) {
+            if (follow_heartbeat(in, e) != 0) {
                 context_fail(in, &in->h_index, "index", e);
                 err_clear(e);
             }
@@ -230,7 +230,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
     struct redis_persistence p;
     int64_t started = time_now();
     int64_t before = in->last_generation;
-    uint64_t backlog = instance_backlog(in);
+    uint64_t backlog = follow_backlog(in);
     char detail[1536], reason[256];
     int rv = -1;
 
@@ -260,7 +260,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
                 in->rc.where);
         goto out;
     }
-    if (instance_read_manifest(in, e) != 0)
+    if (follow_read_manifest(in, e) != 0)
         goto out;
     if (in->last_generation == before) {
         err_set(e, ERR_REDIS, "the rewrite ended but manifest \"%s\" names no new base", in->manifest_path);

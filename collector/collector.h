@@ -173,11 +173,11 @@ struct generation {
 
 struct generation *generation_new(void);
 void generation_free(struct generation *g);
-void instance_push_generation(struct instance *in, struct generation *g);
+void generation_push(struct instance *in, struct generation *g);
 /* Remove gens[i] from the queue and free it. */
-void instance_drop_generation(struct instance *in, size_t i);
+void generation_drop(struct instance *in, size_t i);
 /* The generation the manifest names now (the queue's last), or NULL. */
-struct generation *instance_last(const struct instance *in);
+struct generation *generation_last(const struct instance *in);
 /* The incr file holding the shipped offset, or NULL. */
 const struct aof_file *generation_current_file(const struct generation *g);
 /* Note the incr stream's size at `now`: an observation, and a size log
@@ -186,10 +186,9 @@ void generation_note_size(struct instance *in, struct generation *g, int64_t now
 /* Open generation N+1 over the files of `l` (moved into it; given back on
  * failure) and record it in the index. `follows`: its stream continues the
  * newest generation's in hand, with nothing missed between. */
-int instance_open_generation(struct instance *in, struct lineage *l, const char *why, int follows,
-                             struct err *e);
+int generation_open(struct instance *in, struct lineage *l, const char *why, int follows, struct err *e);
 /* Record the end of a generation with its reason (r->proven_end as set). */
-int instance_end_generation(struct instance *in, struct gen_row *r, const char *reason, struct err *e);
+int generation_end(struct instance *in, struct gen_row *r, const char *reason, struct err *e);
 /* gens[0], closing, is shipped to its end: end it, and hand its last
  * "#TS:" to the next generation as that one's lead second. */
 int generation_finish(struct instance *in, struct err *e);
@@ -200,7 +199,7 @@ int64_t generation_proven_end(const struct generation *g);
 void generation_break_after(struct instance *in, size_t i);
 /* Continuity is lost for gens[i]: end it ("gap" event); for the newest,
  * wait for a barrier's base. */
-void instance_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why);
+void generation_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why);
 /* The marks of incr chunk [start, start + len) of g, whose bytes are
  * `data`: scanned now, or kept from an attempt to ship it that failed. */
 void generation_scan_chunk(struct instance *in, struct generation *g, const char *data, uint64_t start,
@@ -208,42 +207,50 @@ void generation_scan_chunk(struct instance *in, struct generation *g, const char
 /* Set up g's scanner at its shipped offset: from the last recorded
  * boundary, reading the bytes after it from the live files. */
 int generation_scan_resume(struct instance *in, struct generation *g, struct err *e);
+/* The last chunk of (generation, kind) in *row (row->end == 0 when
+ * there is none). */
+int generation_last_chunk(struct instance *in, int64_t generation, enum chunk_kind kind,
+                          struct chunk_row *row, struct err *e);
+/* CRC32 of `len` bytes read by chunks from the base (kind base) or the
+ * incr stream of g, starting at `off`. */
+int generation_crc(struct instance *in, struct generation *g, enum chunk_kind kind, uint64_t off,
+                   uint64_t len, uint32_t *crc, struct err *e);
+/* Does chunk c (of `kind`, shipped from g) still match the live bytes?
+ * 1 yes, 0 no (why filled), -1 error. */
+int generation_chunk_matches(struct instance *in, struct generation *g, enum chunk_kind kind,
+                             const struct chunk_row *c, char *why, size_t n, struct err *e);
 
 /* ------------------------------------------------------------------------
  * follow.c
  * ---------------------------------------------------------------------- */
 
 /* Open the files the manifest names (base and incr; history skipped). */
-int instance_open_manifest_files(struct instance *in, const struct manifest *m, struct lineage *l,
-                                 struct err *e);
+int follow_open_manifest_files(struct instance *in, const struct manifest *m, struct lineage *l,
+                               struct err *e);
 /* Settle the newest generation's held-back incr files (INFO persistence). */
-int instance_resolve_pending(struct instance *in, struct err *e);
+int follow_resolve_pending(struct instance *in, struct err *e);
 /* Re-read the manifest now and apply what changed. */
-int instance_read_manifest(struct instance *in, struct err *e);
+int follow_read_manifest(struct instance *in, struct err *e);
 /* Poll once: the Redis connection, the manifest, sizes, the size log,
  * and (when the stream stopped growing, or now and then while idle)
  * whether the AOF is still on. */
-int instance_poll(struct instance *in, struct err *e);
+int follow_poll(struct instance *in, struct err *e);
 /* The AOF of the newest generation was switched off (appendonly no):
  * ship it to its end and end it ("aof-off"), with a gap after it. */
-void instance_aof_off(struct instance *in, const char *why);
-int instance_heartbeat(struct instance *in, struct err *e);
+void follow_aof_off(struct instance *in, const char *why);
+int follow_heartbeat(struct instance *in, struct err *e);
 /* Bytes not yet shipped in every generation in hand. */
-uint64_t instance_backlog(const struct instance *in);
+uint64_t follow_backlog(const struct instance *in);
 /* Ship everything pending, as far as `budget_ms` allows (-1: no limit).
  * Sets *more when bytes remain. */
-int instance_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e);
+int follow_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e);
 
 /* ------------------------------------------------------------------------
  * resume.c
  * ---------------------------------------------------------------------- */
 
 /* Match the index with the manifest, once, at start-up. */
-int instance_resume(struct instance *in, struct err *e);
-/* After Redis restarted (it may have truncated a partial last command on
- * load): does the last shipped incr chunk still match the file? If not,
- * the newest generation loses continuity. */
-int instance_verify_tail(struct instance *in, struct err *e);
+int resume_run(struct instance *in, struct err *e);
 
 /* ------------------------------------------------------------------------
  * ship.c

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "redisconn.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -39,7 +40,7 @@ void generation_free(struct generation *g)
 }
 
 /* Remove gens[i] from the queue and free it. */
-void instance_drop_generation(struct instance *in, size_t i)
+void generation_drop(struct instance *in, size_t i)
 {
     generation_free(in->gens[i]);
     memmove(&in->gens[i], &in->gens[i + 1], (in->ngens - i - 1) * sizeof(*in->gens));
@@ -55,7 +56,7 @@ struct generation *generation_new(void)
     return g;
 }
 
-void instance_push_generation(struct instance *in, struct generation *g)
+void generation_push(struct instance *in, struct generation *g)
 {
     if (in->ngens == in->capgens) {
         in->capgens = in->capgens == 0 ? 4 : in->capgens * 2;
@@ -64,7 +65,7 @@ void instance_push_generation(struct instance *in, struct generation *g)
     in->gens[in->ngens++] = g;
 }
 
-struct generation *instance_last(const struct instance *in)
+struct generation *generation_last(const struct instance *in)
 {
     return in->ngens > 0 ? in->gens[in->ngens - 1] : NULL;
 }
@@ -127,8 +128,7 @@ static void generation_timestamps(struct instance *in)
 }
 
 /* Open generation N+1 over the files of `l` (moved into it) and record it. */
-int instance_open_generation(struct instance *in, struct lineage *l, const char *why, int follows,
-                             struct err *e)
+int generation_open(struct instance *in, struct lineage *l, const char *why, int follows, struct err *e)
 {
     struct generation *g = generation_new();
     struct gen_row *r = &g->row;
@@ -162,7 +162,7 @@ int instance_open_generation(struct instance *in, struct lineage *l, const char 
         return -1;
     }
     in->last_generation = r->generation;
-    instance_push_generation(in, g);
+    generation_push(in, g);
     generation_note_size(in, g, now, 1);
     snprintf(detail, sizeof(detail),
              "generation %" PRId64 " opened (%s): base \"%s\" %" PRIu64 " B, incr \"%s\"%s", r->generation,
@@ -174,7 +174,7 @@ int instance_open_generation(struct instance *in, struct lineage *l, const char 
 }
 
 /* Record the end of generation g (not necessarily in the queue). */
-int instance_end_generation(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
+int generation_end(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
 {
     char detail[DETAIL_MAX];
 
@@ -229,7 +229,7 @@ int generation_finish(struct instance *in, struct err *e)
             "generation %" PRId64 ": last #TS %" PRId64 ", seen written at or after %" PRId64,
             g->row.generation, g->scan_ready ? chunkscan_ts(&g->scan) : 0, g->on_proven);
     g->row.proven_end = generation_proven_end(g);
-    if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
+    if (generation_end(in, &g->row, g->end_reason, e) != 0)
         return -1;
     if (next != NULL && !g->gap_after && next->row.follows == GEN_YES) {
         /* Redis writes "#TS:" only when the second changes, and the
@@ -254,7 +254,7 @@ int generation_finish(struct instance *in, struct err *e)
 
 /* Continuity is lost for the newest generation: end it and wait for a
  * new base from a barrier. */
-void instance_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why)
+void generation_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why)
 {
     struct generation *g = in->gens[i];
     struct err e;
@@ -265,7 +265,7 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
     context_event(in, "gap", detail);
     generation_break_after(in, i);
     g->row.proven_end = generation_proven_end(g);
-    if (instance_end_generation(in, &g->row, reason, &e) != 0)
+    if (generation_end(in, &g->row, reason, &e) != 0)
         context_fail(in, &in->h_index, "index", &e);
     if (i == in->ngens - 1) {
         free(in->stale_base);
@@ -275,7 +275,7 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
         in->need_base = 1;
         log_msg(in->col->log, LOG_INFO, in->name, "a barrier will provide the base of the next generation");
     }
-    instance_drop_generation(in, i);
+    generation_drop(in, i);
 }
 
 /* ------------------------------------------------------------------------
@@ -384,4 +384,80 @@ int generation_scan_resume(struct instance *in, struct generation *g, struct err
     rv = 0;
 out:
     return rv;
+}
+
+/* ------------------------------------------------------------------------
+ * The archive against the files: does what was shipped still match?
+ * (start-up, resume.c; after a Redis restart, follow.c)
+ * ---------------------------------------------------------------------- */
+
+/* The end of the last chunk of (generation, kind), 0 when none; *row gets
+ * that chunk (row->end == 0 when none). */
+int generation_last_chunk(struct instance *in, int64_t generation, enum chunk_kind kind,
+                          struct chunk_row *row, struct err *e)
+{
+    memset(row, 0, sizeof(*row));
+    if (index_chunk_last(in->idx, in->instance_id, generation, kind, row, e) == 0)
+        return 0;
+    if (e->code != ERR_NOTFOUND)
+        return -1;
+    err_clear(e);
+    memset(row, 0, sizeof(*row));
+    return 0;
+}
+
+/* CRC32 of `len` bytes read by chunks from the base (kind base) or the
+ * incr stream of g, starting at `off`. */
+int generation_crc(struct instance *in, struct generation *g, enum chunk_kind kind, uint64_t off,
+                   uint64_t len, uint32_t *crc, struct err *e)
+{
+    uint64_t done = 0;
+
+    *crc = 0;
+    while (done < len) {
+        uint64_t n = len - done;
+        int rv;
+
+        if (n > (uint64_t)in->ic->chunk_size)
+            n = (uint64_t)in->ic->chunk_size;
+        buf_reset(&in->raw);
+        buf_reserve(&in->raw, n);
+        if (kind == CHUNK_BASE)
+            rv = lineage_pread_base(&g->files, off + done, in->raw.data, n, e);
+        else
+            rv = lineage_pread(&g->files, off + done, in->raw.data, n, e);
+        if (rv != 0)
+            return -1;
+        *crc = codec_crc32(*crc, in->raw.data, n);
+        done += n;
+    }
+    return 0;
+}
+
+/* Does the last chunk of `kind` still match the live bytes? 1 yes, 0 no
+ * (why filled), -1 error. */
+int generation_chunk_matches(struct instance *in, struct generation *g, enum chunk_kind kind,
+                             const struct chunk_row *c, char *why, size_t n, struct err *e)
+{
+    uint32_t crc;
+
+    if (c->end == 0)
+        return 1;
+    if (generation_crc(in, g, kind, c->start, c->end - c->start, &crc, e) != 0) {
+        if (e->code == ERR_IO)
+            return -1;
+        snprintf(why, n, "the last shipped %s chunk [%" PRIu64 ", %" PRIu64 ") cannot be read back: %s",
+                 kind == CHUNK_BASE ? "base" : "incr", c->start, c->end, e->msg);
+        err_clear(e);
+        return 0;
+    }
+    if (crc != c->crc32) {
+        snprintf(why, n,
+                 "the last shipped %s chunk [%" PRIu64 ", %" PRIu64
+                 ") has CRC %08x in the archive but %08x in "
+                 "the file",
+                 kind == CHUNK_BASE ? "base" : "incr", c->start, c->end, (unsigned)c->crc32, (unsigned)crc);
+        return 0;
+    }
+    return 1;
 }

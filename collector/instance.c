@@ -70,7 +70,7 @@ static int instance_start(struct instance *in, struct err *e)
         if (in->col->action != COLLECT_RUN)
             return e->code == ERR_BUSY ? err_set(e, ERR_REDIS, "redis \"%s\" is down", in->rc.where) : -1;
         /* context_redis() logged the failure once; retry with its backoff */
-        if (instance_heartbeat(in, e) != 0)
+        if (follow_heartbeat(in, e) != 0)
             context_fail(in, &in->h_index, "index", e);
         if (context_sleep(in->col, in->ic->poll_interval_ms, e) != 0)
             return -1;
@@ -83,14 +83,14 @@ static int instance_step_poll(struct instance *in, struct err *e)
     if (!in->resumed) {
         if (in->manifest_path == NULL && context_redis(in, e) != 0)
             return -1;
-        if (instance_resume(in, e) != 0) {
+        if (resume_run(in, e) != 0) {
             context_fail(in, &in->h_aof, "start", e);
             return -1;
         }
         in->resumed = 1;
         context_recover(in, &in->h_aof, "start");
     }
-    return instance_poll(in, e);
+    return follow_poll(in, e);
 }
 
 /* Ship with backoff on failure; returns -1 only for a stop request. */
@@ -101,8 +101,8 @@ static int instance_step_ship(struct instance *in, int64_t budget_ms, int *more,
     *more = 0;
     if (time_monotonic_ms() < in->backoff_until_ms)
         return 0;
-    pending = instance_backlog(in);
-    if (instance_ship_pending(in, budget_ms, more, e) != 0) {
+    pending = follow_backlog(in);
+    if (follow_ship_pending(in, budget_ms, more, e) != 0) {
         if (e->code == ERR_STOPPED)
             return -1;
         context_fail(in, &in->h_storage, "shipping", e);
@@ -137,7 +137,7 @@ static void instance_give_up_request(struct instance *in, const char *why)
  * as held back while what held it back lasts: the next one would be too. */
 static void instance_barrier_idle(struct instance *in, int64_t now)
 {
-    uint64_t backlog = instance_backlog(in);
+    uint64_t backlog = follow_backlog(in);
     char why[256];
     struct err e;
 
@@ -245,7 +245,7 @@ static int instance_follow(struct instance *in, struct err *e)
             break;
         if (instance_step_ship(in, in->ic->poll_interval_ms, &more, e) != 0)
             break;
-        if (instance_heartbeat(in, e) != 0) {
+        if (follow_heartbeat(in, e) != 0) {
             context_fail(in, &in->h_index, "index", e);
             err_clear(e);
         }
@@ -274,15 +274,15 @@ static int instance_catch_up(struct instance *in, struct err *e)
 
         if (instance_step_poll(in, e) != 0)
             return -1;
-        if (instance_ship_pending(in, -1, &more, e) != 0)
+        if (follow_ship_pending(in, -1, &more, e) != 0)
             return -1;
-        last = instance_last(in);
+        last = generation_last(in);
         if (in->need_base)
             return 0;
-        if (instance_backlog(in) == 0 && in->ngens <= 1 &&
+        if (follow_backlog(in) == 0 && in->ngens <= 1 &&
             (last == NULL || last->files.nconfirmed == last->files.nfiles))
             return 0;
-        if ((instance_backlog(in) == 0 || in->verify_tail) &&
+        if ((follow_backlog(in) == 0 || in->verify_tail) &&
             context_sleep(in->col, in->ic->poll_interval_ms, e) != 0)
             return -1;
     }
@@ -321,7 +321,7 @@ static int instance_run_once(struct instance *in, struct err *e)
     }
     rv = 0;
 out:
-    if (in->idx != NULL && instance_heartbeat(in, e) != 0 && rv == 0)
+    if (in->idx != NULL && follow_heartbeat(in, e) != 0 && rv == 0)
         rv = -1;
     return rv;
 }
@@ -350,10 +350,10 @@ void *instance_thread(void *arg)
         in->exit_status = 1;
     }
     if (in->idx != NULL && in->col->action == COLLECT_RUN && in->ic->mode == MODE_AOF &&
-        instance_heartbeat(in, &e) != 0)
+        follow_heartbeat(in, &e) != 0)
         log_msg(in->col->log, LOG_WARN, in->name, "%s", e.msg);
     while (in->ngens > 0) /* the rest is freed by main (context_free) */
-        instance_drop_generation(in, in->ngens - 1);
+        generation_drop(in, in->ngens - 1);
     atomic_fetch_sub(&in->col->running, 1);
     if (in->col->wake_fd >= 0 && write(in->col->wake_fd, "x", 1) < 0) {
         /* main also polls with a timeout */

@@ -195,7 +195,7 @@ static int snapshot_settle(struct instance *in, const struct gen_rows *l, const 
         } else {
             reason = "snapshot"; /* a newer one was complete before the previous run stopped */
         }
-        if (instance_end_generation(in, &r, reason, e) != 0)
+        if (generation_end(in, &r, reason, e) != 0)
             return -1;
     }
     return 0;

@@ -319,7 +319,7 @@ static int snapshot_end_previous(struct instance *in, int64_t newest, struct err
     if (index_generations(in->idx, in->instance_id, collect_open, &l, e) != 0)
         goto out;
     for (size_t i = 0; i < l.n; i++)
-        if (instance_end_generation(in, &l.v[i], "snapshot", e) != 0)
+        if (generation_end(in, &l.v[i], "snapshot", e) != 0)
             goto out;
     rv = 0;
 out:
@@ -399,7 +399,7 @@ out:
                                                       : "failed";
         struct err ee;
 
-        if (instance_end_generation(in, &r, reason, &ee) != 0)
+        if (generation_end(in, &r, reason, &ee) != 0)
             context_fail(in, &in->h_index, "index", &ee);
         before.sched = s->sched;
         *s = before;
