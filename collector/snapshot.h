@@ -27,7 +27,7 @@
 #define SNAPSHOT_CHUNK_TRIES 5       /* storing one chunk, with backoff 1 s, 2 s, 4 s, 8 s */
 
 /* ------------------------------------------------------------------------
- * The schedule (snapshot.c)
+ * The schedule (snapshot_schedule.c)
  * ---------------------------------------------------------------------- */
 
 struct snapshot_schedule {
@@ -40,15 +40,16 @@ struct snapshot_schedule {
 void snapshot_schedule_init(struct snapshot_schedule *s, const struct instance_config *ic, int64_t now,
                             int64_t last);
 /* Why a snapshot is due at `now` ("start", "interval", "daily"), or NULL. */
-const char *snapshot_due(const struct snapshot_schedule *s, int64_t now);
+const char *snapshot_schedule_due(const struct snapshot_schedule *s, int64_t now);
 /* A snapshot with base time `base_time` was taken at `now`. */
 void snapshot_schedule_done(struct snapshot_schedule *s, int64_t now, int64_t base_time);
 void snapshot_schedule_failed(struct snapshot_schedule *s, int64_t now);
 /* When the next snapshot is due (for the log); 0 when only a retry is. */
-int64_t snapshot_next(const struct snapshot_schedule *s, int64_t now);
+int64_t snapshot_schedule_next(const struct snapshot_schedule *s, int64_t now);
 
 /* ------------------------------------------------------------------------
- * The thread's state and one snapshot (snapshot.c, snapshot_take.c)
+ * The thread's state (snapshot.c), its heartbeat (snapshot_beat.c), one
+ * snapshot (snapshot_take.c)
  * ---------------------------------------------------------------------- */
 
 struct snapshot_state {
@@ -62,7 +63,7 @@ struct snapshot_state {
 
 /* The heartbeat (status row, metrics) of a mode rdb instance: the file is
  * the dump being shipped or last shipped; a forklock_wait() beat. */
-int snapshot_heartbeat(struct instance *in, struct err *e);
+int snapshot_beat(struct instance *in, struct err *e);
 /* The heartbeat when one poll interval has passed since the last one;
  * a failure is logged, not returned. */
 void snapshot_beat_due(struct instance *in);

@@ -348,7 +348,7 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
     log_msg(in->col->log, LOG_INFO, in->name, "snapshot (%s)", why);
     if (snapshot_connect(in, e) != 0 || redisconn_rdb_location(&in->rc, &loc, e) != 0)
         goto out;
-    if (forklock_wait(in, snapshot_heartbeat, &fork_fd, e) != 0)
+    if (forklock_wait(in, snapshot_beat, &fork_fd, e) != 0)
         goto out;
     forking = 1;
     if (snapshot_save(in, &d, e) != 0 || snapshot_open(in, &loc, &d, e) != 0)
