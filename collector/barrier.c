@@ -31,7 +31,8 @@
  * instant" comes from mktime() with tm_isdst = -1, so a barrier time that a
  * DST change skips moves forward, and one that happens twice runs once
  * because the local date of the last run is remembered. */
-#include "collector.h"
+
+#include "barrier.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -40,6 +41,11 @@
 #include "objname.h"
 #include "text.h"
 #include "timeutil.h"
+
+#include "context.h"
+#include "follow.h"
+#include "generation.h"
+#include "redisconn.h"
 
 long barrier_local_day(int64_t t)
 {

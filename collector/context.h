@@ -38,7 +38,7 @@
 #include "redisconn.h"
 
 struct generation;     /* generation.h */
-struct snapshot_state; /* snapshot.h */
+struct snapshot_state; /* snapshot_beat.h */
 
 /* What this run of the process does. */
 enum collector_action {
@@ -86,10 +86,6 @@ struct throttle {
     int64_t started_us;    /* when the chunk in hand was allowed to start */
     struct yield yield;    /* off unless priority_apply() turned it on */
 };
-
-#define BARRIER_RETRY_S 60       /* a failed barrier is tried again after this */
-#define AOF_CHECK_IDLE_S 5       /* INFO persistence this often while the AOF does not grow */
-#define BARRIER_INFO_POLL_MS 100 /* INFO persistence while waiting for the rewrite */
 
 struct barrier_schedule {
     int minute;           /* minutes after local midnight, -1 = off */

@@ -25,7 +25,8 @@
  * stream (never a chunk across two incr files), one throttled chunk at a
  * time (ship.c), within a time budget so that a large backlog does not
  * hold up the polls. */
-#include "collector.h"
+
+#include "follow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +38,14 @@
 #include "codec.h"
 #include "manifest.h"
 #include "timeutil.h"
+
+#include "context.h"
+#include "generation.h"
+#include "lineage.h"
+#include "observe.h"
+#include "redisconn.h"
+#include "ship.h"
+#include "throttle.h"
 
 /* ------------------------------------------------------------------------
  * The manifest

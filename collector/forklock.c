@@ -26,9 +26,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "collector.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
 
 #define FORK_LOCK_POLL_MS 100
 #define FORK_LOCK_FILE "fork.lock"

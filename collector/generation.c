@@ -18,7 +18,8 @@
  * AOF scanner as they are shipped (chunkscan.h): each chunk's marks go into
  * its row, and the last "#TS:" of a finished stream becomes the next
  * generation's lead second. */
-#include "collector.h"
+
+#include "generation.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -29,6 +30,10 @@
 #include "redisconn.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "lineage.h"
+#include "observe.h"
 
 void generation_free(struct generation *g)
 {

@@ -21,8 +21,6 @@
  * wait on the stop pipe, so a stop request ends them at once. */
 #include "instance.h"
 
-#include "collector.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -36,6 +34,16 @@
 #include "forklock.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "barrier.h"
+#include "context.h"
+#include "follow.h"
+#include "generation.h"
+#include "priority.h"
+#include "request.h"
+#include "resume.h"
+#include "snapshot.h"
+#include "throttle.h"
 
 /* ------------------------------------------------------------------------
  * The thread

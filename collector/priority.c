@@ -51,6 +51,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "context.h"
+
 /* The nice value of "low": the lowest there is. */
 #define PRIORITY_LOW_NICE 19
 /* The best-effort I/O level of "idle" and "low": the lowest of 0..7. */

@@ -14,7 +14,8 @@
  * collector with an error event; if no answer comes at all in the time the
  * caller allows, the requester gives up itself, saying what the
  * collector's heartbeat shows (a barrier held back, and why). */
-#include "collector.h"
+
+#include "request.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,8 @@
 #include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
 
 #define REQUEST_POLL_MS 200
 

@@ -13,7 +13,8 @@
  * crash left open are ended ("restart"). The tail check
  * (generation_chunk_matches) runs again after Redis restarts under a
  * running collector (follow_verify_tail). */
-#include "collector.h"
+
+#include "resume.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +26,12 @@
 #include "manifest.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "follow.h"
+#include "generation.h"
+#include "lineage.h"
+#include "reconcile.h"
 
 /* Try to continue index generation r over the files of l. On success the
  * generation is in the queue (l is emptied) and 1 is returned; 0 when

@@ -11,7 +11,8 @@
  * (posix_fadvise DONTNEED) so that reading the AOF does not push Redis's
  * own pages out. The callers (follow.c, snapshot_take.c) wait for the
  * throttle (throttle.c) around each chunk. */
-#include "collector.h"
+
+#include "ship.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +22,10 @@
 
 #include "codec.h"
 #include "objname.h"
+
+#include "context.h"
+#include "generation.h"
+#include "lineage.h"
 
 int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *scan, enum chunk_kind kind,
                const struct aof_file *f, uint64_t file_off, uint64_t start, uint64_t len, int64_t first,

@@ -32,6 +32,14 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
+#include "context.h"
+#include "generation.h"
+#include "reconcile.h"
+#include "request.h"
+#include "snapshot_beat.h"
+#include "snapshot_schedule.h"
+#include "snapshot_take.h"
+
 /* ------------------------------------------------------------------------
  * Start-up: the generations a previous run left
  * ---------------------------------------------------------------------- */

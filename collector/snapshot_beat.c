@@ -6,13 +6,15 @@
  * and goes stale when the thread stops; and it rewrites the metrics file.
  * The thread (snapshot.c) beats every poll interval; one snapshot
  * (snapshot_take.c) beats while it waits for a BGSAVE or the fork lock. */
-#include "snapshot.h"
+#include "snapshot_beat.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "timeutil.h"
+
+#include "context.h"
 
 int snapshot_beat(struct instance *in, struct err *e)
 {

@@ -7,9 +7,11 @@
  * thread (snapshot.c) asks it what is due, one snapshot (snapshot_take.c)
  * tells it what was taken. Nothing here reads a clock or talks to Redis:
  * tests/test_snapshot.c drives it with made-up times. */
-#include "snapshot.h"
+#include "snapshot_schedule.h"
 
 #include <string.h>
+
+#include "barrier.h"
 
 void snapshot_schedule_init(struct snapshot_schedule *s, const struct instance_config *ic, int64_t now,
                             int64_t last)

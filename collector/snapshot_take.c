@@ -32,7 +32,7 @@
  * ("failed", "corrupt", or "interrupted" by a stop request, after the
  * chunk in hand); one cut short by a crash is ended by the next start
  * ("interrupted", snapshot.c). */
-#include "snapshot.h"
+#include "snapshot_take.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,9 +44,18 @@
 
 #include "codec.h"
 #include "rdbcheck.h"
-#include "forklock.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "forklock.h"
+#include "generation.h"
+#include "lineage.h"
+#include "redisconn.h"
+#include "ship.h"
+#include "throttle.h"
+#include "snapshot_beat.h"
+#include "snapshot_schedule.h"
 
 /* The dump file being shipped. */
 struct dump {

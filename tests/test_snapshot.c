@@ -1,4 +1,4 @@
-/* test_snapshot.c - unit tests of mode rdb's pure logic (snapshot.h).
+/* test_snapshot.c - unit tests of mode rdb's pure logic (snapshot_schedule.h, redisconn.h).
  *
  * INFO persistence as redis-server 7.0.15 prints it (the save fields a
  * snapshot waits on), and the snapshot schedule: the first snapshot at
@@ -16,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "redisconn.h"
+#include "snapshot_schedule.h"
 
 /* ------------------------------------------------------------------------
  * INFO persistence
