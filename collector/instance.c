@@ -18,7 +18,11 @@
  * (storage, index, Redis, missing files) are logged once per change of
  * state and retried with backoff while following; with --once and
  * --barrier-now they end the run for that instance (exit status 1). Sleeps
- * wait on the stop pipe, so a stop request ends them at once. */
+ * wait on the stop pipe, so a stop request ends them at once.
+ *
+ * This file is the driver only, the top of the collector's layers: what
+ * every step shares (failing, events, the Redis handle, sleeping) is the
+ * context's (context.c), and each step is a file below (collector.h). */
 #include "instance.h"
 
 #include <errno.h>
