@@ -324,18 +324,31 @@ int redisconn_parse_persistence(const char *text, struct redis_persistence *out,
     return 0;
 }
 
-int redisconn_persistence(struct redisconn *rc, struct redis_persistence *out, struct err *e)
+/* INFO persistence, read by `parse` into `out` (the rewrite fields for
+ * the barrier, the save fields for snapshots). */
+static int redisconn_info_persistence(struct redisconn *rc, int (*parse)(const char *, void *, struct err *),
+                                      void *out, struct err *e)
 {
     char *text = NULL;
     int rv;
 
     if (redisconn_info(rc, "persistence", &text, e) != 0)
         return -1;
-    rv = redisconn_parse_persistence(text, out, e);
+    rv = parse(text, out, e);
     if (rv != 0)
         err_prefix(e, "redis \"%s\"", rc->where);
     free(text);
     return rv;
+}
+
+static int redisconn_parse_aof(const char *text, void *out, struct err *e)
+{
+    return redisconn_parse_persistence(text, out, e);
+}
+
+int redisconn_persistence(struct redisconn *rc, struct redis_persistence *out, struct err *e)
+{
+    return redisconn_info_persistence(rc, redisconn_parse_aof, out, e);
 }
 
 int redisconn_bgrewriteaof(struct redisconn *rc, int *already, struct err *e)
@@ -388,18 +401,14 @@ int redisconn_parse_rdb_persistence(const char *text, struct rdb_persistence *p,
     return 0;
 }
 
+static int redisconn_parse_rdb(const char *text, void *out, struct err *e)
+{
+    return redisconn_parse_rdb_persistence(text, out, e);
+}
+
 int redisconn_rdb_persistence(struct redisconn *rc, struct rdb_persistence *p, struct err *e)
 {
-    char *text = NULL;
-    int rv;
-
-    if (redisconn_info(rc, "persistence", &text, e) != 0)
-        return -1;
-    rv = redisconn_parse_rdb_persistence(text, p, e);
-    if (rv != 0)
-        err_prefix(e, "redis \"%s\"", rc->where);
-    free(text);
-    return rv;
+    return redisconn_info_persistence(rc, redisconn_parse_rdb, p, e);
 }
 
 int redisconn_lastsave(struct redisconn *rc, int64_t *t, struct err *e)
