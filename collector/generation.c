@@ -17,7 +17,12 @@
  * ended one holds whole, and its lead second. The incr bytes go through the
  * AOF scanner as they are shipped (chunkscan.h): each chunk's marks go into
  * its row, and the last "#TS:" of a finished stream becomes the next
- * generation's lead second. */
+ * generation's lead second.
+ *
+ * Whether the last shipped chunk still matches the file
+ * (generation_chunk_matches) is here, below its two users: resume.c at
+ * start-up and follow.c after a Redis restart. It was resume.c's, which
+ * made follow.c and resume.c call each other. */
 
 #include "generation.h"
 

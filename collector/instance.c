@@ -22,7 +22,9 @@
  *
  * This file is the driver only, the top of the collector's layers: what
  * every step shares (failing, events, the Redis handle, sleeping) is the
- * context's (context.c), and each step is a file below (collector.h). */
+ * context's (context.c), and each step is a file below (collector.h). The
+ * thread sets up its throttle at its start and drops its generations at
+ * its end, so that the context, at the bottom, needs neither. */
 #include "instance.h"
 
 #include <errno.h>

@@ -31,7 +31,13 @@
  * after its generation was recorded ends that generation at once
  * ("failed", "corrupt", or "interrupted" by a stop request, after the
  * chunk in hand); one cut short by a crash is ended by the next start
- * ("interrupted", snapshot.c). */
+ * ("interrupted", snapshot.c).
+ *
+ * The thread (snapshot.c) calls this file; this file calls back into
+ * neither it nor its callers: the heartbeat it beats while waiting and the
+ * schedule it updates are files of their own below it (snapshot_beat.c,
+ * snapshot_schedule.c), and the fork lock takes the heartbeat as a
+ * callback. */
 #include "snapshot_take.h"
 
 #include <errno.h>

@@ -85,7 +85,8 @@ static void test_parse_missing_fields(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(redisconn_parse_rdb_persistence("rdb_bgsave_in_progress:0\r\nrdb_saves:1\r\n", &p, &e), -1);
+    assert_int_equal(redisconn_parse_rdb_persistence("rdb_bgsave_in_progress:0\r\nrdb_saves:1\r\n", &p, &e),
+                     -1);
     assert_int_equal(e.code, ERR_REDIS);
     assert_string_equal(e.msg, "INFO persistence lacks \"rdb_bgsave_in_progress\", \"rdb_last_save_time\" or "
                                "\"rdb_last_bgsave_status\"");
