@@ -239,7 +239,7 @@ static int run_instances(struct collector *col, const char *only)
      * below releases each one's lock fd (-1 until taken; a zeroed instance
      * would close fd 0) and frees it */
     for (int i = 0; i < cfg->ninstances; i++)
-        instance_init(&ins[i], col, &cfg->instances[i]);
+        context_init(&ins[i], col, &cfg->instances[i]);
     if (make_pipe(wake, &e) != 0) {
         log_msg(col->log, LOG_ERROR, NULL, "%s", e.msg);
         status = 1;
@@ -354,7 +354,7 @@ static int run_instances(struct collector *col, const char *only)
 out:
     for (int i = 0; i < cfg->ninstances; i++) {
         lock_release(ins[i].lock_fd);
-        instance_free(&ins[i]);
+        context_free(&ins[i]);
     }
     sig_state.wake_w = -1;
     col->wake_fd = -1;
