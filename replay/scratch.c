@@ -25,6 +25,7 @@
 #include "manifest.h"
 #include "scratch.h"
 #include "target.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define SCRATCH_POLL_MS 200
@@ -235,18 +236,10 @@ static void scratch_log_tail(const struct scratch *s, char *dst, size_t n)
     fclose(fp);
 }
 
-static double scratch_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct err *e)
 {
     struct timeval quick = {1, 0};
-    double deadline = scratch_now() + timeout_s;
+    double deadline = time_monotonic() + timeout_s;
     redisContext *rc = NULL;
     char tail[512];
 
@@ -286,7 +279,7 @@ int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct e
                 freeReplyObject(r);
             }
         }
-        if (scratch_now() > deadline) {
+        if (time_monotonic() > deadline) {
             if (rc != NULL)
                 redisFree(rc);
             scratch_log_tail(s, tail, sizeof(tail));
@@ -324,7 +317,7 @@ void scratch_close(struct scratch *s)
 static int scratch_rewrite(redisContext *rc, int timeout_s, struct err *e)
 {
     const char *what = "the scratch redis-server";
-    double deadline = scratch_now() + timeout_s;
+    double deadline = time_monotonic() + timeout_s;
     char busy[32], sched[32], status[32];
     redisReply *r = redisCommand(rc, "BGREWRITEAOF");
 
@@ -343,7 +336,7 @@ static int scratch_rewrite(redisContext *rc, int timeout_s, struct err *e)
             return -1;
         if (strcmp(busy, "0") == 0 && strcmp(sched, "0") == 0)
             break;
-        if (scratch_now() > deadline)
+        if (time_monotonic() > deadline)
             return err_set(e, ERR_IO, "%s: the AOF rewrite did not finish in %d s", what, timeout_s);
         usleep(20000);
     }

@@ -266,7 +266,7 @@ pass "--out DIR --key --db: DIR holds only the chosen keys, as at T ($(tail -1 "
 
 # --- usage ---------------------------------------------------------------------
 expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --key 'user:*' --out "$T/x" --dry-run
-expect_err "--dry-run and --json are for --target"
+expect_err "--dry-run, --json and --ttl are for --target"
 expect_exit 2 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$PORT" --ttl later
 expect_err "--ttl \"later\": expected keep or shift"
 pass "usage errors"

@@ -14,50 +14,6 @@
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
- * Instances
- * ------------------------------------------------------------------------ */
-
-int inspect_instances_select(struct cli *c, const char *name, struct inspect_instances *out, struct err *e)
-{
-    int i;
-
-    memset(out, 0, sizeof(*out));
-    if (name != NULL) {
-        if (cli_instance(c, name, e) < 0)
-            return -1;
-        out->v = xcalloc(1, sizeof(*out->v));
-        out->v[0].cfg = c->inst;
-        out->v[0].name = c->inst->name;
-        out->v[0].id = c->instance_id;
-        out->n = 1;
-        return 0;
-    }
-    out->v = xcalloc((size_t)(c->cfg.ninstances > 0 ? c->cfg.ninstances : 1), sizeof(*out->v));
-    for (i = 0; i < c->cfg.ninstances; i++) {
-        struct inspect_instance *in = &out->v[out->n];
-
-        in->cfg = &c->cfg.instances[i];
-        in->name = in->cfg->name;
-        if (index_instance_id(c->idx, in->name, 0, &in->id, e) < 0) {
-            if (e->code != ERR_NOTFOUND) {
-                inspect_instances_free(out);
-                return -1;
-            }
-            err_clear(e);
-            in->id = -1;
-        }
-        out->n++;
-    }
-    return 0;
-}
-
-void inspect_instances_free(struct inspect_instances *l)
-{
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-/* ------------------------------------------------------------------------
  * Chunks
  * ------------------------------------------------------------------------ */
 

@@ -1,7 +1,7 @@
-/* restore.c - `aofroll restore`: rebuild an instance's data directory as it
+/* cmd_restore.c - `aofroll restore`: rebuild an instance's data directory as it
  * was at a chosen second.
  *
- * Steps (DESIGN.md, "Replay"): pick the generation that restores TIME
+ * Steps (docs/design.md, "Restoring to a second"): pick the generation that restores TIME
  * (window.h: the newest whose first second is at or before TIME, or a
  * refusal when TIME lies in a gap of the archive); write its base chunks one by one (each CRC
  * checked, each starting where the previous ended); stream its incr chunks
@@ -35,6 +35,7 @@
 #include "fetch.h"
 #include "flashback.h"
 #include "manifest.h"
+#include "opt.h"
 #include "outdir.h"
 #include "position.h"
 #include "prefetch.h"
@@ -72,7 +73,13 @@ struct restore_opts {
     const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
     char **extra;     /* after "--": redis-server options */
     int nextra;
-    struct flashback_opts fb; /* --target and its filters (flashback.h) */
+    /* flashback (flashback.h): as given, then checked into fb */
+    const char *target;
+    struct opt_repeat keys, dbs;
+    int dry_run;
+    const char *ttl;
+    int json;
+    struct flashback_opts fb;
 };
 
 struct restore {
@@ -102,117 +109,140 @@ struct restore {
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
-/* --target and the options only it takes. */
-static int restore_check_flashback(struct restore_opts *o, int argc, char **argv, struct err *e)
-{
-    const struct flashback_opts *fb = &o->fb;
+/* Every option of `aofroll restore`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_restore_options[] = {
+    CLI_OPT_CONFIG(struct restore_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, instance),
+     .arg = "NAME",
+     .help = "instance to restore"},
+    {.name = "to",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, to),
+     .arg = "TIME",
+     .help = "restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)"},
+    {.name = "out",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, out),
+     .arg = "DIR",
+     .help = "data directory to write (empty or absent; not a symbolic link)"},
+    {.name = "stop-before",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, stop_before),
+     .arg = "PATTERN",
+     .help = "cut just before the first command named in PATTERN\n(\"FLUSHALL|FLUSHDB\", case-insensitive) "
+             "at or before TIME"},
+    {.name = "from",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, from),
+     .arg = "TIME",
+     .help = "with --stop-before: look for it from TIME on"},
+    {.name = "force",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, force),
+     .help = "write into a non-empty DIR, replacing an earlier restore in it (never\nwhat aofroll did not "
+             "write, nor a DIR a running server uses)"},
+    {.name = "start",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, start),
+     .help = "start redis-server on DIR afterwards (needs --port)"},
+    {.name = "port",
+     .kind = OPT_LONG,
+     .off = offsetof(struct restore_opts, port),
+     .min = 1,
+     .max = 65535,
+     .arg = "N",
+     .help =
+         "port for --start, checked before anything is fetched; options after\n\"--\" go to redis-server"},
+    {.name = "bind",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, bind),
+     .arg = "ADDR",
+     .help = "address --start listens on (default 127.0.0.1; also a unix socket in DIR)"},
+    {.name = "target",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, target),
+     .arg = "URL",
+     .help = "flashback: make the keys of this running server (redis://HOST:PORT,\nunix:///PATH) what they "
+             "were at TIME; without --key/--db the whole\nkeyspace, into an empty server unless --force"},
+    {.name = "key",
+     .kind = OPT_REPEAT,
+     .off = offsetof(struct restore_opts, keys),
+     .arg = "GLOB",
+     .help = "only keys matching GLOB (repeatable): with --target the only keys\nread or written there, "
+             "with --out the only keys DIR holds"},
+    {.name = "db",
+     .kind = OPT_REPEAT,
+     .off = offsetof(struct restore_opts, dbs),
+     .arg = "N",
+     .help = "only db N (repeatable), the same way"},
+    {.name = "dry-run",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, dry_run),
+     .help = "with --target: change nothing, list restore/revert/delete/same per key"},
+    {.name = "ttl",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, ttl),
+     .arg = "keep|shift",
+     .help = "with --target: absolute expiries as they were (keep, the default) or the\ntime left at TIME, "
+             "counted from now (shift)"},
+    {.name = "json",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, json),
+     .help = "with --target: the report as JSON"},
+    CLI_OPT_HELP,
+    {0},
+};
 
+/* --target, --key, --db and the options only --target takes, into o->fb. */
+static int restore_check_flashback(struct restore_opts *o, int dashdash, struct err *e)
+{
+    struct flashback_opts *fb = &o->fb;
+    int i;
+
+    for (i = 0; i < o->keys.n; i++)
+        if (flashback_add_key(fb, o->keys.v[i], e) < 0)
+            return -1;
+    for (i = 0; i < o->dbs.n; i++)
+        if (flashback_add_db(fb, o->dbs.v[i], e) < 0)
+            return -1;
+    if (o->ttl != NULL && flashback_set_ttl(fb, o->ttl, e) < 0)
+        return -1;
+    fb->target = o->target;
+    fb->dry_run = o->dry_run;
+    fb->json = o->json;
+    fb->force = o->force;
     if (fb->target == NULL) {
-        if (fb->dry_run || fb->json)
-            return err_set(e, ERR_USAGE, "--dry-run and --json are for --target");
+        if (fb->dry_run || fb->json || o->ttl != NULL)
+            return err_set(e, ERR_USAGE, "--dry-run, --json and --ttl are for --target");
         return 0;
     }
-    if (o->out != NULL || o->start || cli_after_dashdash(argc, argv))
+    if (o->out != NULL || o->start || dashdash)
         return err_set(e, ERR_USAGE, "--target restores into a running server: not with --out or --start");
-    o->fb.force = o->force;
     o->out = ""; /* the scratch directory, made later */
     return 0;
 }
 
 static int restore_parse_args(struct restore_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"to", required_argument, NULL, 't'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"stop-before", required_argument, NULL, 's'},
-                                         {"from", required_argument, NULL, 'f'},
-                                         {"force", no_argument, NULL, 'F'},
-                                         {"start", no_argument, NULL, 'S'},
-                                         {"port", required_argument, NULL, 'p'},
-                                         {"bind", required_argument, NULL, 'b'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         /* flashback (flashback.h) */
-                                         {"target", required_argument, NULL, 'T'},
-                                         {"key", required_argument, NULL, 'k'},
-                                         {"db", required_argument, NULL, 'n'},
-                                         {"dry-run", no_argument, NULL, 'D'},
-                                         {"ttl", required_argument, NULL, 'L'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    struct opt_rest rest;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->port = -1;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 's':
-            o->stop_before = optarg;
-            break;
-        case 'f':
-            o->from = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 'S':
-            o->start = 1;
-            break;
-        case 'p':
-            if (cli_parse_long("--port", optarg, 1, 65535, &o->port, e) < 0)
-                return -1;
-            break;
-        case 'b':
-            o->bind = optarg;
-            break;
-        case 'h':
-            return 1;
-        case 'T':
-            o->fb.target = optarg;
-            break;
-        case 'k':
-            if (flashback_add_key(&o->fb, optarg, e) < 0)
-                return -1;
-            break;
-        case 'n':
-            if (flashback_add_db(&o->fb, optarg, e) < 0)
-                return -1;
-            break;
-        case 'D':
-            o->fb.dry_run = 1;
-            break;
-        case 'L':
-            if (flashback_set_ttl(&o->fb, optarg, e) < 0)
-                return -1;
-            break;
-        case 'j':
-            o->fb.json = 1;
-            break;
-        default:
-            return -1;
-        }
-    }
-    if (restore_check_flashback(o, argc, argv, e) < 0)
+    rc = opt_parse(cmd_restore_options, argc, argv, o, &rest, e);
+    if (rc != 0)
+        return rc;
+    if (restore_check_flashback(o, rest.dashdash, e) < 0)
         return -1;
-    if (optind < argc && !cli_after_dashdash(argc, argv))
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_after_dashdash(argc, argv)) {
+    if (rest.argc > 0 && !rest.dashdash)
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", rest.argv[0]);
+    if (rest.dashdash) {
         if (!o->start)
             return err_set(e, ERR_USAGE, "redis-server options after \"--\" need --start");
-        o->extra = argv + optind;
-        o->nextra = argc - optind;
+        o->extra = rest.argv;
+        o->nextra = rest.argc;
     }
     if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
@@ -494,10 +524,10 @@ static int restore_run(struct restore *r, struct err *e)
     const struct cut_result *res;
     int ret = -1;
 
-    if (cli_parse_time("--to", r->o.to, &r->to, e) < 0)
+    if (opt_time("--to", r->o.to, &r->to, e) < 0)
         goto out;
     r->from = INT64_MIN;
-    if (r->o.from != NULL && cli_parse_time("--from", r->o.from, &r->from, e) < 0)
+    if (r->o.from != NULL && opt_time("--from", r->o.from, &r->from, e) < 0)
         goto out;
     if (r->o.from != NULL && r->from > r->to) {
         err_set(e, ERR_USAGE, "--from \"%s\" is after --to \"%s\"", r->o.from, r->o.to);
@@ -642,24 +672,24 @@ static int restore_flashback(struct restore *r, struct err *e)
 
         (void)sched_setscheduler(0, SCHED_BATCH, &sp);
     }
-    if (cli_parse_time("--to", r->o.to, &r->to, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
+    if (opt_time("--to", r->o.to, &r->to, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
         scratch_create(&sc, e) < 0)
         goto out;
     r->o.out = sc.dir;
     r->o.force = 0;
     r->quiet = 1;
-    t[0] = cli_clock();
+    t[0] = time_monotonic();
     if (restore_run(r, e) < 0)
         goto out;
-    t[1] = cli_clock();
+    t[1] = time_monotonic();
     if (scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0)
         goto out;
-    t[2] = cli_clock();
+    t[2] = time_monotonic();
     if (flashback_run(&fb, src, r->cli.inst->name, r->to, e) < 0)
         goto out;
     if (!r->o.fb.json)
-        printf("time: restore %.2f s, scratch load %.2f s, compare and write %.2f s\n", t[1] - t[0], t[2] - t[1],
-               cli_clock() - t[2]);
+        printf("time: restore %.2f s, scratch load %.2f s, compare and write %.2f s\n", t[1] - t[0],
+               t[2] - t[1], time_monotonic() - t[2]);
     ret = 0;
 out:
     if (src != NULL)
