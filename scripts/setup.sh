@@ -19,7 +19,7 @@ packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
 for arg in "$@"; do
     case $arg in
     --tests)
-        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl gcovr)
+        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl gcovr clang-format)
         # node and npm may come from elsewhere than Debian (a nodejs that
         # bundles npm conflicts with Debian's npm package): only when missing
         if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
