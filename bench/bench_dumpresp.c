@@ -52,7 +52,8 @@ static int dumpresp_db(redisContext *rc, long db, FILE *out)
             redisAppendCommand(rc, "PTTL %b", k->str, k->len);
         }
         for (i = 0; i < n; i++) {
-            if (redisGetReply(rc, (void **)&dump[i]) != REDIS_OK || redisGetReply(rc, (void **)&pttl[i]) != REDIS_OK)
+            if (redisGetReply(rc, (void **)&dump[i]) != REDIS_OK ||
+                redisGetReply(rc, (void **)&pttl[i]) != REDIS_OK)
                 return -1;
         }
         for (i = 0; i < n; i++) {
