@@ -318,6 +318,24 @@ static int fb_per_key(redisContext *rc, const char *what, struct fb_key *v, size
     return 0;
 }
 
+/* The keys of one SCAN reply that this GLOB handles (not those an
+ * earlier GLOB matched) into v; their number. */
+static size_t fb_batch_keys(const struct fb_run *run, const redisReply *keys, struct fb_key *v)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < keys->elements; i++) {
+        const redisReply *k = keys->element[i];
+
+        if (k->type != REDIS_REPLY_STRING || fb_seen(run, k->str, k->len))
+            continue;
+        v[n].k = k->str;
+        v[n].klen = k->len;
+        n++;
+    }
+    return n;
+}
+
 static int fb_same_expiry(const struct flashback *fb, long long want_abs, long long have_abs)
 {
     long long d;
@@ -535,15 +553,7 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
     size_t i, n = 0;
     int ret = -1;
 
-    for (i = 0; i < keys->elements; i++) {
-        redisReply *k = keys->element[i];
-
-        if (k->type != REDIS_REPLY_STRING || fb_seen(run, k->str, k->len))
-            continue;
-        v[n].k = k->str;
-        v[n].klen = k->len;
-        n++;
-    }
+    n = fb_batch_keys(run, keys, v);
     if (n == 0) {
         ret = 0;
         goto out;
@@ -587,15 +597,7 @@ static int fb_batch_delete(struct fb_run *run, redisReply *keys, struct err *e)
     size_t i, n = 0, m = 0, sent = 0;
     int ret = -1;
 
-    for (i = 0; i < keys->elements; i++) {
-        redisReply *k = keys->element[i];
-
-        if (k->type != REDIS_REPLY_STRING || fb_seen(run, k->str, k->len))
-            continue;
-        v[n].k = k->str;
-        v[n].klen = k->len;
-        n++;
-    }
+    n = fb_batch_keys(run, keys, v);
     if (n == 0) {
         ret = 0;
         goto out;
