@@ -20,6 +20,8 @@
  * chunks; the cut engine holds only an open transaction's bytes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +33,14 @@
 #include "commands.h"
 #include "cut.h"
 #include "fetch.h"
+#include "flashback.h"
 #include "manifest.h"
 #include "opt.h"
 #include "outdir.h"
 #include "position.h"
 #include "prefetch.h"
 #include "restore_rdb.h"
+#include "scratch.h"
 #include "stream.h"
 #include "target.h"
 #include "timeutil.h"
@@ -69,6 +73,13 @@ struct restore_opts {
     const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
     char **extra;     /* after "--": redis-server options */
     int nextra;
+    /* flashback (flashback.h): as given, then checked into fb */
+    const char *target;
+    struct opt_repeat keys, dbs;
+    int dry_run;
+    const char *ttl;
+    int json;
+    struct flashback_opts fb;
 };
 
 struct restore {
@@ -91,6 +102,7 @@ struct restore {
     double incr_write_seconds;   /* the part spent inside the cut engine's sink */
     double start_seconds;
     struct position pos;
+    int quiet; /* a flashback's scratch restore: no report */
 };
 
 /* ------------------------------------------------------------------ */
@@ -148,9 +160,69 @@ const struct opt cmd_restore_options[] = {
      .off = offsetof(struct restore_opts, bind),
      .arg = "ADDR",
      .help = "address --start listens on (default 127.0.0.1; also a unix socket in DIR)"},
+    {.name = "target",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, target),
+     .arg = "URL",
+     .help = "flashback: make the keys of this running server (redis://HOST:PORT,\nunix:///PATH) what they "
+             "were at TIME; without --key/--db the whole\nkeyspace, into an empty server unless --force"},
+    {.name = "key",
+     .kind = OPT_REPEAT,
+     .off = offsetof(struct restore_opts, keys),
+     .arg = "GLOB",
+     .help = "only keys matching GLOB (repeatable): with --target the only keys\nread or written there, "
+             "with --out the only keys DIR holds"},
+    {.name = "db",
+     .kind = OPT_REPEAT,
+     .off = offsetof(struct restore_opts, dbs),
+     .arg = "N",
+     .help = "only db N (repeatable), the same way"},
+    {.name = "dry-run",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, dry_run),
+     .help = "with --target: change nothing, list restore/revert/delete/same per key"},
+    {.name = "ttl",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, ttl),
+     .arg = "keep|shift",
+     .help = "with --target: absolute expiries as they were (keep, the default) or the\ntime left at TIME, "
+             "counted from now (shift)"},
+    {.name = "json",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, json),
+     .help = "with --target: the report as JSON"},
     CLI_OPT_HELP,
     {0},
 };
+
+/* --target, --key, --db and the options only --target takes, into o->fb. */
+static int restore_check_flashback(struct restore_opts *o, int dashdash, struct err *e)
+{
+    struct flashback_opts *fb = &o->fb;
+    int i;
+
+    for (i = 0; i < o->keys.n; i++)
+        if (flashback_add_key(fb, o->keys.v[i], e) < 0)
+            return -1;
+    for (i = 0; i < o->dbs.n; i++)
+        if (flashback_add_db(fb, o->dbs.v[i], e) < 0)
+            return -1;
+    if (o->ttl != NULL && flashback_set_ttl(fb, o->ttl, e) < 0)
+        return -1;
+    fb->target = o->target;
+    fb->dry_run = o->dry_run;
+    fb->json = o->json;
+    fb->force = o->force;
+    if (fb->target == NULL) {
+        if (fb->dry_run || fb->json || o->ttl != NULL)
+            return err_set(e, ERR_USAGE, "--dry-run, --json and --ttl are for --target");
+        return 0;
+    }
+    if (o->out != NULL || o->start || dashdash)
+        return err_set(e, ERR_USAGE, "--target restores into a running server: not with --out or --start");
+    o->out = ""; /* the scratch directory, made later */
+    return 0;
+}
 
 static int restore_parse_args(struct restore_opts *o, int argc, char **argv, struct err *e)
 {
@@ -162,6 +234,8 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
     rc = opt_parse(cmd_restore_options, argc, argv, o, &rest, e);
     if (rc != 0)
         return rc;
+    if (restore_check_flashback(o, rest.dashdash, e) < 0)
+        return -1;
     if (rest.argc > 0 && !rest.dashdash)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", rest.argv[0]);
     if (rest.dashdash) {
@@ -434,7 +508,8 @@ static int restore_snapshot(struct restore *r, struct err *e)
     }
     r->committed = 1;
     r->pos = rr.pos;
-    restore_rdb_report(&rr);
+    if (!r->quiet)
+        restore_rdb_report(&rr);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
@@ -503,7 +578,8 @@ static int restore_run(struct restore *r, struct err *e)
         outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
         goto out;
     r->committed = 1;
-    restore_report(r);
+    if (!r->quiet)
+        restore_report(r);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
@@ -513,6 +589,115 @@ static int restore_run(struct restore *r, struct err *e)
 out:
     if (ret < 0 && !r->committed)
         restore_abandon_dir(r);
+    return ret;
+}
+
+/* Offline flashback (--out DIR --key GLOB --db N): TIME restored into a
+ * scratch directory, loaded by a scratch redis-server, every key not
+ * chosen removed there, its AOF rewritten, and that base copied into
+ * DIR's stage and renamed into place like any restore. */
+static int restore_filtered(struct restore *r, struct err *e)
+{
+    struct scratch sc;
+    redisContext *src = NULL;
+    const char *out = r->o.out;
+    long long kept = 0;
+    int start = r->o.start, ret = -1;
+
+    scratch_init(&sc);
+    if (scratch_create(&sc, e) < 0)
+        goto out;
+    r->o.out = sc.dir;
+    r->o.start = 0; /* the scratch restore is not started that way */
+    r->quiet = 1;
+    if (restore_run(r, e) < 0 || scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0 ||
+        flashback_filter(src, &r->o.fb, &kept, e) < 0)
+        goto out;
+    /* from here on DIR, as a plain restore writes it */
+    outdir_close(&r->dir, 0);
+    r->o.out = out;
+    r->o.start = start;
+    r->staged = r->committed = 0;
+    r->base_name = RESTORE_BASE_RDB;
+    if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
+        outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 ||
+        scratch_export(&sc, src, &r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_BASE_RDB),
+                       RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_INCR), RESTORE_START_TIMEOUT_S, e) < 0 ||
+        restore_write_manifest(r, e) < 0 ||
+        position_write(&r->dir, RESTORE_STAGED(POSITION_FILE), &r->pos, e) < 0 ||
+        outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
+        goto out;
+    r->committed = 1;
+    printf("wrote \"%s/%s\": %lld keys of \"%s\" as at %s, only those chosen with --key/--db\n", r->o.out,
+           RESTORE_AOFDIR, kept, r->cli.inst->name, r->o.to);
+    fflush(stdout);
+    if (src != NULL) {
+        redisFree(src);
+        src = NULL;
+    }
+    scratch_close(&sc);
+    if (r->o.start && restore_start(r, e) < 0) {
+        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (src != NULL)
+        redisFree(src);
+    scratch_close(&sc);
+    if (ret < 0 && !r->committed && r->o.out == out)
+        restore_abandon_dir(r);
+    return ret;
+}
+
+/* Flashback: TIME restored into a scratch directory, loaded by a scratch
+ * redis-server, compared key by key with the target (flashback.h). The
+ * target is checked before anything is fetched. */
+static int restore_flashback(struct restore *r, struct err *e)
+{
+    struct flashback fb;
+    struct scratch sc;
+    redisContext *src = NULL;
+    double t[3];
+    int ret = -1;
+
+    memset(&fb, 0, sizeof(fb));
+    scratch_init(&sc);
+    /* a target that goes away mid-write is an error to report, not a signal to die of */
+    signal(SIGPIPE, SIG_IGN);
+    {
+        /* a bulk job, as apply: woken threads do not preempt the target
+         * or the scratch server on the same machine (only a hint) */
+        struct sched_param sp = {0};
+
+        (void)sched_setscheduler(0, SCHED_BATCH, &sp);
+    }
+    if (opt_time("--to", r->o.to, &r->to, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
+        scratch_create(&sc, e) < 0)
+        goto out;
+    r->o.out = sc.dir;
+    r->o.force = 0;
+    r->quiet = 1;
+    t[0] = time_monotonic();
+    if (restore_run(r, e) < 0)
+        goto out;
+    t[1] = time_monotonic();
+    if (scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0)
+        goto out;
+    t[2] = time_monotonic();
+    if (flashback_run(&fb, src, r->cli.inst->name, r->to, e) < 0)
+        goto out;
+    if (!r->o.fb.json)
+        printf("time: restore %.2f s, scratch load %.2f s, compare and write %.2f s\n", t[1] - t[0],
+               t[2] - t[1], time_monotonic() - t[2]);
+    ret = 0;
+out:
+    if (src != NULL)
+        redisFree(src);
+    flashback_close(&fb);
+    outdir_close(&r->dir, 0);
+    r->dir.fd = -1;
+    scratch_close(&sc);
     return ret;
 }
 
@@ -532,7 +717,9 @@ int cmd_restore(int argc, char **argv)
         commands_usage(stdout, "restore");
         goto out;
     }
-    if (rc < 0 || restore_run(&r, &e) < 0)
+    if (rc < 0 || (r.o.fb.target != NULL                 ? restore_flashback(&r, &e)
+                   : r.o.fb.nkeys > 0 || r.o.fb.ndbs > 0 ? restore_filtered(&r, &e)
+                                                         : restore_run(&r, &e)) < 0)
         status = cli_fail("restore", &e);
 out:
     stream_free(&r.stream);

@@ -21,9 +21,11 @@ struct command {
 
 static const struct command commands[] = {
     {"restore", cmd_restore,
-     "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
-     "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]]",
-     "rebuild an instance's data directory as it was at TIME", cmd_restore_options},
+     "-c FILE --instance NAME --to TIME --out DIR [--key GLOB]... [--db N]... [--stop-before PATTERN "
+     "[--from TIME]] [--force] [--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]] | --target URL "
+     "[--key GLOB]... [--db N]... [--dry-run] [--ttl keep|shift] [--json] [--force]",
+     "rebuild an instance's data directory as it was at TIME, or put keys back into a running server",
+     cmd_restore_options},
     {"apply", cmd_apply,
      "-c FILE --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
      "roll a restored instance forward to a later TIME", cmd_apply_options},
