@@ -281,7 +281,9 @@ expect_out "$T/last.out" "problems (0 corrupt)"
 CHECKED=$(sed -n 's/^live: checked against the index copy: \([0-9]*\) chunks.*/\1/p' "$T/last.out")
 NEWER=$(sed -n 's/^live: checked against the index copy: .*; \([0-9]*\) newer than the copy.*/\1/p' "$T/last.out")
 assert_eq "$((CHECKED + ${NEWER:-0}))" "$(chunk_objects | wc -l)" "objects checked against the copy, and newer"
-[ "${NEWER:-0}" -le 2 ] || fail "$NEWER objects newer than the copy: $(cat "$T/last.out")"
+# (how many are newer depends on when the running collector last uploaded
+# the copy; the copy itself must have served)
+[ "${CHECKED:-0}" -gt 0 ] || fail "no object checked against the index copy: $(cat "$T/last.out")"
 pass "rekey killed after a put and after an index update: every row names a stored object, restores work, reindex checks the re-sealed objects against the older copy"
 
 # one rekey at a time per index: the lock held here, as another rekey would
