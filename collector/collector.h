@@ -24,6 +24,7 @@
  *   lock.c      one collector per instance (flock)
  *   request.c   --barrier-now while a collector runs: ask it
  *   check.c     --check (check_report.c: its lines and verdict; check_seal.c: encryption)
+ *   cluster_view.c  a Redis Cluster node's views (cluster: NAME), recorded with the time
  *   snapshot*.c mode rdb: timed BGSAVE snapshots instead of an AOF (snapshot.h),
  *               and the fork lock that the barrier shares */
 #ifndef AOFROLL_COLLECTOR_H
@@ -46,6 +47,7 @@
 #include "redisconn.h"
 
 struct snapshot_state; /* snapshot.h */
+struct cluster_state;  /* cluster_view.c */
 
 /* What this run of the process does. */
 enum collector_action {
@@ -293,6 +295,8 @@ struct instance {
     int64_t info_gen;            /* the newest generation when INFO last said the AOF was on ... */
     long long info_rewrites;     /* ... and aof_rewrites then */
     struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
+    /* cluster: NAME: the views recorded (cluster_view.c), else NULL */
+    struct cluster_state *cluster;
 };
 
 /* ------------------------------------------------------------------------
@@ -554,6 +558,19 @@ void check_seal(const struct config *cfg, struct storage *st, const char *probe_
 /* ------------------------------------------------------------------------
  * Snapshots, mode rdb (snapshot*.c; their own details are in snapshot.h)
  * ---------------------------------------------------------------------- */
+
+/* ------------------------------------------------------------------------
+ * cluster_view.c
+ * ---------------------------------------------------------------------- */
+
+#define CLUSTER_VIEW_POLL_S 5 /* ask a cluster node for its view this often */
+
+/* For an instance with `cluster: NAME`: ask the node for its view when one
+ * is due and record it when it changed (or a barrier ran, or at start).
+ * Failures are logged, never returned. */
+void cluster_view_step(struct instance *in);
+/* Free what cluster_view_step() kept. */
+void cluster_view_end(struct instance *in);
 
 /* The thread body of a mode rdb instance, for every action. */
 int snapshot_main(struct instance *in, struct err *e);

@@ -107,6 +107,7 @@ void instance_free(struct instance *in)
     in->aof_dir = in->manifest_path = in->stale_base = NULL;
     buf_free(&in->raw);
     buf_free(&in->gz);
+    cluster_view_end(in);
 }
 
 /* ------------------------------------------------------------------------
@@ -530,6 +531,7 @@ static int instance_follow(struct instance *in, struct err *e)
         err_clear(e);
         if (instance_step_barrier(in, e) != 0)
             break;
+        cluster_view_step(in);
         if (instance_step_ship(in, in->ic->poll_interval_ms, &more, e) != 0)
             break;
         if (instance_heartbeat(in, e) != 0) {
@@ -582,6 +584,7 @@ static int instance_run_once(struct instance *in, struct err *e)
 
     if (instance_catch_up(in, e) != 0)
         goto out;
+    cluster_view_step(in);
     if (in->col->action == COLLECT_BARRIER_NOW) {
         int fork_fd, ran;
 

@@ -435,7 +435,8 @@ enum field_kind {
     FIELD_LEVEL,       /* int zlib level */
     FIELD_CLOCK,       /* int minutes after midnight, or -1 for "off" */
     FIELD_PATH,        /* char * */
-    FIELD_PRIORITY     /* enum instance_priority: idle | low | normal */
+    FIELD_PRIORITY,    /* enum instance_priority: idle | low | normal */
+    FIELD_NAME         /* char *, a name as instance names are written (objname.h) */
 };
 
 struct instance_field {
@@ -470,6 +471,7 @@ static const struct instance_field instance_fields[] = {
     {"priority", FIELD_PRIORITY, I_OFF(priority), 0, 0, 0, NULL, 0},
     {"snapshot_interval", FIELD_DURATION_S, I_OFF(snapshot_interval_s), 0, INT64_MAX / 1000, 0, NULL, 1},
     {"snapshot_at", FIELD_CLOCK, I_OFF(snapshot_minute), 0, 0, 0, NULL, 1},
+    {"cluster", FIELD_NAME, I_OFF(cluster), 0, 0, 0, NULL, 0},
 };
 
 #define N_INSTANCE_FIELDS (sizeof(instance_fields) / sizeof(instance_fields[0]))
@@ -510,6 +512,7 @@ static void config_instance_free(struct instance_config *ic)
     free(ic->redis_url);
     redis_addr_free(&ic->redis);
     free(ic->metrics_file);
+    free(ic->cluster);
     memset(ic, 0, sizeof(*ic));
 }
 
@@ -579,6 +582,10 @@ static int config_apply_field(struct config_ctx *cx, const struct instance_field
         return 0;
     case FIELD_PATH:
         return config_string(cx, value, f->key, (char **)(void *)(base + f->offset));
+    case FIELD_NAME:
+        if (!objname_valid_instance(text))
+            return config_error(cx, value, "invalid %s name \"%s\": %s", f->key, text, INSTANCE_NAME_RULE);
+        return config_string(cx, value, f->key, (char **)(void *)(base + f->offset));
     case FIELD_PRIORITY:
         for (int p = PRIORITY_IDLE; p <= PRIORITY_NORMAL; p++) {
             if (strcmp(text, config_priority_names[p]) == 0) {
@@ -635,6 +642,7 @@ static int config_parse_instance(struct config_ctx *cx, const yaml_node_t *map, 
 
     *ic = *defaults;
     ic->metrics_file = defaults->metrics_file != NULL ? xstrdup(defaults->metrics_file) : NULL;
+    ic->cluster = defaults->cluster != NULL ? xstrdup(defaults->cluster) : NULL;
     if (map->type != YAML_MAPPING_NODE)
         return config_error(cx, map, "expected a mapping for each entry of \"instances\", found %s",
                             config_node_kind(map));
@@ -1326,7 +1334,8 @@ static void dump_instance(struct config_dumper *d, const struct instance_config 
             dump_scalar(d, f->key);
             dump_scalar_styled(d, text, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
             continue;
-        case FIELD_PATH: {
+        case FIELD_PATH:
+        case FIELD_NAME: {
             const char *path;
 
             memcpy(&path, field, sizeof(path));

@@ -29,11 +29,16 @@ struct cli {
     struct storage *st;                 /* NULL until cli_open() */
     const struct instance_config *inst; /* NULL until cli_instance() */
     int64_t instance_id;
+    /* --index FILE: read this index (a copy fetched from storage) instead of
+     * the configured one; cli_instance() then also takes an instance the
+     * configuration lacks, with the configured defaults */
+    const char *index_path;
+    struct instance_config unlisted; /* such an instance (shallow: points into cfg) */
 };
 
 void cli_init(struct cli *c, const char *cmd);
-/* Load config_path, open its index (read-only when index_readonly) and its
- * storage. A missing -c is a usage error. */
+/* Load config_path, open its index (or c->index_path; read-only when
+ * index_readonly) and its storage. A missing -c is a usage error. */
 int cli_open(struct cli *c, const char *config_path, int index_readonly, struct err *e);
 /* Resolve an instance name: `unknown instance "x" (configured: a, b)` when
  * the configuration lacks it (ERR_USAGE), ERR_NOTFOUND when the index has

@@ -21,10 +21,16 @@ struct command {
 static const struct command commands[] = {
     {"restore", cmd_restore,
      "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
-     "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]]",
-     "rebuild an instance's data directory as it was at TIME",
+     "[--index FILE] [--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]]\n"
+     "       aofroll restore -c FILE --cluster NAME --to TIME --out DIR [--start --port N]",
+     "rebuild an instance's data directory (or every shard of a Redis Cluster) as it was at TIME",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance to restore\n"
+     "  --cluster NAME          every shard of Redis Cluster NAME (docs/cluster.md): one directory per\n"
+     "                          shard in DIR, cluster.json, START.txt; --start starts the cluster\n"
+     "                          on ports N, N+1, ...\n"
+     "  --index FILE            read the archive through this index (a copy fetched from storage)\n"
+     "                          instead of the configured one; the instance need not be configured\n"
      "  --to TIME               restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)\n"
      "  --out DIR               data directory to write (empty or absent; not a symbolic link)\n"
      "  --stop-before PATTERN   cut just before the first command named in PATTERN\n"

@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "commands.h"
 #include "cut.h"
 #include "fetch.h"
@@ -68,6 +69,8 @@ struct restore_opts {
     const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
     char **extra;     /* after "--": redis-server options */
     int nextra;
+    /* --index FILE: this index instead of the configured one (cli.h) */
+    const char *index;
 };
 
 struct restore {
@@ -108,6 +111,7 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
                                          {"start", no_argument, NULL, 'S'},
                                          {"port", required_argument, NULL, 'p'},
                                          {"bind", required_argument, NULL, 'b'},
+                                         {"index", required_argument, NULL, 'x'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int ch;
@@ -146,6 +150,9 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
             break;
         case 'b':
             o->bind = optarg;
+            break;
+        case 'x':
+            o->index = optarg;
             break;
         case 'h':
             return 1;
@@ -451,6 +458,7 @@ static int restore_run(struct restore *r, struct err *e)
     }
     if (r->o.stop_before != NULL && cut_pattern_parse(r->o.stop_before, &r->pattern, e) < 0)
         goto out;
+    r->cli.index_path = r->o.index;
     if (cli_open(&r->cli, r->o.config, 1, e) < 0 || cli_instance(&r->cli, r->o.instance, e) < 0)
         goto out;
     fetch_init(&r->fetch, r->cli.idx, r->cli.st, r->cli.inst->name, r->cli.instance_id);
@@ -513,6 +521,8 @@ int cmd_restore(int argc, char **argv)
     struct err e;
     int rc, status = CLI_EXIT_OK;
 
+    if (cluster_wanted(argc, argv)) /* --cluster NAME: every shard (cluster_restore.c) */
+        return cluster_restore_main(argc, argv);
     memset(&r, 0, sizeof(r));
     r.dir.fd = -1;
     err_clear(&e);

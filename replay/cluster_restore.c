@@ -1,0 +1,856 @@
+/* cluster_restore.c - `aofroll restore --cluster NAME`: every shard of a
+ * Redis Cluster back to the same second (docs/cluster.md).
+ *
+ *   aofroll restore -c FILE --cluster NAME --to TIME --out DIR [--start --port N]
+ *
+ * 1. The nodes: every instance that stored the member object
+ *    ".clusters/NAME/INSTANCE" (objname.h), plus those the local index
+ *    holds views of. Each node's archive is read through the local index
+ *    when it knows the node's views, else through the node's index copy
+ *    fetched from storage (indexcopy.h) into a private temp directory.
+ * 2. For each node: its newest view at or before TIME (clusterview.h) and
+ *    whether its archive restores TIME (window.h; past its newest archived
+ *    second only while its collector's heartbeat in that index shows it
+ *    polling at TIME with nothing pending). cluster_plan.c decides who
+ *    owned each slot and which archive restores each shard, or refuses.
+ * 3. Each shard is restored by the single-instance restore itself (the
+ *    same cut rules), run as `aofroll restore --instance I --index IDX
+ *    --to @TIME --out DIR/shard-K`, all shards at once (up to the number of
+ *    CPUs): they fetch and decode in parallel.
+ * 4. DIR/cluster.json: the shards, their slots, the node and instance each
+ *    was restored from, the cut (time, offset, kind), what was left out,
+ *    and the difference between the node's "#TS:" seconds and the
+ *    collector's clock when it saw them; DIR/START.txt says how to start
+ *    the cluster; with --start, cluster_start.c starts it.
+ *
+ * DIR must be empty (or absent). When any shard fails, every shard
+ * directory written is removed again and DIR is left as it was. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cluster.h"
+#include "cluster_plan.h"
+#include "clusterview.h"
+#include "commands.h"
+#include "fetch.h"
+#include "indexcopy.h"
+#include "json.h"
+#include "objname.h"
+#include "outdir.h"
+#include "position.h"
+#include "target.h"
+#include "timeutil.h"
+#include "window.h"
+#include "xalloc.h"
+
+#define CLUSTER_JSON "cluster.json"
+#define CLUSTER_START_TXT "START.txt"
+#define SKEW_WINDOW_S 300 /* chunks this close to the cut measure the clock difference */
+
+struct cnode {
+    char *instance;
+    char *index_path; /* the index its archive is read through */
+    struct index *idx;
+    int64_t instance_id;
+    struct cluster_view view;
+    int has_view;
+    int covers;
+    struct buf windows;
+};
+
+struct shard_run {
+    char dir[32]; /* "shard-1" */
+    char *out;    /* DIR/shard-1 */
+    char *log;    /* the restore's stdout */
+    char *errlog; /* its stderr */
+    pid_t pid;
+    int status; /* exit status, -1 not run */
+    struct position pos;
+    int have_pos;
+    struct buf left_out; /* the restore's lines about what it left out, as JSON strings */
+    int64_t skew_min, skew_max;
+    size_t skew_samples;
+};
+
+struct cluster_restore {
+    struct cluster_opts o;
+    int64_t to;
+    struct config cfg;
+    int have_cfg;
+    struct storage *st;
+    struct index *local;
+    char *tmp; /* private temp directory: fetched index copies, logs */
+    struct cnode *nodes;
+    size_t n;
+    struct plan_shard *plan;
+    size_t nplan;
+    struct shard_run *runs;
+    struct outdir dir;
+    int dir_ready; /* DIR was checked empty: shard directories in it are ours */
+};
+
+/* ------------------------------------------------------------------ */
+/* Options                                                              */
+/* ------------------------------------------------------------------ */
+
+int cluster_wanted(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--cluster") == 0 || strncmp(argv[i], "--cluster=", 10) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int cluster_parse_args(struct cluster_opts *o, int argc, char **argv, struct err *e)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"cluster", required_argument, NULL, 'C'},
+        {"to", required_argument, NULL, 't'},     {"out", required_argument, NULL, 'o'},
+        {"start", no_argument, NULL, 'S'},        {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    o->port = -1;
+    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'C':
+            o->cluster = optarg;
+            break;
+        case 't':
+            o->to = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'S':
+            o->start = 1;
+            break;
+        case 'p':
+            if (cli_parse_long("--port", optarg, 1, 65535 - CLUSTER_BUS_OFFSET, &o->port, e) < 0)
+                return -1;
+            break;
+        case 'h':
+            return 1;
+        default:
+            if (e->code == ERR_USAGE && strstr(e->msg, "unknown option") != NULL)
+                err_prefix(e, "with --cluster");
+            return -1;
+        }
+    }
+    if (optind < argc)
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->cluster, "--cluster NAME", e) < 0 ||
+        cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
+        return -1;
+    if (!objname_valid_instance(o->cluster))
+        return err_set(e, ERR_USAGE,
+                       "--cluster \"%s\": expected letters, digits, '.', '_' or '-', not starting with '.'",
+                       o->cluster);
+    if (o->start && o->port < 0)
+        return err_set(e, ERR_USAGE, "--start needs --port N");
+    if (!o->start && o->port >= 0)
+        return err_set(e, ERR_USAGE, "--port is for --start");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The nodes and their archives                                         */
+/* ------------------------------------------------------------------ */
+
+static struct cnode *cluster_node_add(struct cluster_restore *cr, const char *instance)
+{
+    size_t i;
+
+    for (i = 0; i < cr->n; i++) {
+        if (strcmp(cr->nodes[i].instance, instance) == 0)
+            return NULL;
+    }
+    cr->nodes = xrealloc(cr->nodes, (cr->n + 1) * sizeof(*cr->nodes));
+    memset(&cr->nodes[cr->n], 0, sizeof(cr->nodes[cr->n]));
+    cr->nodes[cr->n].instance = xstrdup(instance);
+    cr->nodes[cr->n].instance_id = -1;
+    return &cr->nodes[cr->n++];
+}
+
+static int cluster_member_seen(void *ud, const char *key, uint64_t size)
+{
+    struct cluster_restore *cr = ud;
+    const char *slash = strrchr(key, '/');
+
+    (void)size;
+    if (slash != NULL && objname_valid_instance(slash + 1))
+        cluster_node_add(cr, slash + 1);
+    return 0;
+}
+
+static int cluster_local_seen(void *ud, int64_t id, const char *name)
+{
+    struct cluster_restore *cr = ud;
+    struct cnode *n = cluster_node_add(cr, name);
+
+    (void)id;
+    if (n != NULL)
+        n->index_path = xstrdup(cr->cfg.index_path);
+    return 0;
+}
+
+/* The node's index copy from storage into the temp directory. */
+static int cluster_fetch_copy(struct cluster_restore *cr, struct cnode *n, struct err *e)
+{
+    char key[OBJNAME_MAX];
+    struct buf data = BUF_INIT;
+    char *path = xasprintf("%s/%s.db", cr->tmp, n->instance);
+    int fd = -1, ret = -1;
+
+    if (indexcopy_find(cr->st, n->instance, key, sizeof(key), e) < 0) {
+        if (e->code == ERR_NOTFOUND)
+            err_set(e, ERR_NOTFOUND,
+                    "instance \"%s\" is a node of cluster \"%s\" but storage holds no copy of its index. "
+                    "HINT: its collector stores one every index_upload_interval",
+                    n->instance, cr->o.cluster);
+        goto out;
+    }
+    if (storage_get(cr->st, key, &data, e) < 0)
+        goto out;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err_sys(e, errno, "cannot create \"%s\"", path);
+        goto out;
+    }
+    if (outdir_write_all(fd, data.data, data.len, path, e) < 0)
+        goto out;
+    n->index_path = path;
+    path = NULL;
+    ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    buf_free(&data);
+    return ret;
+}
+
+/* Open the node's index, read its view at T and whether its archive
+ * restores T. */
+static int cluster_node_load(struct cluster_restore *cr, struct cnode *n, struct err *e)
+{
+    struct window_gen *gens = NULL;
+    struct window_choice choice;
+    struct status_row s;
+    struct fetch f;
+    size_t ng = 0;
+    int ret = -1;
+
+    if (n->index_path == NULL && cluster_fetch_copy(cr, n, e) < 0)
+        return -1;
+    if (strcmp(n->index_path, cr->cfg.index_path) == 0)
+        n->idx = NULL; /* the local index, already open */
+    else if (index_open_copy(n->index_path, &n->idx, e) < 0)
+        return -1;
+    if (index_instance_id(n->idx != NULL ? n->idx : cr->local, n->instance, 0, &n->instance_id, e) < 0)
+        return -1;
+    fetch_init(&f, n->idx != NULL ? n->idx : cr->local, cr->st, n->instance, n->instance_id);
+    if (cluster_view_at(f.idx, n->instance_id, cr->o.cluster, cr->to, &n->view, e) == 0)
+        n->has_view = 1;
+    else if (e->code != ERR_NOTFOUND)
+        goto out;
+    err_clear(e);
+    if (fetch_gens(&f, &gens, &ng, e) < 0)
+        goto out;
+    window_choose(gens, ng, cr->to, &choice);
+    fetch_windows_text(gens, ng, &n->windows);
+    n->covers = choice.verdict == WINDOW_RESTORE && !choice.past_end;
+    memset(&s, 0, sizeof(s));
+    if (index_status_get(f.idx, n->instance_id, &s, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            goto out;
+        err_clear(e);
+    } else if (s.last_poll > 0) {
+        char t[TIME_BUFSZ];
+
+        /* an idle node: nothing was written, the collector was there */
+        if (choice.verdict == WINDOW_RESTORE && choice.past_end && s.last_poll >= cr->to &&
+            s.shipped >= s.current_size)
+            n->covers = 1;
+        time_format_utc(s.last_poll, t, sizeof(t));
+        buf_printf(&n->windows, " (its collector's last heartbeat in this index: %s)", t);
+    }
+    ret = 0;
+out:
+    free(gens);
+    fetch_free(&f);
+    return ret;
+}
+
+static int cluster_load_nodes(struct cluster_restore *cr, struct err *e)
+{
+    char prefix[OBJNAME_MAX];
+    size_t i;
+
+    if (index_open(cr->cfg.index_path, 1, &cr->local, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            return -1;
+        cr->local = NULL;
+        err_clear(e);
+    }
+    if (cr->local != NULL && cluster_view_instances(cr->local, cr->o.cluster, cluster_local_seen, cr, e) < 0)
+        return -1;
+    if (objname_cluster_prefix(cr->o.cluster, prefix, sizeof(prefix)) != 0)
+        return err_set(e, ERR_USAGE, "--cluster \"%s\" cannot name an object", cr->o.cluster);
+    if (storage_list(cr->st, prefix, cluster_member_seen, cr, e) < 0)
+        return -1;
+    if (cr->n == 0)
+        return err_set(
+            e, ERR_NOTFOUND,
+            "no node of cluster \"%s\" is archived (no \"%s*\" in storage, no view in index \"%s\"). "
+            "HINT: give each node's instance \"cluster: %s\" in the collector's configuration",
+            cr->o.cluster, prefix, cr->cfg.index_path, cr->o.cluster);
+    for (i = 0; i < cr->n; i++) {
+        if (cluster_node_load(cr, &cr->nodes[i], e) < 0) {
+            err_prefix(e, "node \"%s\"", cr->nodes[i].instance);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int cluster_decide(struct cluster_restore *cr, struct err *e)
+{
+    struct plan_node *pn = xcalloc(cr->n, sizeof(*pn));
+    size_t i;
+    int rc;
+
+    for (i = 0; i < cr->n; i++) {
+        pn[i].instance = cr->nodes[i].instance;
+        pn[i].has_view = cr->nodes[i].has_view;
+        pn[i].view = &cr->nodes[i].view;
+        pn[i].covers = cr->nodes[i].covers;
+        pn[i].windows = cr->nodes[i].windows.len ? cr->nodes[i].windows.data : "";
+    }
+    rc = cluster_plan(pn, cr->n, cr->o.cluster, cr->to, &cr->plan, &cr->nplan, e);
+    free(pn);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Restoring the shards                                                 */
+/* ------------------------------------------------------------------ */
+
+static int cluster_self(char *buf, size_t n, struct err *e)
+{
+    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+
+    if (len < 0)
+        return err_sys(e, errno, "cannot find this program (/proc/self/exe)");
+    buf[len] = '\0';
+    return 0;
+}
+
+/* Start the single-instance restore of shard k. */
+static int cluster_spawn(struct cluster_restore *cr, size_t k, const char *self, struct err *e)
+{
+    struct shard_run *r = &cr->runs[k];
+    const struct cnode *src = &cr->nodes[cr->plan[k].source];
+    char to[32];
+    pid_t pid;
+
+    snprintf(to, sizeof(to), "@%lld", (long long)cr->to);
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0)
+        return err_sys(e, errno, "cannot fork the restore of %s", r->dir);
+    if (pid == 0) {
+        const char *argv[] = {self,      "restore",       "-c",   cr->cfg.path, "--instance", src->instance,
+                              "--index", src->index_path, "--to", to,           "--out",      r->out,
+                              NULL};
+        int out = open(r->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int err = open(r->errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+            _exit(CLI_EXIT_FAIL);
+        execv(self, (char *const *)argv);
+        _exit(CLI_EXIT_FAIL);
+    }
+    r->pid = pid;
+    return 0;
+}
+
+static int cluster_wait_one(struct cluster_restore *cr, struct err *e)
+{
+    int status;
+    pid_t pid;
+    size_t k;
+
+    do {
+        pid = waitpid(-1, &status, 0);
+    } while (pid < 0 && errno == EINTR);
+    if (pid < 0)
+        return err_sys(e, errno, "waiting for the shard restores");
+    for (k = 0; k < cr->nplan; k++) {
+        if (cr->runs[k].pid == pid) {
+            cr->runs[k].pid = 0;
+            cr->runs[k].status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+    }
+    return 0;
+}
+
+/* The restore's last stderr line, for the message of a failed shard. */
+static void cluster_last_line(const char *path, char *buf, size_t n)
+{
+    FILE *fp = fopen(path, "r");
+    char line[2048];
+
+    snprintf(buf, n, "it failed with no message");
+    if (fp == NULL)
+        return;
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] != '\0')
+            snprintf(buf, n, "%s", line);
+    }
+    fclose(fp);
+}
+
+static int cluster_run_shards(struct cluster_restore *cr, struct err *e)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t jobs = cpus < 2 ? 2 : (size_t)cpus, next = 0, running = 0, k;
+    char self[PATH_MAX];
+    int ret = -1;
+
+    if (cluster_self(self, sizeof(self), e) < 0)
+        return -1;
+    for (;;) {
+        while (next < cr->nplan && running < jobs) {
+            if (cluster_spawn(cr, next, self, e) < 0)
+                goto out;
+            next++;
+            running++;
+        }
+        if (running == 0)
+            break;
+        if (cluster_wait_one(cr, e) < 0)
+            goto out;
+        running--;
+    }
+    for (k = 0; k < cr->nplan; k++) {
+        if (cr->runs[k].status != 0) {
+            char line[2048];
+
+            cluster_last_line(cr->runs[k].errlog, line, sizeof(line));
+            err_set(e, ERR_IO, "%s (slots %s, instance \"%s\"): %s", cr->runs[k].dir, cr->plan[k].slots_text,
+                    cr->nodes[cr->plan[k].source].instance, line);
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    while (running > 0 && cluster_wait_one(cr, e) == 0)
+        running--;
+    return ret;
+}
+
+/* What the shard's restore said it left out (its own report lines). */
+static void cluster_read_report(struct shard_run *r)
+{
+    static const char *const kinds[] = {
+        "transaction left out:", "truncated command left out:", "command left out:", "note:"};
+    FILE *fp = fopen(r->log, "r");
+    char line[4096];
+    size_t i;
+
+    if (fp == NULL)
+        return;
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+            if (strncmp(line, kinds[i], strlen(kinds[i])) == 0) {
+                if (r->left_out.len)
+                    buf_appendstr(&r->left_out, "\n");
+                buf_appendstr(&r->left_out, line);
+            }
+        }
+    }
+    fclose(fp);
+}
+
+struct skew_acc {
+    struct shard_run *r;
+    int64_t generation;
+};
+
+static int cluster_skew_chunk(void *ud, const struct chunk_row *c)
+{
+    struct skew_acc *a = ud;
+    int64_t d;
+
+    if (c->kind != CHUNK_INCR || c->generation != a->generation || !c->marks_known || c->ts_last <= 0)
+        return 0;
+    d = c->ts_last - c->last;
+    if (a->r->skew_samples == 0 || d < a->r->skew_min)
+        a->r->skew_min = d;
+    if (a->r->skew_samples == 0 || d > a->r->skew_max)
+        a->r->skew_max = d;
+    a->r->skew_samples++;
+    return 0;
+}
+
+/* Read back each shard's position and report lines; measure the clock
+ * difference around the cut. */
+static int cluster_collect(struct cluster_restore *cr, struct err *e)
+{
+    size_t k;
+
+    for (k = 0; k < cr->nplan; k++) {
+        struct shard_run *r = &cr->runs[k];
+        const struct cnode *src = &cr->nodes[cr->plan[k].source];
+        struct outdir sd = OUTDIR_INIT;
+        struct skew_acc acc;
+        int rc;
+
+        if (outdir_open(&sd, r->out, 0, e) < 0)
+            return -1;
+        rc = position_read(&sd, &r->pos, e);
+        outdir_close(&sd, 0);
+        if (rc < 0)
+            return -1;
+        r->have_pos = 1;
+        cluster_read_report(r);
+        acc.r = r;
+        acc.generation = r->pos.generation;
+        if (index_chunks_between(src->idx != NULL ? src->idx : cr->local, src->instance_id,
+                                 r->pos.time - SKEW_WINDOW_S, r->pos.time + SKEW_WINDOW_S, cluster_skew_chunk,
+                                 &acc, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* cluster.json and START.txt                                           */
+/* ------------------------------------------------------------------ */
+
+static void cluster_json_lines(struct json *j, const char *key, const struct buf *lines)
+{
+    const char *p = lines->len ? lines->data : "";
+
+    json_key(j, key);
+    json_array_begin(j);
+    while (*p != '\0') {
+        size_t len = strcspn(p, "\n");
+
+        json_string_len(j, p, len);
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    json_array_end(j);
+}
+
+static int cluster_write_json(struct cluster_restore *cr, struct err *e)
+{
+    struct json j;
+    size_t k;
+    int rc;
+
+    json_init(&j, NULL);
+    json_object_begin(&j);
+    json_kv_string(&j, "cluster", cr->o.cluster);
+    json_kv_time(&j, "requested", cr->to);
+    json_kv_int(&j, "requested_unix", cr->to);
+    json_key(&j, "shards");
+    json_array_begin(&j);
+    for (k = 0; k < cr->nplan; k++) {
+        const struct plan_shard *p = &cr->plan[k];
+        const struct shard_run *r = &cr->runs[k];
+        const struct cnode *src = &cr->nodes[p->source];
+
+        json_object_begin(&j);
+        json_kv_string(&j, "dir", r->dir);
+        json_kv_string(&j, "slots", p->slots_text);
+        json_kv_uint(&j, "slot_count", p->nslots);
+        json_kv_string(&j, "master_node", p->master_id);
+        json_kv_string(&j, "master_instance", cr->nodes[p->owner].instance);
+        json_kv_string(&j, "source_instance", src->instance);
+        json_kv_string(&j, "source_node", src->view.node_id);
+        json_kv_string(&j, "source_role", p->from_replica ? "replica" : "master");
+        json_kv_int(&j, "generation", r->pos.generation);
+        json_key(&j, "cut");
+        json_object_begin(&j);
+        json_kv_time(&j, "time", r->pos.time);
+        json_kv_int(&j, "time_unix", r->pos.time);
+        json_kv_uint(&j, "offset", r->pos.offset);
+        json_kv_string(&j, "kind", r->pos.exact ? "ts" : "size-log");
+        json_kv_int(&j, "db", r->pos.db);
+        json_object_end(&j);
+        cluster_json_lines(&j, "left_out", &r->left_out);
+        json_key(&j, "clock");
+        json_object_begin(&j);
+        json_kv_uint(&j, "samples", r->skew_samples);
+        if (r->skew_samples > 0) {
+            json_kv_int(&j, "ts_minus_observed_min_s", r->skew_min);
+            json_kv_int(&j, "ts_minus_observed_max_s", r->skew_max);
+        }
+        json_object_end(&j);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_object_end(&j);
+    buf_appendstr(&j.out, "\n");
+    rc = json_finish(&j, e);
+    if (rc == 0)
+        rc = outdir_write_atomic(&cr->dir, CLUSTER_JSON, j.out.data, j.out.len, e);
+    json_free(&j);
+    return rc;
+}
+
+static int cluster_write_start(struct cluster_restore *cr, struct err *e)
+{
+    struct buf t = BUF_INIT;
+    size_t k;
+    int rc;
+
+    buf_printf(
+        &t,
+        "Cluster \"%s\" as it was at the cut of cluster.json, one directory per shard.\n"
+        "To start it on ports P, P+1, ... (bus ports +%d), either run\n\n"
+        "  aofroll restore -c FILE --cluster %s --to @%lld --out NEWDIR --start --port P\n\n"
+        "or by hand, for each shard K (0-based) below:\n\n"
+        "  redis-server --port $((P+K)) --bind 127.0.0.1 --dir DIR/shard-$((K+1)) --appendonly yes \\\n"
+        "    --cluster-enabled yes --cluster-config-file nodes.conf --daemonize yes\n"
+        "  redis-cli -p $((P+K)) CLUSTER SET-CONFIG-EPOCH $((K+1))\n"
+        "  redis-cli -p $((P+K)) CLUSTER ADDSLOTSRANGE <the shard's ranges>   (slots it claimed\n"
+        "    at load for its keys are already its own: leave those out)\n"
+        "  redis-cli -p P CLUSTER MEET 127.0.0.1 $((P+K))\n\n"
+        "then wait for \"cluster_state:ok\" in CLUSTER INFO.\n\n",
+        cr->o.cluster, CLUSTER_BUS_OFFSET, cr->o.cluster, (long long)cr->to);
+    for (k = 0; k < cr->nplan; k++)
+        buf_printf(&t, "%s: slots %s\n", cr->runs[k].dir, cr->plan[k].slots_text);
+    rc = outdir_write_atomic(&cr->dir, CLUSTER_START_TXT, t.data, t.len, e);
+    buf_free(&t);
+    return rc;
+}
+
+static void cluster_report(const struct cluster_restore *cr)
+{
+    char t[TIME_BUFSZ];
+    size_t k;
+
+    time_format_utc(cr->to, t, sizeof(t));
+    printf("cluster %s at %s: %zu shard%s from %zu archived node%s\n", cr->o.cluster, t, cr->nplan,
+           cr->nplan == 1 ? "" : "s", cr->n, cr->n == 1 ? "" : "s");
+    for (k = 0; k < cr->nplan; k++) {
+        const struct shard_run *r = &cr->runs[k];
+        const struct plan_shard *p = &cr->plan[k];
+
+        time_format_utc(r->pos.time, t, sizeof(t));
+        printf("%s: slots %s from %s \"%s\" (node %.8s), generation %lld, cut at %s offset %llu (%s)\n",
+               r->dir, p->slots_text, p->from_replica ? "replica" : "master", cr->nodes[p->source].instance,
+               cr->nodes[p->source].view.node_id, (long long)r->pos.generation, t,
+               (unsigned long long)r->pos.offset, r->pos.exact ? "#TS exact" : "size log");
+        if (r->left_out.len)
+            printf("%s: %s\n", r->dir, r->left_out.data);
+    }
+    printf("wrote \"%s/%s\" and \"%s/%s\"\n", cr->o.out, CLUSTER_JSON, cr->o.out, CLUSTER_START_TXT);
+}
+
+/* ------------------------------------------------------------------ */
+/* The command                                                          */
+/* ------------------------------------------------------------------ */
+
+static int cluster_prepare_dir(struct cluster_restore *cr, struct err *e)
+{
+    int empty = 0;
+    size_t k;
+
+    if (outdir_open(&cr->dir, cr->o.out, 1, e) < 0 || outdir_in_use(&cr->dir, e) < 0 ||
+        outdir_is_empty(&cr->dir, &empty, e) < 0)
+        return -1;
+    if (!empty)
+        return err_set(e, ERR_EXISTS,
+                       "--out \"%s\" is not empty: a cluster restore writes into an empty directory",
+                       cr->o.out);
+    cr->dir_ready = 1;
+    cr->runs = xcalloc(cr->nplan, sizeof(*cr->runs));
+    for (k = 0; k < cr->nplan; k++) {
+        struct shard_run *r = &cr->runs[k];
+
+        snprintf(r->dir, sizeof(r->dir), "shard-%zu", k + 1);
+        r->out = xasprintf("%s/%s", cr->o.out, r->dir);
+        r->log = xasprintf("%s/%s.out", cr->tmp, r->dir);
+        r->errlog = xasprintf("%s/%s.err", cr->tmp, r->dir);
+        r->status = -1;
+    }
+    if (cr->o.start && cluster_start_check(cr->o.port, cr->nplan, e) < 0)
+        return -1;
+    return 0;
+}
+
+/* After a failure: the shard directories written removed, DIR as it was. */
+static void cluster_undo(struct cluster_restore *cr)
+{
+    struct err ignored;
+    size_t k;
+
+    if (!cr->dir_ready)
+        return;
+    for (k = 0; k < cr->nplan; k++)
+        outdir_remove_tree(&cr->dir, cr->runs[k].dir, &ignored);
+    outdir_remove_tree(&cr->dir, CLUSTER_JSON, &ignored);
+    outdir_remove_tree(&cr->dir, CLUSTER_START_TXT, &ignored);
+}
+
+static int cluster_run(struct cluster_restore *cr, struct err *e)
+{
+    const char *tmpdir = getenv("TMPDIR");
+
+    if (cli_parse_time("--to", cr->o.to, &cr->to, e) < 0)
+        return -1;
+    if (config_load(cr->o.config, &cr->cfg, e) < 0)
+        return -1;
+    cr->have_cfg = 1;
+    if (storage_open(&cr->cfg, &cr->st, e) < 0) {
+        cr->st = NULL;
+        return -1;
+    }
+    cr->tmp = xasprintf("%s/aofroll-cluster-XXXXXX", tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
+    if (mkdtemp(cr->tmp) == NULL) {
+        err_sys(e, errno, "cannot make a temp directory \"%s\"", cr->tmp);
+        free(cr->tmp);
+        cr->tmp = NULL;
+        return -1;
+    }
+    if (cluster_load_nodes(cr, e) < 0 || cluster_decide(cr, e) < 0)
+        return -1;
+    if (cluster_prepare_dir(cr, e) < 0 || cluster_run_shards(cr, e) < 0 || cluster_collect(cr, e) < 0 ||
+        cluster_write_json(cr, e) < 0 || cluster_write_start(cr, e) < 0 ||
+        outdir_fsync(&cr->dir, ".", e) < 0) {
+        cluster_undo(cr);
+        return -1;
+    }
+    cluster_report(cr);
+    fflush(stdout);
+    if (cr->o.start) {
+        struct cluster_start cs;
+        size_t k;
+
+        memset(&cs, 0, sizeof(cs));
+        cs.port = (int)cr->o.port;
+        cs.n = cr->nplan;
+        cs.dirs = xcalloc(cr->nplan, sizeof(*cs.dirs));
+        cs.slots = xcalloc(cr->nplan, sizeof(*cs.slots));
+        for (k = 0; k < cr->nplan; k++) {
+            cs.dirs[k] = cr->runs[k].out;
+            cs.slots[k] = cr->plan[k].slots;
+        }
+        k = cluster_start_run(&cs, e) < 0;
+        free(cs.dirs);
+        free(cs.slots);
+        if (k) {
+            err_prefix(e, "restored \"%s\", but starting the cluster failed", cr->o.out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The temp directory and what SQLite or the restores left in it. */
+static void cluster_remove_tmp(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *ent;
+
+    if (d != NULL) {
+        while ((ent = readdir(d)) != NULL) {
+            if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
+                unlinkat(dirfd(d), ent->d_name, 0);
+        }
+        closedir(d);
+    }
+    rmdir(tmp);
+}
+
+static void cluster_free(struct cluster_restore *cr)
+{
+    size_t i;
+
+    for (i = 0; i < cr->n; i++) {
+        struct cnode *n = &cr->nodes[i];
+
+        if (n->idx != NULL)
+            index_close(n->idx);
+        if (n->index_path != NULL && cr->tmp != NULL && strncmp(n->index_path, cr->tmp, strlen(cr->tmp)) == 0)
+            unlink(n->index_path);
+        free(n->instance);
+        free(n->index_path);
+        cluster_view_free(&n->view);
+        buf_free(&n->windows);
+    }
+    free(cr->nodes);
+    if (cr->runs != NULL) {
+        for (i = 0; i < cr->nplan; i++) {
+            struct shard_run *r = &cr->runs[i];
+
+            if (r->log != NULL)
+                unlink(r->log);
+            if (r->errlog != NULL)
+                unlink(r->errlog);
+            free(r->out);
+            free(r->log);
+            free(r->errlog);
+            position_free(&r->pos);
+            buf_free(&r->left_out);
+        }
+        free(cr->runs);
+    }
+    cluster_plan_free(cr->plan, cr->nplan);
+    if (cr->tmp != NULL) {
+        cluster_remove_tmp(cr->tmp);
+        free(cr->tmp);
+    }
+    if (cr->local != NULL)
+        index_close(cr->local);
+    if (cr->st != NULL)
+        storage_close(cr->st);
+    if (cr->have_cfg)
+        config_free(&cr->cfg);
+    outdir_close(&cr->dir, 1);
+}
+
+int cluster_restore_main(int argc, char **argv)
+{
+    struct cluster_restore cr;
+    struct err e;
+    int rc, status = CLI_EXIT_OK;
+
+    memset(&cr, 0, sizeof(cr));
+    cr.dir.fd = -1;
+    err_clear(&e);
+    rc = cluster_parse_args(&cr.o, argc, argv, &e);
+    if (rc > 0) {
+        commands_usage(stdout, "restore");
+        return CLI_EXIT_OK;
+    }
+    if (rc < 0 || cluster_run(&cr, &e) < 0)
+        status = cli_fail("restore", &e);
+    cluster_free(&cr);
+    return status;
+}

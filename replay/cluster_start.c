@@ -1,0 +1,223 @@
+/* cluster_start.c - `aofroll restore --cluster ... --start --port N`: the
+ * restored shards as a running Redis Cluster on 127.0.0.1.
+ *
+ * Shard K (0-based) gets a redis-server on port N+K (bus port N+K+10000),
+ * started by target.c on its directory with cluster-enabled and a fresh
+ * nodes.conf there. When it loads, a node claims by itself every slot it
+ * holds keys of (Redis does, for slots nobody owns); the rest of its
+ * shard's slots are added with CLUSTER ADDSLOTS (pipelined, one per slot;
+ * "already busy" means it claimed that one already). Each node gets config
+ * epoch K+1 (CLUSTER SET-CONFIG-EPOCH, while it knows no other node), so
+ * that no two claim a slot with the same epoch; then node 0 meets the
+ * others and every node is awaited until CLUSTER INFO says
+ * cluster_state:ok. Finally each node's slots are checked against the
+ * plan and its keys printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "outdir.h"
+#include "target.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define CLUSTER_START_TIMEOUT_S 600 /* for each server to load */
+#define CLUSTER_OK_TIMEOUT_S 60     /* for the cluster to agree */
+
+int cluster_start_check(long port, size_t n, struct err *e)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        if (port + (long)k + CLUSTER_BUS_OFFSET > 65535)
+            return err_set(e, ERR_USAGE,
+                           "--port %ld: %zu shards need ports up to %ld and bus ports up to %ld", port, n,
+                           port + (long)n - 1, port + (long)n - 1 + CLUSTER_BUS_OFFSET);
+        if (target_port_free(NULL, (int)(port + (long)k), e) < 0 ||
+            target_port_free(NULL, (int)(port + (long)k + CLUSTER_BUS_OFFSET), e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int cluster_expect_ok(redisContext *c, int port, redisReply *r, const char *what, struct err *e)
+{
+    int ret = 0;
+
+    if (r == NULL)
+        return err_set(e, ERR_IO, "redis-server on port %d did not answer %s: %s", port, what,
+                       c->errstr[0] ? c->errstr : "connection lost");
+    if (r->type == REDIS_REPLY_ERROR)
+        ret = err_set(e, ERR_REDIS, "redis-server on port %d refused %s: %s", port, what, r->str);
+    freeReplyObject(r);
+    return ret;
+}
+
+/* The shard's slots, one CLUSTER ADDSLOTS each, pipelined. */
+static int cluster_add_slots(redisContext *c, int port, const unsigned char *slots, struct err *e)
+{
+    size_t s, sent = 0, i;
+    int ret = 0;
+
+    for (s = 0; s < CLUSTER_SLOTS; s++) {
+        if ((slots[s / 8] >> (s % 8)) & 1u) {
+            redisAppendCommand(c, "CLUSTER ADDSLOTS %d", (int)s);
+            sent++;
+        }
+    }
+    for (i = 0; i < sent; i++) {
+        void *reply = NULL;
+        redisReply *r;
+
+        if (redisGetReply(c, &reply) != REDIS_OK)
+            return err_set(e, ERR_IO, "redis-server on port %d did not answer CLUSTER ADDSLOTS: %s", port,
+                           c->errstr[0] ? c->errstr : "connection lost");
+        r = reply;
+        if (ret == 0 && r->type == REDIS_REPLY_ERROR && strstr(r->str, "busy") == NULL)
+            ret = err_set(e, ERR_REDIS, "redis-server on port %d refused CLUSTER ADDSLOTS: %s", port, r->str);
+        freeReplyObject(r);
+    }
+    return ret;
+}
+
+/* CLUSTER INFO says cluster_state:ok? */
+static int cluster_state_ok(redisContext *c, int *ok, struct err *e)
+{
+    redisReply *r = redisCommand(c, "CLUSTER INFO");
+
+    *ok = 0;
+    if (r == NULL)
+        return err_set(e, ERR_IO, "no answer to CLUSTER INFO: %s",
+                       c->errstr[0] ? c->errstr : "connection lost");
+    if (r->type == REDIS_REPLY_STRING)
+        *ok = strstr(r->str, "cluster_state:ok") != NULL;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* The node's own slots (CLUSTER NODES, "myself") against the plan. */
+static int cluster_check_slots(redisContext *c, int port, const unsigned char *want, struct err *e)
+{
+    redisReply *r = redisCommand(c, "CLUSTER NODES");
+    struct cluster_view v;
+    unsigned char *have = xcalloc(CLUSTER_SLOTS / 8, 1);
+    int ret = -1;
+
+    memset(&v, 0, sizeof(v));
+    if (r == NULL || r->type != REDIS_REPLY_STRING) {
+        err_set(e, ERR_REDIS, "redis-server on port %d did not answer CLUSTER NODES", port);
+        goto out;
+    }
+    if (cluster_view_parse_nodes(r->str, NULL, &v, e) < 0 || cluster_slots_parse(v.slots, have, e) < 0)
+        goto out;
+    if (memcmp(have, want, CLUSTER_SLOTS / 8) != 0) {
+        struct buf a = BUF_INIT, b = BUF_INIT;
+
+        cluster_slots_format(have, &a);
+        cluster_slots_format(want, &b);
+        err_set(e, ERR_REDIS, "redis-server on port %d owns slots %s, the restore planned %s", port,
+                a.len ? a.data : "none", b.len ? b.data : "none");
+        buf_free(&a);
+        buf_free(&b);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (r != NULL)
+        freeReplyObject(r);
+    cluster_view_free(&v);
+    free(have);
+    return ret;
+}
+
+int cluster_start_run(const struct cluster_start *cs, struct err *e)
+{
+    static char *extra[] = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"};
+    struct outdir *dirs = xcalloc(cs->n, sizeof(*dirs));
+    redisContext **ctx = xcalloc(cs->n, sizeof(*ctx));
+    int64_t deadline;
+    size_t k, ok_count;
+    int ret = -1;
+
+    for (k = 0; k < cs->n; k++)
+        dirs[k].fd = -1;
+    for (k = 0; k < cs->n; k++) {
+        struct target_start ts;
+
+        if (outdir_open(&dirs[k], cs->dirs[k], 0, e) < 0)
+            goto out;
+        memset(&ts, 0, sizeof(ts));
+        ts.dir = &dirs[k];
+        ts.port = cs->port + (int)k;
+        ts.extra = extra;
+        ts.nextra = (int)(sizeof(extra) / sizeof(extra[0]));
+        ts.timeout_s = CLUSTER_START_TIMEOUT_S;
+        if (target_start(&ts, &ctx[k], e) < 0)
+            goto out;
+        printf("shard-%zu: redis-server started on %s (pid %ld), loaded in %.2f s\n", k + 1, ts.listening,
+               ts.pid, ts.load_seconds);
+    }
+    for (k = 0; k < cs->n; k++) {
+        int port = cs->port + (int)k;
+
+        if (cluster_expect_ok(ctx[k], port, redisCommand(ctx[k], "CLUSTER SET-CONFIG-EPOCH %d", (int)k + 1),
+                              "CLUSTER SET-CONFIG-EPOCH", e) < 0 ||
+            cluster_add_slots(ctx[k], port, cs->slots[k], e) < 0)
+            goto out;
+    }
+    for (k = 1; k < cs->n; k++) {
+        if (cluster_expect_ok(ctx[0], cs->port,
+                              redisCommand(ctx[0], "CLUSTER MEET 127.0.0.1 %d", cs->port + (int)k),
+                              "CLUSTER MEET", e) < 0)
+            goto out;
+    }
+    deadline = time_now() + CLUSTER_OK_TIMEOUT_S;
+    for (;;) {
+        ok_count = 0;
+        for (k = 0; k < cs->n; k++) {
+            int ok;
+
+            if (cluster_state_ok(ctx[k], &ok, e) < 0) {
+                err_prefix(e, "redis-server on port %d", cs->port + (int)k);
+                goto out;
+            }
+            ok_count += ok ? 1 : 0;
+        }
+        if (ok_count == cs->n)
+            break;
+        if (time_now() > deadline) {
+            err_set(e, ERR_REDIS, "the cluster did not reach cluster_state:ok in %d s (%zu of %zu nodes ok)",
+                    CLUSTER_OK_TIMEOUT_S, ok_count, cs->n);
+            goto out;
+        }
+        usleep(200 * 1000);
+    }
+    for (k = 0; k < cs->n; k++) {
+        redisReply *r;
+
+        if (cluster_check_slots(ctx[k], cs->port + (int)k, cs->slots[k], e) < 0)
+            goto out;
+        r = redisCommand(ctx[k], "DBSIZE");
+        if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+            err_set(e, ERR_REDIS, "redis-server on port %d did not answer DBSIZE", cs->port + (int)k);
+            if (r != NULL)
+                freeReplyObject(r);
+            goto out;
+        }
+        printf("shard-%zu: port %d, keys %lld\n", k + 1, cs->port + (int)k, (long long)r->integer);
+        freeReplyObject(r);
+    }
+    printf("cluster_state:ok on ports %d-%d\n", cs->port, cs->port + (int)cs->n - 1);
+    ret = 0;
+out:
+    for (k = 0; k < cs->n; k++) {
+        if (ctx[k] != NULL)
+            redisFree(ctx[k]);
+        outdir_close(&dirs[k], 0);
+    }
+    free(ctx);
+    free(dirs);
+    return ret;
+}
