@@ -57,17 +57,6 @@
 #define CLUSTER_START_TXT "START.txt"
 #define SKEW_WINDOW_S 300 /* chunks this close to the cut measure the clock difference */
 
-struct cnode {
-    char *instance;
-    char *index_path; /* the index its archive is read through */
-    struct index *idx;
-    int64_t instance_id;
-    struct cluster_view view;
-    int has_view;
-    int covers;
-    struct buf windows;
-};
-
 struct shard_run {
     char dir[32]; /* "shard-1" */
     char *out;    /* DIR/shard-1 */
@@ -88,10 +77,8 @@ struct cluster_restore {
     struct config cfg;
     int have_cfg;
     struct storage *st;
-    struct index *local;
-    char *tmp; /* private temp directory: fetched index copies, logs */
-    struct cnode *nodes;
-    size_t n;
+    struct cluster_nodes nodes; /* nodes.tmp also holds the shard restores' output */
+    int have_nodes;
     struct plan_shard *plan;
     size_t nplan;
     struct shard_run *runs;
@@ -171,185 +158,6 @@ static int cluster_parse_args(struct cluster_opts *o, int argc, char **argv, str
 }
 
 /* ------------------------------------------------------------------ */
-/* The nodes and their archives                                         */
-/* ------------------------------------------------------------------ */
-
-static struct cnode *cluster_node_add(struct cluster_restore *cr, const char *instance)
-{
-    size_t i;
-
-    for (i = 0; i < cr->n; i++) {
-        if (strcmp(cr->nodes[i].instance, instance) == 0)
-            return NULL;
-    }
-    cr->nodes = xrealloc(cr->nodes, (cr->n + 1) * sizeof(*cr->nodes));
-    memset(&cr->nodes[cr->n], 0, sizeof(cr->nodes[cr->n]));
-    cr->nodes[cr->n].instance = xstrdup(instance);
-    cr->nodes[cr->n].instance_id = -1;
-    return &cr->nodes[cr->n++];
-}
-
-static int cluster_member_seen(void *ud, const char *key, uint64_t size)
-{
-    struct cluster_restore *cr = ud;
-    const char *slash = strrchr(key, '/');
-
-    (void)size;
-    if (slash != NULL && objname_valid_instance(slash + 1))
-        cluster_node_add(cr, slash + 1);
-    return 0;
-}
-
-static int cluster_local_seen(void *ud, int64_t id, const char *name)
-{
-    struct cluster_restore *cr = ud;
-    struct cnode *n = cluster_node_add(cr, name);
-
-    (void)id;
-    if (n != NULL)
-        n->index_path = xstrdup(cr->cfg.index_path);
-    return 0;
-}
-
-/* The node's index copy from storage into the temp directory. */
-static int cluster_fetch_copy(struct cluster_restore *cr, struct cnode *n, struct err *e)
-{
-    char key[OBJNAME_MAX];
-    struct buf data = BUF_INIT;
-    char *path = xasprintf("%s/%s.db", cr->tmp, n->instance);
-    int fd = -1, ret = -1;
-
-    if (indexcopy_find(cr->st, n->instance, key, sizeof(key), e) < 0) {
-        if (e->code == ERR_NOTFOUND)
-            err_set(e, ERR_NOTFOUND,
-                    "instance \"%s\" is a node of cluster \"%s\" but storage holds no copy of its index. "
-                    "HINT: its collector stores one every index_upload_interval",
-                    n->instance, cr->o.cluster);
-        goto out;
-    }
-    if (storage_get(cr->st, key, &data, e) < 0)
-        goto out;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        err_sys(e, errno, "cannot create \"%s\"", path);
-        goto out;
-    }
-    if (outdir_write_all(fd, data.data, data.len, path, e) < 0)
-        goto out;
-    n->index_path = path;
-    path = NULL;
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    free(path);
-    buf_free(&data);
-    return ret;
-}
-
-/* Open the node's index, read its view at T and whether its archive
- * restores T. */
-static int cluster_node_load(struct cluster_restore *cr, struct cnode *n, struct err *e)
-{
-    struct window_gen *gens = NULL;
-    struct window_choice choice;
-    struct status_row s;
-    struct fetch f;
-    size_t ng = 0;
-    int ret = -1;
-
-    if (n->index_path == NULL && cluster_fetch_copy(cr, n, e) < 0)
-        return -1;
-    if (strcmp(n->index_path, cr->cfg.index_path) == 0)
-        n->idx = NULL; /* the local index, already open */
-    else if (index_open_copy(n->index_path, &n->idx, e) < 0)
-        return -1;
-    if (index_instance_id(n->idx != NULL ? n->idx : cr->local, n->instance, 0, &n->instance_id, e) < 0)
-        return -1;
-    fetch_init(&f, n->idx != NULL ? n->idx : cr->local, cr->st, n->instance, n->instance_id);
-    if (cluster_view_at(f.idx, n->instance_id, cr->o.cluster, cr->to, &n->view, e) == 0)
-        n->has_view = 1;
-    else if (e->code != ERR_NOTFOUND)
-        goto out;
-    err_clear(e);
-    if (fetch_gens(&f, &gens, &ng, e) < 0)
-        goto out;
-    window_choose(gens, ng, cr->to, &choice);
-    fetch_windows_text(gens, ng, &n->windows);
-    n->covers = choice.verdict == WINDOW_RESTORE && !choice.past_end;
-    memset(&s, 0, sizeof(s));
-    if (index_status_get(f.idx, n->instance_id, &s, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            goto out;
-        err_clear(e);
-    } else if (s.last_poll > 0) {
-        char t[TIME_BUFSZ];
-
-        /* an idle node: nothing was written, the collector was there */
-        if (choice.verdict == WINDOW_RESTORE && choice.past_end && s.last_poll >= cr->to &&
-            s.shipped >= s.current_size)
-            n->covers = 1;
-        time_format_utc(s.last_poll, t, sizeof(t));
-        buf_printf(&n->windows, " (its collector's last heartbeat in this index: %s)", t);
-    }
-    ret = 0;
-out:
-    free(gens);
-    fetch_free(&f);
-    return ret;
-}
-
-static int cluster_load_nodes(struct cluster_restore *cr, struct err *e)
-{
-    char prefix[OBJNAME_MAX];
-    size_t i;
-
-    if (index_open(cr->cfg.index_path, 1, &cr->local, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            return -1;
-        cr->local = NULL;
-        err_clear(e);
-    }
-    if (cr->local != NULL && cluster_view_instances(cr->local, cr->o.cluster, cluster_local_seen, cr, e) < 0)
-        return -1;
-    if (objname_cluster_prefix(cr->o.cluster, prefix, sizeof(prefix)) != 0)
-        return err_set(e, ERR_USAGE, "--cluster \"%s\" cannot name an object", cr->o.cluster);
-    if (storage_list(cr->st, prefix, cluster_member_seen, cr, e) < 0)
-        return -1;
-    if (cr->n == 0)
-        return err_set(
-            e, ERR_NOTFOUND,
-            "no node of cluster \"%s\" is archived (no \"%s*\" in storage, no view in index \"%s\"). "
-            "HINT: give each node's instance \"cluster: %s\" in the collector's configuration",
-            cr->o.cluster, prefix, cr->cfg.index_path, cr->o.cluster);
-    for (i = 0; i < cr->n; i++) {
-        if (cluster_node_load(cr, &cr->nodes[i], e) < 0) {
-            err_prefix(e, "node \"%s\"", cr->nodes[i].instance);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int cluster_decide(struct cluster_restore *cr, struct err *e)
-{
-    struct plan_node *pn = xcalloc(cr->n, sizeof(*pn));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < cr->n; i++) {
-        pn[i].instance = cr->nodes[i].instance;
-        pn[i].has_view = cr->nodes[i].has_view;
-        pn[i].view = &cr->nodes[i].view;
-        pn[i].covers = cr->nodes[i].covers;
-        pn[i].windows = cr->nodes[i].windows.len ? cr->nodes[i].windows.data : "";
-    }
-    rc = cluster_plan(pn, cr->n, cr->o.cluster, cr->to, &cr->plan, &cr->nplan, e);
-    free(pn);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* Restoring the shards                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -367,7 +175,7 @@ static int cluster_self(char *buf, size_t n, struct err *e)
 static int cluster_spawn(struct cluster_restore *cr, size_t k, const char *self, struct err *e)
 {
     struct shard_run *r = &cr->runs[k];
-    const struct cnode *src = &cr->nodes[cr->plan[k].source];
+    const struct cluster_node *src = &cr->nodes.v[cr->plan[k].source];
     char to[32];
     pid_t pid;
 
@@ -457,7 +265,7 @@ static int cluster_run_shards(struct cluster_restore *cr, struct err *e)
 
             cluster_last_line(cr->runs[k].errlog, line, sizeof(line));
             err_set(e, ERR_IO, "%s (slots %s, instance \"%s\"): %s", cr->runs[k].dir, cr->plan[k].slots_text,
-                    cr->nodes[cr->plan[k].source].instance, line);
+                    cr->nodes.v[cr->plan[k].source].instance, line);
             goto out;
         }
     }
@@ -521,7 +329,7 @@ static int cluster_collect(struct cluster_restore *cr, struct err *e)
 
     for (k = 0; k < cr->nplan; k++) {
         struct shard_run *r = &cr->runs[k];
-        const struct cnode *src = &cr->nodes[cr->plan[k].source];
+        const struct cluster_node *src = &cr->nodes.v[cr->plan[k].source];
         struct outdir sd = OUTDIR_INIT;
         struct skew_acc acc;
         int rc;
@@ -536,7 +344,7 @@ static int cluster_collect(struct cluster_restore *cr, struct err *e)
         cluster_read_report(r);
         acc.r = r;
         acc.generation = r->pos.generation;
-        if (index_chunks_between(src->idx != NULL ? src->idx : cr->local, src->instance_id,
+        if (index_chunks_between(cluster_node_index(&cr->nodes, src), src->instance_id,
                                  r->pos.time - SKEW_WINDOW_S, r->pos.time + SKEW_WINDOW_S, cluster_skew_chunk,
                                  &acc, e) < 0)
             return -1;
@@ -581,14 +389,14 @@ static int cluster_write_json(struct cluster_restore *cr, struct err *e)
     for (k = 0; k < cr->nplan; k++) {
         const struct plan_shard *p = &cr->plan[k];
         const struct shard_run *r = &cr->runs[k];
-        const struct cnode *src = &cr->nodes[p->source];
+        const struct cluster_node *src = &cr->nodes.v[p->source];
 
         json_object_begin(&j);
         json_kv_string(&j, "dir", r->dir);
         json_kv_string(&j, "slots", p->slots_text);
         json_kv_uint(&j, "slot_count", p->nslots);
         json_kv_string(&j, "master_node", p->master_id);
-        json_kv_string(&j, "master_instance", cr->nodes[p->owner].instance);
+        json_kv_string(&j, "master_instance", cr->nodes.v[p->owner].instance);
         json_kv_string(&j, "source_instance", src->instance);
         json_kv_string(&j, "source_node", src->view.node_id);
         json_kv_string(&j, "source_role", p->from_replica ? "replica" : "master");
@@ -656,15 +464,15 @@ static void cluster_report(const struct cluster_restore *cr)
 
     time_format_utc(cr->to, t, sizeof(t));
     printf("cluster %s at %s: %zu shard%s from %zu archived node%s\n", cr->o.cluster, t, cr->nplan,
-           cr->nplan == 1 ? "" : "s", cr->n, cr->n == 1 ? "" : "s");
+           cr->nplan == 1 ? "" : "s", cr->nodes.n, cr->nodes.n == 1 ? "" : "s");
     for (k = 0; k < cr->nplan; k++) {
         const struct shard_run *r = &cr->runs[k];
         const struct plan_shard *p = &cr->plan[k];
 
         time_format_utc(r->pos.time, t, sizeof(t));
         printf("%s: slots %s from %s \"%s\" (node %.8s), generation %lld, cut at %s offset %llu (%s)\n",
-               r->dir, p->slots_text, p->from_replica ? "replica" : "master", cr->nodes[p->source].instance,
-               cr->nodes[p->source].view.node_id, (long long)r->pos.generation, t,
+               r->dir, p->slots_text, p->from_replica ? "replica" : "master", cr->nodes.v[p->source].instance,
+               cr->nodes.v[p->source].view.node_id, (long long)r->pos.generation, t,
                (unsigned long long)r->pos.offset, r->pos.exact ? "#TS exact" : "size log");
         if (r->left_out.len)
             printf("%s: %s\n", r->dir, r->left_out.data);
@@ -695,8 +503,8 @@ static int cluster_prepare_dir(struct cluster_restore *cr, struct err *e)
 
         snprintf(r->dir, sizeof(r->dir), "shard-%zu", k + 1);
         r->out = xasprintf("%s/%s", cr->o.out, r->dir);
-        r->log = xasprintf("%s/%s.out", cr->tmp, r->dir);
-        r->errlog = xasprintf("%s/%s.err", cr->tmp, r->dir);
+        r->log = xasprintf("%s/%s.out", cr->nodes.tmp, r->dir);
+        r->errlog = xasprintf("%s/%s.err", cr->nodes.tmp, r->dir);
         r->status = -1;
     }
     if (cr->o.start && cluster_start_check(cr->o.port, cr->nplan, e) < 0)
@@ -720,8 +528,6 @@ static void cluster_undo(struct cluster_restore *cr)
 
 static int cluster_run(struct cluster_restore *cr, struct err *e)
 {
-    const char *tmpdir = getenv("TMPDIR");
-
     if (cli_parse_time("--to", cr->o.to, &cr->to, e) < 0)
         return -1;
     if (config_load(cr->o.config, &cr->cfg, e) < 0)
@@ -731,14 +537,9 @@ static int cluster_run(struct cluster_restore *cr, struct err *e)
         cr->st = NULL;
         return -1;
     }
-    cr->tmp = xasprintf("%s/aofroll-cluster-XXXXXX", tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
-    if (mkdtemp(cr->tmp) == NULL) {
-        err_sys(e, errno, "cannot make a temp directory \"%s\"", cr->tmp);
-        free(cr->tmp);
-        cr->tmp = NULL;
-        return -1;
-    }
-    if (cluster_load_nodes(cr, e) < 0 || cluster_decide(cr, e) < 0)
+    cr->have_nodes = 1;
+    if (cluster_nodes_load(&cr->nodes, &cr->cfg, cr->st, cr->o.cluster, cr->to, e) < 0 ||
+        cluster_nodes_plan(&cr->nodes, &cr->plan, &cr->nplan, e) < 0)
         return -1;
     if (cluster_prepare_dir(cr, e) < 0 || cluster_run_shards(cr, e) < 0 || cluster_collect(cr, e) < 0 ||
         cluster_write_json(cr, e) < 0 || cluster_write_start(cr, e) < 0 ||
@@ -772,39 +573,10 @@ static int cluster_run(struct cluster_restore *cr, struct err *e)
     return 0;
 }
 
-/* The temp directory and what SQLite or the restores left in it. */
-static void cluster_remove_tmp(const char *tmp)
-{
-    DIR *d = opendir(tmp);
-    struct dirent *ent;
-
-    if (d != NULL) {
-        while ((ent = readdir(d)) != NULL) {
-            if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
-                unlinkat(dirfd(d), ent->d_name, 0);
-        }
-        closedir(d);
-    }
-    rmdir(tmp);
-}
-
 static void cluster_free(struct cluster_restore *cr)
 {
     size_t i;
 
-    for (i = 0; i < cr->n; i++) {
-        struct cnode *n = &cr->nodes[i];
-
-        if (n->idx != NULL)
-            index_close(n->idx);
-        if (n->index_path != NULL && cr->tmp != NULL && strncmp(n->index_path, cr->tmp, strlen(cr->tmp)) == 0)
-            unlink(n->index_path);
-        free(n->instance);
-        free(n->index_path);
-        cluster_view_free(&n->view);
-        buf_free(&n->windows);
-    }
-    free(cr->nodes);
     if (cr->runs != NULL) {
         for (i = 0; i < cr->nplan; i++) {
             struct shard_run *r = &cr->runs[i];
@@ -822,12 +594,8 @@ static void cluster_free(struct cluster_restore *cr)
         free(cr->runs);
     }
     cluster_plan_free(cr->plan, cr->nplan);
-    if (cr->tmp != NULL) {
-        cluster_remove_tmp(cr->tmp);
-        free(cr->tmp);
-    }
-    if (cr->local != NULL)
-        index_close(cr->local);
+    if (cr->have_nodes)
+        cluster_nodes_free(&cr->nodes);
     if (cr->st != NULL)
         storage_close(cr->st);
     if (cr->have_cfg)

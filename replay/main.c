@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "commands.h"
 
 struct command {
@@ -51,17 +52,19 @@ static const struct command commands[] = {
      "  --from-dir DIR          directory written by \"aofroll restore\" (holds the position)\n"
      "  --target URL            redis://[user:password@]HOST:PORT or unix:///PATH\n"
      "  --force                 apply even when the target's keys differ from the recorded ones\n"},
-    {"ls", cmd_ls, "-c FILE [--instance NAME] [--since TIME] [--until TIME] [--json]",
+    {"ls", cmd_ls, "-c FILE [--instance NAME | --cluster NAME] [--since TIME] [--until TIME] [--json]",
      "list the archive's chunks, with totals",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
+     "  --cluster NAME          every node of Redis Cluster NAME, shard by shard (not with --json)\n"
      "  --since TIME            only chunks observed at or after TIME\n"
      "  --until TIME            only chunks observed at or before TIME\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"generations", cmd_generations, "-c FILE [--instance NAME] [--json]",
+    {"generations", cmd_generations, "-c FILE [--instance NAME | --cluster NAME] [--json]",
      "list the generations: base, incr bytes, time span, how each ended",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
+     "  --cluster NAME          every node of Redis Cluster NAME, shard by shard (not with --json)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"show", cmd_show, "-c FILE --instance NAME (--chunk ID | --at TIME) [--max-arg N] [--json]",
      "print the decoded commands of a chunk, or of the chunks around a second",
@@ -92,16 +95,18 @@ static const struct command commands[] = {
      "  --by minute|hour        bucket size (default: minute up to 3 hours, else hour)\n"
      "  --svg FILE              also write the chart as a standalone SVG\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"verify", cmd_verify, "-c FILE [--instance NAME] [--quick] [--json]",
+    {"verify", cmd_verify, "-c FILE [--instance NAME | --cluster NAME] [--quick] [--json]",
      "fetch and check every chunk; print the restorable windows",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
+     "  --cluster NAME          every node of Redis Cluster NAME, shard by shard (not with --json)\n"
      "  --quick                 check the index and the objects' presence and size only\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"status", cmd_status, "-c FILE [--instance NAME] [--json]",
+    {"status", cmd_status, "-c FILE [--instance NAME | --cluster NAME] [--json]",
      "show each collector's heartbeat, shipped offset and lag; exit 1 when a backup is not happening",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
+     "  --cluster NAME          every node of Redis Cluster NAME, shard by shard (not with --json)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"prune", cmd_prune, "-c FILE [--instance NAME] [--dry-run] [--json]",
      "delete the generations the retention no longer needs",
@@ -198,5 +203,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "aofroll: unknown command \"%s\" (see \"aofroll --help\")\n", name);
         return 2;
     }
+    if (cluster_inspects(name) && cluster_wanted(argc - 1, argv + 1)) /* shard by shard: cluster_inspect.c */
+        return cluster_inspect_main(name, argc - 1, argv + 1);
     return c->run(argc - 1, argv + 1);
 }

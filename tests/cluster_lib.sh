@@ -25,11 +25,14 @@
 
 CLUSTER_NAME=prod
 
-# A free port whose cluster bus port (+10000) is free too.
+# A free port whose cluster bus port (+10000) is free too, both below the
+# kernel's ephemeral range (as free_port explains).
 cluster_free_port() {
-    local p
-    for _ in $(seq 1 50); do
+    local p low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    for _ in $(seq 1 200); do
         p=$(free_port)
+        [ $((p + 10002)) -lt "$low" ] || continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then
             echo "$p"
             return 0

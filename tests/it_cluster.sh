@@ -140,9 +140,25 @@ assert_eq "$(shard_json "$T/f-after" 0 master_instance)" "node-$NEW" "master of 
 assert_eq "$(shard_json "$T/f-after" 0 source_instance)" "node-$NEW" "source of shard-1 after the failover"
 pass "failover: before it the old master's archive, after it the new master's; both equal the live state"
 
+# generations and verify shard by shard, from the restoring machine
+for cmd in generations verify; do
+    expect_exit 0 "$AOFROLL" "$cmd" -c "$T/restore.yaml" --cluster "$CLUSTER_NAME"
+    assert_eq "$(grep -c '^== shard ' "$T/last.out")" 3 "$cmd --cluster: shards"
+    assert_eq "$(grep -c '^-- \(master\|replica\) "node-' "$T/last.out")" 6 "$cmd --cluster: nodes"
+    grep -q "^== shard 1: slots 0-5460 (master node ${NODE_ID[$NEW]})" "$T/last.out" ||
+        fail "$cmd --cluster: shard 1 after the failover: $(head -3 "$T/last.out")"
+    first=$(grep -A1 '^== shard 1' "$T/last.out" | tail -1)
+    assert_eq "$first" "-- master \"node-$NEW\" node ${NODE_ID[$NEW]}" "$cmd --cluster: the master first"
+done
+grep -q "restorable" "$T/last.out" || fail "verify --cluster does not print the windows: $(head -20 "$T/last.out")"
+expect_exit 2 "$AOFROLL" status -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --json
+pass "generations and verify --cluster: every node, shard by shard, the master first"
+
 # box B's collector stopped: its shard (master 3 and its replica) is not archived past the stop
 stop_box B
 sleep 4
+expect_exit 1 "$AOFROLL" status -c "$T/restore.yaml" --cluster "$CLUSTER_NAME"
+grep -q "node-${SHARD_PORTS[2]}" "$T/last.err" || fail "status --cluster does not name box B's node: $(cat "$T/last.err")"
 STOPPED=$(($(date +%s) - 1))
 sleep 2
 expect_exit 1 "$AOFROLL" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$STOPPED" --out "$T/g"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# cluster.sh - `aofroll restore --cluster` of a 3-shard archive (>= 1 GB of
+# AOF in all) to one second, against the same three shards restored one
+# after another as single instances (`aofroll restore --instance`), from the
+# same archive in the same run. Target: <= 0.7x (the shards are fetched and
+# decoded in parallel; one after another they leave a core idle).
+#
+# Builds nothing: takes aofroll and aofroll-collector from
+# $AOFROLL_BENCH_BIN (default /work/main/build/bin; build them Release,
+# without sanitizers). The shards' data: make-aof.sh's AOF with
+# AOFROLL_BENCH_SETS (default 2,400,000 SETs, ~345 MB; cached), one copy
+# per shard (links), each loaded by its own redis-server and archived with
+# aofroll-collector --once (4 MiB chunks, compression 1, file:// on the
+# same disk). The cluster's views are then written into the index (node
+# k master of a third of the slots, as a collector with `cluster: bench`
+# would record them) together with the member objects: the restore's
+# speed does not depend on where views come from, and real cluster nodes
+# would each need to load the data (tests/it_cluster.sh covers a live
+# cluster). farm-bench then times both commands in alternating pairs
+# (their output kept in $W/out-*); the restored shards' keyspace digests
+# are checked equal to the source's.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
+RUNS=${RUNS:-5}
+export AOFROLL_BENCH_SETS=${AOFROLL_BENCH_SETS:-2400000}
+for prog in aofroll aofroll-collector; do
+    [ -x "$BIN/$prog" ] || { echo "cluster.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+done
+command -v farm-bench >/dev/null || { echo "cluster.sh: farm-bench is not on PATH" >&2; exit 1; }
+
+AOFDIR=$("$HERE/make-aof.sh")
+W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/cluster.XXXXXX")
+. "$HERE/../tests/server_lib.sh"
+server_use "$W/bin"
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+# three shards, each an instance with its own copy (links) of the AOF
+{
+    cat <<EOF
+storage:
+  url: file://$W/archive
+index: $W/index.db
+defaults:
+  poll_interval: 1s
+  chunk_size: 4MiB
+  chunk_pause: 0ms
+  max_rate: 0
+  compression: 1
+  barrier: "off"
+instances:
+EOF
+} >"$W/c.yaml"
+for k in 1 2 3; do
+    link_aofdir "$AOFDIR" "$W/src-$k"
+    port=$(free_port)
+    start_server "$W/src-$k" "$port"
+    printf '  - name: shard%s\n    redis: redis://127.0.0.1:%s\n' "$k" "$port" >>"$W/c.yaml"
+done
+echo "cluster.sh: archiving 3 shards" >&2
+"$BIN/aofroll-collector" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
+SRC_DIGEST=$(redis-cli -p "$port" debug digest)
+for k in 1 2 3; do kill "$(cat "$W/src-$k/redis.pid")"; done
+TO=$(date +%s)
+
+# the views a collector with `cluster: bench` would have recorded, and the member objects
+ids=(x 1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 3333333333333333333333333333333333333333)
+slots=(x 0-5460 5461-10922 10923-16383)
+mkdir -p "$W/archive/.clusters/bench"
+for k in 1 2 3; do
+    sqlite3 "$W/index.db" "INSERT INTO cluster_views(instance_id, cluster, time, reason, node_id, role, master_id,
+        config_epoch, slots, in_sync, nodes) SELECT id, 'bench', $((TO - 5)), 'start', '${ids[$k]}', 'master', '',
+        $k, '${slots[$k]}', 1, '' FROM instances WHERE name = 'shard$k'"
+    printf 'cluster bench\ninstance shard%s\n' "$k" >"$W/archive/.clusters/bench/shard$k"
+done
+
+cat >"$W/cluster.sh" <<EOF
+#!/bin/sh
+rm -rf "$W/rc"
+exec "$BIN/aofroll" restore -c "$W/c.yaml" --cluster bench --to @$TO --out "$W/rc" >>"$W/out-cluster" 2>&1
+EOF
+cat >"$W/serial.sh" <<EOF
+#!/bin/sh
+rm -rf "$W/rs"
+mkdir "$W/rs"
+for k in 1 2 3; do
+    "$BIN/aofroll" restore -c "$W/c.yaml" --instance shard\$k --to @$TO --out "$W/rs/shard-\$k" >>"$W/out-serial" 2>&1 || exit 1
+done
+EOF
+chmod +x "$W/cluster.sh" "$W/serial.sh"
+cat "$W"/archive/shard*/*/*/* >/dev/null
+
+farm-bench -n "$RUNS" --timeout 1800 --vs "$W/serial.sh" -- "$W/cluster.sh" | tee "$W/farm-bench.out"
+
+# the last run of each: equal to the source, shard by shard
+for k in 1 2 3; do
+    for d in "$W/rc/shard-$k" "$W/rs/shard-$k"; do
+        port=$(free_port)
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
+            --logfile "$d/redis.log" --save "" --appendonly yes --enable-debug-command yes >/dev/null
+        until [ -s "$d/redis.pid" ] && loaded "$port"; do sleep 0.05; done
+        PIDS+=("$(cat "$d/redis.pid")")
+        got=$(redis-cli -p "$port" debug digest)
+        redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+        [ "$got" = "$SRC_DIGEST" ] || { echo "cluster.sh: $d digest $got, source $SRC_DIGEST" >&2; exit 1; }
+    done
+done
+echo "AOF in all: $(du -Lsb "$AOFDIR" | awk '{printf "%.3f GB x 3 shards", $1 / 1e9}'); archive $(du -sb "$W/archive" | awk '{printf "%.3f GB", $1 / 1e9}')"
+echo "A = restore --cluster (3 shards in parallel), B = the 3 shards restored one after another; target A/B <= 0.7x"
+echo "(warm page cache; every restored shard's keyspace digest equals the source's)"
