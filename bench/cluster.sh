@@ -44,21 +44,8 @@ cleanup() {
 trap cleanup EXIT
 
 # three shards, each an instance with its own copy (links) of the AOF
-{
-    cat <<EOF
-storage:
-  url: file://$W/archive
-index: $W/index.db
-defaults:
-  poll_interval: 1s
-  chunk_size: 4MiB
-  chunk_pause: 0ms
-  max_rate: 0
-  compression: 1
-  barrier: "off"
-instances:
-EOF
-} >"$W/c.yaml"
+archive_config "$W" 0
+sed -i '/^  - name: bench$/,$d' "$W/c.yaml"
 for k in 1 2 3; do
     link_aofdir "$AOFDIR" "$W/src-$k"
     port=$(free_port)
