@@ -7,9 +7,9 @@
 #
 # Builds nothing: takes aofroll and aofroll-collector from
 # $AOFROLL_BENCH_BIN (default /work/main/build/bin; build them Release,
-# without sanitizers). The shards' data: make-aof.sh's AOF with
-# AOFROLL_BENCH_SETS (default 2,400,000 SETs, ~345 MB; cached), one copy
-# per shard (links), each loaded by its own redis-server and archived with
+# without sanitizers). The shards' data: make-aof.sh's ~1 GB AOF (cached),
+# one copy per shard (links; 3 GB of AOF in all), each loaded by its own
+# redis-server and archived with
 # aofroll-collector --once (4 MiB chunks, compression 1, file:// on the
 # same disk). The cluster's views are then written into the index (node
 # k master of a third of the slots, as a collector with `cluster: bench`
@@ -25,7 +25,6 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-5}
-export AOFROLL_BENCH_SETS=${AOFROLL_BENCH_SETS:-2400000}
 for prog in aofroll aofroll-collector; do
     [ -x "$BIN/$prog" ] || { echo "cluster.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
 done

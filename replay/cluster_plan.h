@@ -5,11 +5,14 @@
  * newest view at or before T (clusterview.h) and whether its archive
  * restores T. The plan:
  *
- *  1. Each slot belongs to the master whose view claims it; when two
- *     masters claim one slot (a failover or a slot move that one of them
- *     had not yet recorded), the higher config epoch wins, as it does in
- *     Redis Cluster itself. Two claims with the same epoch, or a slot that
- *     no view claims, are refused, naming the slots.
+ *  1. Each slot belongs to the master that claims it: in its own view, or
+ *     in the table of every node that any node's view holds (a node that
+ *     gave slots away knows who took them before the taker's next view
+ *     says so). When claims differ (a failover or a slot move that not
+ *     every view has caught up with), the higher config epoch wins, as it
+ *     does in Redis Cluster itself; at the same epoch a node's own word,
+ *     then the newer view. Two own words with the same epoch and time, or
+ *     a slot that no view claims, are refused, naming the slots.
  *  2. Each master that owns slots is a shard. The shard is restored from
  *     the master's own archive when it restores T; else from a replica of
  *     it (its view at T names that master and says the link was up) whose
@@ -34,12 +37,14 @@ struct plan_node {
     const char *windows; /* its restorable windows, for refusals ("" none) */
 };
 
+#define PLAN_NO_NODE ((size_t)-1)
+
 struct plan_shard {
     char master_id[CLUSTER_NODE_ID_LEN + 1]; /* the node that owned the slots at T */
     unsigned char slots[CLUSTER_SLOTS / 8];
     char *slots_text; /* "0-5460 5462" */
     size_t nslots;
-    size_t owner;     /* nodes[] index of that master */
+    size_t owner;     /* nodes[] index of that master, PLAN_NO_NODE when it is not archived */
     size_t source;    /* nodes[] index of the archive that restores the shard */
     int from_replica; /* source is a replica of the owner */
 };

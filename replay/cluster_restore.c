@@ -396,7 +396,8 @@ static int cluster_write_json(struct cluster_restore *cr, struct err *e)
         json_kv_string(&j, "slots", p->slots_text);
         json_kv_uint(&j, "slot_count", p->nslots);
         json_kv_string(&j, "master_node", p->master_id);
-        json_kv_string(&j, "master_instance", cr->nodes.v[p->owner].instance);
+        json_kv_string(&j, "master_instance",
+                       p->owner != PLAN_NO_NODE ? cr->nodes.v[p->owner].instance : NULL);
         json_kv_string(&j, "source_instance", src->instance);
         json_kv_string(&j, "source_node", src->view.node_id);
         json_kv_string(&j, "source_role", p->from_replica ? "replica" : "master");

@@ -8,7 +8,10 @@
  * shard's slots are added with CLUSTER ADDSLOTS (pipelined, one per slot;
  * "already busy" means it claimed that one already). Each node gets config
  * epoch K+1 (CLUSTER SET-CONFIG-EPOCH, while it knows no other node), so
- * that no two claim a slot with the same epoch; then node 0 meets the
+ * that no two claim a slot with the same epoch. Keys a node holds in a
+ * slot another shard owned at TIME (a slot moving at TIME) are moved to
+ * that shard (DUMP/RESTORE; one the owner holds too is reported, the
+ * owner's kept) and the node gives the slot up; then node 0 meets the
  * others and every node is awaited until CLUSTER INFO says
  * cluster_state:ok. Finally each node's slots are checked against the
  * plan and its keys printed. */
@@ -82,6 +85,143 @@ static int cluster_add_slots(redisContext *c, int port, const unsigned char *slo
     return ret;
 }
 
+/* The node's own slots (CLUSTER NODES, "myself") into have. */
+static int cluster_own_slots(redisContext *c, int port, unsigned char *have, struct err *e)
+{
+    redisReply *r = redisCommand(c, "CLUSTER NODES");
+    struct cluster_view v;
+    int ret = -1;
+
+    memset(&v, 0, sizeof(v));
+    memset(have, 0, CLUSTER_SLOTS / 8);
+    if (r == NULL || r->type != REDIS_REPLY_STRING)
+        err_set(e, ERR_REDIS, "redis-server on port %d did not answer CLUSTER NODES", port);
+    else if (cluster_view_parse_nodes(r->str, NULL, &v, e) == 0 && cluster_slots_parse(v.slots, have, e) == 0)
+        ret = 0;
+    if (r != NULL)
+        freeReplyObject(r);
+    cluster_view_free(&v);
+    return ret;
+}
+
+/* Move one key of node `from` to node `to` (DUMP, PTTL, RESTORE, DEL).
+ * *dup = 1 when `to` holds the key already: the owner's is kept. */
+static int cluster_move_key(redisContext *from, redisContext *to, int to_port, const char *key, size_t len,
+                            int *dup, struct err *e)
+{
+    redisReply *dump = redisCommand(from, "DUMP %b", key, len);
+    redisReply *ttl = redisCommand(from, "PTTL %b", key, len);
+    redisReply *r = NULL;
+    int ret = -1;
+
+    *dup = 0;
+    if (dump == NULL || ttl == NULL || dump->type != REDIS_REPLY_STRING || ttl->type != REDIS_REPLY_INTEGER) {
+        err_set(e, ERR_REDIS, "DUMP or PTTL of a key failed: %s",
+                from->errstr[0] ? from->errstr : "bad reply");
+        goto out;
+    }
+    r = redisCommand(to, "RESTORE %b %lld %b", key, len, ttl->integer > 0 ? ttl->integer : 0LL, dump->str,
+                     (size_t)dump->len);
+    if (r == NULL) {
+        err_set(e, ERR_IO, "redis-server on port %d did not answer RESTORE", to_port);
+        goto out;
+    }
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYKEY", 7) == 0)
+        *dup = 1;
+    else if (r->type == REDIS_REPLY_ERROR) {
+        err_set(e, ERR_REDIS, "redis-server on port %d refused RESTORE: %s", to_port, r->str);
+        goto out;
+    }
+    freeReplyObject(r);
+    r = redisCommand(from, "DEL %b", key, len);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        err_set(e, ERR_REDIS, "DEL of a moved key failed");
+        goto out;
+    }
+    ret = 0;
+out:
+    if (dump != NULL)
+        freeReplyObject(dump);
+    if (ttl != NULL)
+        freeReplyObject(ttl);
+    if (r != NULL)
+        freeReplyObject(r);
+    return ret;
+}
+
+/* A node claims at load every slot it holds keys of. Keys in a slot that
+ * another shard owned at TIME (a slot moving then: MIGRATE had taken them
+ * to one side, not yet the rest) go to that shard, and the node gives the
+ * slot up; a key the owner holds as well is reported, the owner's kept. */
+static int cluster_move_strays(redisContext **ctx, const struct cluster_start *cs, size_t k, struct err *e)
+{
+    unsigned char *have = xcalloc(CLUSTER_SLOTS / 8, 1);
+    int port = cs->port + (int)k;
+    size_t s, j, moved = 0, dups = 0;
+    struct buf slots = BUF_INIT, dupnames = BUF_INIT;
+    int ret = -1;
+
+    if (cluster_own_slots(ctx[k], port, have, e) < 0)
+        goto out;
+    for (s = 0; s < CLUSTER_SLOTS; s++) {
+        if (!((have[s / 8] >> (s % 8)) & 1u) || ((cs->slots[k][s / 8] >> (s % 8)) & 1u))
+            continue;
+        for (j = 0; j < cs->n && !((cs->slots[j][s / 8] >> (s % 8)) & 1u); j++)
+            ;
+        if (j == cs->n) {
+            err_set(e, ERR_REDIS, "slot %zu is in no shard's plan", s);
+            goto out;
+        }
+        buf_printf(&slots, "%s%zu", slots.len ? " " : "", s);
+        for (;;) {
+            redisReply *keys = redisCommand(ctx[k], "CLUSTER GETKEYSINSLOT %d 100", (int)s);
+            size_t i, n;
+
+            if (keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
+                err_set(e, ERR_REDIS, "redis-server on port %d did not answer CLUSTER GETKEYSINSLOT", port);
+                if (keys != NULL)
+                    freeReplyObject(keys);
+                goto out;
+            }
+            n = keys->elements;
+            for (i = 0; i < n; i++) {
+                int dup;
+
+                if (cluster_move_key(ctx[k], ctx[j], cs->port + (int)j, keys->element[i]->str,
+                                     (size_t)keys->element[i]->len, &dup, e) < 0) {
+                    freeReplyObject(keys);
+                    goto out;
+                }
+                if (dup) {
+                    dups++;
+                    if (dupnames.len < 200)
+                        buf_printf(&dupnames, "%s\"%.*s\"", dupnames.len ? ", " : "",
+                                   (int)keys->element[i]->len, keys->element[i]->str);
+                } else {
+                    moved++;
+                }
+            }
+            freeReplyObject(keys);
+            if (n == 0)
+                break;
+        }
+        if (cluster_expect_ok(ctx[k], port, redisCommand(ctx[k], "CLUSTER DELSLOTS %d", (int)s),
+                              "CLUSTER DELSLOTS", e) < 0)
+            goto out;
+    }
+    if (slots.len)
+        printf("shard-%zu: held keys of slots it did not own at TIME (%s): %zu moved to their owners, %zu "
+               "found on "
+               "the owner too (the owner's kept%s%s)\n",
+               k + 1, slots.data, moved, dups, dups ? ": " : "", dups ? dupnames.data : "");
+    ret = 0;
+out:
+    buf_free(&slots);
+    buf_free(&dupnames);
+    free(have);
+    return ret;
+}
+
 /* CLUSTER INFO says cluster_state:ok? */
 static int cluster_state_ok(redisContext *c, int *ok, struct err *e)
 {
@@ -97,20 +237,13 @@ static int cluster_state_ok(redisContext *c, int *ok, struct err *e)
     return 0;
 }
 
-/* The node's own slots (CLUSTER NODES, "myself") against the plan. */
+/* The node's own slots against the plan. */
 static int cluster_check_slots(redisContext *c, int port, const unsigned char *want, struct err *e)
 {
-    redisReply *r = redisCommand(c, "CLUSTER NODES");
-    struct cluster_view v;
     unsigned char *have = xcalloc(CLUSTER_SLOTS / 8, 1);
     int ret = -1;
 
-    memset(&v, 0, sizeof(v));
-    if (r == NULL || r->type != REDIS_REPLY_STRING) {
-        err_set(e, ERR_REDIS, "redis-server on port %d did not answer CLUSTER NODES", port);
-        goto out;
-    }
-    if (cluster_view_parse_nodes(r->str, NULL, &v, e) < 0 || cluster_slots_parse(v.slots, have, e) < 0)
+    if (cluster_own_slots(c, port, have, e) < 0)
         goto out;
     if (memcmp(have, want, CLUSTER_SLOTS / 8) != 0) {
         struct buf a = BUF_INIT, b = BUF_INIT;
@@ -125,9 +258,6 @@ static int cluster_check_slots(redisContext *c, int port, const unsigned char *w
     }
     ret = 0;
 out:
-    if (r != NULL)
-        freeReplyObject(r);
-    cluster_view_free(&v);
     free(have);
     return ret;
 }
@@ -165,6 +295,10 @@ int cluster_start_run(const struct cluster_start *cs, struct err *e)
         if (cluster_expect_ok(ctx[k], port, redisCommand(ctx[k], "CLUSTER SET-CONFIG-EPOCH %d", (int)k + 1),
                               "CLUSTER SET-CONFIG-EPOCH", e) < 0 ||
             cluster_add_slots(ctx[k], port, cs->slots[k], e) < 0)
+            goto out;
+    }
+    for (k = 0; k < cs->n; k++) {
+        if (cluster_move_strays(ctx, cs, k, e) < 0)
             goto out;
     }
     for (k = 1; k < cs->n; k++) {

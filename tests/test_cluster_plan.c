@@ -136,6 +136,41 @@ static void test_replica_serves(void **state)
     assert_non_null(strstr(e.msg, "no replica of it is archived"));
 }
 
+static void test_slots_moved_by_table(void **state)
+{
+    /* a gave 0-99 to b (epoch 5) and recorded it; b's newest view is older and does not claim them yet */
+    struct cluster_view va = view(ID_A, NULL, 1, "100-8191", 1), vb = view(ID_B, NULL, 2, "8192-16383", 1);
+    struct plan_node n[] = {node("a", &va, 1), node("b", &vb, 1)};
+    struct plan_shard *sh = NULL;
+    size_t nsh = 0;
+    struct err e;
+
+    (void)state;
+    err_clear(&e);
+    va.time = 20;
+    vb.time = 10;
+    va.nodes = ID_A " master - 1 100-8191\n" ID_B " master - 5 0-99 8192-16383\n";
+    vb.nodes = ID_A " master - 1 0-8191 [0->-" ID_B "]\n" ID_B " master - 2 8192-16383 [0-<-" ID_A "]\n";
+    assert_int_equal(cluster_plan(n, 2, "prod", 100, &sh, &nsh, &e), 0);
+    assert_int_equal(nsh, 2);
+    assert_string_equal(sh[0].master_id, ID_B);
+    assert_string_equal(sh[0].slots_text, "0-99 8192-16383");
+    assert_int_equal(sh[0].owner, 1);
+    assert_string_equal(sh[1].slots_text, "100-8191");
+    cluster_plan_free(sh, nsh);
+
+    /* without the tables the slots are nobody's: refused, naming them */
+    va.nodes = NULL;
+    vb.nodes = NULL;
+    assert_int_equal(cluster_plan(n, 2, "prod", 100, &sh, &nsh, &e), -1);
+    assert_non_null(strstr(e.msg, "owning slots 0-99"));
+
+    /* a master that no instance archives: its shard is refused as such */
+    va.nodes = ID_A " master - 1 100-8191\n" ID_C " master - 9 0-99\n";
+    assert_int_equal(cluster_plan(n, 2, "prod", 100, &sh, &nsh, &e), -1);
+    assert_non_null(strstr(e.msg, "its master is not archived (no instance recorded node " ID_C ")"));
+}
+
 static void test_uncovered(void **state)
 {
     struct cluster_view va = view(ID_A, NULL, 1, "0-5460", 1), vb = view(ID_B, NULL, 2, "5461-10922", 1);
@@ -196,9 +231,9 @@ static void test_parse_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_three_masters),  cmocka_unit_test(test_failover_by_epoch),
-        cmocka_unit_test(test_replica_serves), cmocka_unit_test(test_uncovered),
-        cmocka_unit_test(test_parse_nodes),
+        cmocka_unit_test(test_three_masters),        cmocka_unit_test(test_failover_by_epoch),
+        cmocka_unit_test(test_replica_serves),       cmocka_unit_test(test_uncovered),
+        cmocka_unit_test(test_slots_moved_by_table), cmocka_unit_test(test_parse_nodes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
