@@ -115,9 +115,17 @@ static int cluster_move_key(redisContext *from, redisContext *to, int to_port, c
     int ret = -1;
 
     *dup = 0;
-    if (dump == NULL || ttl == NULL || dump->type != REDIS_REPLY_STRING || ttl->type != REDIS_REPLY_INTEGER) {
+    if (dump == NULL || ttl == NULL) {
+        err_set(e, ERR_IO, "DUMP or PTTL of a key failed: %s", from->errstr[0] ? from->errstr : "no answer");
+        goto out;
+    }
+    if (dump->type == REDIS_REPLY_ERROR || ttl->type != REDIS_REPLY_INTEGER) {
         err_set(e, ERR_REDIS, "DUMP or PTTL of a key failed: %s",
-                from->errstr[0] ? from->errstr : "bad reply");
+                dump->type == REDIS_REPLY_ERROR ? dump->str : "PTTL did not answer a number");
+        goto out;
+    }
+    if (dump->type != REDIS_REPLY_STRING) { /* expired meanwhile: nothing to move */
+        ret = 0;
         goto out;
     }
     r = redisCommand(to, "RESTORE %b %lld %b", key, len, ttl->integer > 0 ? ttl->integer : 0LL, dump->str,
@@ -222,6 +230,67 @@ out:
     return ret;
 }
 
+static int cluster_state_ok(redisContext *c, int *ok, struct err *e);
+
+/* Set cluster-require-full-coverage on every node; with "no", wait until
+ * each (alone, owning part of the slots) serves its keys. */
+static int cluster_coverage(redisContext **ctx, const struct cluster_start *cs, const char *value,
+                            struct err *e)
+{
+    int64_t deadline = time_now() + CLUSTER_OK_TIMEOUT_S;
+    size_t k;
+    int ok;
+
+    for (k = 0; k < cs->n; k++) {
+        if (cluster_expect_ok(ctx[k], cs->port + (int)k,
+                              redisCommand(ctx[k], "CONFIG SET cluster-require-full-coverage %s", value),
+                              "CONFIG SET cluster-require-full-coverage", e) < 0)
+            return -1;
+        while (strcmp(value, "no") == 0) {
+            if (cluster_state_ok(ctx[k], &ok, e) < 0)
+                return -1;
+            if (ok)
+                break;
+            if (time_now() > deadline)
+                return err_set(e, ERR_REDIS, "redis-server on port %d did not serve its slots alone",
+                               cs->port + (int)k);
+            usleep(100 * 1000);
+        }
+    }
+    return 0;
+}
+
+/* Move every node's stray keys (cluster_move_strays). A node alone serves
+ * no key while slots are unassigned (cluster-require-full-coverage),
+ * so that is relaxed meanwhile, only when some node has strays. */
+static int cluster_strays(redisContext **ctx, const struct cluster_start *cs, struct err *e)
+{
+    unsigned char *have = xcalloc(CLUSTER_SLOTS / 8, 1);
+    size_t k, s;
+    int any = 0, ret = -1;
+
+    for (k = 0; k < cs->n && !any; k++) {
+        if (cluster_own_slots(ctx[k], cs->port + (int)k, have, e) < 0)
+            goto out;
+        for (s = 0; s < CLUSTER_SLOTS / 8; s++)
+            any |= (have[s] & (unsigned char)~cs->slots[k][s]) != 0;
+    }
+    if (any) {
+        if (cluster_coverage(ctx, cs, "no", e) < 0)
+            goto out;
+        for (k = 0; k < cs->n; k++) {
+            if (cluster_move_strays(ctx, cs, k, e) < 0)
+                goto out;
+        }
+        if (cluster_coverage(ctx, cs, "yes", e) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    free(have);
+    return ret;
+}
+
 /* CLUSTER INFO says cluster_state:ok? */
 static int cluster_state_ok(redisContext *c, int *ok, struct err *e)
 {
@@ -297,10 +366,8 @@ int cluster_start_run(const struct cluster_start *cs, struct err *e)
             cluster_add_slots(ctx[k], port, cs->slots[k], e) < 0)
             goto out;
     }
-    for (k = 0; k < cs->n; k++) {
-        if (cluster_move_strays(ctx, cs, k, e) < 0)
-            goto out;
-    }
+    if (cluster_strays(ctx, cs, e) < 0)
+        goto out;
     for (k = 1; k < cs->n; k++) {
         if (cluster_expect_ok(ctx[0], cs->port,
                               redisCommand(ctx[0], "CLUSTER MEET 127.0.0.1 %d", cs->port + (int)k),
