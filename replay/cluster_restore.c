@@ -3,16 +3,10 @@
  *
  *   aofroll restore -c FILE --cluster NAME --to TIME --out DIR [--start --port N]
  *
- * 1. The nodes: every instance that stored the member object
- *    ".clusters/NAME/INSTANCE" (objname.h), plus those the local index
- *    holds views of. Each node's archive is read through the local index
- *    when it knows the node's views, else through the node's index copy
- *    fetched from storage (indexcopy.h) into a private temp directory.
- * 2. For each node: its newest view at or before TIME (clusterview.h) and
- *    whether its archive restores TIME (window.h; past its newest archived
- *    second only while its collector's heartbeat in that index shows it
- *    polling at TIME with nothing pending). cluster_plan.c decides who
- *    owned each slot and which archive restores each shard, or refuses.
+ * 1. The nodes and their archives (cluster_nodes.c): each node's newest
+ *    view at or before TIME and whether its archive restores TIME.
+ * 2. cluster_plan.c decides who owned each slot and which archive
+ *    restores each shard, or refuses.
  * 3. Each shard is restored by the single-instance restore itself (the
  *    same cut rules), run as `aofroll restore --instance I --index IDX
  *    --to @TIME --out DIR/shard-K`, all shards at once (up to the number of
@@ -25,7 +19,6 @@
  *
  * DIR must be empty (or absent). When any shard fails, every shard
  * directory written is removed again and DIR is left as it was. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,15 +34,11 @@
 #include "cluster_plan.h"
 #include "clusterview.h"
 #include "commands.h"
-#include "fetch.h"
-#include "indexcopy.h"
 #include "json.h"
 #include "objname.h"
 #include "outdir.h"
 #include "position.h"
-#include "target.h"
 #include "timeutil.h"
-#include "window.h"
 #include "xalloc.h"
 
 #define CLUSTER_JSON "cluster.json"
