@@ -55,7 +55,8 @@ echo "cluster.sh: archiving 3 shards" >&2
 "$BIN/aofroll-collector" -c "$W/c.yaml" --once 2>"$W/collector.log" || { cat "$W/collector.log" >&2; exit 1; }
 SRC_DIGEST=$(redis-cli -p "$port" debug digest)
 for k in 1 2 3; do kill "$(cat "$W/src-$k/redis.pid")"; done
-TO=$(date +%s)
+# the second to restore: the last one every shard's collector saw through
+TO=$(sqlite3 "$W/index.db" "select min(last_poll) from status")
 
 # the views a collector with `cluster: bench` would have recorded, and the member objects
 ids=(x 1111111111111111111111111111111111111111 2222222222222222222222222222222222222222 3333333333333333333333333333333333333333)
@@ -83,6 +84,7 @@ done
 EOF
 chmod +x "$W/cluster.sh" "$W/serial.sh"
 cat "$W"/archive/shard*/*/*/* >/dev/null
+"$W/cluster.sh" || { echo "cluster.sh: the cluster restore failed: $(tail -3 "$W/out-cluster")" >&2; exit 1; }
 
 farm-bench -n "$RUNS" --timeout 1800 --vs "$W/serial.sh" -- "$W/cluster.sh" | tee "$W/farm-bench.out"
 

@@ -601,6 +601,7 @@ static int instance_run_once(struct instance *in, struct err *e)
             goto out;
         if (instance_catch_up(in, e) != 0)
             goto out;
+        cluster_view_step(in);
     }
     if (in->need_base) {
         err_set(

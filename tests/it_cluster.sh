@@ -12,8 +12,11 @@
 #  - --start serves GET through MOVED redirects with the values of TIME;
 #  - a manual failover mid-run: restores before and after it equal the
 #    live state of the master of the time;
+#  - generations and verify --cluster shard by shard;
 #  - one box's collector stopped: a restore at a second it did not archive
-#    is refused, naming the shard and its restorable windows.
+#    is refused, naming the shard and its restorable windows, and status
+#    --cluster fails;
+#  - a barrier records each node's view.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_collector_lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -168,6 +171,15 @@ grep -q "master \"node-${SHARD_PORTS[2]}\" restores from .* to " "$T/last.err" |
     fail "the refusal does not name the restorable windows: $(cat "$T/last.err")"
 [ ! -e "$T/g" ] || fail "a refused restore left $T/g behind"
 pass "a second box B did not archive is refused, naming the shard and its windows"
+
+# a barrier records each node's view (last: it rewrites the AOFs the references above are cut from)
+expect_exit 0 "$COLLECTOR" -c "$T/box-a.yaml" --barrier-now
+for p in "${BOX_A[@]}"; do
+    wait_until 20 test "$(sqlite3 "$T/index-a.db" "select count(*) from cluster_views v join instances i on
+        i.id = v.instance_id where i.name = 'node-$p' and v.reason = 'barrier'")" -ge 1 ||
+        fail "no view recorded at the barrier for node-$p"
+done
+pass "the barrier records each node's view"
 
 cluster_writer_stop
 stop_box A
