@@ -191,7 +191,7 @@ static int plan_source(const struct plan_node *nodes, size_t n, const char *clus
         buf_printf(&master, "its master \"%s\" restores %s", nodes[sh->owner].instance,
                    nodes[sh->owner].windows[0] ? nodes[sh->owner].windows : "nothing");
     else
-        buf_printf(&master, "its master is not archived (no instance recorded node %s)", sh->master_id);
+        buf_printf(&master, "its master is not archived, or recorded no view of itself by then");
     time_format_utc(t, when, sizeof(when));
     err_set(e, ERR_NOTFOUND,
             "cluster \"%s\": no archive restores %s for the shard of slots %s (master node %s): %s%s",

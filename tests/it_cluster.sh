@@ -31,9 +31,12 @@ start_box B
 sleep 4
 cluster_writer_alive
 
-# the member objects and the views are there
+# the member objects and the views are there (and in the index copies: restores start from them)
 for p in "${PORTS[@]}"; do
-    wait_until 20 test -f "$ARCH/.clusters/$CLUSTER_NAME/node-$p" || fail "no member object for node-$p"
+    wait_until 30 test -f "$ARCH/.clusters/$CLUSTER_NAME/node-$p" || fail "no member object for node-$p"
+    wait_until 30 test "$(sqlite3 "$ARCH/node-$p/index.db" "select count(*) from cluster_views v join instances i
+        on i.id = v.instance_id where i.name = 'node-$p'" 2>/dev/null)" -ge 1 ||
+        fail "no view of node-$p in its index copy"
 done
 views=$(sqlite3 "$T/index-a.db" "select count(*) from cluster_views where cluster = '$CLUSTER_NAME'")
 [ "$views" -ge 3 ] || fail "box A recorded $views views, expected one per node at least"
