@@ -93,7 +93,8 @@ for k in 1 2 3; do
     for d in "$W/rc/shard-$k" "$W/rs/shard-$k"; do
         port=$(free_port)
         redis-server --port "$port" --bind 127.0.0.1 --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
-            --logfile "$d/redis.log" --save "" --appendonly yes --enable-debug-command yes >/dev/null
+            --logfile "$d/redis.log" --save "" --appendonly yes --auto-aof-rewrite-percentage 0 \
+            --enable-debug-command yes >/dev/null
         until [ -s "$d/redis.pid" ] && loaded "$port"; do sleep 0.05; done
         PIDS+=("$(cat "$d/redis.pid")")
         got=$(redis-cli -p "$port" debug digest)
