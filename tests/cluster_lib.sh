@@ -165,10 +165,9 @@ stop_box() {
     stop_collector
 }
 
-cat >"$T/cluster_writer.py" <<'PY'
-import random, socket, sys, time
-
-# CRC16/XMODEM: Redis Cluster's key slot function (cluster.c keyHashSlot)
+# Redis Cluster's key slot function (cluster.c keyHashSlot: CRC16/XMODEM of
+# the key, or of its {hash tag}), for the writer and the scenarios' checks
+cat >"$T/clusterslot.py" <<'PY'
 def crc16(data):
     crc = 0
     for b in data:
@@ -185,6 +184,12 @@ def keyslot(key):
         if e > s + 1:
             key = key[s + 1:e]
     return crc16(key) % 16384
+PY
+
+cat >"$T/cluster_writer.py" <<'PY'
+import os, random, socket, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clusterslot import keyslot
 
 def enc(args):
     out = [b"*%d\r\n" % len(args)]

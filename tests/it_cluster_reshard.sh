@@ -55,23 +55,10 @@ ref_keys() {
 
 # placed PORT...: each node's keys are in slots it owns; no key on two nodes; the keys, sorted
 placed() {
-    python3 - "$@" <<'PY'
-import subprocess, sys
-def crc16(data):
-    crc = 0
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-def keyslot(key):
-    s = key.find(b"{")
-    if s >= 0:
-        e = key.find(b"}", s + 1)
-        if e > s + 1:
-            key = key[s + 1:e]
-    return crc16(key) % 16384
+    T=$T python3 - "$@" <<'PY'
+import os, subprocess, sys
+sys.path.insert(0, os.environ["T"])
+from clusterslot import keyslot
 seen = {}
 for port in sys.argv[1:]:
     own = set()
