@@ -6,7 +6,7 @@
 # decoded in parallel; one after another they leave a core idle).
 #
 # Builds nothing: takes aofroll and aofroll-collector from
-# $AOFROLL_BENCH_BIN (default /work/main/build/bin; build them Release,
+# $AOFROLL_BENCH_BIN (default build/bin of this checkout; build them Release,
 # without sanitizers). The shards' data: make-aof.sh's ~1 GB AOF (cached),
 # one copy per shard (links; 3 GB of AOF in all), each loaded by its own
 # redis-server and archived with
@@ -22,25 +22,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-5}
-for prog in aofroll aofroll-collector; do
-    [ -x "$BIN/$prog" ] || { echo "cluster.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
+bench_need aofroll aofroll-collector
 command -v farm-bench >/dev/null || { echo "cluster.sh: farm-bench is not on PATH" >&2; exit 1; }
 
 AOFDIR=$("$HERE/make-aof.sh")
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/cluster.XXXXXX")
-. "$HERE/../tests/server_lib.sh"
+bench_dir cluster
 server_use "$W/bin"
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
 
 # three shards, each an instance with its own copy (links) of the AOF
 archive_config "$W" 0
@@ -48,7 +36,7 @@ sed -i '/^  - name: bench$/,$d' "$W/c.yaml"
 for k in 1 2 3; do
     link_aofdir "$AOFDIR" "$W/src-$k"
     port=$(free_port)
-    start_server "$W/src-$k" "$port"
+    start_redis "$W/src-$k" "$port"
     printf '  - name: shard%s\n    redis: redis://127.0.0.1:%s\n' "$k" "$port" >>"$W/c.yaml"
 done
 echo "cluster.sh: archiving 3 shards" >&2
@@ -91,14 +79,9 @@ farm-bench -n "$RUNS" --timeout 1800 --vs "$W/serial.sh" -- "$W/cluster.sh" | te
 # the last run of each: equal to the source, shard by shard
 for k in 1 2 3; do
     for d in "$W/rc/shard-$k" "$W/rs/shard-$k"; do
-        port=$(free_port)
-        redis-server --port "$port" --bind 127.0.0.1 --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
-            --logfile "$d/redis.log" --save "" --appendonly yes --auto-aof-rewrite-percentage 0 \
-            --enable-debug-command yes >/dev/null
-        until [ -s "$d/redis.pid" ] && loaded "$port"; do sleep 0.05; done
-        PIDS+=("$(cat "$d/redis.pid")")
-        got=$(redis-cli -p "$port" debug digest)
-        redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+        start_redis_on dport "$d"
+        got=$(digest "$dport")
+        stop_redis "$d"
         [ "$got" = "$SRC_DIGEST" ] || { echo "cluster.sh: $d digest $got, source $SRC_DIGEST" >&2; exit 1; }
     done
 done

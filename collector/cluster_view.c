@@ -14,17 +14,20 @@
  * archive without listing the whole storage.
  *
  * A failure here never stops the archiving: it is logged once per kind
- * (instance_fail) and tried again at the next poll. */
+ * (context_fail) and tried again at the next poll. */
 #include <hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clusterview.h"
-#include "collector.h"
 #include "objname.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "cluster_view.h"
+#include "context.h"
+#include "redisconn.h"
 
 struct cluster_state {
     struct cluster_view last; /* the last view recorded (node_id "" none yet) */
@@ -175,9 +178,9 @@ void cluster_view_step(struct instance *in)
     cs->next_poll = now + CLUSTER_VIEW_POLL_S;
     err_clear(&e);
     if (cluster_view_poll(in, cs, now, &e) < 0)
-        instance_fail(in, &cs->h, "cluster view", &e);
+        context_fail(in, &cs->h, "cluster view", &e);
     else
-        instance_recover(in, &cs->h, "cluster view");
+        context_recover(in, &cs->h, "cluster view");
 }
 
 void cluster_view_end(struct instance *in)

@@ -11,7 +11,7 @@
  * link to its master is up, and the node's normalized view of every node
  * of the cluster (one line per node "ID ROLE MASTER EPOCH SLOTS", sorted;
  * no ping times, so it changes only when the cluster does). `aofroll
- * restore --cluster` reads the views of every node (replay/cluster_plan.c
+ * restore --cluster` reads the views of every node (replay/engine/cluster_plan.c
  * decides from them who owned each slot at a second).
  *
  * The views go into the same index file as the chunks, and so into the

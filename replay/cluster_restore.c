@@ -21,7 +21,6 @@
  * directory written is removed again and DIR is left as it was. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "commands.h"
 #include "json.h"
 #include "objname.h"
+#include "opt.h"
 #include "outdir.h"
 #include "position.h"
 #include "timeutil.h"
@@ -89,48 +89,36 @@ int cluster_wanted(int argc, char **argv)
     return 0;
 }
 
+/* The options restore takes with --cluster (cmd_restore_options lists
+ * them all for --help; any other is refused here). */
+static const struct opt cluster_restore_options[] = {
+    CLI_OPT_CONFIG(struct cluster_opts, "configuration file"),
+    {.name = "cluster", .kind = OPT_STRING, .off = offsetof(struct cluster_opts, cluster), .arg = "NAME"},
+    {.name = "to", .kind = OPT_STRING, .off = offsetof(struct cluster_opts, to), .arg = "TIME"},
+    {.name = "out", .kind = OPT_STRING, .off = offsetof(struct cluster_opts, out), .arg = "DIR"},
+    {.name = "start", .kind = OPT_FLAG, .off = offsetof(struct cluster_opts, start)},
+    {.name = "port",
+     .kind = OPT_LONG,
+     .off = offsetof(struct cluster_opts, port),
+     .min = 1,
+     .max = 65535 - CLUSTER_BUS_OFFSET,
+     .arg = "N"},
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int cluster_parse_args(struct cluster_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"cluster", required_argument, NULL, 'C'},
-        {"to", required_argument, NULL, 't'},     {"out", required_argument, NULL, 'o'},
-        {"start", no_argument, NULL, 'S'},        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->port = -1;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'C':
-            o->cluster = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'S':
-            o->start = 1;
-            break;
-        case 'p':
-            if (cli_parse_long("--port", optarg, 1, 65535 - CLUSTER_BUS_OFFSET, &o->port, e) < 0)
-                return -1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            if (e->code == ERR_USAGE && strstr(e->msg, "unknown option") != NULL)
-                err_prefix(e, "with --cluster");
-            return -1;
-        }
+    rc = opt_parse(cluster_restore_options, argc, argv, o, NULL, e);
+    if (rc != 0) {
+        if (rc < 0 && e->code == ERR_USAGE && strstr(e->msg, "unknown option") != NULL)
+            err_prefix(e, "with --cluster");
+        return rc;
     }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
     if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->cluster, "--cluster NAME", e) < 0 ||
         cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
         return -1;
@@ -517,7 +505,7 @@ static void cluster_undo(struct cluster_restore *cr)
 
 static int cluster_run(struct cluster_restore *cr, struct err *e)
 {
-    if (cli_parse_time("--to", cr->o.to, &cr->to, e) < 0)
+    if (opt_time("--to", cr->o.to, &cr->to, e) < 0)
         return -1;
     if (config_load(cr->o.config, &cr->cfg, e) < 0)
         return -1;

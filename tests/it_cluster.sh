@@ -1,7 +1,7 @@
 #!/bin/bash
 # it_cluster.sh - a Redis Cluster back to one second, shard by shard.
 #
-# A local cluster of 3 masters and 3 replicas (tests/cluster_lib.sh), two
+# A local cluster of 3 masters and 3 replicas (tests/lib/cluster.sh), two
 # collectors ("boxes") with an index each and one shared storage, and a
 # writer that never pauses: writes over all slots through hash tags and a
 # key per shard bumped every second. Then, from a third machine's view (an
@@ -17,11 +17,7 @@
 #    is refused, naming the shard and its restorable windows, and status
 #    --cluster fails;
 #  - a barrier records each node's view.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
-. "$(dirname "$0")/cluster_lib.sh"
-
-AOFROLL=$BIN/aofroll
+. "$(dirname "$0")/lib/scenario.sh" collector cluster
 
 cluster_create
 cluster_boxes
@@ -63,7 +59,7 @@ restore_check() {
 restore_at() {
     local t=$1 dir=$2
     shift 2
-    expect_exit 0 "$AOFROLL" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$t" --out "$dir" "$@"
+    expect_exit 0 "$A" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$t" --out "$dir" "$@"
 }
 
 # two seconds under writes, each restored once the collectors are past it
@@ -91,10 +87,10 @@ grep -q "redis-server --port" "$T/r-$T2/START.txt" || fail "START.txt does not s
 pass "restores at two seconds equal each master's AOF at that second; every slot once; cluster.json"
 
 # a non-empty DIR is refused; nothing is written
-expect_exit 1 "$AOFROLL" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$T2" --out "$T/r-$T2"
+expect_exit 1 "$A" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$T2" --out "$T/r-$T2"
 grep -q "is not empty" "$T/last.err" || fail "non-empty DIR: $(cat "$T/last.err")"
-expect_exit 2 "$AOFROLL" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$T2" --out "$T/x" --port 7000
-expect_exit 1 "$AOFROLL" restore -c "$T/restore.yaml" --cluster nosuch --to "@$T2" --out "$T/x"
+expect_exit 2 "$A" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$T2" --out "$T/x" --port 7000
+expect_exit 1 "$A" restore -c "$T/restore.yaml" --cluster nosuch --to "@$T2" --out "$T/x"
 grep -q 'no node of cluster "nosuch" is archived' "$T/last.err" || fail "unknown cluster: $(cat "$T/last.err")"
 [ ! -e "$T/x" ] || fail "a refused restore left $T/x behind"
 pass "refusals: non-empty DIR, --port without --start, unknown cluster"
@@ -148,7 +144,7 @@ pass "failover: before it the old master's archive, after it the new master's; b
 
 # generations and verify shard by shard, from the restoring machine
 for cmd in generations verify; do
-    expect_exit 0 "$AOFROLL" "$cmd" -c "$T/restore.yaml" --cluster "$CLUSTER_NAME"
+    expect_exit 0 "$A" "$cmd" -c "$T/restore.yaml" --cluster "$CLUSTER_NAME"
     assert_eq "$(grep -c '^== shard ' "$T/last.out")" 3 "$cmd --cluster: shards"
     assert_eq "$(grep -c '^-- \(master\|replica\) "node-' "$T/last.out")" 6 "$cmd --cluster: nodes"
     grep -q "^== shard 1: slots 0-5460 (master node ${NODE_ID[$NEW]})" "$T/last.out" ||
@@ -157,17 +153,17 @@ for cmd in generations verify; do
     assert_eq "$first" "-- master \"node-$NEW\" node ${NODE_ID[$NEW]}" "$cmd --cluster: the master first"
 done
 grep -q "restorable" "$T/last.out" || fail "verify --cluster does not print the windows: $(head -20 "$T/last.out")"
-expect_exit 2 "$AOFROLL" status -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --json
+expect_exit 2 "$A" status -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --json
 pass "generations and verify --cluster: every node, shard by shard, the master first"
 
 # box B's collector stopped: its shard (master 3 and its replica) is not archived past the stop
 stop_box B
 sleep 4
-expect_exit 1 "$AOFROLL" status -c "$T/restore.yaml" --cluster "$CLUSTER_NAME"
+expect_exit 1 "$A" status -c "$T/restore.yaml" --cluster "$CLUSTER_NAME"
 grep -q "node-${SHARD_PORTS[2]}" "$T/last.err" || fail "status --cluster does not name box B's node: $(cat "$T/last.err")"
 STOPPED=$(($(date +%s) - 1))
 sleep 2
-expect_exit 1 "$AOFROLL" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$STOPPED" --out "$T/g"
+expect_exit 1 "$A" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$STOPPED" --out "$T/g"
 grep -q "no archive restores .* for the shard of slots $(shard_json "$T/f-after" 2 slots) (master node ${NODE_ID[${SHARD_PORTS[2]}]})" "$T/last.err" ||
     fail "the refusal does not name the shard: $(cat "$T/last.err")"
 grep -q "master \"node-${SHARD_PORTS[2]}\" restores from .* to " "$T/last.err" ||

@@ -1,7 +1,7 @@
 #!/bin/bash
 # it_cluster_reshard.sh - a cluster restored while slots move.
 #
-# The local cluster of tests/cluster_lib.sh under the never-pausing writer;
+# The local cluster of tests/lib/cluster.sh under the never-pausing writer;
 # `redis-cli --cluster reshard` moves 2000 slots from master 1 to master 2
 # while the writes go on. A restore --start at a second during the move and
 # one after it must hold every key exactly once, on the node that owns its
@@ -9,11 +9,7 @@
 # three masters' own AOFs held then (redis-check-aof cuts). During the move
 # some keys had already gone (MIGRATE) to a shard whose slot the recorded
 # views still give to the other: the restore moves them to the owner.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
-. "$(dirname "$0")/cluster_lib.sh"
-
-AOFROLL=$BIN/aofroll
+. "$(dirname "$0")/lib/scenario.sh" collector cluster
 
 cluster_create
 cluster_boxes
@@ -83,7 +79,7 @@ PY
 
 for t in "$DURING" "$AFTER"; do
     SP=$(cluster_free_ports 3)
-    expect_exit 0 "$AOFROLL" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$t" --out "$T/r-$t" \
+    expect_exit 0 "$A" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$t" --out "$T/r-$t" \
         --start --port "$SP"
     for k in 0 1 2; do PIDS_TO_KILL+=("$(cat "$T/r-$t/shard-$((k + 1))/redis.pid")"); done
     cp "$T/last.out" "$T/restore-$t.out"

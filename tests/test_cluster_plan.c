@@ -1,4 +1,4 @@
-/* test_cluster_plan.c - unit tests of replay/cluster_plan.c (which archive
+/* test_cluster_plan.c - unit tests of replay/engine/cluster_plan.c (which archive
  * restores each shard of a Redis Cluster at a second) and of the text forms
  * in common/clusterview.c it stands on (CLUSTER NODES, slot ranges): the
  * plain case, a failover decided by config epoch, a master whose archive

@@ -1,4 +1,4 @@
-/* test_cut.c - the cut engine (replay/cut.c): where restore and apply stop
+/* test_cut.c - the cut engine (replay/engine/cut.c): where restore and apply stop
  * in an incr stream, what they hand over, and what they report left out.
  *
  * One stream with #TS lines, SELECTs, two MULTI blocks (the second left
@@ -42,7 +42,7 @@ struct stream {
     size_t ts101;  /* "#TS:101" line */
     size_t multi1; /* first MULTI */
     size_t ts102;
-    size_t flush;  /* flushall */
+    size_t flush; /* flushall */
     size_t ts103;
     size_t multi2; /* the MULTI left open */
 };
