@@ -21,6 +21,7 @@
  *   resume.c         start-up: continue the index's generation, or not
  *   reconcile.c      start-up: objects in storage that the index lacks
  *   follow.c         one poll (manifest, sizes) and shipping what is pending
+ *   cluster_view.c   cluster: NAME: the node's views, recorded with the time
  *   ship.c           one chunk: pread, gzip, store, index
  *   generation.c     the generations in hand: open, end, lose, check
  *   lineage.c        a generation's files: base + logical incr stream
@@ -45,6 +46,7 @@
 #include "check.h"
 #include "check_report.h"
 #include "check_seal.h"
+#include "cluster_view.h"
 #include "context.h"
 #include "follow.h"
 #include "forklock.h"

@@ -39,6 +39,7 @@
 
 struct generation;     /* generation.h */
 struct snapshot_state; /* snapshot_beat.h */
+struct cluster_state;  /* cluster_view.c */
 
 /* What this run of the process does. */
 enum collector_action {
@@ -163,6 +164,8 @@ struct instance {
     int64_t info_gen;            /* the newest generation when INFO last said the AOF was on ... */
     long long info_rewrites;     /* ... and aof_rewrites then */
     struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
+    /* cluster: NAME: the views recorded (cluster_view.c), else NULL */
+    struct cluster_state *cluster;
 };
 
 /* ------------------------------------------------------------------------

@@ -42,6 +42,7 @@
 #include "xalloc.h"
 
 #include "barrier.h"
+#include "cluster_view.h"
 #include "context.h"
 #include "follow.h"
 #include "generation.h"
@@ -257,6 +258,7 @@ static int instance_follow(struct instance *in, struct err *e)
         err_clear(e);
         if (instance_step_barrier(in, e) != 0)
             break;
+        cluster_view_step(in);
         if (instance_step_ship(in, in->ic->poll_interval_ms, &more, e) != 0)
             break;
         if (follow_heartbeat(in, e) != 0) {
@@ -309,6 +311,7 @@ static int instance_run_once(struct instance *in, struct err *e)
 
     if (instance_catch_up(in, e) != 0)
         goto out;
+    cluster_view_step(in);
     if (in->col->action == COLLECT_BARRIER_NOW) {
         int fork_fd, ran;
 
@@ -325,6 +328,7 @@ static int instance_run_once(struct instance *in, struct err *e)
             goto out;
         if (instance_catch_up(in, e) != 0)
             goto out;
+        cluster_view_step(in);
     }
     if (in->need_base) {
         err_set(
@@ -368,6 +372,7 @@ void *instance_thread(void *arg)
         log_msg(in->col->log, LOG_WARN, in->name, "%s", e.msg);
     while (in->ngens > 0) /* the rest is freed by main (context_free) */
         generation_drop(in, in->ngens - 1);
+    cluster_view_end(in);
     atomic_fetch_sub(&in->col->running, 1);
     if (in->col->wake_fd >= 0 && write(in->col->wake_fd, "x", 1) < 0) {
         /* main also polls with a timeout */

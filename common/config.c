@@ -428,7 +428,8 @@ enum key_flag {
     KEY_REDACT = 1 << 0,        /* a URL: its password is never shown (dump_url) */
     KEY_INSTANCE_ONLY = 1 << 1, /* an instance's own, not allowed in `defaults` (parsed first) */
     KEY_RDB_ONLY = 1 << 2,      /* meaningful for mode rdb only */
-    KEY_STORAGE_URL = 1 << 3    /* a URL of one of the storage backends */
+    KEY_STORAGE_URL = 1 << 3,   /* a URL of one of the storage backends */
+    KEY_NAME_RULE = 1 << 4      /* KEY_STRING: a name as instance names are written (objname.h) */
 };
 
 struct config_section;
@@ -704,6 +705,12 @@ static const struct config_key instance_keys[] = {
      .def = "off",
      .flags = KEY_RDB_ONLY,
      .help = "mode rdb: a snapshot daily at this local time, or `off`"},
+    {.name = "cluster",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct instance_config, cluster),
+     .flags = KEY_NAME_RULE,
+     .help = "the Redis Cluster the node belongs to, written as instance names are: its views are "
+             "recorded for `restore --cluster` ([cluster.md](cluster.md))"},
 };
 
 static const struct config_section storage_section =
@@ -816,6 +823,8 @@ static int config_set(struct config_ctx *cx, const struct config_key *k, const y
 
     switch (k->kind) {
     case KEY_STRING:
+        if ((k->flags & KEY_NAME_RULE) && !objname_valid_instance(text))
+            return config_error(cx, value, "invalid %s name \"%s\": %s", k->name, text, INSTANCE_NAME_RULE);
         free(*(char **)field);
         *(char **)field = xstrdup(text);
         return 0;

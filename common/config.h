@@ -51,6 +51,7 @@ struct instance_config {
     int64_t snapshot_interval_s;     /* mode rdb; 0 = none */
     int snapshot_minute;             /* mode rdb, daily "snapshot_at"; -1 = none */
     enum instance_priority priority; /* CPU and I/O priority of its thread; default idle */
+    char *cluster;                   /* the Redis Cluster the node belongs to (docs/cluster.md); NULL none */
 };
 
 struct s3_config {

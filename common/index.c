@@ -149,6 +149,25 @@ static const char *const migrations[] = {
     "ALTER TABLE status ADD COLUMN barrier_postponed_why TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE status ADD COLUMN barrier_overdue INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE status ADD COLUMN aof_off_since INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: what a node of a Redis Cluster said of itself and of its
+     * shard, with the time (clusterview.h): the restore of a whole
+     * cluster decides from these who owned each slot. */
+    "CREATE TABLE cluster_views ("
+    "  id INTEGER PRIMARY KEY,"
+    "  instance_id INTEGER NOT NULL REFERENCES instances(id),"
+    "  cluster TEXT NOT NULL,"
+    "  time INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  node_id TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('master', 'replica')),"
+    "  master_id TEXT NOT NULL,"
+    "  config_epoch INTEGER NOT NULL,"
+    "  slots TEXT NOT NULL,"
+    "  in_sync INTEGER NOT NULL CHECK (in_sync IN (0, 1)),"
+    "  nodes TEXT NOT NULL"
+    ");"
+    "CREATE INDEX cluster_views_time ON cluster_views(instance_id, cluster, time);"
+    "CREATE INDEX cluster_views_cluster ON cluster_views(cluster, instance_id);",
 };
 
 #define INDEX_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -693,6 +712,16 @@ out:
 int index_open(const char *path, int readonly, struct index **out, struct err *e)
 {
     return index_open_mode(path, readonly ? INDEX_READONLY : INDEX_WRITER, out, e);
+}
+
+sqlite3 *index_sqlite(struct index *idx)
+{
+    return idx->db;
+}
+
+const char *index_path(const struct index *idx)
+{
+    return idx->path;
 }
 
 int index_open_copy(const char *path, struct index **out, struct err *e)

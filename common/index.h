@@ -6,7 +6,8 @@
  * statement kept on the handle. One handle per thread: the collector opens
  * one per instance thread (busy_timeout makes writers wait for each other).
  *
- * Tables: instances, generations, chunks, size_log, events, status.
+ * Tables: instances, generations, chunks, size_log, events, status,
+ * cluster_views (schema 4; its statements live in clusterview.c).
  * Rows are recorded only after the object they describe is stored.
  *
  * Callers record base chunks with first = last = their generation's
@@ -129,6 +130,11 @@ int index_schema_version(void);
  * its journal mode is left as it is. A newer or foreign file is refused as
  * index_open() refuses it. */
 int index_open_copy(const char *path, struct index **out, struct err *e);
+/* The handle's SQLite connection and file, for the modules that keep
+ * their own tables' statements (clusterview.c). */
+struct sqlite3;
+struct sqlite3 *index_sqlite(struct index *idx);
+const char *index_path(const struct index *idx);
 int index_begin(struct index *idx, struct err *e);
 int index_commit(struct index *idx, struct err *e);
 void index_rollback(struct index *idx);

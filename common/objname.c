@@ -295,6 +295,20 @@ int objname_index(const char *instance, char *buf, size_t n)
     return objname_fit(snprintf(buf, n, "%s/index.db", instance), n);
 }
 
+int objname_cluster_prefix(const char *cluster, char *buf, size_t n)
+{
+    if (!objname_valid_instance(cluster))
+        return -1;
+    return objname_fit(snprintf(buf, n, OBJNAME_CLUSTERS "/%s/", cluster), n);
+}
+
+int objname_cluster_member(const char *cluster, const char *instance, char *buf, size_t n)
+{
+    if (!objname_valid_instance(cluster) || !objname_valid_instance(instance))
+        return -1;
+    return objname_fit(snprintf(buf, n, OBJNAME_CLUSTERS "/%s/%s", cluster, instance), n);
+}
+
 /* ------------------------------------------------------------------------
  * Sealed names
  * ------------------------------------------------------------------------ */

@@ -64,6 +64,13 @@ int objname_instance_prefix(const char *instance, char *buf, size_t n);
 int objname_generation_prefix(const char *instance, int64_t generation, char *buf, size_t n);
 /* "<instance>/index.db" */
 int objname_index(const char *instance, char *buf, size_t n);
+/* ".clusters/<cluster>/<instance>": the object by which a node of Redis
+ * Cluster <cluster> says that <instance> archives it (an instance name
+ * never starts with a dot, so no instance's objects are under it), and
+ * the prefix ".clusters/<cluster>/" that lists them. */
+#define OBJNAME_CLUSTERS ".clusters"
+int objname_cluster_member(const char *cluster, const char *instance, char *buf, size_t n);
+int objname_cluster_prefix(const char *cluster, char *buf, size_t n);
 /* "<name>.<id>.enc": the name of `name` sealed with key `id`. */
 int objname_seal(const char *name, const char *id, char *buf, size_t n);
 /* 1 when `key` names a sealed object "<name>.<id>.enc", with the plain name

@@ -27,7 +27,8 @@ int cli_open(struct cli *c, const char *config_path, int index_readonly, struct 
     if (config_load(config_path, &c->cfg, e) < 0)
         return -1;
     c->have_cfg = 1;
-    if (index_open(c->cfg.index_path, index_readonly, &c->idx, e) < 0) {
+    if (index_open(c->index_path != NULL ? c->index_path : c->cfg.index_path, index_readonly, &c->idx, e) <
+        0) {
         c->idx = NULL;
         return -1;
     }
@@ -47,6 +48,11 @@ int cli_instance(struct cli *c, const char *name, struct err *e)
     if (cli_require(name, "--instance NAME", e) < 0)
         goto out;
     c->inst = config_instance(&c->cfg, name);
+    if (c->inst == NULL && c->index_path != NULL) {
+        c->unlisted = c->cfg.defaults;
+        c->unlisted.name = (char *)name;
+        c->inst = &c->unlisted;
+    }
     if (c->inst == NULL) {
         for (i = 0; i < c->cfg.ninstances; i++)
             buf_printf(&names, "%s%s", i ? ", " : "", c->cfg.instances[i].name);
@@ -57,7 +63,7 @@ int cli_instance(struct cli *c, const char *name, struct err *e)
     if (index_instance_id(c->idx, name, 0, &c->instance_id, e) < 0) {
         if (e->code == ERR_NOTFOUND)
             err_set(e, ERR_NOTFOUND, "instance \"%s\" has no archive in index \"%s\"", name,
-                    c->cfg.index_path);
+                    c->index_path != NULL ? c->index_path : c->cfg.index_path);
         c->inst = NULL;
         goto out;
     }

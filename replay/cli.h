@@ -31,11 +31,16 @@ struct cli {
     struct storage *st;                 /* NULL until cli_open() */
     const struct instance_config *inst; /* NULL until cli_instance() */
     int64_t instance_id;
+    /* --index FILE: read this index (a copy fetched from storage) instead of
+     * the configured one; cli_instance() then also takes an instance the
+     * configuration lacks, with the configured defaults */
+    const char *index_path;
+    struct instance_config unlisted; /* such an instance (shallow: points into cfg) */
 };
 
 void cli_init(struct cli *c, const char *cmd);
-/* Load config_path, open its index (read-only when index_readonly) and its
- * storage. A missing -c is a usage error. */
+/* Load config_path, open its index (or c->index_path; read-only when
+ * index_readonly) and its storage. A missing -c is a usage error. */
 int cli_open(struct cli *c, const char *config_path, int index_readonly, struct err *e);
 /* Resolve an instance name: `unknown instance "x" (configured: a, b)` when
  * the configuration lacks it (ERR_USAGE), ERR_NOTFOUND when the index has
@@ -76,6 +81,14 @@ int cli_require(const char *value, const char *option, struct err *e);
     {                                                                                                        \
         .name = "json", .kind = OPT_FLAG, .off = offsetof(type, json),                                       \
         .help = "one JSON document (docs/json.md)"                                                           \
+    }
+/* --cluster NAME of generations, ls, status and verify: main.c hands such
+ * a command line to cluster_inspect.c (every node, shard by shard) before
+ * the command parses it; the row is here for --help and the docs. */
+#define CLI_OPT_CLUSTER(type)                                                                                \
+    {                                                                                                        \
+        .name = "cluster", .kind = OPT_STRING, .off = offsetof(type, cluster), .arg = "NAME",                \
+        .help = "every node of Redis Cluster NAME, shard by shard (not with --json)"                         \
     }
 #define CLI_OPT_HELP                                                                                         \
     {                                                                                                        \

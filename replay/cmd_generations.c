@@ -24,6 +24,7 @@
 struct gens_opts {
     const char *config;
     const char *instance;
+    const char *cluster; /* --cluster: cluster_inspect.c runs it (cli.h) */
     int json;
 };
 
@@ -35,6 +36,7 @@ const struct opt cmd_generations_options[] = {
      .off = offsetof(struct gens_opts, instance),
      .arg = "NAME",
      .help = "only this instance (default: all)"},
+    CLI_OPT_CLUSTER(struct gens_opts),
     CLI_OPT_JSON(struct gens_opts),
     CLI_OPT_HELP,
     {0},

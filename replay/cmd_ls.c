@@ -28,6 +28,7 @@
 struct ls_opts {
     const char *config;
     const char *instance;
+    const char *cluster; /* --cluster: cluster_inspect.c runs it (cli.h) */
     int64_t since, until;
     int json;
 };
@@ -61,6 +62,7 @@ const struct opt cmd_ls_options[] = {
      .off = offsetof(struct ls_opts, instance),
      .arg = "NAME",
      .help = "only this instance (default: all)"},
+    CLI_OPT_CLUSTER(struct ls_opts),
     {.name = "since",
      .kind = OPT_TIME,
      .off = offsetof(struct ls_opts, since),

@@ -30,6 +30,7 @@
 #include <zlib.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "commands.h"
 #include "cut.h"
 #include "fetch.h"
@@ -73,6 +74,8 @@ struct restore_opts {
     const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
     char **extra;     /* after "--": redis-server options */
     int nextra;
+    /* --index FILE: this index instead of the configured one (cli.h) */
+    const char *index;
     /* flashback (flashback.h): as given, then checked into fb */
     const char *target;
     struct opt_repeat keys, dbs;
@@ -80,6 +83,9 @@ struct restore_opts {
     const char *ttl;
     int json;
     struct flashback_opts fb;
+    /* --cluster NAME: in the table for --help; cmd_restore() hands such a
+     * command line to cluster_restore.c before parsing it */
+    const char *cluster;
 };
 
 struct restore {
@@ -160,6 +166,19 @@ const struct opt cmd_restore_options[] = {
      .off = offsetof(struct restore_opts, bind),
      .arg = "ADDR",
      .help = "address --start listens on (default 127.0.0.1; also a unix socket in DIR)"},
+    {.name = "index",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, index),
+     .arg = "FILE",
+     .help = "read the archive through this index (a copy fetched from storage)\ninstead of the configured "
+             "one; the instance need not be configured"},
+    {.name = "cluster",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, cluster),
+     .arg = "NAME",
+     .help = "every shard of Redis Cluster NAME (docs/cluster.md) instead of\n--instance: one "
+             "directory per shard in DIR, cluster.json, START.txt;\n--start starts the cluster on ports N, "
+             "N+1, ... (only -c, --to, --out,\n--start, --port)"},
     {.name = "target",
      .kind = OPT_STRING,
      .off = offsetof(struct restore_opts, target),
@@ -535,6 +554,7 @@ static int restore_run(struct restore *r, struct err *e)
     }
     if (r->o.stop_before != NULL && cut_pattern_parse(r->o.stop_before, &r->pattern, e) < 0)
         goto out;
+    r->cli.index_path = r->o.index;
     if (cli_open(&r->cli, r->o.config, 1, e) < 0 || cli_instance(&r->cli, r->o.instance, e) < 0)
         goto out;
     fetch_init(&r->fetch, r->cli.idx, r->cli.st, r->cli.inst->name, r->cli.instance_id);
@@ -707,6 +727,8 @@ int cmd_restore(int argc, char **argv)
     struct err e;
     int rc, status = CLI_EXIT_OK;
 
+    if (cluster_wanted(argc, argv)) /* --cluster NAME: every shard (cluster_restore.c) */
+        return cluster_restore_main(argc, argv);
     memset(&r, 0, sizeof(r));
     r.dir.fd = -1;
     err_clear(&e);

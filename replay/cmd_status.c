@@ -40,6 +40,7 @@
 struct status_opts {
     const char *config;
     const char *instance;
+    const char *cluster; /* --cluster: cluster_inspect.c runs it (cli.h) */
     int json;
 };
 
@@ -61,6 +62,7 @@ const struct opt cmd_status_options[] = {
      .off = offsetof(struct status_opts, instance),
      .arg = "NAME",
      .help = "only this instance (default: all)"},
+    CLI_OPT_CLUSTER(struct status_opts),
     CLI_OPT_JSON(struct status_opts),
     CLI_OPT_HELP,
     {0},

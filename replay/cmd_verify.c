@@ -44,6 +44,7 @@
 struct verify_opts {
     const char *config;
     const char *instance;
+    const char *cluster; /* --cluster: cluster_inspect.c runs it (cli.h) */
     int quick;
     int json;
 };
@@ -99,6 +100,7 @@ const struct opt cmd_verify_options[] = {
      .off = offsetof(struct verify_opts, instance),
      .arg = "NAME",
      .help = "only this instance (default: all)"},
+    CLI_OPT_CLUSTER(struct verify_opts),
     {.name = "quick",
      .kind = OPT_FLAG,
      .off = offsetof(struct verify_opts, quick),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "commands.h"
 
 struct command {
@@ -22,16 +23,19 @@ struct command {
 static const struct command commands[] = {
     {"restore", cmd_restore,
      "-c FILE --instance NAME --to TIME --out DIR [--key GLOB]... [--db N]... [--stop-before PATTERN "
-     "[--from TIME]] [--force] [--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]] | --target URL "
-     "[--key GLOB]... [--db N]... [--dry-run] [--ttl keep|shift] [--json] [--force]",
-     "rebuild an instance's data directory as it was at TIME, or put keys back into a running server",
+     "[--from TIME]] [--force] [--index FILE] [--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]] | "
+     "--target URL [--key GLOB]... [--db N]... [--dry-run] [--ttl keep|shift] [--json] [--force]\n"
+     "       aofroll restore -c FILE --cluster NAME --to TIME --out DIR [--start --port N]",
+     "rebuild an instance's data directory (or every shard of a Redis Cluster) as it was at TIME, or put "
+     "keys "
+     "back into a running server",
      cmd_restore_options},
     {"apply", cmd_apply,
      "-c FILE --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
      "roll a restored instance forward to a later TIME", cmd_apply_options},
-    {"ls", cmd_ls, "-c FILE [--instance NAME] [--since TIME] [--until TIME] [--json]",
+    {"ls", cmd_ls, "-c FILE [--instance NAME | --cluster NAME] [--since TIME] [--until TIME] [--json]",
      "list the archive's chunks, with totals", cmd_ls_options},
-    {"generations", cmd_generations, "-c FILE [--instance NAME] [--json]",
+    {"generations", cmd_generations, "-c FILE [--instance NAME | --cluster NAME] [--json]",
      "list the generations: base, incr bytes, time span, how each ended", cmd_generations_options},
     {"show", cmd_show, "-c FILE --instance NAME (--chunk ID | --at TIME) [--max-arg N] [--json]",
      "print the decoded commands of a chunk, or of the chunks around a second", cmd_show_options},
@@ -41,9 +45,9 @@ static const struct command commands[] = {
     {"timeline", cmd_timeline,
      "-c FILE --instance NAME [--since TIME] [--until TIME] [--by minute|hour] [--svg FILE] [--json]",
      "chart the bytes and commands written per minute or hour", cmd_timeline_options},
-    {"verify", cmd_verify, "-c FILE [--instance NAME] [--quick] [--json]",
+    {"verify", cmd_verify, "-c FILE [--instance NAME | --cluster NAME] [--quick] [--json]",
      "fetch and check every chunk; print the restorable windows", cmd_verify_options},
-    {"status", cmd_status, "-c FILE [--instance NAME] [--json]",
+    {"status", cmd_status, "-c FILE [--instance NAME | --cluster NAME] [--json]",
      "show each collector's heartbeat, shipped offset and lag; exit 1 when a backup is not happening",
      cmd_status_options},
     {"prune", cmd_prune, "-c FILE [--instance NAME] [--dry-run] [--json]",
@@ -127,5 +131,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "aofroll: unknown command \"%s\" (see \"aofroll --help\")\n", name);
         return 2;
     }
+    if (cluster_inspects(name) && cluster_wanted(argc - 1, argv + 1)) /* shard by shard: cluster_inspect.c */
+        return cluster_inspect_main(name, argc - 1, argv + 1);
     return c->run(argc - 1, argv + 1);
 }

@@ -27,8 +27,8 @@ options_in_help() {
 # options_in_table FILE TABLE: the "--name" of every row of the table
 options_in_table() {
     awk -v t="$2" 'index($0, t "[] = {") { on = 1; next } on && /^};/ { exit } on { print }' "$1" |
-        grep -oE '\.name = "[a-z0-9-]+"|CLI_OPT_(CONFIG|JSON|HELP)' |
-        sed -E 's/^\.name = "(.*)"$/--\1/; s/^CLI_OPT_CONFIG$/--config/; s/^CLI_OPT_JSON$/--json/; s/^CLI_OPT_HELP$/--help/' |
+        grep -oE '\.name = "[a-z0-9-]+"|CLI_OPT_(CONFIG|JSON|HELP|CLUSTER)' |
+        sed -E 's/^\.name = "(.*)"$/--\1/; s/^CLI_OPT_CONFIG$/--config/; s/^CLI_OPT_JSON$/--json/; s/^CLI_OPT_HELP$/--help/; s/^CLI_OPT_CLUSTER$/--cluster/' |
         sort
 }
 

@@ -398,6 +398,9 @@ static void test_error_bad_values(void **state)
                         "cfg.yaml:3:11: invalid mode \"rbd\": expected aof or rdb");
     assert_config_error("instances:\n  - redis: redis://h\n    priority: nice\n",
                         "cfg.yaml:3:15: invalid priority \"nice\": expected idle, low or normal");
+    assert_config_error("instances:\n  - redis: redis://h\n    cluster: .prod\n",
+                        "cfg.yaml:3:14: invalid cluster name \".prod\": expected 1 to 128 characters of A-Z, "
+                        "a-z, 0-9, '.', '_' and '-', not starting with '.'");
     assert_config_error("defaults:\n  priority: [idle]\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:2:13: expected a scalar for \"priority\", found a sequence");
     assert_config_error("instances:\n  - redis: redis://h\n    compression: 10\n",
@@ -931,7 +934,8 @@ static void test_dump_round_trip(void **state)
                                  "    metrics_file: '- dash'\n"
                                  "    max_rate: 1000000/s\n"
                                  "    lag_threshold: 65537\n"
-                                 "    poll_interval: 1500ms\n";
+                                 "    poll_interval: 1500ms\n"
+                                 "    cluster: prod-1\n";
     const char *inputs[] = {full_yaml, tricky};
     struct config a, b;
     struct err e;
@@ -949,6 +953,7 @@ static void test_dump_round_trip(void **state)
         if (config_parse("dump.yaml", text, len, &b, &e) != 0)
             fail_msg("dump does not read back: %s\n%s", e.msg, text);
         assert_string_equal(a.storage_url, b.storage_url);
+        assert_same_optional(a.instances[0].cluster, b.instances[0].cluster);
         assert_same_optional(a.s3.endpoint, b.s3.endpoint);
         assert_same_optional(a.s3.region, b.s3.region);
         assert_int_equal(a.s3.path_style, b.s3.path_style);

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "clusterview.h"
 #include "index.h"
 #include "xalloc.h"
 
@@ -344,12 +345,16 @@ static void test_damaged_pages(void **state)
     struct stat sb;
     struct err e;
     int64_t inst;
-    uint64_t i;
+    uint64_t i, schema_end;
     int fd;
 
     assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
     assert_int_equal(index_instance_id(f->idx, "sessions", 1, &inst, &e), 0);
     add_gen(f->idx, inst, 1, 100, 1);
+    index_close(f->idx); /* checkpointed: the file holds the schema's pages */
+    assert_int_equal(stat(f->path, &sb), 0);
+    schema_end = (uint64_t)sb.st_size;
+    assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
     assert_int_equal(index_begin(f->idx, &e), 0);
     for (i = 0; i < 2000; i++)
         add_chunk(f->idx, inst, 1, CHUNK_INCR, i * 10, i * 10 + 10, 100 + (int64_t)i, 100 + (int64_t)i);
@@ -357,13 +362,13 @@ static void test_damaged_pages(void **state)
     index_close(f->idx); /* the last close checkpoints the WAL into the file */
     f->idx = NULL;
 
-    /* overwrite every page but the first (the header and schema) */
+    /* overwrite every page the chunks added (the header and schema stay) */
     memset(junk, 0x5a, sizeof(junk));
     assert_int_equal(stat(f->path, &sb), 0);
-    assert_true(sb.st_size > 16 * 4096);
+    assert_true((uint64_t)sb.st_size > schema_end + 16 * 4096);
     fd = open(f->path, O_WRONLY);
     assert_true(fd >= 0);
-    for (i = 4096; i < (uint64_t)sb.st_size; i += sizeof(junk))
+    for (i = schema_end; i < (uint64_t)sb.st_size; i += sizeof(junk))
         assert_int_equal(pwrite(fd, junk, sizeof(junk), (off_t)i), sizeof(junk));
     close(fd);
 
@@ -623,6 +628,7 @@ static void test_generation_lifecycle(void **state)
 
 /* What migration step 2 -> 3 added, dropped again: a file of version 2. */
 #define SCHEMA3_DROP                                                                                         \
+    "DROP TABLE cluster_views;" /* what step 3 -> 4 added */                                                 \
     "ALTER TABLE generations DROP COLUMN exact; ALTER TABLE generations DROP COLUMN follows;"                \
     "ALTER TABLE generations DROP COLUMN lead_ts; ALTER TABLE generations DROP COLUMN proven_end;"           \
     "ALTER TABLE chunks DROP COLUMN ts_first; ALTER TABLE chunks DROP COLUMN ts_last;"                       \
@@ -747,8 +753,8 @@ static void test_migrate_from_version_2(void **state)
                          "PRAGMA user_version = 2;");
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
     assert_int_equal(index_open(f->path, 0, &f->idx, &e), 0);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
-    assert_int_equal(index_schema_version(), 3);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), index_schema_version());
+    assert_int_equal(index_schema_version(), 4);
     assert_int_equal(index_generation_get(f->idx, id, 1, &out, &e), 0);
     assert_int_equal(out.base_time, 100);
     assert_int_equal(out.exact, GEN_UNKNOWN);
@@ -1549,6 +1555,90 @@ static void test_insert_and_list_speed(void **state)
     assert_true(all_s < 5.0);
 }
 
+/* Schema 4: a node's cluster views, newest at or before a second, per
+ * instance and cluster, each query served by an SQL index. */
+static int count_view(void *ud, const struct cluster_view *v)
+{
+    (*(int *)ud)++;
+    return v->time < 0;
+}
+
+static int name_seen(void *ud, int64_t id, const char *name)
+{
+    (void)id;
+    buf_printf(ud, "%s;", name);
+    return 0;
+}
+
+static void test_cluster_views(void **state)
+{
+    struct fixture *f = *state;
+    struct cluster_view v, got;
+    struct buf names = BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    const char *sqls[] = {
+        "EXPLAIN QUERY PLAN SELECT * FROM cluster_views WHERE instance_id = 1 AND cluster = 'c' AND time <= "
+        "5 "
+        "ORDER BY time DESC, id DESC LIMIT 1",
+        "EXPLAIN QUERY PLAN SELECT i.id, i.name FROM instances i WHERE EXISTS (SELECT 1 FROM cluster_views v "
+        "WHERE v.cluster = 'c' AND v.instance_id = i.id) ORDER BY i.name"};
+    struct err e;
+    int n = 0;
+    size_t i;
+
+    memset(&v, 0, sizeof(v));
+    memset(&got, 0, sizeof(got));
+    v.instance_id = f->inst;
+    strcpy(v.cluster, "prod");
+    strcpy(v.reason, "start");
+    memset(v.node_id, 'a', CLUSTER_NODE_ID_LEN);
+    v.master = 1;
+    v.config_epoch = 1;
+    v.slots = "0-16383";
+    v.nodes = "x\n";
+    v.in_sync = 1;
+    v.time = 100;
+    assert_int_equal(cluster_view_add(f->idx, &v, &e), 0);
+    v.time = 200;
+    v.master = 0;
+    memset(v.master_id, 'b', CLUSTER_NODE_ID_LEN);
+    strcpy(v.reason, "change");
+    assert_int_equal(cluster_view_add(f->idx, &v, &e), 0);
+    strcpy(v.cluster, "other");
+    assert_int_equal(cluster_view_add(f->idx, &v, &e), 0);
+
+    assert_int_equal(cluster_view_at(f->idx, f->inst, "prod", 99, &got, &e), -1);
+    assert_int_equal(e.code, ERR_NOTFOUND);
+    assert_int_equal(cluster_view_at(f->idx, f->inst, "prod", 199, &got, &e), 0);
+    assert_int_equal(got.time, 100);
+    assert_int_equal(got.master, 1);
+    assert_string_equal(got.slots, "0-16383");
+    assert_string_equal(got.reason, "start");
+    assert_int_equal(cluster_view_at(f->idx, f->inst, "prod", INT64_MAX, &got, &e), 0);
+    assert_int_equal(got.time, 200);
+    assert_int_equal(got.master, 0);
+    assert_int_equal(strlen(got.master_id), CLUSTER_NODE_ID_LEN);
+    assert_true(cluster_view_same(&got, &v) == 0); /* another cluster */
+    cluster_view_free(&got);
+    assert_int_equal(cluster_view_at(f->idx, f->other, "prod", INT64_MAX, &got, &e), -1);
+    assert_int_equal(cluster_view_list(f->idx, f->inst, "prod", 0, INT64_MAX, count_view, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cluster_view_instances(f->idx, "prod", name_seen, &names, &e), 0);
+    assert_string_equal(names.data, "sessions;");
+    buf_free(&names);
+
+    for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+        assert_int_equal(sqlite3_prepare_v2(index_sqlite(f->idx), sqls[i], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+            if (strstr(detail, "cluster_views") != NULL && strncmp(detail, "SCAN", 4) == 0)
+                fail_msg("scans: %s: %s", sqls[i], detail);
+        }
+        sqlite3_finalize(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1571,6 +1661,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sizelog, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup_index, teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_views, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_digest, setup_index, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_version_1, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_open_copy, setup_dir, teardown),

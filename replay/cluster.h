@@ -1,0 +1,91 @@
+/* cluster.h - `aofroll restore --cluster`: a whole Redis Cluster back to one
+ * second (cluster_restore.c), and starting the restored shards as a
+ * cluster (cluster_start.c). The decision of which archive restores which
+ * slots is cluster_plan.h; the views it reads are common/clusterview.h. */
+#ifndef AOFROLL_REPLAY_CLUSTER_H
+#define AOFROLL_REPLAY_CLUSTER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "cluster_plan.h"
+#include "clusterview.h"
+#include "config.h"
+#include "error.h"
+#include "index.h"
+#include "storage.h"
+
+#define CLUSTER_BUS_OFFSET 10000 /* Redis Cluster's bus listens on port + 10000 */
+
+struct cluster_opts {
+    const char *config;
+    const char *cluster;
+    const char *to;
+    const char *out;
+    int start;
+    long port;
+};
+
+/* 1 when the restore's arguments name --cluster (cmd_restore hands the
+ * command to cluster_restore_main then). */
+int cluster_wanted(int argc, char **argv);
+/* The command; returns the exit status. */
+int cluster_restore_main(int argc, char **argv);
+/* 1 for the inspection commands that take --cluster (cluster_inspect.c). */
+int cluster_inspects(const char *cmd);
+/* `aofroll CMD --cluster NAME ...`: CMD for every node, shard by shard. */
+int cluster_inspect_main(const char *cmd, int argc, char **argv);
+
+/* ------------------------------------------------------------------ */
+/* The archived nodes of a cluster (cluster_nodes.c)                    */
+/* ------------------------------------------------------------------ */
+
+struct cluster_node {
+    char *instance;    /* the aofroll instance that archives the node */
+    char *index_path;  /* the index its archive is read through */
+    struct index *idx; /* that index; NULL: the local one (cluster_nodes.local) */
+    int64_t instance_id;
+    struct cluster_view view; /* its newest view at or before t */
+    int has_view;
+    int covers;         /* its archive restores t */
+    struct buf windows; /* its restorable windows and last heartbeat, for messages */
+};
+
+struct cluster_nodes {
+    const char *cluster;
+    const struct config *cfg;
+    struct storage *st;
+    int64_t t;
+    struct index *local; /* the configured index, NULL when it does not exist */
+    char *tmp;           /* private temp directory: fetched index copies */
+    struct cluster_node *v;
+    size_t n;
+};
+
+/* Find the archived nodes of `cluster` and load each one's view and
+ * windows at t (INT64_MAX: the newest). ERR_NOTFOUND when there is none. */
+int cluster_nodes_load(struct cluster_nodes *cn, const struct config *cfg, struct storage *st,
+                       const char *cluster, int64_t t, struct err *e);
+/* The index node n is read through. */
+struct index *cluster_node_index(const struct cluster_nodes *cn, const struct cluster_node *n);
+/* cluster_plan() of the loaded nodes at cn->t. */
+int cluster_nodes_plan(struct cluster_nodes *cn, struct plan_shard **plan, size_t *nplan, struct err *e);
+void cluster_nodes_free(struct cluster_nodes *cn);
+
+/* --start: one redis-server per shard on ports port, port+1, ... */
+struct cluster_start {
+    int port;
+    size_t n;
+    char **dirs;                 /* each shard's restored directory */
+    const unsigned char **slots; /* each shard's slots (CLUSTER_SLOTS bits) */
+};
+
+/* Before anything is restored: the n ports from `port` and their bus
+ * ports are free on 127.0.0.1 (ERR_BUSY naming the port). */
+int cluster_start_check(long port, size_t n, struct err *e);
+/* Start the servers cluster-enabled, give each its slots and a config
+ * epoch, join them, wait for cluster_state:ok on every one, and print the
+ * keys of each shard. */
+int cluster_start_run(const struct cluster_start *cs, struct err *e);
+
+#endif

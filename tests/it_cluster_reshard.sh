@@ -1,0 +1,108 @@
+#!/bin/bash
+# it_cluster_reshard.sh - a cluster restored while slots move.
+#
+# The local cluster of tests/lib/cluster.sh under the never-pausing writer;
+# `redis-cli --cluster reshard` moves 2000 slots from master 1 to master 2
+# while the writes go on. A restore --start at a second during the move and
+# one after it must hold every key exactly once, on the node that owns its
+# slot, and the keys of the cluster at that second: the union of what the
+# three masters' own AOFs held then (redis-check-aof cuts). During the move
+# some keys had already gone (MIGRATE) to a shard whose slot the recorded
+# views still give to the other: the restore moves them to the owner.
+. "$(dirname "$0")/lib/scenario.sh" collector cluster
+
+cluster_create
+cluster_boxes
+cluster_writer_start 2
+start_box A
+start_box B
+sleep 4
+cluster_writer_alive
+
+M1=${SHARD_PORTS[0]}
+M2=${SHARD_PORTS[1]}
+START=$(date +%s)
+redis-cli --cluster reshard "127.0.0.1:$M1" --cluster-from "${NODE_ID[$M1]}" --cluster-to "${NODE_ID[$M2]}" \
+    --cluster-slots 2000 --cluster-yes >"$T/reshard.log" 2>&1 || fail "reshard failed: $(tail -3 "$T/reshard.log")"
+END=$(date +%s)
+[ $((END - START)) -ge 2 ] || fail "the reshard took under 2 s: no second falls inside it"
+DURING=$(((START + END) / 2))
+sleep 7 # the nodes' next views (every 5 s) and index copies (every 1 s)
+AFTER=$(($(date +%s) - 1))
+sleep 2
+cluster_writer_alive
+pass "2000 slots moved from master 1 to master 2 under writes ($START to $END)"
+
+# ref_keys TIME: the keys the three masters' AOFs held at TIME, one per line, sorted, unique
+ref_keys() {
+    local t=$1 p d port
+    for p in "${SHARD_PORTS[@]}"; do
+        d=$(mktemp -d "$T/ref.XXXXXX")
+        mkdir "$d/appendonlydir"
+        cp "$T/node-$p/appendonlydir/"* "$d/appendonlydir/"
+        redis-check-aof --truncate-to-timestamp "$t" "$d/appendonlydir/appendonly.aof.manifest" >/dev/null 2>&1 ||
+            fail "redis-check-aof on node $p at $t"
+        port=$(free_port)
+        start_redis "$d" "$port" >/dev/null
+        redis-cli -p "$port" --scan
+        stop_redis "$d"
+    done | LC_ALL=C sort -u
+}
+
+# placed PORT...: each node's keys are in slots it owns; no key on two nodes; the keys, sorted
+placed() {
+    T=$T python3 - "$@" <<'PY'
+import os, subprocess, sys
+sys.path.insert(0, os.environ["T"])
+from clusterslot import keyslot
+seen = {}
+for port in sys.argv[1:]:
+    own = set()
+    for line in subprocess.check_output(["redis-cli", "-p", port, "cluster", "nodes"]).splitlines():
+        f = line.split()
+        if b"myself" in f[2]:
+            for r in f[8:]:
+                if r.startswith(b"["):
+                    continue
+                lo, _, hi = r.partition(b"-")
+                own.update(range(int(lo), int(hi or lo) + 1))
+    for k in subprocess.check_output(["redis-cli", "-p", port, "--scan"]).splitlines():
+        if keyslot(k) not in own:
+            sys.exit("key %r (slot %d) on %s, which does not own its slot" % (k, keyslot(k), port))
+        if k in seen:
+            sys.exit("key %r on both %s and %s" % (k, seen[k], port))
+        seen[k] = port
+for k in sorted(seen):
+    sys.stdout.buffer.write(k + b"\n")
+PY
+}
+
+for t in "$DURING" "$AFTER"; do
+    SP=$(cluster_free_ports 3)
+    expect_exit 0 "$A" restore -c "$T/restore.yaml" --cluster "$CLUSTER_NAME" --to "@$t" --out "$T/r-$t" \
+        --start --port "$SP"
+    for k in 0 1 2; do PIDS_TO_KILL+=("$(cat "$T/r-$t/shard-$((k + 1))/redis.pid")"); done
+    cp "$T/last.out" "$T/restore-$t.out"
+    slots_once "$T/r-$t"
+    placed "$SP" "$((SP + 1))" "$((SP + 2))" >"$T/placed-$t" || fail "restore at $t: keys misplaced"
+    ref_keys "$t" >"$T/ref-$t"
+    [ -s "$T/ref-$t" ] || fail "no reference keys at $t"
+    cmp -s "$T/placed-$t" "$T/ref-$t" ||
+        fail "restore at $t: the cluster's keys differ from the masters' at that second: $(diff "$T/ref-$t" "$T/placed-$t" | head -5)"
+    for k in 0 1 2; do stop_redis "$T/r-$t/shard-$((k + 1))"; done
+done
+grep -q "held keys of slots it did not own at TIME" "$T/restore-$DURING.out" ||
+    echo "# note: no key had moved ahead of the views at $DURING"
+grep -q "held keys of slots it did not own" "$T/restore-$AFTER.out" &&
+    fail "after the move no key should be out of place: $(grep 'held keys' "$T/restore-$AFTER.out")"
+live=$(redis-cli -p "$M2" cluster nodes | awk '$3 ~ /myself/ {for (i = 9; i <= NF; i++) printf "%s%s", (i > 9 ? " " : ""), $i}')
+restored=$(python3 -c 'import json,sys
+print(" ".join(s["slots"] for s in json.load(open(sys.argv[1]))["shards"] if s["master_instance"] == sys.argv[2]))' \
+    "$T/r-$AFTER/cluster.json" "node-$M2")
+assert_eq "$restored" "$live" "master 2's slots after the move"
+pass "restores during and after the move: every key once, on its slot's owner, the masters' keys of that second"
+
+cluster_writer_stop
+stop_box A
+stop_box B
+done_testing
