@@ -1,8 +1,10 @@
 /* main.c - aofroll-collector: options, signals, locks, one thread per
  * instance.
  *
- *   aofroll-collector -c FILE [--instance NAME] [-v]
- *   aofroll-collector -c FILE --once | --check | --barrier-now | --snapshot-now
+ *   aofroll-collector [-c FILE] [--instance NAME] [-v]
+ *   aofroll-collector [-c FILE] --once | --check | --barrier-now | --snapshot-now
+ *
+ * Without -c: AOFROLL_CONFIG, else the default path (config_path.c).
  *
  * main loads the configuration, opens the logger, takes every instance's
  * lock (a second collector for the same instance exits 1 naming the
@@ -27,6 +29,7 @@
 
 #include "collector.h"
 #include "config.h"
+#include "config_path.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -58,16 +61,19 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: aofroll-collector -c FILE [--instance NAME] [-v]\n"
-                 "                         [--once | --check | --barrier-now | --snapshot-now]\n"
-                 "  -c, --config FILE   the configuration (YAML)\n"
-                 "      --once          ship everything pending for every instance, then exit\n"
-                 "      --check         check the configuration, Redis and the storage; exit 0 when usable\n"
-                 "      --barrier-now   run the barrier now (every instance, or --instance), then exit\n"
-                 "      --snapshot-now  take a BGSAVE snapshot (mode rdb), then exit\n"
-                 "      --instance NAME only this instance\n"
-                 "  -v, --verbose       log each chunk (DEBUG)\n"
-                 "      --version       print the version\n");
+    fprintf(out,
+            "usage: aofroll-collector [-c FILE] [--instance NAME] [-v]\n"
+            "                         [--once | --check | --barrier-now | --snapshot-now]\n"
+            "  -c, --config FILE   the configuration (YAML)\n"
+            "      --once          ship everything pending for every instance, then exit\n"
+            "      --check         check the configuration, Redis and the storage; exit 0 when usable\n"
+            "      --barrier-now   run the barrier now (every instance, or --instance), then exit\n"
+            "      --snapshot-now  take a BGSAVE snapshot (mode rdb), then exit\n"
+            "      --instance NAME only this instance\n"
+            "  -v, --verbose       log each chunk (DEBUG)\n"
+            "      --version       print the version\n"
+            "Without -c FILE: the file named by AOFROLL_CONFIG, else %s.\n",
+            config_path_default());
 }
 
 struct options {
@@ -139,11 +145,6 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (optind < argc) {
         fprintf(stderr, "aofroll-collector: unexpected argument \"%s\"\n", argv[optind]);
-        return 2;
-    }
-    if (o->config == NULL) {
-        fprintf(stderr, "aofroll-collector: -c FILE is required\n");
-        usage(stderr);
         return 2;
     }
     if (modes > 1) {
@@ -376,11 +377,12 @@ int main(int argc, char **argv)
         return status < 0 ? 0 : status;
     err_clear(&e);
     memset(&cfg, 0, sizeof(cfg));
-    if (config_load(o.config, &cfg, &e) != 0) {
+    if (config_path_load(o.config, &cfg, &e) != 0) {
         fprintf(stderr, "aofroll-collector: %s\n", e.msg);
         config_free(&cfg);
         return err_exit_status(&e);
     }
+    o.config = cfg.path; /* the file read, for messages */
     if (o.only != NULL && config_instance(&cfg, o.only) == NULL) {
         fprintf(stderr, "aofroll-collector: no instance \"%s\" in \"%s\"\n", o.only, o.config);
         config_free(&cfg);

@@ -87,7 +87,7 @@ static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct 
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->dir, "--from-dir DIR", e) < 0 ||
         cli_require(o->target, "--target redis://HOST:PORT", e) < 0)
         return -1;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "config_path.h"
 #include "timeutil.h"
 
 void cli_init(struct cli *c, const char *cmd)
@@ -22,9 +23,7 @@ void cli_init(struct cli *c, const char *cmd)
 
 int cli_open(struct cli *c, const char *config_path, int index_readonly, struct err *e)
 {
-    if (cli_require(config_path, "-c FILE", e) < 0)
-        return -1;
-    if (config_load(config_path, &c->cfg, e) < 0)
+    if (config_path_load(config_path, &c->cfg, e) < 0)
         return -1;
     c->have_cfg = 1;
     if (index_open(c->cfg.index_path, index_readonly, &c->idx, e) < 0) {

@@ -90,7 +90,7 @@ static int delete_parse_args(struct delete_opts *o, int argc, char **argv, struc
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->generation_text, "--generation N", e) < 0)
         return -1;
     return cli_parse_long("--generation", o->generation_text, 1, 999999999L, &o->generation, e);

@@ -55,7 +55,7 @@ static int gens_parse_args(struct gens_opts *o, int argc, char **argv, struct er
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 static const char *gens_end(const struct gen_row *g)

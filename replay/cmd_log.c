@@ -112,7 +112,7 @@ static int log_parse_args(struct log_opts *o, int argc, char **argv, struct err 
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->have_since ? "" : NULL, "--since TIME", e) < 0 ||
         cli_require(o->have_until ? "" : NULL, "--until TIME", e) < 0)
         return -1;

@@ -93,8 +93,6 @@ static int ls_parse_args(struct ls_opts *o, int argc, char **argv, struct err *e
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->config, "-c FILE", e) < 0)
-        return -1;
     if (o->since > o->until)
         return err_set(e, ERR_USAGE, "--since is later than --until");
     return 0;

@@ -142,7 +142,7 @@ static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, str
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------

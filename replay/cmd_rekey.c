@@ -120,8 +120,6 @@ static int rekey_parse_args(struct rekey_opts *o, int argc, char **argv, struct 
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->config, "-c FILE", e) < 0)
-        return -1;
     if (o->generation_text == NULL)
         return 0;
     if (o->instance == NULL)
@@ -488,7 +486,7 @@ static int rekey_run(struct rekey *r, struct err *e)
         err_set(e, ERR_CONFIG,
                 "config \"%s\" sets no storage.encryption.key_file: there is no key to seal with HINT: "
                 "docs/encryption.md",
-                r->o.config);
+                r->cli.cfg.path);
         goto out;
     }
     if (inspect_instances_select(&r->cli, r->o.instance, &sel, e) < 0)

@@ -81,7 +81,7 @@ static int status_parse_args(struct status_opts *o, int argc, char **argv, struc
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 /* The instance's reasons: "a: ...; b: ..." for stderr, "...; ..." for

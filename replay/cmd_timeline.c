@@ -105,7 +105,7 @@ static int timeline_parse_args(struct timeline_opts *o, int argc, char **argv, s
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0)
+    if (cli_require(o->instance, "--instance NAME", e) < 0)
         return -1;
     if (o->have_since && o->have_until && o->since > o->until)
         return err_set(e, ERR_USAGE, "--since is later than --until");

@@ -121,7 +121,7 @@ static int verify_parse_args(struct verify_opts *o, int argc, char **argv, struc
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------

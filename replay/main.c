@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config_path.h"
 
 struct command {
     const char *name;
@@ -20,7 +21,7 @@ struct command {
 
 static const struct command commands[] = {
     {"restore", cmd_restore,
-     "-c FILE --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
+     "[-c FILE] --instance NAME --to TIME --out DIR [--stop-before PATTERN [--from TIME]] [--force] "
      "[--start --port N [--bind ADDR] [-- REDIS-OPTIONS...]]",
      "rebuild an instance's data directory as it was at TIME",
      "  -c, --config FILE       configuration file\n"
@@ -37,7 +38,7 @@ static const struct command commands[] = {
      "                          \"--\" go to redis-server\n"
      "  --bind ADDR             address --start listens on (default 127.0.0.1; also a unix socket in DIR)\n"},
     {"apply", cmd_apply,
-     "-c FILE --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
+     "[-c FILE] --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
      "roll a restored instance forward to a later TIME",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance the restore in DIR came from\n"
@@ -45,19 +46,19 @@ static const struct command commands[] = {
      "  --from-dir DIR          directory written by \"aofroll restore\" (holds the position)\n"
      "  --target URL            redis://[user:password@]HOST:PORT or unix:///PATH\n"
      "  --force                 apply even when the target's keys differ from the recorded ones\n"},
-    {"ls", cmd_ls, "-c FILE [--instance NAME] [--since TIME] [--until TIME] [--json]",
+    {"ls", cmd_ls, "[-c FILE] [--instance NAME] [--since TIME] [--until TIME] [--json]",
      "list the archive's chunks, with totals",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --since TIME            only chunks observed at or after TIME\n"
      "  --until TIME            only chunks observed at or before TIME\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"generations", cmd_generations, "-c FILE [--instance NAME] [--json]",
+    {"generations", cmd_generations, "[-c FILE] [--instance NAME] [--json]",
      "list the generations: base, incr bytes, time span, how each ended",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"show", cmd_show, "-c FILE --instance NAME (--chunk ID | --at TIME) [--max-arg N] [--json]",
+    {"show", cmd_show, "[-c FILE] --instance NAME (--chunk ID | --at TIME) [--max-arg N] [--json]",
      "print the decoded commands of a chunk, or of the chunks around a second",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance whose archive to read\n"
@@ -66,7 +67,7 @@ static const struct command commands[] = {
      "  --max-arg N             bytes of an argument shown before eliding it (default 64, 0: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"log", cmd_log,
-     "-c FILE --instance NAME --since TIME --until TIME [--key GLOB] [--cmd NAMES] [--max-arg N] [--json]",
+     "[-c FILE] --instance NAME --since TIME --until TIME [--key GLOB] [--cmd NAMES] [--max-arg N] [--json]",
      "print the commands written in a time window, filtered by key or command",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance whose archive to read\n"
@@ -77,7 +78,7 @@ static const struct command commands[] = {
      "  --max-arg N             bytes of an argument shown before eliding it (default 64, 0: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"timeline", cmd_timeline,
-     "-c FILE --instance NAME [--since TIME] [--until TIME] [--by minute|hour] [--svg FILE] [--json]",
+     "[-c FILE] --instance NAME [--since TIME] [--until TIME] [--by minute|hour] [--svg FILE] [--json]",
      "chart the bytes and commands written per minute or hour",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance whose archive to read\n"
@@ -86,36 +87,36 @@ static const struct command commands[] = {
      "  --by minute|hour        bucket size (default: minute up to 3 hours, else hour)\n"
      "  --svg FILE              also write the chart as a standalone SVG\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"verify", cmd_verify, "-c FILE [--instance NAME] [--quick] [--json]",
+    {"verify", cmd_verify, "[-c FILE] [--instance NAME] [--quick] [--json]",
      "fetch and check every chunk; print the restorable windows",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --quick                 check the index and the objects' presence and size only\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"status", cmd_status, "-c FILE [--instance NAME] [--json]",
+    {"status", cmd_status, "[-c FILE] [--instance NAME] [--json]",
      "show each collector's heartbeat, shipped offset and lag; exit 1 when a backup is not happening",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"prune", cmd_prune, "-c FILE [--instance NAME] [--dry-run] [--json]",
+    {"prune", cmd_prune, "[-c FILE] [--instance NAME] [--dry-run] [--json]",
      "delete the generations the retention no longer needs",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         only this instance (default: all)\n"
      "  --dry-run               print what would be deleted, delete nothing\n"
      "  --json                  one JSON document (docs/json.md)\n"},
-    {"reindex", cmd_reindex, "-c FILE [--instance NAME] [--no-index-copy]",
+    {"reindex", cmd_reindex, "[-c FILE] [--instance NAME] [--no-index-copy]",
      "rebuild the index from the chunk objects in storage",
      "  -c, --config FILE       configuration file (the index is written where it says)\n"
      "  --instance NAME         only this instance (default: every configured one)\n"
      "  --no-index-copy         do not check chunks against the index copy in storage (one that\n"
      "                          cannot be read): adopt them by their names and CRCs alone\n"},
-    {"delete", cmd_delete, "-c FILE --instance NAME --generation N [--force]",
+    {"delete", cmd_delete, "[-c FILE] --instance NAME --generation N [--force]",
      "remove one generation: its objects, then its index rows",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance whose generation to delete\n"
      "  --generation N          the generation (see \"aofroll generations\")\n"
      "  --force                 delete it even when it is the newest\n"},
-    {"rekey", cmd_rekey, "-c FILE [--instance NAME [--generation N]]",
+    {"rekey", cmd_rekey, "[-c FILE] [--instance NAME [--generation N]]",
      "seal the older objects (plain, or sealed with another key) with the key file's newest key",
      "  -c, --config FILE       configuration file (its storage.encryption.key_file names the keys)\n"
      "  --instance NAME         only this instance (default: every configured one)\n"
@@ -143,6 +144,7 @@ int commands_usage(FILE *fp, const char *name)
     fprintf(fp, "usage: aofroll %s %s\n\n%s\n", c->name, c->usage, c->summary);
     if (c->options != NULL)
         fprintf(fp, "\noptions:\n%s", c->options);
+    fprintf(fp, "\nWithout -c FILE: the file named by AOFROLL_CONFIG, else %s.\n", config_path_default());
     return 0;
 }
 
@@ -155,8 +157,11 @@ static void main_usage(FILE *fp)
                 "commands:\n");
     for (i = 0; i < NCOMMANDS; i++)
         fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(fp, "\n\"aofroll COMMAND --help\" shows a command's options.\n"
-                "Exit status: 0 ok, 1 operational failure, 2 bad usage.\n");
+    fprintf(fp,
+            "\n\"aofroll COMMAND --help\" shows a command's options.\n"
+            "Without -c FILE: the file named by AOFROLL_CONFIG, else %s.\n"
+            "Exit status: 0 ok, 1 operational failure, 2 bad usage.\n",
+            config_path_default());
 }
 
 int main(int argc, char **argv)

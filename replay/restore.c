@@ -161,7 +161,7 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
         o->extra = argv + optind;
         o->nextra = argc - optind;
     }
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
         return -1;
     if (o->start && o->port < 0)

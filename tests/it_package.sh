@@ -74,7 +74,16 @@ start_redis "$T/live" "$PORT"
 sample_for_test /etc/aofroll/aofroll.yaml "$T/sample.yaml" "$PORT"
 /usr/bin/aofroll-collector -c "$T/sample.yaml" --check >"$T/check.out" 2>&1 ||
     fail "/usr/bin/aofroll-collector --check on the sample: $(cat "$T/check.out")"
-pass "/usr/bin/aofroll-collector --check passes on the installed sample adapted to a test Redis"
+# the default path: no -c, no AOFROLL_CONFIG, the package's own conffile
+cp "$T/sample.yaml" /etc/aofroll/aofroll.yaml
+env -u AOFROLL_CONFIG /usr/bin/aofroll-collector --check >"$T/check2.out" 2>&1 ||
+    fail "/usr/bin/aofroll-collector --check without -c: $(cat "$T/check2.out")"
+grep -q '^config "/etc/aofroll/aofroll.yaml": ok, 1 instance' "$T/check2.out" ||
+    fail "--check without -c did not read /etc/aofroll/aofroll.yaml: $(cat "$T/check2.out")"
+env -u AOFROLL_CONFIG /usr/bin/aofroll-collector --once >"$T/once.out" 2>&1 || fail "--once without -c: $(cat "$T/once.out")"
+env -u AOFROLL_CONFIG /usr/bin/aofroll generations >"$T/gen.out" 2>&1 || fail "aofroll generations without -c: $(cat "$T/gen.out")"
+grep -q main "$T/gen.out" || fail "aofroll generations without -c lists no instance main: $(cat "$T/gen.out")"
+pass "/usr/bin/aofroll-collector --check passes on the sample adapted to a test Redis; no -c reads /etc/aofroll/aofroll.yaml"
 
 dpkg --purge aofroll >"$T/purge.log" 2>&1 || fail "dpkg --purge: $(tail -5 "$T/purge.log")"
 INSTALLED=0

@@ -142,13 +142,13 @@ pass "reindex over an existing index gives back the same chunks"
 
 expect_exit 2 "$A" reindex -c "$CFG_B" --instance nosuch
 expect_err "aofroll reindex: unknown instance \"nosuch\" (configured: live, plain)"
-expect_exit 2 "$A" reindex --instance live
-expect_err "aofroll reindex: missing -c FILE"
+AOFROLL_CONFIG=$T/none.yaml expect_exit 1 "$A" reindex --instance live
+expect_err "aofroll reindex: $T/none.yaml: cannot read: No such file or directory (named by AOFROLL_CONFIG)"
 write_config "$T/c.yaml" "$T/empty-store" "$T/b/index.db" "${INSTANCES[@]}"
 expect_exit 0 "$A" reindex -c "$T/c.yaml" --instance live
 expect_out "$T/last.out" "live: no chunks to index under \"live/\"; its index rows are left as they were"
 chunks_of "$T/b/index.db" >"$T/b3.chunks"
 diff "$T/a.chunks" "$T/b3.chunks" >/dev/null || fail "a storage with nothing in it changed the index"
-pass "usage errors exit 2; an empty storage leaves the index as it was"
+pass "usage errors exit 2, a configuration that cannot be read 1; an empty storage leaves the index as it was"
 
 done_testing
