@@ -34,6 +34,7 @@
 #include "stream.h"
 #include "target.h"
 #include "timeutil.h"
+#include "when.h"
 #include "xalloc.h"
 
 struct apply_opts {
@@ -42,6 +43,7 @@ struct apply_opts {
     const char *to;
     const char *dir;
     const char *target;
+    const char *stop_before;
     int force;
 };
 
@@ -51,11 +53,15 @@ struct apply_opts {
 
 static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"to", required_argument, NULL, 't'},     {"from-dir", required_argument, NULL, 'd'},
-        {"target", required_argument, NULL, 'T'}, {"force", no_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"instance", required_argument, NULL, 'i'},
+                                         {"to", required_argument, NULL, 't'},
+                                         {"from-dir", required_argument, NULL, 'd'},
+                                         {"target", required_argument, NULL, 'T'},
+                                         {"force", no_argument, NULL, 'F'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"stop-before", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
     int ch;
 
     memset(o, 0, sizeof(*o));
@@ -79,6 +85,9 @@ static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct 
         case 'F':
             o->force = 1;
             break;
+        case 's':
+            o->stop_before = optarg;
+            break;
         case 'h':
             return 1;
         default:
@@ -87,8 +96,8 @@ static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct 
     }
     if (optind < argc)
         return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
-        cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->dir, "--from-dir DIR", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 || cli_require(o->to, "--to TIME", e) < 0 ||
+        cli_require(o->dir, "--from-dir DIR", e) < 0 ||
         cli_require(o->target, "--target redis://HOST:PORT", e) < 0)
         return -1;
     return 0;
@@ -110,6 +119,8 @@ struct apply {
     redisContext *rc;
     struct pipeline pipe;
     struct stream stream;
+    struct when when;           /* --to */
+    struct cut_pattern pattern; /* --stop-before */
     int64_t to;
 };
 
@@ -210,7 +221,9 @@ static int apply_run(struct apply *a, struct err *e)
     double send;
     int fed, ret = -1;
 
-    if (cli_parse_time("--to", a->o.to, &a->to, e) < 0)
+    if (when_parse("--to", a->o.to, &a->when, e) < 0)
+        goto out;
+    if (a->o.stop_before != NULL && cut_pattern_parse(a->o.stop_before, &a->pattern, e) < 0)
         goto out;
     if (config_parse_redis_url(a->o.target, &a->addr, e) < 0) {
         e->code = ERR_USAGE;
@@ -227,6 +240,10 @@ static int apply_run(struct apply *a, struct err *e)
                 a->pos.instance, a->cli.inst->name);
         goto out;
     }
+    fetch_init(&a->fetch, a->cli.idx, a->cli.st, a->cli.inst->name, a->cli.instance_id);
+    if (when_latest(&a->when, &a->fetch, e) < 0)
+        goto out;
+    a->to = a->when.t;
     time_format_utc(a->to, t, sizeof(t));
     time_format_utc(a->pos.time, t2, sizeof(t2));
     if (a->to < a->pos.time) {
@@ -234,8 +251,8 @@ static int apply_run(struct apply *a, struct err *e)
                 a->o.dir, t2);
         goto out;
     }
-    fetch_init(&a->fetch, a->cli.idx, a->cli.st, a->cli.inst->name, a->cli.instance_id);
-    if (fetch_choose(&a->fetch, a->to, &a->gen, &choice, e) < 0)
+    if (fetch_choose(&a->fetch, a->to, &a->gen, &choice, e) < 0 ||
+        when_check_end(&a->when, &choice, &a->gen, &a->fetch, e) < 0)
         goto out;
     if (a->gen.generation != a->pos.generation) {
         err_set(e, ERR_EXISTS,
@@ -266,6 +283,7 @@ static int apply_run(struct apply *a, struct err *e)
     sp.gen = &a->gen;
     sp.to = a->to;
     sp.from = INT64_MIN;
+    sp.pattern = a->o.stop_before != NULL ? &a->pattern : NULL; /* from the position on */
     sp.start = a->pos.offset;
     sp.start_db = a->pos.db;
     sp.start_ts = a->pos.ts;
@@ -301,9 +319,14 @@ static int apply_run(struct apply *a, struct err *e)
         goto out;
 
     time_format_utc(a->pos.base_time, t, sizeof(t));
+    when_print(&a->when, stdout);
     printf("instance %s, generation %lld (base %s), from incr offset %llu\n", a->cli.inst->name,
            (long long)a->gen.generation, t, (unsigned long long)sp.start);
     stream_report(&a->stream, stdout);
+    time_format_utc(a->to, t2, sizeof(t2));
+    if (a->o.stop_before != NULL && !res->stop_found)
+        printf("no command matching \"%s\" between the position and %s: applied up to it\n", a->o.stop_before,
+               t2);
     if (a->pos.has_keyspace)
         keyspace_format(&a->pos.keyspace, &ks);
     printf("target %s: %llu commands sent, keys %s\n", a->what, (unsigned long long)a->pipe.commands,
@@ -350,6 +373,7 @@ out:
     free(a.what);
     redis_addr_free(&a.addr);
     position_free(&a.pos);
+    cut_pattern_free(&a.pattern);
     fetch_free(&a.fetch);
     cli_close(&a.cli);
     outdir_close(&a.dir, 0);

@@ -116,6 +116,10 @@ int cli_require(const char *value, const char *option, struct err *e)
 
 int cli_parse_time(const char *option, const char *text, int64_t *t, struct err *e)
 {
+    if (strcmp(text, "now") == 0) {
+        *t = time_now();
+        return 0;
+    }
     if (time_parse(text, t, e) < 0) {
         if (e->code != ERR_USAGE)
             e->code = ERR_USAGE;

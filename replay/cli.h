@@ -52,7 +52,8 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 int cli_after_dashdash(int argc, char **argv);
 /* Fail with ERR_USAGE when an option the command needs is missing. */
 int cli_require(const char *value, const char *option, struct err *e);
-/* TIME as DESIGN.md writes it; ERR_USAGE naming the option. */
+/* TIME as DESIGN.md writes it, or "now"; ERR_USAGE naming the option
+ * ("latest" is restore's and apply's --to: when.h). */
 int cli_parse_time(const char *option, const char *text, int64_t *t, struct err *e);
 /* A decimal integer in [lo, hi]; ERR_USAGE naming the option. */
 int cli_parse_long(const char *option, const char *text, long lo, long hi, long *out, struct err *e);

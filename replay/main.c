@@ -26,10 +26,12 @@ static const struct command commands[] = {
      "rebuild an instance's data directory as it was at TIME",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance to restore\n"
-     "  --to TIME               restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)\n"
+     "  --to TIME               restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX,\n"
+     "                          now); latest: the newest archived second. A TIME after the end of\n"
+     "                          the archive is refused\n"
      "  --out DIR               data directory to write (empty or absent; not a symbolic link)\n"
      "  --stop-before PATTERN   cut just before the first command named in PATTERN\n"
-     "                          (\"FLUSHALL|FLUSHDB\", case-insensitive) at or before TIME\n"
+     "                          (\"FLUSHALL,FLUSHDB\" or \"FLUSHALL|FLUSHDB\", any case) at or before TIME\n"
      "  --from TIME             with --stop-before: look for it from TIME on\n"
      "  --force                 write into a non-empty DIR, replacing an earlier restore in it (never\n"
      "                          what aofroll did not write, nor a DIR a running server uses)\n"
@@ -38,11 +40,14 @@ static const struct command commands[] = {
      "                          \"--\" go to redis-server\n"
      "  --bind ADDR             address --start listens on (default 127.0.0.1; also a unix socket in DIR)\n"},
     {"apply", cmd_apply,
-     "[-c FILE] --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--force]",
+     "[-c FILE] --instance NAME --to TIME --from-dir DIR --target redis://HOST:PORT [--stop-before PATTERN] "
+     "[--force]",
      "roll a restored instance forward to a later TIME",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance the restore in DIR came from\n"
-     "  --to TIME               roll forward to this second\n"
+     "  --to TIME               roll forward to this second (as restore's: latest, now)\n"
+     "  --stop-before PATTERN   stop just before the first command named in PATTERN after the position\n"
+     "                          (\"FLUSHALL,FLUSHDB\"), or at TIME when none comes first\n"
      "  --from-dir DIR          directory written by \"aofroll restore\" (holds the position)\n"
      "  --target URL            redis://[user:password@]HOST:PORT or unix:///PATH\n"
      "  --force                 apply even when the target's keys differ from the recorded ones\n"},

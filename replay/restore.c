@@ -36,10 +36,12 @@
 #include "position.h"
 #include "prefetch.h"
 #include "restore_rdb.h"
+#include "stop_where.h"
 #include "stream.h"
 #include "target.h"
 #include "timeutil.h"
 #include "units.h"
+#include "when.h"
 #include "xalloc.h"
 
 #define RESTORE_AOFDIR "appendonlydir"
@@ -76,6 +78,7 @@ struct restore {
     struct fetch fetch;
     struct gen_row gen;
     struct cut_pattern pattern;
+    struct when when; /* --to */
     int64_t to, from;
     struct outdir dir; /* DIR (outdir.h) */
     int staged;        /* DIR's stage was begun */
@@ -161,8 +164,8 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
         o->extra = argv + optind;
         o->nextra = argc - optind;
     }
-    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
-        cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
+    if (cli_require(o->instance, "--instance NAME", e) < 0 || cli_require(o->to, "--to TIME", e) < 0 ||
+        cli_require(o->out, "--out DIR", e) < 0)
         return -1;
     if (o->start && o->port < 0)
         return err_set(e, ERR_USAGE, "--start needs --port N");
@@ -434,14 +437,35 @@ static int restore_snapshot(struct restore *r, struct err *e)
     return 0;
 }
 
+/* --stop-before found nothing in the generation TIME falls in: say where
+ * the newest match in an earlier generation is, and how to restore to just
+ * before it (appended to e's message). */
+static void restore_stop_elsewhere(struct restore *r, struct err *e)
+{
+    struct stop_hit hit;
+    struct err se;
+    char t[TIME_BUFSZ];
+    size_t n = strlen(e->msg);
+
+    err_clear(&se);
+    if (stop_where_earlier(&r->fetch, &r->pattern, r->from, r->gen.generation, &hit, &se) < 0 || !hit.found)
+        return;
+    time_format_utc(hit.time, t, sizeof(t));
+    snprintf(e->msg + n, sizeof(e->msg) - n,
+             "; the newest match before it is %s in generation %lld at %s (incr offset %llu) HINT: --to %s "
+             "--stop-before %s restores to just before it",
+             hit.name, (long long)hit.generation, t, (unsigned long long)hit.offset, t, r->o.stop_before);
+}
+
 static int restore_run(struct restore *r, struct err *e)
 {
     char t[TIME_BUFSZ];
     const struct cut_result *res;
     int ret = -1;
 
-    if (cli_parse_time("--to", r->o.to, &r->to, e) < 0)
+    if (when_parse("--to", r->o.to, &r->when, e) < 0)
         goto out;
+    r->to = r->when.t;
     r->from = INT64_MIN;
     if (r->o.from != NULL && cli_parse_time("--from", r->o.from, &r->from, e) < 0)
         goto out;
@@ -455,8 +479,13 @@ static int restore_run(struct restore *r, struct err *e)
         goto out;
     fetch_init(&r->fetch, r->cli.idx, r->cli.st, r->cli.inst->name, r->cli.instance_id);
     r->threads = prefetch_threads();
-    if (fetch_choose(&r->fetch, r->to, &r->gen, &r->choice, e) < 0)
+    if (when_latest(&r->when, &r->fetch, e) < 0)
         goto out;
+    r->to = r->when.t;
+    if (fetch_choose(&r->fetch, r->to, &r->gen, &r->choice, e) < 0 ||
+        when_check_end(&r->when, &r->choice, &r->gen, &r->fetch, e) < 0)
+        goto out;
+    when_print(&r->when, stdout);
     if (r->gen.mode == MODE_RDB) {
         ret = restore_snapshot(r, e);
         goto out;
@@ -478,6 +507,7 @@ static int restore_run(struct restore *r, struct err *e)
                 "no command matching \"%s\" from %s to %s in generation %lld of \"%s\": "
                 "nothing restored",
                 r->o.stop_before, f, t, (long long)r->gen.generation, r->cli.inst->name);
+        restore_stop_elsewhere(r, e);
         goto out;
     }
     memset(&r->pos, 0, sizeof(r->pos));

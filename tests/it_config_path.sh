@@ -27,8 +27,7 @@ cp "$T/last.out" "$T/gen.env"
 expect_exit 0 "$A" generations -c "$CFG"
 cmp -s "$T/last.out" "$T/gen.env" || fail "generations with AOFROLL_CONFIG differs from -c"
 grep -q '^live' "$T/gen.env" || grep -q 'live' "$T/gen.env" || fail "generations lists no instance live: $(cat "$T/gen.env")"
-NOW=$(date +%s)
-expect_exit 0 "$A" restore --instance live --to "@$NOW" --out "$T/r"
+expect_exit 0 "$A" restore --instance live --to latest --out "$T/r"
 [ -f "$T/r/appendonlydir/appendonly.aof.manifest" ] || fail "restore with AOFROLL_CONFIG wrote no manifest"
 pass "AOFROLL_CONFIG: --check, --once, generations and restore without -c"
 
