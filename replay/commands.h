@@ -24,6 +24,7 @@ int cmd_prune(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 /* Print "usage: aofroll NAME ..." and the command's option summary from
  * main.c's table to fp; returns 0, or -1 for an unknown command. */

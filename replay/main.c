@@ -121,6 +121,11 @@ static const struct command commands[] = {
      "  --instance NAME         instance whose generation to delete\n"
      "  --generation N          the generation (see \"aofroll generations\")\n"
      "  --force                 delete it even when it is the newest\n"},
+    {"info", cmd_info, "[-c FILE] [--instance NAME] [--json]",
+     "one screen per instance: restorable windows, newest second, generations, size, lag, last barrier",
+     "  -c, --config FILE       configuration file\n"
+     "  --instance NAME         only this instance (default: all)\n"
+     "  --json                  one JSON document (docs/json.md)\n"},
     {"rekey", cmd_rekey, "[-c FILE] [--instance NAME [--generation N]]",
      "seal the older objects (plain, or sealed with another key) with the key file's newest key",
      "  -c, --config FILE       configuration file (its storage.encryption.key_file names the keys)\n"
