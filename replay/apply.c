@@ -121,6 +121,7 @@ struct apply {
     struct stream stream;
     struct when when;           /* --to */
     struct cut_pattern pattern; /* --stop-before */
+    struct progress progress;   /* on a terminal: incr bytes sent */
     int64_t to;
 };
 
@@ -210,6 +211,24 @@ static void apply_as_batch(void)
     (void)sched_setscheduler(0, SCHED_BATCH, &sp);
 }
 
+/* What the progress line counts to: the incr bytes after the position. */
+static int apply_progress_total(struct apply *a, struct err *e)
+{
+    struct fetch_list l = {NULL, 0, 0};
+    uint64_t bytes = 0;
+    size_t i;
+
+    if (a->progress.fp == NULL)
+        return 0;
+    if (fetch_list(&a->fetch, a->gen.generation, CHUNK_INCR, a->pos.offset, &l, e) < 0)
+        return -1;
+    for (i = 0; i < l.n; i++)
+        bytes += l.v[i].end - (l.v[i].start > a->pos.offset ? l.v[i].start : a->pos.offset);
+    progress_total(&a->progress, bytes, l.n);
+    fetch_list_free(&l);
+    return 0;
+}
+
 static int apply_run(struct apply *a, struct err *e)
 {
     struct stream_params sp;
@@ -221,6 +240,7 @@ static int apply_run(struct apply *a, struct err *e)
     double send;
     int fed, ret = -1;
 
+    progress_init(&a->progress, "apply", 0);
     if (when_parse("--to", a->o.to, &a->when, e) < 0)
         goto out;
     if (a->o.stop_before != NULL && cut_pattern_parse(a->o.stop_before, &a->pattern, e) < 0)
@@ -261,7 +281,7 @@ static int apply_run(struct apply *a, struct err *e)
                 t, (long long)a->gen.generation, a->o.dir, (long long)a->pos.generation);
         goto out;
     }
-    if (apply_check_offset(a, e) < 0)
+    if (apply_check_offset(a, e) < 0 || apply_progress_total(a, e) < 0)
         goto out;
     if (target_connect(&a->addr, a->what, &a->rc, e) < 0)
         goto out;
@@ -284,6 +304,7 @@ static int apply_run(struct apply *a, struct err *e)
     sp.to = a->to;
     sp.from = INT64_MIN;
     sp.pattern = a->o.stop_before != NULL ? &a->pattern : NULL; /* from the position on */
+    sp.progress = &a->progress;
     sp.start = a->pos.offset;
     sp.start_db = a->pos.db;
     sp.start_ts = a->pos.ts;
@@ -291,6 +312,7 @@ static int apply_run(struct apply *a, struct err *e)
     sp.exact = a->pos.offset == 0 ? -1 : a->pos.exact;
     a->stream.poll_interval_ms = a->cli.inst->poll_interval_ms;
     fed = stream_run(&a->stream, &a->fetch, &sp, pipeline_emit, &a->pipe, e);
+    progress_end(&a->progress);
     if (fed < 0 && !a->pipe.failed)
         pipeline_drain(&a->pipe); /* e.g. a chunk failed its check: let what was sent settle */
     if (fed < 0 || pipeline_finish(&a->pipe, e) < 0) {
@@ -362,8 +384,10 @@ int cmd_apply(int argc, char **argv)
         commands_usage(stdout, "apply");
         goto out;
     }
-    if (rc < 0 || apply_run(&a, &e) < 0)
+    if (rc < 0 || apply_run(&a, &e) < 0) {
+        progress_end(&a.progress);
         status = cli_fail("apply", &e);
+    }
 out:
     stream_free(&a.stream);
     if (a.pipe.rc != NULL) /* a refusal before pipeline_init leaves it all zeros */

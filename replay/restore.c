@@ -93,6 +93,7 @@ struct restore {
     double incr_write_seconds;   /* the part spent inside the cut engine's sink */
     double start_seconds;
     struct position pos;
+    struct progress progress; /* on a terminal: base and incr bytes, then the load */
 };
 
 /* ------------------------------------------------------------------ */
@@ -245,6 +246,7 @@ static int restore_write_base(struct restore *r, struct err *e)
         crc = (uint32_t)crc32_combine(crc, c->crc32, (z_off_t)raw->len);
         if (outdir_file_append(&out, raw->data, raw->len, e) < 0)
             goto out;
+        progress_add(&r->progress, raw->len, 1);
         expect = c->end;
     }
     if (expect != r->gen.base_size) {
@@ -312,6 +314,7 @@ static int restore_write_incr(struct restore *r, struct err *e)
     sp.start_db = 0;
     sp.start_ts = -1;
     sp.exact = -1; /* decide from the stream */
+    sp.progress = &r->progress;
     r->stream.poll_interval_ms = r->cli.inst->poll_interval_ms;
     if (stream_run(&r->stream, &r->fetch, &sp, restore_emit, &out, e) < 0)
         goto out;
@@ -383,6 +386,7 @@ static int restore_start(struct restore *r, struct err *e)
     ts.extra = r->o.extra;
     ts.nextra = r->o.nextra;
     ts.timeout_s = RESTORE_START_TIMEOUT_S;
+    ts.progress = &r->progress;
     if (target_start(&ts, &rc, e) < 0)
         goto out;
     r->start_seconds = ts.load_seconds;
@@ -457,12 +461,39 @@ static void restore_stop_elsewhere(struct restore *r, struct err *e)
              hit.name, (long long)hit.generation, t, (unsigned long long)hit.offset, t, r->o.stop_before);
 }
 
+/* What the progress line counts to: the raw bytes of the generation's
+ * base and incr chunks (the cut may stop before the end of the incr). */
+static int restore_progress_total(struct restore *r, struct err *e)
+{
+    struct fetch_list base = {NULL, 0, 0}, incr = {NULL, 0, 0};
+    uint64_t bytes = 0;
+    size_t i;
+    int ret = -1;
+
+    if (r->progress.fp == NULL)
+        return 0;
+    if (fetch_list(&r->fetch, r->gen.generation, CHUNK_BASE, 0, &base, e) < 0 ||
+        fetch_list(&r->fetch, r->gen.generation, CHUNK_INCR, 0, &incr, e) < 0)
+        goto out;
+    for (i = 0; i < base.n; i++)
+        bytes += base.v[i].end - base.v[i].start;
+    for (i = 0; i < incr.n; i++)
+        bytes += incr.v[i].end - incr.v[i].start;
+    progress_total(&r->progress, bytes, base.n + incr.n);
+    ret = 0;
+out:
+    fetch_list_free(&base);
+    fetch_list_free(&incr);
+    return ret;
+}
+
 static int restore_run(struct restore *r, struct err *e)
 {
     char t[TIME_BUFSZ];
     const struct cut_result *res;
     int ret = -1;
 
+    progress_init(&r->progress, "restore", 0);
     if (when_parse("--to", r->o.to, &r->when, e) < 0)
         goto out;
     r->to = r->when.t;
@@ -490,7 +521,8 @@ static int restore_run(struct restore *r, struct err *e)
         ret = restore_snapshot(r, e);
         goto out;
     }
-    if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
+    if (restore_progress_total(r, e) < 0 ||
+        restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
         outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 || restore_write_base(r, e) < 0 ||
         restore_write_incr(r, e) < 0 || restore_write_manifest(r, e) < 0)
         goto out;
@@ -524,6 +556,7 @@ static int restore_run(struct restore *r, struct err *e)
         outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
         goto out;
     r->committed = 1;
+    progress_end(&r->progress);
     restore_report(r);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
@@ -553,8 +586,10 @@ int cmd_restore(int argc, char **argv)
         commands_usage(stdout, "restore");
         goto out;
     }
-    if (rc < 0 || restore_run(&r, &e) < 0)
+    if (rc < 0 || restore_run(&r, &e) < 0) {
+        progress_end(&r.progress);
         status = cli_fail("restore", &e);
+    }
 out:
     stream_free(&r.stream);
     position_free(&r.pos);

@@ -123,6 +123,8 @@ int stream_run(struct stream *s, struct fetch *f, const struct stream_params *p,
         t0 = cli_clock();
         rc = cut_feed(&s->cut, raw->data + skip, raw->len - skip, e);
         s->feed_seconds += cli_clock() - t0;
+        if (p->progress != NULL)
+            progress_add(p->progress, raw->len - skip, 1);
         if (rc < 0)
             goto out;
         expect = c->end;
