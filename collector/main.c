@@ -31,6 +31,7 @@
 #include "config.h"
 #include "config_path.h"
 #include "log.h"
+#include "outcome.h"
 #include "xalloc.h"
 
 /* What the signal handler may touch. */
@@ -336,11 +337,10 @@ static int run_instances(struct collector *col, const char *only)
         if (!started[i])
             continue;
         pthread_join(threads[i], NULL);
-        if (ins[i].exit_status != 0) {
-            if (col->action != COLLECT_RUN)
-                fprintf(stderr, "aofroll-collector: instance \"%s\" failed (see the log)\n", ins[i].name);
+        if (ins[i].exit_status != 0)
             status = 1;
-        }
+        if (col->action != COLLECT_RUN)
+            outcome_print(&ins[i], col->action, cfg->log_file, ins[i].exit_status != 0 ? stderr : stdout);
     }
     log_msg(col->log, LOG_INFO, NULL, "aofroll-collector stopped");
 out:

@@ -33,6 +33,7 @@
 #include "objname.h"
 #include "units.h"
 #include "xalloc.h"
+#include "yamlwords.h"
 
 #define DEFAULT_STORAGE_URL "file:///var/lib/aofroll/archive"
 #define DEFAULT_INDEX_PATH "/var/lib/aofroll/index.db"
@@ -1023,6 +1024,7 @@ static int config_parse_root(struct config_ctx *cx, const yaml_node_t *root, str
 static int config_yaml_error(const char *name, const char *text, size_t len, const yaml_parser_t *parser,
                              struct err *e)
 {
+    const char *words;
     size_t line, column, i;
 
     if (parser->error == YAML_MEMORY_ERROR || parser->problem == NULL)
@@ -1044,6 +1046,15 @@ static int config_yaml_error(const char *name, const char *text, size_t len, con
                            (unsigned)parser->problem_value);
         return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s", name, line, column, parser->problem);
     }
+    /* our words first (yamlwords.c), libyaml's after them */
+    words = yamlwords_explain(parser->problem, parser->context);
+    if (words != NULL && parser->context != NULL)
+        return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s (libyaml: %s %s at line %zu, column %zu)", name,
+                       parser->problem_mark.line + 1, parser->problem_mark.column + 1, words, parser->problem,
+                       parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
+    if (words != NULL)
+        return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s (libyaml: %s)", name, parser->problem_mark.line + 1,
+                       parser->problem_mark.column + 1, words, parser->problem);
     if (parser->context != NULL)
         return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s (%s at line %zu, column %zu)", name,
                        parser->problem_mark.line + 1, parser->problem_mark.column + 1, parser->problem,

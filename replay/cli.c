@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config_path.h"
@@ -28,6 +29,16 @@ int cli_open(struct cli *c, const char *config_path, int index_readonly, struct 
     c->have_cfg = 1;
     if (index_open(c->cfg.index_path, index_readonly, &c->idx, e) < 0) {
         c->idx = NULL;
+        if (access(c->cfg.index_path, F_OK) != 0 && errno == ENOENT) {
+            char *url = config_redact_url(c->cfg.storage_url);
+            size_t n = strlen(e->msg);
+
+            snprintf(e->msg + n, sizeof(e->msg) - n,
+                     " HINT: \"aofroll reindex\" rebuilds it from the storage (%s); or \"index:\" in \"%s\" "
+                     "names another file",
+                     url, c->cfg.path);
+            free(url);
+        }
         return -1;
     }
     if (storage_open(&c->cfg, &c->st, e) < 0) {

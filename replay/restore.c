@@ -409,6 +409,21 @@ out:
     return ret;
 }
 
+/* The restore is in DIR, only --start failed: say so, and how to start it
+ * by hand once the cause is dealt with. */
+static void restore_start_failed(struct restore *r, struct err *e)
+{
+    size_t n;
+
+    err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+    n = strlen(e->msg);
+    snprintf(
+        e->msg + n, sizeof(e->msg) - n,
+        " HINT: the restore itself is complete; start it by hand: redis-server --dir \"%s\" --appendonly yes "
+        "--port %ld (its log: \"%s/redis.log\")",
+        r->o.out, r->o.port, r->o.out);
+}
+
 /* A mode rdb generation: a snapshot's dump, no incr stream (restore_rdb.c). */
 static int restore_snapshot(struct restore *r, struct err *e)
 {
@@ -435,7 +450,7 @@ static int restore_snapshot(struct restore *r, struct err *e)
     restore_rdb_report(&rr);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
-        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        restore_start_failed(r, e);
         return -1;
     }
     return 0;
@@ -560,7 +575,7 @@ static int restore_run(struct restore *r, struct err *e)
     restore_report(r);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
-        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        restore_start_failed(r, e);
         goto out;
     }
     ret = 0;

@@ -128,8 +128,13 @@ store_get "$T/store" "$CHUNK" >"$T/chunk.saved" || fail "cannot read $CHUNK"
 printf 'not the archived bytes' | gzip -c | store_put "$T/store" "$CHUNK" -
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/crc"
 expect_err "$CHUNK"
+UPTO=$(sed -n 's/.*; generation 1 of "live" is restorable up to \([^ ]*\) without this chunk HINT: --to \1 or earlier.*/\1/p' "$T/last.err")
+[ -n "$UPTO" ] || fail "the error does not say until when the archive restores: $(cat "$T/last.err")"
 [ ! -e "$T/crc" ] || fail "a failed restore left $T/crc behind"
-pass "a corrupt chunk fails the restore, naming the object: $(cat "$T/last.err")"
+# the second it names restores, with the bad chunk in place; the next one does not
+expect_exit 0 "$BIN/aofroll" restore -c "$CFG" --instance live --to "$UPTO" --out "$T/crc-upto"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$(($(date -d "$UPTO" +%s) + 1))" --out "$T/crc-next"
+pass "a corrupt chunk fails the restore, naming the object and until when it restores: $(cat "$T/last.err")"
 store_put "$T/store" "$CHUNK" "$T/chunk.saved"
 
 RANGE=$(sqlite3 "$T/index.db" "SELECT start || ', ' || end FROM chunks WHERE key = '$CHUNK'")

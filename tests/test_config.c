@@ -650,25 +650,35 @@ static void test_error_yaml_syntax(void **state)
 {
     (void)state;
     assert_config_error("instances:\n  - redis: redis://h: x\n",
-                        "cfg.yaml:2:21: mapping values are not allowed in this context");
+                        "cfg.yaml:2:21: a second \": \" on one line: put the key on a line of its own, or "
+                        "quote a value that holds \": \" (libyaml: mapping values are not allowed in this "
+                        "context)");
     assert_config_error(
         "instances:\n  - redis: redis://h\n   mode: rdb\n",
-        "cfg.yaml:3:4: did not find expected '-' indicator (while parsing a block collection at "
-        "line 2, column 3)");
+        "cfg.yaml:3:4: this line is not indented like the list items above it (each item starts with "
+        "\"- \" in the same column, its keys two columns further in) (libyaml: did not find expected "
+        "'-' indicator while parsing a block collection at line 2, column 3)");
     assert_config_error(
         "instances: [{redis: redis://h}\n",
-        "cfg.yaml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at line 1, "
-        "column 12)");
+        "cfg.yaml:2:1: a list in [...] is not closed, or two items lack a comma (libyaml: did not find "
+        "expected ',' or ']' while parsing a flow sequence at line 1, column 12)");
     assert_config_error(
         "instances:\n  - redis: \"redis://h\n",
-        "cfg.yaml:3:1: found unexpected end of stream (while scanning a quoted scalar at line 2, "
-        "column 12)");
+        "cfg.yaml:3:1: a quoted value is never closed: the file ends inside it (libyaml: found "
+        "unexpected end of stream while scanning a quoted scalar at line 2, column 12)");
     assert_config_error(
         "instances:\n\t- redis: redis://h\n",
-        "cfg.yaml:2:1: found character that cannot start any token (while scanning for the next "
-        "token at line 2, column 1)");
+        "cfg.yaml:2:1: a character that cannot begin a value here: a tab in the indentation (YAML "
+        "indents with spaces only), or a value starting with @ or ` that needs quotes (libyaml: found "
+        "character that cannot start any token while scanning for the next token at line 2, column 1)");
     assert_config_error("defaults: *d\ninstances: [{redis: redis://h}]\n",
-                        "cfg.yaml:1:11: found undefined alias");
+                        "cfg.yaml:1:11: an alias (*name) with no anchor (&name) before it (libyaml: found "
+                        "undefined alias)");
+    assert_config_error("instances:\n  - name: a\n    redis: redis://h\n   mode: rdb\n",
+                        "cfg.yaml:4:4: this line is not indented like the list items above it (each item "
+                        "starts with \"- \" in the same column, its keys two columns further in) (libyaml: "
+                        "did not find expected '-' indicator while parsing a block collection at line 2, "
+                        "column 3)");
     assert_config_error("index: /a\xff\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:1:10: invalid leading UTF-8 octet (byte 0xff)");
     assert_config_error("instances: [{redis: redis://h}]\n---\nindex: /x\n",
