@@ -401,6 +401,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    log_set_format(&log, cfg.log_json);
     memset(&col, 0, sizeof(col));
     col.cfg = &cfg;
     col.log = &log;

@@ -949,8 +949,9 @@ static char *config_dirname(const char *path)
 /* The top-level mapping. */
 static int config_parse_root(struct config_ctx *cx, const yaml_node_t *root, struct config *cfg)
 {
-    static const char *const keys[] = {
-        "storage", "index", "lock_dir", "log_file", "index_upload_interval", "defaults", "instances"};
+    static const char *const keys[] = {"storage",  "index",      "lock_dir",
+                                       "log_file", "log_format", "index_upload_interval",
+                                       "defaults", "instances"};
     const yaml_node_t *value;
     const yaml_node_pair_t *pair;
     int64_t ms;
@@ -993,6 +994,14 @@ static int config_parse_root(struct config_ctx *cx, const yaml_node_t *root, str
     value = config_lookup(cx, root, "log_file", NULL);
     if (value != NULL && config_string(cx, value, "log_file", &cfg->log_file) < 0)
         return -1;
+    value = config_lookup(cx, root, "log_format", NULL);
+    if (value != NULL) {
+        if (config_scalar(cx, value, "log_format", &text) < 0)
+            return -1;
+        if (strcmp(text, "json") != 0 && strcmp(text, "text") != 0)
+            return config_error(cx, value, "log_format \"%s\": expected text or json", text);
+        cfg->log_json = strcmp(text, "json") == 0;
+    }
     value = config_lookup(cx, root, "index_upload_interval", NULL);
     if (value != NULL) {
         if (config_scalar(cx, value, "index_upload_interval", &text) < 0)
@@ -1420,6 +1429,8 @@ void config_dump(const struct config *cfg, FILE *fp)
     dump_pair(&d, "index", cfg->index_path);
     dump_pair(&d, "lock_dir", cfg->lock_dir);
     dump_pair(&d, "log_file", cfg->log_file);
+    if (cfg->log_json)
+        dump_pair(&d, "log_format", "json");
     units_format_duration_ms(cfg->index_upload_interval_s * 1000, text, sizeof(text));
     dump_pair(&d, "index_upload_interval", text);
     dump_key(&d, "defaults");

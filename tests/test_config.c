@@ -82,6 +82,7 @@ static const char full_yaml[] =
     "index: /srv/aofroll/index.db\n"
     "lock_dir: /run/aofroll\n"
     "log_file: /var/log/aofroll/collector.log\n"
+    "log_format: json\n"
     "index_upload_interval: 10m\n"
     "defaults:\n"
     "  poll_interval: 500ms\n"
@@ -141,6 +142,7 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.index_path, "/srv/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/run/aofroll");
     assert_string_equal(cfg.log_file, "/var/log/aofroll/collector.log");
+    assert_int_equal(cfg.log_json, 1);
     assert_int_equal(cfg.index_upload_interval_s, 600);
 
     /* the defaults section itself */
@@ -254,6 +256,7 @@ static void test_builtin_defaults(void **state)
     assert_string_equal(cfg.index_path, "/var/lib/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/var/lib/aofroll");
     assert_null(cfg.log_file);
+    assert_int_equal(cfg.log_json, 0);
     assert_int_equal(cfg.index_upload_interval_s, 300);
     assert_int_equal(cfg.ninstances, 2);
 
@@ -371,6 +374,8 @@ static void test_error_unknown_keys(void **state)
 static void test_error_bad_values(void **state)
 {
     (void)state;
+    assert_config_error("log_format: yaml\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:1:13: log_format \"yaml\": expected text or json");
     /* The value's position: line 9, column 17. */
     assert_config_error(
         "storage:\n"               /* 1 */
@@ -978,6 +983,7 @@ static void test_dump_round_trip(void **state)
         assert_string_equal(a.index_path, b.index_path);
         assert_string_equal(a.lock_dir, b.lock_dir);
         assert_same_optional(a.log_file, b.log_file);
+        assert_int_equal(a.log_json, b.log_json);
         assert_int_equal(a.index_upload_interval_s, b.index_upload_interval_s);
         assert_same_instance(&a.defaults, &b.defaults, 0);
         assert_int_equal(a.ninstances, b.ninstances);
