@@ -83,13 +83,16 @@ static const struct command commands[] = {
      "  --max-arg N             bytes of an argument shown before eliding it (default 64, 0: all)\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"timeline", cmd_timeline,
-     "[-c FILE] --instance NAME [--since TIME] [--until TIME] [--by minute|hour] [--svg FILE] [--json]",
-     "chart the bytes and commands written per minute or hour",
+     "[-c FILE] --instance NAME [--since TIME] [--until TIME] [--by second|10s|minute|hour] [--cmd NAMES] "
+     "[--svg FILE] [--json]",
+     "chart the bytes and commands written per second, 10 s, minute or hour, with barriers and generations",
      "  -c, --config FILE       configuration file\n"
      "  --instance NAME         instance whose archive to read\n"
      "  --since TIME            start of the chart (default: the archive's first second)\n"
      "  --until TIME            end of the chart (default: the archive's last second)\n"
-     "  --by minute|hour        bucket size (default: minute up to 3 hours, else hour)\n"
+     "  --by BUCKET             second, 10s, minute or hour (default: second up to 2 minutes, 10s up\n"
+     "                          to 20 minutes, minute up to 3 hours, else hour)\n"
+     "  --cmd NAMES             mark each command of these names (\"FLUSHALL,FLUSHDB\", any case)\n"
      "  --svg FILE              also write the chart as a standalone SVG\n"
      "  --json                  one JSON document (docs/json.md)\n"},
     {"verify", cmd_verify, "[-c FILE] [--instance NAME] [--quick] [--json]",
