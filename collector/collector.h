@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "chunkscan.h"
 #include "config.h"
+#include "progress.h"
 #include "error.h"
 #include "index.h"
 #include "log.h"
@@ -66,6 +67,8 @@ struct collector {
     atomic_int requests;          /* bumped at each SIGUSR1: look for barrier requests */
     pthread_mutex_t metrics_lock; /* instances may share one metrics file */
     pthread_mutex_t fork_lock;    /* one fork (BGSAVE, BGREWRITEAOF) at a time (snapshot_fork.c) */
+    struct progress *progress;    /* --once on a terminal: chunks shipped; NULL for none */
+    pthread_mutex_t progress_lock;
 };
 
 /* Non-zero once SIGTERM/SIGINT arrived. */

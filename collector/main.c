@@ -333,6 +333,8 @@ static int run_instances(struct collector *col, const char *only)
                 log_msg(col->log, LOG_INFO, NULL, "log reopened");
         }
     }
+    if (col->progress != NULL)
+        progress_end(col->progress); /* the outcome lines follow on a clean line */
     for (int i = 0; i < cfg->ninstances; i++) {
         if (!started[i])
             continue;
@@ -367,6 +369,7 @@ int main(int argc, char **argv)
     struct config cfg;
     struct logger log;
     struct collector col;
+    struct progress progress;
     int stop[2] = {-1, -1};
     char cleartext[512];
     struct err e;
@@ -410,6 +413,11 @@ int main(int argc, char **argv)
     col.wake_fd = -1;
     pthread_mutex_init(&col.metrics_lock, NULL);
     pthread_mutex_init(&col.fork_lock, NULL);
+    pthread_mutex_init(&col.progress_lock, NULL);
+    /* --once draws its progress on a terminal, unless the log lines go there too */
+    progress_init(&progress, "aofroll-collector --once", o.action != COLLECT_ONCE || cfg.log_file == NULL);
+    if (progress.fp != NULL)
+        col.progress = &progress;
 
     if (o.action == COLLECT_CHECK) {
         status = check_run(&col, o.only, stdout);
@@ -438,8 +446,10 @@ out:
     }
     if (stop[1] >= 0)
         close(stop[1]);
+    progress_end(&progress);
     pthread_mutex_destroy(&col.metrics_lock);
     pthread_mutex_destroy(&col.fork_lock);
+    pthread_mutex_destroy(&col.progress_lock);
     log_close(&log);
     config_free(&cfg);
     return status;

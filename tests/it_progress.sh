@@ -92,4 +92,17 @@ on_tty "$T/reindex.tty" "$A" reindex -c "$T/b.yaml" || fail "reindex on a termin
 grep -q "${CR}reindex: .* (100%), $NCHUNKS of $NCHUNKS chunks" "$T/reindex.tty" ||
     fail "no reindex progress: $(cat -v "$T/reindex.tty")"
 pass "apply, verify and reindex draw their progress on a terminal; verify --json does not"
+
+# the collector's --once: progress on a terminal when the log goes to log_file
+cp "$CFG" "$T/logfile.yaml"
+echo "log_file: $T/once.log" >>"$T/logfile.yaml"
+rcli "$PORT" <"$T/sets1.txt" >/dev/null
+on_tty "$T/once.tty" "$BIN/aofroll-collector" -c "$T/logfile.yaml" --once || fail "--once on a terminal: $(cat -v "$T/once.tty")"
+grep -q "${CR}aofroll-collector --once: .*, [0-9]* chunks" "$T/once.tty" || fail "no --once progress: $(cat -v "$T/once.tty")"
+grep -qF "${CR}${ESC}[Klive: archived up to incr offset" "$T/once.tty" ||
+    fail "the progress line is not erased before the outcome: $(cat -v "$T/once.tty")"
+rcli "$PORT" <"$T/sets2.txt" >/dev/null
+on_tty "$T/once2.tty" "$BIN/aofroll-collector" -c "$CFG" --once || fail "--once, log on the terminal"
+grep -q "aofroll-collector --once: " "$T/once2.tty" && fail "progress mixed into the log lines: $(cat -v "$T/once2.tty")"
+pass "--once draws its progress when the log goes to log_file, not amid the log lines"
 done_testing
