@@ -222,7 +222,6 @@ static int info_instance(struct info *in, const struct inspect_instance *inst, s
     struct window *w = NULL;
     struct info_sums sums;
     struct status_row row;
-    struct verdict_input vi;
     struct verdict v;
     struct fetch f;
     size_t nwg = 0, nw = 0;
@@ -244,23 +243,9 @@ static int info_instance(struct info *in, const struct inspect_instance *inst, s
         nw = window_list(wg, nwg, w);
         if (nw > 0)
             latest = w[nw - 1].to;
-        if (index_status_get(in->cli.idx, inst->id, &row, e) == 0)
-            have = 1;
-        else if (e->code != ERR_NOTFOUND)
-            goto out;
-        err_clear(e);
-        archived = index_chunk_any(in->cli.idx, inst->id, e);
-        if (archived < 0)
-            goto out;
     }
-    memset(&vi, 0, sizeof(vi));
-    vi.row = have ? &row : NULL;
-    vi.now = in->now;
-    vi.poll_interval_ms = inst->cfg->poll_interval_ms;
-    vi.lag_threshold = inst->cfg->lag_threshold;
-    vi.barrier_timeout_s = inst->cfg->barrier_timeout_s;
-    vi.archived = archived;
-    verdict_judge(&vi, &v);
+    if (inspect_judge(&in->cli, inst, in->now, &row, &have, &archived, &v, e) < 0)
+        goto out;
     if (in->o.json)
         info_json(in, inst, w, nw, &gens, &sums, have ? &row : NULL, &v, latest);
     else

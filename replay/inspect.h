@@ -22,6 +22,7 @@
 #include "fetch.h"
 #include "index.h"
 #include "json.h"
+#include "verdict.h"
 
 /* ------------------------------------------------------------------------
  * Instances
@@ -43,6 +44,12 @@ struct inspect_instances {
  * configuration's order, with id -1 for those the index lacks. */
 int inspect_instances_select(struct cli *c, const char *name, struct inspect_instances *out, struct err *e);
 void inspect_instances_free(struct inspect_instances *l);
+
+/* The collector's status row of an instance (*have 0 when it has never
+ * polled it, or the index has never seen it) and verdict.h's judgement at
+ * `now`, as status and info show it. *archived: any chunk is indexed. */
+int inspect_judge(struct cli *c, const struct inspect_instance *in, int64_t now, struct status_row *row,
+                  int *have, int *archived, struct verdict *v, struct err *e);
 
 /* ------------------------------------------------------------------------
  * Chunks
