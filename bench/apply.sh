@@ -4,7 +4,7 @@
 # into the same kind of empty server. Target: >= 1.0x the throughput.
 #
 # Builds nothing: takes aofroll and aofroll-collector from
-# $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
+# $AOFROLL_BENCH_BIN (a bin directory; default build/bin of this checkout; build
 # them Release, without sanitizers). Archives the AOF once with
 # aofroll-collector --once (4 MiB chunks, compression 1), then times
 # $RUNS (default 6) alternating pairs, on a fresh empty redis-server (appendonly yes,
@@ -19,28 +19,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-6}
-for prog in aofroll aofroll-collector; do
-    [ -x "$BIN/$prog" ] || { echo "apply.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
+bench_need aofroll aofroll-collector
 
-AOFDIR=$("$HERE/make-aof.sh")
-INCR=$AOFDIR/$(awk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/apply.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
+bench_aof
+bench_dir apply
 
 # the archive, made once by the real collector from a server on links to the AOF
 link_aofdir "$AOFDIR" "$W/src"
 SRC_PORT=$(free_port)
-start_server "$W/src" "$SRC_PORT"
+start_redis "$W/src" "$SRC_PORT"
 archive_once "$BIN" "$W" "$SRC_PORT"
 redis-cli -p "$SRC_PORT" shutdown nosave >/dev/null 2>&1 || true
 
@@ -53,7 +41,7 @@ time_pipe() {
     cat "$W/commands.resp" >/dev/null
     rm -rf "$W/pipe"
     port=$(free_port)
-    start_server "$W/pipe" "$port"
+    start_redis "$W/pipe" "$port"
     t0=$EPOCHREALTIME
     redis-cli -p "$port" --pipe <"$W/commands.resp" >"$W/pipe.out"
     t1=$EPOCHREALTIME
@@ -72,7 +60,7 @@ time_apply() {
     "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to latest --out "$W/restored" \
         --stop-before 'SELECT|SET' --start --port "$port" -- --bind 127.0.0.1 --save "" --auto-aof-rewrite-percentage 0 \
         --enable-debug-command yes >"$W/restore.out" || { cat "$W/restore.out" >&2; exit 1; }
-    PIDS+=("$(cat "$W/restored/redis.pid")")
+    PIDS_TO_KILL+=("$(cat "$W/restored/redis.pid")")
     [ "$(redis-cli -p "$port" dbsize)" = 0 ] || { echo "apply.sh: the restored server is not empty" >&2; exit 1; }
     t0=$EPOCHREALTIME
     "$BIN/aofroll" apply -c "$W/c.yaml" --instance bench --to latest --from-dir "$W/restored" \

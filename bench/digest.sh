@@ -3,21 +3,19 @@
 # the work a chunk already costs, measured in the same run.
 #
 # Takes bench_digest from $AOFROLL_BENCH_BIN (a bin directory; default
-# /work/main/build/bin; build it Release, without sanitizers) and the AOF
+# build/bin of this checkout; build it Release, without sanitizers) and the AOF
 # from make-aof.sh (cached), or the incr file $AOFROLL_BENCH_INCR. bench_digest
 # cuts the incr file into 4 MiB chunks and times, best of 5: encoding them
 # (gzip level 1, the collector's work), the SHA-256 of the stored objects
 # (what the collector adds, and every read to check it), and decoding them
 # (a restore's work). Prints the times and the ratios.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
-[ -x "$BIN/bench_digest" ] || { echo "digest.sh: no $BIN/bench_digest (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_need bench_digest
 if [ -n "${AOFROLL_BENCH_INCR:-}" ]; then
     INCR=$AOFROLL_BENCH_INCR
 else
-    AOFDIR=$("$HERE/make-aof.sh")
-    INCR=$AOFDIR/$(awk '$6 == "i" {f = $2} END {print f}' "$AOFDIR/appendonly.aof.manifest")
+    bench_aof
 fi
 cat "$INCR" >/dev/null
 "$BIN/bench_digest" "$INCR" $((4 << 20)) 5

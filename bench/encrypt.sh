@@ -4,7 +4,7 @@
 # in alternating pairs of the same run (farm-bench --vs).
 #
 # Builds nothing: takes aofroll-collector from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). Gets the AOF from make-aof.sh (cached) and copies it to
 # tmpfs ($AOFROLL_BENCH_TMPFS, default /dev/shm), because the collector
 # drops what it shipped from the page cache (fadvise) and every run must
@@ -23,35 +23,24 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-5}
 TMPFS=${AOFROLL_BENCH_TMPFS:-/dev/shm}
 COLLECTOR=$BIN/aofroll-collector
 
-[ -x "$COLLECTOR" ] || { echo "encrypt.sh: no $COLLECTOR (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+bench_need aofroll-collector
 command -v farm-bench >/dev/null || { echo "encrypt.sh: farm-bench is not on PATH" >&2; exit 1; }
 
-AOFDIR=$("$HERE/make-aof.sh")
-INCR_NAME=$(awk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
-SIZE=$(stat -c %s "$AOFDIR/$INCR_NAME")
+bench_aof
 
-mkdir -p "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}"
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/encrypt.XXXXXX")
+bench_dir encrypt
 M=$(mktemp -d "$TMPFS/aofroll-encrypt.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    rm -rf "$W" "$M"
-}
-trap cleanup EXIT
+trap 'harness_cleanup; rm -rf "$M"' EXIT
 
 mkdir -p "$M/appendonlydir"
 cp "$AOFDIR"/* "$M/appendonlydir/"
 PORT=$(free_port)
 echo "encrypt.sh: loading $SIZE B into redis-server on port $PORT" >&2
-start_server "$M" "$PORT"
+start_redis "$M" "$PORT"
 
 (umask 077 && echo "bench $(openssl rand -base64 32)" >"$W/keys")
 archive_config "$W" "$PORT"

@@ -24,31 +24,20 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 DURATION=${DURATION:-600}
 BARRIER_EVERY=${BARRIER_EVERY:-180}
 RATE=${RATE:-1500}
 PRIORITY=${PRIORITY:-idle}
 EXACTNESS=$HERE/../tests/exactness.py
 
-for p in aofroll aofroll-collector; do
-    [ -x "$BIN/$p" ] || { echo "exactness.sh: no $BIN/$p (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
-mkdir -p "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}"
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/exactness.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    [ "${KEEP:-0}" = 1 ] || rm -rf "$W"
-}
-trap cleanup EXIT
+bench_need aofroll aofroll-collector
+bench_dir exactness
+[ "${KEEP:-0}" = 1 ] && KEEP_TMP=1
 
 PORT=$(free_port)
-start_server "$W/redis" "$PORT"
+start_redis "$W/redis" "$PORT"
 python3 "$EXACTNESS" watch "$W/redis/appendonlydir" "$W/links" 2>"$W/watcher.log" &
-PIDS+=("$!")
+PIDS_TO_KILL+=("$!")
 cat >"$W/c.yaml" <<EOF
 storage:
   url: file://$W/archive
@@ -62,11 +51,11 @@ instances:
 EOF
 python3 "$EXACTNESS" write "$PORT" "$RATE" 7 2>"$W/writer.log" &
 WRITER=$!
-PIDS+=("$WRITER")
+PIDS_TO_KILL+=("$WRITER")
 sleep 1
 "$BIN/aofroll-collector" -c "$W/c.yaml" 2>"$W/collector.log" &
 COLLECTOR=$!
-PIDS+=("$COLLECTOR")
+PIDS_TO_KILL+=("$COLLECTOR")
 until [ "$(sqlite3 "$W/index.db" 'select count(*) from generations where base_complete = 1' 2>/dev/null)" = 1 ]; do
     sleep 0.2
 done

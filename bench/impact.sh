@@ -2,7 +2,7 @@
 # impact.sh - what the collector costs the Redis it archives.
 #
 # Builds nothing: takes aofroll-collector from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers).
 #
 # 1. Throughput: a redis-server loads a private copy of make-aof.sh's
@@ -27,8 +27,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-10}
 BENCH_N=${BENCH_N:-1000000}
 NICE=${NICE:-10}
@@ -38,7 +36,7 @@ IDLE_SECONDS=${IDLE_SECONDS:-60}
 COLLECTOR=$BIN/aofroll-collector
 CHUNK=$((4 * 1024 * 1024)) # the default chunk_size
 
-[ -x "$COLLECTOR" ] || { echo "impact.sh: no $COLLECTOR (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+bench_need aofroll-collector
 command -v redis-benchmark >/dev/null || { echo "impact.sh: redis-benchmark not found" >&2; exit 1; }
 for p in $PRIORITIES; do
     case $p in
@@ -47,44 +45,8 @@ for p in $PRIORITIES; do
     esac
 done
 
-AOFDIR=$("$HERE/make-aof.sh")
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/impact.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -9 "$pid" 2>/dev/null || true
-    done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-
-# start_redis DIR: a redis-server on DIR, waited for until loaded; its port
-# in $REDIS_PORT (another free port is tried when one is taken meanwhile)
-start_redis() {
-    local dir=$1 try pid
-    mkdir -p "$dir"
-    for try in 1 2 3; do
-        REDIS_PORT=$(free_port)
-        rm -f "$dir/redis.pid"
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
-            --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" \
-            --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 >/dev/null
-        for _ in $(seq 1 900); do
-            if [ -s "$dir/redis.pid" ] && [ "$(redis-cli -p "$REDIS_PORT" info persistence 2>/dev/null |
-                tr -d '\r' | sed -n 's/^loading://p')" = 0 ]; then
-                PIDS+=("$(cat "$dir/redis.pid")")
-                return 0
-            fi
-            pid=$(cat "$dir/redis.pid" 2>/dev/null || true)
-            [ -z "$pid" ] && grep -q "Address already in use" "$dir/redis.log" 2>/dev/null && break
-            sleep 0.1
-        done
-    done
-    echo "impact.sh: redis-server did not start in $dir (see $dir/redis.log)" >&2
-    exit 1
-}
-
+bench_aof
+bench_dir impact
 # config FILE PRIORITY INSTANCE-PORTS...: default settings but for storage,
 # index, barrier and priority ("" = the default)
 config() {
@@ -126,7 +88,7 @@ with_collector() {
     fi
     nice -n "$NICE" "$COLLECTOR" -c "$W/c-$p.yaml" 2>"$W/collector.log" &
     cpid=$!
-    PIDS+=("$cpid")
+    PIDS_TO_KILL+=("$cpid")
     for _ in $(seq 1 100); do
         [ "$(chunks)" -gt 0 ] && break
         sleep 0.1
@@ -151,7 +113,7 @@ echo "impact.sh: copying the AOF and loading it" >&2
 mkdir -p "$W/redis"
 cp -r "$AOFDIR" "$W/redis/appendonlydir"
 [ -f "$W/redis/appendonlydir/appendonly.aof.manifest" ] || { echo "impact.sh: copy failed" >&2; exit 1; }
-start_redis "$W/redis"
+start_redis_on REDIS_PORT "$W/redis"
 PORT=$REDIS_PORT
 for p in $PRIORITIES; do
     [ "$p" = none ] || config "$W/c-$p.yaml" "$p" "$PORT"
@@ -182,14 +144,14 @@ idle_line=
 if [ "$IDLE_SECONDS" -gt 0 ]; then
     ports=()
     for i in 1 2 3 4; do
-        start_redis "$W/idle$i"
+        start_redis_on REDIS_PORT "$W/idle$i"
         ports+=("$REDIS_PORT")
     done
     rm -rf "$W/archive" "$W/index.db"*
     config "$W/idle.yaml" "" "${ports[@]}"
     "$COLLECTOR" -c "$W/idle.yaml" 2>"$W/idle.log" &
     ipid=$!
-    PIDS+=("$ipid")
+    PIDS_TO_KILL+=("$ipid")
     sleep 5 # start-up done
     t0=$(ticks "$ipid")
     sleep "$IDLE_SECONDS"

@@ -1,14 +1,19 @@
-# lib.sh - helpers the benchmark scripts share (sourced, not run).
+# lib.sh - what the benchmark scripts share (sourced, not run). Sources the
+# test harness's basics and Redis helpers (tests/lib/base.sh, redis.sh:
+# free_port, start_redis and start_redis_on (the server under test, its
+# pid killed at exit), a work dir removed at exit, wait_until), then adds:
 #
-#   free_port            a free loopback port below the ephemeral range
-#   loaded PORT          true once the redis-server on PORT serves DBSIZE
+#   BIN                  the programs measured: $AOFROLL_BENCH_BIN, default
+#                        build/bin of this checkout (a Release build without
+#                        sanitizers); HERE: this directory
+#   bench_need PROG...   each PROG is in $BIN, or exit 1 naming it
+#   bench_aof            make-aof.sh's AOF (built once, then cached): its
+#                        directory AOFDIR, its incr file INCR (INCR_NAME
+#                        in AOFDIR), SIZE bytes
+#   bench_dir NAME       W: a fresh work dir under ${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}
 #   seconds T0 T1        T1 - T0 ($EPOCHREALTIME values), 3 decimals
 #   link_aofdir SRC DIR  DIR/appendonlydir: SRC's manifest copied, its data
 #                        files linked (a server that only loads them)
-#   start_server DIR PORT
-#                        redis-server on DIR (AOF on, #TS annotations, no
-#                        RDB saves, no rewrites, DEBUG allowed), daemonized;
-#                        returns once it serves; its pid is added to PIDS
 #   archive_config DIR PORT
 #                        DIR/c.yaml: the Redis on PORT as instance "bench",
 #                        archived into file://DIR/archive (index DIR/index.db)
@@ -19,23 +24,36 @@
 #                        median_ref best_ref median_ours best_ours
 #                        median_ratio lo hi ratio_of_bests
 #                        where a ratio is OURS / REFERENCE of each pair
+#
+# A server started here may load a gigabyte: it is polled every 10 ms (a
+# timed load is not rounded up by 50 ms) for up to an hour.
 
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/base.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/redis.sh"
+WAIT_STEP=0.01
+REDIS_LOAD_S=3600
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=${AOFROLL_BENCH_BIN:-$(dirname "$HERE")/build/bin}
+
+bench_need() {
+    local prog
+    for prog in "$@"; do
+        [ -x "$BIN/$prog" ] || { echo "$(basename "$0"): no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
     done
-    echo "$(basename "$0"): no free port" >&2
-    exit 1
 }
 
-loaded() { # INFO can show loading:0 between the base and the incr file
-    local r
-    r=$(redis-cli -p "$1" dbsize 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]]
+bench_aof() {
+    AOFDIR=$("$HERE/make-aof.sh")
+    INCR_NAME=$(awk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
+    INCR=$AOFDIR/$INCR_NAME
+    SIZE=$(stat -c %s "$INCR")
+}
+
+# bench_dir NAME: a fresh work dir in $W, removed at exit (kept with KEEP_TMP=1)
+bench_dir() {
+    harness_tmp "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}" "$1"
+    W=$HARNESS_TMP
 }
 
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -49,15 +67,6 @@ link_aofdir() {
         *) ln -s "$f" "$2/appendonlydir/$(basename "$f")" ;;
         esac
     done
-}
-
-start_server() {
-    mkdir -p "$1"
-    redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --daemonize yes --pidfile "$1/redis.pid" \
-        --logfile "$1/redis.log" --save "" --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 \
-        --enable-debug-command yes >/dev/null
-    until [ -s "$1/redis.pid" ] && loaded "$2"; do sleep 0.01; done
-    PIDS+=("$(cat "$1/redis.pid")")
 }
 
 archive_config() {

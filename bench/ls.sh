@@ -2,7 +2,7 @@
 # ls.sh - `aofroll ls` over a million chunks, against sqlite3's own CLI.
 #
 # Builds nothing: takes aofroll and bench_ls from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). The first run builds a synthetic index of $CHUNKS chunks
 # (default 1,000,000; bench_ls.c) under ${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}
 # and keeps it. Then, best of $RUNS (default 3), the CPU time (user + sys)
@@ -14,15 +14,13 @@
 # each with its output sent to /dev/null. The issue's bar: a million chunks
 # in under a second of CPU.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-3}
 CHUNKS=${CHUNKS:-1000000}
 DIR=${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/ls-$CHUNKS
 
-for b in aofroll bench_ls; do
-    [ -x "$BIN/$b" ] || { echo "ls.sh: no $BIN/$b (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
+bench_need aofroll bench_ls
 command -v sqlite3 >/dev/null || { echo "ls.sh: sqlite3 not found" >&2; exit 1; }
 
 mkdir -p "$DIR/store"

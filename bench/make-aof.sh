@@ -36,25 +36,9 @@ for tool in redis-server redis-cli base64 mawk; do
     command -v "$tool" >/dev/null || { echo "make-aof.sh: $tool not found" >&2; exit 1; }
 done
 
-REDIS_PID=
-stop_redis() {
-    if [ -n "$REDIS_PID" ] && kill -0 "$REDIS_PID" 2>/dev/null; then
-        kill -9 "$REDIS_PID" 2>/dev/null || true
-    fi
-}
-trap stop_redis EXIT
-
 rm -rf "$OUT"
-mkdir -p "$OUT"
 PORT=$(free_port)
-redis-server --port "$PORT" --bind 127.0.0.1 --dir "$OUT" --daemonize yes \
-    --pidfile "$OUT/redis.pid" --logfile "$OUT/redis.log" --save "" \
-    --appendonly yes --aof-timestamp-enabled yes --appendfsync no \
-    --auto-aof-rewrite-percentage 0 --aof-use-rdb-preamble yes >/dev/null
-for _ in $(seq 1 100); do
-    redis-cli -p "$PORT" ping >/dev/null 2>&1 && [ -s "$OUT/redis.pid" ] && break
-    sleep 0.1
-done
+start_redis "$OUT" "$PORT" --appendfsync no --aof-use-rdb-preamble yes
 REDIS_PID=$(cat "$OUT/redis.pid")
 echo "make-aof.sh: redis-server $REDIS_PID on port $PORT, writing $SETS SETs into $AOFDIR" >&2
 
@@ -83,7 +67,7 @@ if kill -0 "$REDIS_PID" 2>/dev/null; then
     echo "make-aof.sh: redis-server $REDIS_PID did not shut down" >&2
     exit 1
 fi
-REDIS_PID=
+PIDS_TO_KILL=() # stopped: nothing to kill at exit
 
 incr=$(mawk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
 size=$(stat -c %s "$AOFDIR/$incr")

@@ -4,7 +4,7 @@
 # loading the original AOF directory natively. Target: <= 1.25x.
 #
 # Builds nothing: takes aofroll and aofroll-collector from
-# $AOFROLL_BENCH_BIN (a bin directory; default /work/main/build/bin; build
+# $AOFROLL_BENCH_BIN (a bin directory; default build/bin of this checkout; build
 # them Release, without sanitizers). Gets the AOF from make-aof.sh
 # (cached), archives it once with aofroll-collector --once (4 MiB chunks,
 # compression 1, uncapped, file:// on the same disk), warms the page cache,
@@ -16,36 +16,24 @@
 # Checks that both servers hold the same keyspace (DEBUG DIGEST), and
 # prints both times and the ratio.
 #
-# AOFROLL_REDIS_SERVER (tests/server_lib.sh) picks the server that loads,
+# AOFROLL_REDIS_SERVER (tests/lib/redis.sh) picks the server that loads,
 # natively and after the restore, and that the archive is made from; the
 # AOF itself is make-aof.sh's, the same workload for every server.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-6}
-for prog in aofroll aofroll-collector; do
-    [ -x "$BIN/$prog" ] || { echo "restore.sh: no $BIN/$prog (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
-done
+bench_need aofroll aofroll-collector
 
-AOFDIR=$("$HERE/make-aof.sh")
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/restore.XXXXXX")
-. "$HERE/../tests/server_lib.sh"
+bench_aof
+bench_dir restore
 server_use "$W/bin"
 echo "restore.sh: $(redis-server --version)" >&2
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
 
 # the archive, made once by the real collector
 link_aofdir "$AOFDIR" "$W/src"
 SRC_PORT=$(free_port)
-start_server "$W/src" "$SRC_PORT"
+start_redis "$W/src" "$SRC_PORT"
 archive_once "$BIN" "$W" "$SRC_PORT"
 SRC_DIGEST=$(redis-cli -p "$SRC_PORT" debug digest)
 kill "$(cat "$W/src/redis.pid")"
@@ -60,7 +48,7 @@ time_native() {
     port=$(free_port)
     sync
     t0=$EPOCHREALTIME
-    start_server "$W/native" "$port"
+    start_redis "$W/native" "$port"
     t1=$EPOCHREALTIME
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     T=$(seconds "$t0" "$t1")
@@ -78,7 +66,7 @@ time_restore() {
         --start --port "$port" -- --bind 127.0.0.1 --save "" --auto-aof-rewrite-percentage 0 --enable-debug-command yes >"$W/restore.out" ||
         { cat "$W/restore.out" >&2; exit 1; }
     t1=$EPOCHREALTIME
-    PIDS+=("$(cat "$W/restored/redis.pid")")
+    PIDS_TO_KILL+=("$(cat "$W/restored/redis.pid")")
     grep -q '^instance bench, generation 1 ' "$W/restore.out" ||
         { echo "restore.sh: not generation 1 (did redis rewrite the AOF?): $(head -1 "$W/restore.out")" >&2; exit 1; }
     redis-cli -p "$port" debug digest >"$W/digest"

@@ -2,7 +2,7 @@
 # scanner.sh - the AOF scanner against redis-check-aof on the same file.
 #
 # Builds nothing: takes bench_aofscan from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). Gets the >= 1 GB AOF from make-aof.sh (cached), warms the
 # page cache, then times, best of $RUNS (default 3) each:
 #   - redis-check-aof on the incr file (what it checks: the RESP syntax,
@@ -12,18 +12,15 @@
 #     of the page cache: the fair comparison), and mapped (scanning alone);
 # and prints them and the ratios.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-3}
 BENCH=$BIN/bench_aofscan
 
-[ -x "$BENCH" ] || { echo "scanner.sh: no $BENCH (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+bench_need bench_aofscan
 command -v redis-check-aof >/dev/null || { echo "scanner.sh: redis-check-aof not found" >&2; exit 1; }
 
-AOFDIR=$("$HERE/make-aof.sh")
-INCR=$AOFDIR/$(awk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
-SIZE=$(stat -c %s "$INCR")
+bench_aof
 
 cat "$INCR" >/dev/null # warm cache
 

@@ -3,7 +3,7 @@
 # `gzip -1` on the same >= 1 GB AOF.
 #
 # Builds nothing: takes aofroll-collector from $AOFROLL_BENCH_BIN (a bin
-# directory; default /work/main/build/bin; build it Release, without
+# directory; default build/bin of this checkout; build it Release, without
 # sanitizers). Gets the AOF from make-aof.sh (cached) and starts a
 # redis-server on a private copy of its manifest with links to its files
 # (the collector asks Redis where the AOF is; nothing writes to it), warms
@@ -19,40 +19,20 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${AOFROLL_BENCH_BIN:-/work/main/build/bin}
 RUNS=${RUNS:-2}
 COLLECTOR=$BIN/aofroll-collector
 
-[ -x "$COLLECTOR" ] || { echo "ship.sh: no $COLLECTOR (set AOFROLL_BENCH_BIN)" >&2; exit 1; }
+bench_need aofroll-collector
 
-AOFDIR=$("$HERE/make-aof.sh")
-INCR_NAME=$(awk '$6 == "i" { f = $2 } END { print f }' "$AOFDIR/appendonly.aof.manifest")
-INCR=$AOFDIR/$INCR_NAME
-SIZE=$(stat -c %s "$INCR")
+bench_aof
 
-W=$(mktemp -d "${AOFROLL_BENCH_DIR:-/tmp/aofroll-bench}/ship.XXXXXX")
-REDIS_PID=
-cleanup() {
-    [ -n "$REDIS_PID" ] && kill -9 "$REDIS_PID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-
+bench_dir ship
 # redis on links to the cached files: it reads them at load and, with no
 # client writing, never appends
 link_aofdir "$AOFDIR" "$W/redis"
 PORT=$(free_port)
-redis-server --port "$PORT" --bind 127.0.0.1 --dir "$W/redis" --daemonize yes \
-    --pidfile "$W/redis/redis.pid" --logfile "$W/redis/redis.log" --save "" \
-    --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 >/dev/null
 echo "ship.sh: loading $SIZE B into redis-server on port $PORT" >&2
-for _ in $(seq 1 600); do
-    [ -s "$W/redis/redis.pid" ] && [ "$(redis-cli -p "$PORT" info persistence 2>/dev/null | tr -d '\r' |
-        sed -n 's/^loading://p')" = 0 ] && break
-    sleep 0.1
-done
-REDIS_PID=$(cat "$W/redis/redis.pid")
+start_redis "$W/redis" "$PORT"
 
 cat "$INCR" >/dev/null # warm cache
 

@@ -229,6 +229,43 @@ static int apply_progress_total(struct apply *a, struct err *e)
     return 0;
 }
 
+/* TIME lies in the generation after the restored one, from its lead
+ * second on, but before anything was written in it: the restored
+ * generation's stream holds every command up to TIME too (the rewrite
+ * came after them, and none ran after it in that second), so roll forward
+ * in it to its end. The first bytes of the next stream tell: a "#TS:t"
+ * line with t > TIME (or nothing at all), not a command. */
+static int apply_stays(struct apply *a, struct err *e)
+{
+    struct fetch_list l = {NULL, 0, 0};
+    struct buf raw = BUF_INIT;
+    long long first = -1;
+    int ret = -1;
+
+    if (a->gen.generation != a->pos.generation + 1 || a->gen.follows != GEN_YES || a->gen.mode != MODE_AOF)
+        return 0;
+    if (fetch_list(&a->fetch, a->gen.generation, CHUNK_INCR, 0, &l, e) < 0)
+        goto out;
+    if (l.n > 0 && l.v[0].start == 0) {
+        if (fetch_chunk(&a->fetch, &l.v[0], &raw, e) < 0)
+            goto out;
+        buf_append(&raw, "", 1); /* NUL-terminated for sscanf */
+        if (raw.len < 5 || memcmp(raw.data, "#TS:", 4) != 0 || sscanf(raw.data + 4, "%lld", &first) != 1) {
+            ret = 0; /* a command first: the leading commands of TIME's second are in it alone */
+            goto out;
+        }
+    }
+    if (l.n == 0 || (first >= 0 && first > a->to)) {
+        if (index_generation_get(a->cli.idx, a->cli.instance_id, a->pos.generation, &a->gen, e) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    buf_free(&raw);
+    fetch_list_free(&l);
+    return ret;
+}
+
 static int apply_run(struct apply *a, struct err *e)
 {
     struct stream_params sp;
@@ -273,6 +310,8 @@ static int apply_run(struct apply *a, struct err *e)
     }
     if (fetch_choose(&a->fetch, a->to, &a->gen, &choice, e) < 0 ||
         when_check_end(&a->when, &choice, &a->gen, &a->fetch, e) < 0)
+        goto out;
+    if (apply_stays(a, e) < 0)
         goto out;
     if (a->gen.generation != a->pos.generation) {
         err_set(e, ERR_EXISTS,

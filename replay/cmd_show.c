@@ -338,16 +338,43 @@ static int show_find_at(void *ud, const struct inspect_cmd *c, struct err *e)
     return 0;
 }
 
+/* First pass over generation g's incr stream: where are the commands of
+ * second `at`? Fills have_range and the nearest seconds either side. */
+static int show_scan_at(struct show *s, const struct inspect_gen *g, struct err *e)
+{
+    struct inspect_decode_params p;
+    struct inspect_decode_result r;
+    uint64_t from = 0;
+
+    s->have_range = 0;
+    s->at_first = s->at_end = s->at_commands = 0;
+    s->before_time = s->after_time = 0;
+    s->before_off = s->after_off = 0;
+    /* bytes observed by at-1 were written before `at` */
+    if (index_sizelog_at(s->cli.idx, s->cli.instance_id, g->g.generation, s->at - 1, &from, e) < 0) {
+        if (e->code != ERR_NOTFOUND)
+            return -1;
+        err_clear(e);
+        from = 0;
+    }
+    memset(&p, 0, sizeof(p));
+    p.generation = g->g.generation;
+    p.kind = CHUNK_INCR;
+    p.from = from;
+    p.to = UINT64_MAX;
+    p.stop_after_ts = s->at;
+    p.on_command = show_find_at;
+    p.ud = s;
+    return inspect_decode(&s->f, &p, &r, e);
+}
+
 static int show_at(struct show *s, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     const struct inspect_gen *g;
-    struct inspect_decode_params p;
-    struct inspect_decode_result r;
     struct chunk_row first, last;
     char tb[TIME_BUFSZ], what[64];
     int64_t span_first, span_last;
-    uint64_t from = 0;
     int ret = -1;
 
     s->at = s->o.at;
@@ -360,23 +387,19 @@ static int show_at(struct show *s, struct err *e)
         inspect_outside(&s->f, what, e);
         goto out;
     }
-    /* bytes observed by at-1 were written before `at` */
-    if (index_sizelog_at(s->cli.idx, s->cli.instance_id, g->g.generation, s->at - 1, &from, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            goto out;
-        err_clear(e);
-        from = 0;
-    }
-    memset(&p, 0, sizeof(p));
-    p.generation = g->g.generation;
-    p.kind = CHUNK_INCR;
-    p.from = from;
-    p.to = UINT64_MAX;
-    p.stop_after_ts = s->at;
-    p.on_command = show_find_at;
-    p.ud = s;
-    if (inspect_decode(&s->f, &p, &r, e) < 0)
+    if (show_scan_at(s, g, e) < 0)
         goto out;
+    /* `at` is the lead second of g, which follows the generation before
+     * it: that second's commands up to the rewrite are at the end of the
+     * previous stream (and g's stream may begin later) */
+    if (!s->have_range && g > gens.v && g->g.follows == GEN_YES && g->g.lead_ts == s->at) {
+        if (show_scan_at(s, g - 1, e) < 0)
+            goto out;
+        if (s->have_range)
+            g--;
+        else if (show_scan_at(s, g, e) < 0)
+            goto out;
+    }
     if (!s->have_range) {
         char before[TIME_BUFSZ], after[TIME_BUFSZ];
 

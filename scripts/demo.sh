@@ -15,36 +15,17 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAOFROLL_TESTS=OFF >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 bin=$PWD/build/bin
 
-demo=$(mktemp -d /tmp/aofroll-demo.XXXXXX)
-pids=()
-cleanup() {
-    for pidfile in "$demo/redis/redis.pid" "$demo/restored/redis.pid"; do
-        [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.3
-    if [ "${AOFROLL_DEMO_KEEP:-0}" = 1 ]; then echo "demo files kept in $demo"; else rm -rf "$demo"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-    local port
-    while :; do
-        port=$((10000 + RANDOM % 20000)) # below the ephemeral range
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
+. tests/lib/base.sh # a temp dir and the processes started, removed and killed at exit
+. tests/lib/redis.sh
+[ "${AOFROLL_DEMO_KEEP:-0}" = 1 ] && KEEP_TMP=1
+harness_tmp /tmp aofroll-demo
+demo=$HARNESS_TMP
 port=$(free_port)
 port2=$(free_port)
-next_second() { sleep "$(awk -v n="$(date +%N)" 'BEGIN { printf "%.3f", (1e9 - n) / 1e9 }')"; }
 say() { printf '\n== %s\n' "$*"; }
 
 say "redis-server on 127.0.0.1:$port, AOF in $demo/redis"
-mkdir -p "$demo/redis"
-redis-server --port "$port" --bind 127.0.0.1 --dir "$demo/redis" --daemonize yes \
-    --pidfile "$demo/redis/redis.pid" --logfile "$demo/redis/redis.log" --save "" \
-    --appendonly yes --aof-timestamp-enabled yes --auto-aof-rewrite-percentage 0 >/dev/null
-until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done
+start_redis "$demo/redis" "$port"
 
 cat >"$demo/aofroll.yaml" <<YAML
 storage:
@@ -65,10 +46,11 @@ say "aofroll-collector --check"
 
 say "collector running; a writer changes keys once a second"
 "$bin/aofroll-collector" -c "$demo/aofroll.yaml" 2>"$demo/collector.log" &
-pids+=($!)
+collector=$!
+PIDS_TO_KILL+=("$collector")
 
 # Start on a second boundary so that each write lands in its own second.
-next_second
+sleep_to_next_second
 chosen=""
 for i in 1 2 3 4 5 6; do
     redis-cli -p "$port" set demo:counter "$i" >/dev/null
@@ -77,14 +59,13 @@ for i in 1 2 3 4 5 6; do
     now=$(date +%s)
     echo "  $(date -d "@$now" '+%H:%M:%S')  counter=$i"
     [ "$i" = 3 ] && chosen=$now
-    next_second
+    sleep_to_next_second
 done
 redis-cli -p "$port" flushall >/dev/null
 echo "  $(date '+%H:%M:%S')  FLUSHALL (the accident): live keys now: $(redis-cli -p "$port" dbsize)"
 sleep 1
-kill -TERM "${pids[0]}"
-wait "${pids[0]}" || true
-pids=()
+kill -TERM "$collector"
+wait "$collector" || true
 
 say "the archive"
 find "$demo/archive" -type f | sed "s|$demo/archive/||" | sort
@@ -98,6 +79,7 @@ to=$(date -d "@$chosen" '+%Y-%m-%d %H:%M:%S')
 say "aofroll restore --to \"$to\" (the second of write 3) --start --port $port2"
 "$bin/aofroll" restore -c "$demo/aofroll.yaml" --instance demo --to "$to" \
     --out "$demo/restored" --start --port "$port2"
+PIDS_TO_KILL+=("$(cat "$demo/restored/redis.pid")")
 
 say "the restored instance"
 echo "demo:counter  = $(redis-cli -p "$port2" get demo:counter)"

@@ -4,9 +4,10 @@
 # Usage: scripts/setup.sh [--tests] [--fuzz]
 #   --tests  also what the test suite needs (cmocka, openssh-server for the
 #            SFTP tests, nodejs and npm for Azurite, which the Azure tests
-#            install with npm themselves, openssl for their SAS tokens;
-#            dpkg-dev and fakeroot for the Debian package test, chromium
-#            and python3-pil to render the timeline's SVG).
+#            install with npm themselves, openssl for their SAS tokens,
+#            gcovr for the coverage report of scripts/coverage.sh; dpkg-dev
+#            and fakeroot for the Debian package test, chromium and
+#            python3-pil to render the timeline's SVG).
 #   --fuzz   also what the fuzz targets need (scripts/fuzz.sh): clang and
 #            libclang-rt-14-dev, which holds libFuzzer's runtime
 #            (libclang_rt.fuzzer-x86_64.a, for -fsanitize=fuzzer); Debian's
@@ -20,7 +21,7 @@ packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
 for arg in "$@"; do
     case $arg in
     --tests)
-        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl
+        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl gcovr
                    dpkg-dev fakeroot chromium python3-pil)
         # node and npm may come from elsewhere than Debian (a nodejs that
         # bundles npm conflicts with Debian's npm package): only when missing

@@ -9,7 +9,11 @@
 #   2. build-plain: -O0 Debug without sanitizers, where what the sanitizer
 #      build survives by chance (a null dereference the instrumentation
 #      turns into a report, a read of memory that happens to be zero)
-#      crashes as it would for a user (all but the compat scenarios);
+#      crashes as it would for a user (all but the compat scenarios); it is
+#      also the coverage build (-DAOFROLL_COVERAGE=ON): after its ctest,
+#      scripts/coverage.sh prints the line coverage of every module and
+#      fails when one is below its floor (tests/coverage-floors.txt; with
+#      ctest arguments, a partial run, it only prints);
 #   3. build-tsan: ThreadSanitizer (scripts/tsan.sh; AOFROLL_TSAN=0 skips);
 #   4. each libFuzzer target (tests/fuzz, scripts/fuzz.sh) for
 #      AOFROLL_FUZZ_SECONDS seconds (default 15; 0 skips this step).
@@ -19,6 +23,8 @@
 #
 # Usage: scripts/test.sh [ctest arguments...]   e.g. scripts/test.sh -L unit
 #        (the arguments go to both ctest runs)
+#        Each ctest runs one job per core; the tests that measure rates and
+#        CPU shares are RUN_SERIAL (tests/CMakeLists.txt).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,8 +55,10 @@ suite() {
         return
     fi
     mkdir -p "$dir/tmp"
+    # a coverage build counts this run only
+    find "$dir" -name '*.gcda' -delete
     echo "==== test.sh: $name: running ctest"
-    if ctest --test-dir "$dir" --output-on-failure "$@"; then
+    if ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "$@"; then
         summary+=("$name passed in $((SECONDS - start)) s")
     else
         failed+=("$name")
@@ -60,7 +68,15 @@ suite() {
 suite "ASan+UBSan build" build-sanitize -DAOFROLL_SANITIZE=ON -- "$@"
 # the compatibility matrix (label compat) on the sanitizer build only: it
 # runs the same code against other servers (docs/servers.md)
-suite "plain -O0 build" build-plain -DAOFROLL_SANITIZE=OFF -- -LE compat "$@"
+suite "plain -O0 build" build-plain -DAOFROLL_SANITIZE=OFF -DAOFROLL_COVERAGE=ON -- -LE compat "$@"
+echo "==== test.sh: line coverage of the plain build (scripts/coverage.sh)"
+if [ $# -gt 0 ]; then
+    scripts/coverage.sh --report build-plain || failed+=("coverage report")
+elif scripts/coverage.sh build-plain; then
+    summary+=("coverage: every module at or above its floor")
+else
+    failed+=("coverage floors")
+fi
 if [ "${AOFROLL_TSAN:-1}" != 0 ]; then
     start=$SECONDS
     echo "==== test.sh: ThreadSanitizer build (scripts/tsan.sh)"

@@ -6,14 +6,9 @@
 # TIME in another generation, a DIR without a position; an error reply
 # stops the roll-forward and records the position reached; so does a chunk
 # that fails its check mid-way, and nothing is applied twice after it.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$T/store" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
+live_config 64KiB
 start_collector "$CFG"
 sleep 1
 run_seconds "$PORT" 1 5
@@ -37,6 +32,14 @@ assert_eq "$(digest "$TARGET")" "$(digest "$RPORT")" "apply in two steps vs one 
 pass "apply in two steps equals one restore to the later second"
 
 cp "$T/r/aofroll-restore.json" "$T/position.saved"
+# apply_refused SECOND DIR TEXT: aofroll apply to SECOND from DIR onto the
+# target exits 1 saying TEXT, and the position of $T/r is unchanged
+apply_refused() {
+    expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$1" --from-dir "$2" \
+        --target "redis://127.0.0.1:$TARGET"
+    expect_err "$3"
+    cmp -s "$T/r/aofroll-restore.json" "$T/position.saved" || fail "a refused apply changed the position"
+}
 expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[2]}" --from-dir "$T/r" \
     --target "redis://127.0.0.1:$TARGET"
 expect_err "aofroll apply: $(date -u -d "@${SEC[2]}" +%Y-%m-%dT%H:%M:%SZ) is before the position of \"$T/r\""
@@ -48,10 +51,7 @@ expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$((SEC[5] + 
 expect_err "aofroll apply: redis://127.0.0.1:$OTHER holds keys that do not match the restore in \"$T/r\" (target: db0=1; recorded: db0="
 assert_eq "$(rcli "$OTHER" dbsize)" "1" "keys of the refused target"
 mkdir -p "$T/empty"
-expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@${SEC[5]}" --from-dir "$T/empty" \
-    --target "redis://127.0.0.1:$TARGET"
-expect_err "aofroll apply: \"$T/empty\" has no aofroll-restore.json"
-cmp -s "$T/r/aofroll-restore.json" "$T/position.saved" || fail "a refused apply changed the position"
+apply_refused "${SEC[5]}" "$T/empty" "aofroll apply: \"$T/empty\" has no aofroll-restore.json"
 pass "refusals: TIME before the position, another instance's keys, no position"
 
 # an error reply stops the roll-forward; the position says how far it got
@@ -84,10 +84,7 @@ sleep_to_next_second
 rcli "$PORT" set gen2 1 >/dev/null
 "$BIN/aofroll-collector" -c "$CFG" --once >>"$T/collector.log" 2>&1 || fail "collector: $(tail -3 "$T/collector.log")"
 LATE=$(sqlite3 "$T/index.db" 'select last_poll from status')
-expect_exit 1 "$BIN/aofroll" apply -c "$CFG" --instance live --to "@$LATE" --from-dir "$T/r" \
-    --target "redis://127.0.0.1:$TARGET"
-expect_err "lies in generation 2, but \"$T/r\" was restored from generation 1"
-cmp -s "$T/r/aofroll-restore.json" "$T/position.saved" || fail "a refused apply changed the position"
+apply_refused "$LATE" "$T/r" "lies in generation 2, but \"$T/r\" was restored from generation 1"
 pass "a TIME in another generation is refused"
 
 # a chunk that fails its check mid-way: what was already sent settles, the

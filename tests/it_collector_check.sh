@@ -10,8 +10,7 @@
 # "usable" verdict. The least-privilege ACL user of docs/collector.md is
 # enough for --check, --once and --barrier-now, and its password never
 # reaches the output.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
 PORT=$(free_port)
 DOWN=$(free_port)
@@ -85,19 +84,27 @@ expect_exit 1 "$COLLECTOR" -c "$T/nolock.yaml" --once
 expect_err "cannot open lock"
 pass "a lock that cannot be taken: --check exit 1, as the collector fails on it"
 
+# s3_check_config FILE STORAGE-LINES...: a config of instance "c" (the
+# server on $PORT) storing where STORAGE-LINES say
+s3_check_config() {
+    local file=$1
+    shift
+    {
+        echo "storage:"
+        printf '%s\n' "$@"
+        echo "index: $T/index.db"
+        echo "instances:"
+        echo "  - name: c"
+        echo "    redis: redis://127.0.0.1:$PORT"
+    } >"$file"
+}
+
 # a plain http:// s3 endpoint that is not loopback: a warning in --check and
 # at the collector's start (connection refused at once on a local address)
 EXT=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | grep -v '^127\.' || true)
 if [ -n "$EXT" ]; then
-    cat >"$T/http.yaml" <<EOF
-storage:
-  url: s3://aofroll-test/arch
-  s3: { endpoint: "http://$EXT:1", region: us-east-1, path_style: true }
-index: $T/index.db
-instances:
-  - name: c
-    redis: redis://127.0.0.1:$PORT
-EOF
+    s3_check_config "$T/http.yaml" "  url: s3://aofroll-test/arch" \
+        '  s3: { endpoint: "http://'"$EXT"':1", region: us-east-1, path_style: true }'
     AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s expect_exit 1 "$COLLECTOR" -c "$T/http.yaml" --check
     grep -qxF "storage: storage.s3.endpoint \"http://$EXT:1\" is plain http: chunks and the index copy cross the network unencrypted and what comes back is not authenticated (requests are still signed). HINT: use https://" \
         "$T/last.out" || fail "no plain http warning: $(cat "$T/last.out")"
@@ -137,14 +144,7 @@ grep -q "redis://aofroll:\*\*\*@127.0.0.1:$PORT" "$T/last.out" || fail "the reda
 pass "a wrong password: exit 1, the password redacted"
 
 # a secret written into the storage URL is never printed
-cat >"$T/secret.yaml" <<EOF
-storage:
-  url: s3://AKIAEXAMPLEKEY:Top-Secret-42@aofroll-test/arch
-index: $T/index.db
-instances:
-  - name: c
-    redis: redis://127.0.0.1:$PORT
-EOF
+s3_check_config "$T/secret.yaml" "  url: s3://AKIAEXAMPLEKEY:Top-Secret-42@aofroll-test/arch"
 AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s expect_exit 1 "$COLLECTOR" -c "$T/secret.yaml" --check
 grep -q '^storage: storage url "s3://AKIAEXAMPLEKEY:\*\*\*@aofroll-test/arch": an s3 url has only a bucket and a prefix$' \
     "$T/last.out" || fail "the refused url: $(grep storage "$T/last.out")"

@@ -7,13 +7,9 @@
 # live incr file and the base, joined without gap or overlap, with one
 # index row per object, times in order, and no temp file left behind. Then
 # the same after a stop (SIGTERM), more writes and a --once.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
-PORT=$(free_port)
-R=$T/redis
-ARCH=$T/archive
-start_redis "$R" "$PORT"
+collector_redis
 collector_config "$T/c.yaml" "$ARCH" "$T/index.db" "  - name: main" "    redis: redis://127.0.0.1:$PORT" \
     "    metrics_file: $T/aofroll.prom"
 sed -i 's/^index: .*/&\nindex_upload_interval: 1s/' "$T/c.yaml"
@@ -23,7 +19,7 @@ GEN=$ARCH/main/gen-000001
 
 # data present before the collector starts
 writer mix "$PORT" 300 1
-start_collector "$T/collector.log" -c "$T/c.yaml" -v
+collector_start "$T/collector.log" -c "$T/c.yaml" -v
 writer mix "$PORT" 1500 2
 wait_archived "$GEN/incr" "$INCR" 60
 archive_equals "$GEN/incr" "$INCR"
@@ -58,7 +54,7 @@ beat=$(index_query "$T/index.db" "select last_poll from status")
 [ $((now - beat)) -le 2 ] || fail "heartbeat $beat is older than 2 s (now $now)"
 assert_eq "$(index_query "$T/index.db" "select pid from status")" "$CPID" "pid in the status row"
 pass "heartbeat, metrics file and index copy"
-stop_collector
+collector_stop
 pass "SIGTERM: exit 0"
 
 writer mix "$PORT" 800 3

@@ -6,7 +6,7 @@
 # SQLITE_BUSY at once (without its busy handler) while another connection
 # holds a lock. `--once` on a fresh index must still succeed every time.
 # (Before the fix about one run in six failed with "database is locked".)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
 p1=$(free_port)
 start_redis "$T/r1" "$p1"

@@ -6,19 +6,15 @@
 # land between the store and the index row too. A final --once must leave
 # an archive equal to the incr file byte for byte, its chunks joined
 # without gap or duplicate, one index row per object, and no temp file.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
-PORT=$(free_port)
-R=$T/redis
-ARCH=$T/archive
-start_redis "$R" "$PORT"
+collector_redis
 write_config "$T/c.yaml" "$ARCH" "$T/index.db" "  - name: k" "    redis: redis://127.0.0.1:$PORT"
 sed -i 's/^  chunk_pause: 0ms$/  chunk_pause: 0ms\n  chunk_size: 4KiB\n  poll_interval: 20ms/; /^  poll_interval: 100ms$/d' "$T/c.yaml"
 INCR=$R/appendonlydir/$(incr_files "$R" | tail -1)
 GEN=$ARCH/k/gen-000001
 
-python3 "$T/writer.py" loop "$PORT" 7 &
+python3 "$WRITER_PY" loop "$PORT" 7 &
 WPID=$!
 PIDS_TO_KILL+=("$WPID")
 

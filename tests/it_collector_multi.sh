@@ -6,8 +6,7 @@
 # up instance ships while the late one's Redis is down (logged once, not
 # every second) and while the slow one crawls; the late one is picked up
 # when its Redis comes; a Redis stopping later does not disturb the rest.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
 UP=$(free_port)
 LATE=$(free_port)
@@ -22,7 +21,7 @@ collector_config "$T/c.yaml" "$ARCH" "$T/index.db" \
 incr() { echo "$1/appendonlydir/$(incr_files "$1" | tail -1)"; }
 
 writer big "$SLOW" 10 100000 51
-start_collector "$T/collector.log" -c "$T/c.yaml"
+collector_start "$T/collector.log" -c "$T/c.yaml"
 writer mix "$UP" 500 52
 wait_archived "$ARCH/up/gen-000001/incr" "$(incr "$T/up")" 20
 archive_equals "$ARCH/up/gen-000001/incr" "$(incr "$T/up")"
@@ -61,7 +60,7 @@ for name in $(ls "$ARCH/slow/gen-000001/incr"); do
     [[ $name =~ ^([0-9]{20})-([0-9]{20}) ]] || fail "bad name $name"
     [ $((10#${BASH_REMATCH[2]} - 10#${BASH_REMATCH[1]})) -le 16384 ] || fail "slow's chunk $name exceeds its chunk_size"
 done
-stop_collector
+collector_stop
 expect_exit 0 "$COLLECTOR" -c "$T/c.yaml" --once --instance slow
 archive_equals "$ARCH/slow/gen-000001/incr" "$(incr "$T/slow")"
 pass "per-instance settings apply ('slow' chunks <= 16 KiB); --once --instance ships one instance"

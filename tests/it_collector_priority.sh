@@ -11,13 +11,9 @@
 #   normal: what main's thread has
 #   two instances, idle and normal: one thread each way
 #   a bad value: a configuration error naming file:line:column
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
-PORT=$(free_port)
-R=$T/redis
-ARCH=$T/archive
-start_redis "$R" "$PORT"
+collector_redis
 for i in $(seq 1 50); do
     rcli "$PORT" set "key:$i" "value $i" >/dev/null
 done
@@ -44,7 +40,7 @@ run_with() {
     rm -rf "$ARCH" "$T"/index.db*
     collector_config "$T/c.yaml" "$ARCH" "$T/index.db" "  - name: $name" "    redis: redis://127.0.0.1:$PORT"
     [ -z "$line" ] || sed -i "s/^defaults:\$/defaults:\n$line/" "$T/c.yaml"
-    start_collector "$T/collector.log" -c "$T/c.yaml"
+    collector_start "$T/collector.log" -c "$T/c.yaml"
     wait_archived "$ARCH/$name/gen-000001/incr" "$INCR" 60
 }
 
@@ -59,7 +55,7 @@ assert_eq "$io" "best-effort:_prio_7" "i/o priority of the instance thread"
 assert_eq "$mpolicy" 0 "scheduling policy of main's thread"
 assert_eq "$mnice" "$(sed 's/^.*) //' /proc/$$/stat | awk '{ print $17 }')" "nice of main's thread"
 [ "$mio" != "best-effort:_prio_7" ] || fail "main's thread got the instance's i/o priority"
-stop_collector
+collector_stop
 pass "default priority idle: the instance thread is SCHED_IDLE with i/o best-effort 7, main's is untouched; it ships"
 
 run_with "  priority: low" c
@@ -69,25 +65,25 @@ assert_eq "$policy" 0 "scheduling policy with priority low"
 assert_eq "$nice" 19 "nice with priority low"
 assert_eq "$io" "best-effort:_prio_7" "i/o priority with priority low"
 [ "$mnice" != 19 ] || fail "main's thread got nice 19"
-stop_collector
+collector_stop
 pass "priority low: nice 19 and i/o best-effort 7 on the instance thread only"
 
 run_with "  priority: normal" c
 read -r tid policy nice io <<<"$(instance_threads "$CPID")"
 read -r mtid mpolicy mnice mio <<<"$(main_thread "$CPID")"
 assert_eq "$policy $nice $io" "$mpolicy $mnice $mio" "priority normal: the instance thread against main's"
-stop_collector
+collector_stop
 pass "priority normal: the instance thread keeps the process's priority"
 
 # two instances of the same Redis, one idle (the default), one normal
 rm -rf "$ARCH" "$T"/index.db*
 collector_config "$T/c.yaml" "$ARCH" "$T/index.db" "  - name: a" "    redis: redis://127.0.0.1:$PORT" \
     "  - name: b" "    redis: redis://127.0.0.1:$PORT" "    priority: normal"
-start_collector "$T/collector.log" -c "$T/c.yaml"
+collector_start "$T/collector.log" -c "$T/c.yaml"
 wait_archived "$ARCH/a/gen-000001/incr" "$INCR" 60
 wait_archived "$ARCH/b/gen-000001/incr" "$INCR" 60
 assert_eq "$(instance_threads "$CPID" | awk '{ print $2 }' | sort | tr '\n' ' ')" "0 5 " "policies of two instances"
-stop_collector
+collector_stop
 pass "per instance: one SCHED_IDLE thread (default), one normal"
 
 collector_config "$T/bad.yaml" "$ARCH" "$T/index.db" "  - name: c" "    redis: redis://127.0.0.1:$PORT" \

@@ -4,13 +4,9 @@
 # An 8 MiB backlog of incompressible values, shipped with max_rate 1MiB/s
 # and 64 KiB chunks: the rate measured from the chunk log lines (first to
 # last chunk) must be within 10% of 1 MiB/s, and the archive exact.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
-PORT=$(free_port)
-R=$T/redis
-ARCH=$T/archive
-start_redis "$R" "$PORT"
+collector_redis
 collector_config "$T/c.yaml" "$ARCH" "$T/index.db" "  - name: t" "    redis: redis://127.0.0.1:$PORT" \
     "    max_rate: 1MiB/s"
 INCR=$R/appendonlydir/$(incr_files "$R" | tail -1)

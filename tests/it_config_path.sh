@@ -6,8 +6,7 @@
 # aofroll restores and inspects with no -c, with the same output as with
 # -c; -c wins over AOFROLL_CONFIG; a file that cannot be read exits 1 and
 # says where its path came from; --help names the default.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 A=$BIN/aofroll
 C=$BIN/aofroll-collector

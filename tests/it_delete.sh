@@ -10,15 +10,9 @@
 #  - a restore to a second of generation 2 still equals the live digest,
 #    and verify passes;
 #  - --force deletes the newest generation too.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-STORE=$T/store
-write_config "$CFG" "$STORE" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 4KiB"
+live_config 4KiB
 collect() {
     "$BIN/aofroll-collector" -c "$CFG" "$@" >>"$T/collector.log" 2>&1 ||
         fail "aofroll-collector $*: $(tail -3 "$T/collector.log")"

@@ -29,12 +29,8 @@
 # s3:// - the same collector on a second instance, with encryption on
 # from the start: restore, apply, show, log, verify, reindex, rekey,
 # delete and prune; the objects moto holds show no value.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
-. "$(dirname "$0")/it_faults_storage_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore services
 
-A=$BIN/aofroll
 C=$BIN/aofroll-collector
 command -v sqlite3 >/dev/null || fail "sqlite3 is needed"
 command -v strings >/dev/null || fail "strings (binutils) is needed"
@@ -382,14 +378,22 @@ assert_eq "$(digest "$RPORT")" "${DIG[6]}" "digest of a restore on B"
 pass "reindex on B from the sealed objects and the sealed index copy; B's rows equal A's; a planted plain object is refused"
 
 # --- delete and prune ---------------------------------------------------------
-expect_exit 0 "$A" delete -c "$T/k2.yaml" --instance live --generation 1
-assert_eq "$(chunk_objects | grep -c '/gen-000001/')" 0 "objects of generation 1 after delete"
-sleep "$(awk -v n="$(date +%s.%N)" -v t="$((TB + 61))" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
-expect_exit 0 "$A" prune -c "$T/k2.yaml"
-expect_out "$T/last.out" "live: deleting generation 2 ("
-assert_eq "$(chunk_objects | grep -c '/gen-000002/')" 0 "objects of generation 2 after prune"
-restore_started "$T/last" -c "$T/k2.yaml" --instance live --to "@${SEC[10]}"
-assert_eq "$(digest "$RPORT")" "${DIG[10]}" "digest of a restore after delete and prune"
+# delete_prune CONFIG INSTANCE LIST TB SECOND DIGEST WHERE: delete generation
+# 1, prune generation 2 once TB + 61 s have passed (retention 1m), each gone
+# from the objects LIST (a function) prints; a restore to SECOND then has
+# DIGEST (WHERE: the storage, for the failure's words)
+delete_prune() {
+    local cfg=$1 inst=$2 list=$3 tb=$4 second=$5 dig=$6 where=$7
+    expect_exit 0 "$A" delete -c "$cfg" --instance "$inst" --generation 1
+    assert_eq "$($list | grep -c '/gen-000001/')" 0 "$where objects of generation 1 after delete"
+    sleep "$(awk -v n="$(date +%s.%N)" -v t="$((tb + 61))" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
+    expect_exit 0 "$A" prune -c "$cfg"
+    expect_out "$T/last.out" "$inst: deleting generation 2 ("
+    assert_eq "$($list | grep -c '/gen-000002/')" 0 "$where objects of generation 2 after prune"
+    restore_started "$T/last-$inst" -c "$cfg" --instance "$inst" --to "@$second"
+    assert_eq "$(digest "$RPORT")" "$dig" "digest of a restore from $where after delete and prune"
+}
+delete_prune "$T/k2.yaml" live chunk_objects "$TB" "${SEC[10]}" "${DIG[10]}" file
 pass "delete and prune remove sealed generations; the rest restores"
 
 # --- s3:// ---------------------------------------------------------------------
@@ -429,14 +433,7 @@ if [ "$S3" = 1 ]; then
     done
     pass "s3: rekey, reindex from the sealed copy; every object in moto is sealed and shows no value"
 
-    expect_exit 0 "$A" delete -c "$T/s3k2.yaml" --instance cloud --generation 1
-    assert_eq "$(s3_objects | grep -c '/gen-000001/')" 0 "s3 objects of generation 1 after delete"
-    sleep "$(awk -v n="$(date +%s.%N)" -v t="$((S3TB + 61))" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
-    expect_exit 0 "$A" prune -c "$T/s3k2.yaml"
-    expect_out "$T/last.out" "cloud: deleting generation 2 ("
-    assert_eq "$(s3_objects | grep -c '/gen-000002/')" 0 "s3 objects of generation 2 after prune"
-    restore_started "$T/slast" -c "$T/s3k2.yaml" --instance cloud --to "@${S3SEC[6]}"
-    assert_eq "$(digest "$RPORT")" "${S3DIG[6]}" "digest of a restore from s3 after delete and prune"
+    delete_prune "$T/s3k2.yaml" cloud s3_objects "$S3TB" "${S3SEC[6]}" "${S3DIG[6]}" s3
     pass "s3: delete and prune remove sealed generations; the rest restores"
 fi
 done_testing

@@ -6,8 +6,7 @@
 # and a failing instance says why, naming the log file; a YAML syntax
 # error says what is wrong in our words, at libyaml's line and column.
 # (A corrupt chunk's "restorable up to" is checked in it_restore.sh.)
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 A=$BIN/aofroll
 C=$BIN/aofroll-collector

@@ -16,9 +16,7 @@
 # that generation's base; at least one generation must begin with
 # commands before its first "#TS:" (a barrier in mid-second), or the check
 # proves nothing. About three minutes.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
-. "$(dirname "$0")/it_exact_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector exact
 
 exact_redis
 start_watcher "$R/appendonlydir"
@@ -29,7 +27,7 @@ collector_config "$CFG" "$T/archive" "$INDEX" "  - name: busy" "    redis: redis
 sed -i -e "s/^  chunk_size: 64KiB\$/  chunk_size: ${EXACT_CHUNK:-4KiB}/" -e 's/^  poll_interval: 100ms$/  poll_interval: 200ms/' "$CFG"
 start_writers "$PORT" 2000 11
 sleep 1
-start_collector "$T/collector.log" -c "$CFG"
+collector_start "$T/collector.log" -c "$CFG"
 wait_first_generation
 pass "redis-server, writers at about 2500 commands/s, the watcher and the collector (barrier at $AT) are up"
 
@@ -61,7 +59,7 @@ sleep 4
 stop_writers
 wait_shipped "$INDEX" "$R" 60
 T1=$(date +%s)
-stop_collector
+collector_stop
 stop_watcher
 
 run_check --config "$CFG" --index "$INDEX" --instance busy --from "$T0" --to "$T1" >"$T/check.out" 2>&1 ||

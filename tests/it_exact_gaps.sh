@@ -14,9 +14,7 @@
 # cuts from the linked files, except the seconds of the two gaps, whose
 # restores are refused naming the gap and the windows on either side;
 # `verify` prints both gaps.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
-. "$(dirname "$0")/it_exact_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector exact
 
 exact_redis
 start_watcher "$R/appendonlydir"
@@ -24,7 +22,7 @@ collector_config "$CFG" "$T/archive" "$INDEX" "  - name: busy" "    redis: redis
     "    barrier: \"off\"" "    metrics_file: $T/busy.prom"
 start_writers "$PORT" 2000 12
 sleep 1
-start_collector "$T/collector.log" -c "$CFG"
+collector_start "$T/collector.log" -c "$CFG"
 wait_first_generation
 q() { sqlite3 "$INDEX" "$1"; }
 sleep 3
@@ -86,7 +84,7 @@ sleep 3
 stop_writers
 wait_shipped "$INDEX" "$R" 60
 T1=$(date +%s)
-stop_collector
+collector_stop
 stop_watcher
 
 expect_exit 0 "$BIN/aofroll" verify -c "$CFG"

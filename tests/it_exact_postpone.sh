@@ -13,16 +13,14 @@
 # Then --barrier-now with no collector running gives up after
 # barrier_timeout when the rewrite itself takes longer (rdb-key-save-delay
 # makes it slow): exit 1, one line naming the rewrite still in progress.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
-. "$(dirname "$0")/it_exact_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector exact
 
 exact_redis
 collector_config "$CFG" "$T/archive" "$INDEX" "  - name: slow" "    redis: redis://127.0.0.1:$PORT" \
     "    barrier: \"off\"" "    max_rate: 64KiB/s" "    barrier_max_lag: 1s" "    barrier_timeout: 4s" \
     "    metrics_file: $T/slow.prom" "    priority: normal"
 start_writers "$PORT" 3000 13
-start_collector "$T/collector.log" -c "$CFG"
+collector_start "$T/collector.log" -c "$CFG"
 lag_over() { [ "$(sqlite3 "$INDEX" 'select current_size - shipped from status')" -gt "$1" ] 2>/dev/null; }
 wait_until 30 lag_over 200000 || fail "no backlog built up: $(sqlite3 "$INDEX" 'select * from status')"
 pass "the writer outruns max_rate 64KiB/s: $(sqlite3 "$INDEX" 'select current_size - shipped from status') B behind"
@@ -56,7 +54,7 @@ expect_exit 0 timeout 120 "$COLLECTOR" -c "$CFG" --barrier-now
 grep -q "ran it: barrier (requested): generation 2 opened" "$T/last.err" || fail "$(cat "$T/last.err")"
 expect_exit 0 "$BIN/aofroll" status -c "$CFG"
 pass "the backlog drained: the barrier runs, status is OK again"
-stop_collector
+collector_stop
 
 # --- --barrier-now on its own, against a rewrite slower than barrier_timeout
 rcli "$PORT" debug populate 300 slowkey 10 >/dev/null

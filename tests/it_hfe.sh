@@ -18,8 +18,7 @@
 #    likewise.
 # Exits 77 (skipped) on servers without hash-field expiration: Redis before
 # 7.4, Valkey before 9.0; fails on any other that lacks it.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 json_get() { # FILE EXPR: a python expression on the JSON document d
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

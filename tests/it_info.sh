@@ -6,9 +6,7 @@
 # chunks' ranges; the lag is 0 after --once and shows when Redis writes
 # more; --json carries the same; an instance never polled says so; an
 # unknown one exits 2. Runs without -c (AOFROLL_CONFIG).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 A=$BIN/aofroll
 C=$BIN/aofroll-collector

@@ -7,17 +7,9 @@
 # (aofref.py); bad input (unknown instance, empty archive, a time outside
 # the archive, a corrupt index) gets one line and exit 1 or 2; and no
 # read-only command changes a byte of the archive.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-STORE=$T/store
-write_config "$CFG" "$STORE" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 4KiB"
+live_config 4KiB
 start_collector "$CFG"
 sleep 1
 run_seconds "$PORT" 1 3
@@ -75,13 +67,8 @@ pass "generations: bases, incr bytes and how each ended"
 # ------------------------------------------------------------------ show --chunk
 # every incr chunk of both generations, decoded whole, equals the reference
 for g in 1 2; do
-    files=()
-    for id in $(json_get "$T/ls.json" "' '.join(str(c['id']) for c in d['chunks'] if c['kind'] == 'incr' and c['generation'] == $g)"); do
-        "$A" show -c "$CFG" --instance live --chunk "$id" --max-arg 0 --json >"$T/show.$id.json" ||
-            fail "show --chunk $id: $("$A" show -c "$CFG" --instance live --chunk "$id" 2>&1 >/dev/null)"
-        files+=("$T/show.$id.json")
-    done
-    n=$(aofref check-json live "$g" "${files[@]}") || fail "show --chunk disagrees with the reference: $n"
+    show_matches_ref "$g" "c['kind'] == 'incr' and c['generation'] == $g"
+    n=$SHOWN_COMMANDS
     [ "$n" -gt 25 ] || fail "only $n commands in generation $g"
 done
 cat "$T"/show.*.json >"$T/all-shows.json"

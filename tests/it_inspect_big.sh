@@ -8,17 +8,9 @@
 # an archive from before the collector recorded them has none. Then with
 # the marks: every chunk decodes from its recorded boundary, db and second
 # known. Every command shown is checked against the reference.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-STORE=$T/store
-write_config "$CFG" "$STORE" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 1MiB" "    compression: 0"
+live_config 1MiB "    compression: 0"
 
 # values that look like AOF: every 64 bytes a fake command or annotation
 python3 - "$T" <<'PY'
@@ -48,13 +40,9 @@ sqlite3 "$T/index.db" "update chunks set ts_first = null, ts_last = null, bounda
 NINCR=$(json_get "$T/ls.json" "sum(1 for c in d['chunks'] if c['kind'] == 'incr')")
 [ "$NINCR" -ge 15 ] || fail "only $NINCR incr chunks"
 
-files=()
-for id in $(json_get "$T/ls.json" "' '.join(str(c['id']) for c in d['chunks'] if c['kind'] == 'incr')"); do
-    "$A" show -c "$CFG" --instance live --chunk "$id" --max-arg 0 --json >"$T/show.$id.json" ||
-        fail "show --chunk $id: $("$A" show -c "$CFG" --instance live --chunk "$id" 2>&1 >/dev/null)"
-    files+=("$T/show.$id.json")
-done
-n=$(aofref check-json live 1 "${files[@]}") || fail "show --chunk disagrees with the reference: $n"
+show_matches_ref 1 "c['kind'] == 'incr'"
+files=("${SHOWN[@]}")
+n=$SHOWN_COMMANDS
 assert_eq "$n" "$(($(aofref count live 1) + 1))" "commands shown (with the one SELECT)"
 cat "${files[@]}" >"$T/all.json"
 grep -q '"db":null' "$T/all.json" || fail "no command decoded without its db: the stream was read from its start"

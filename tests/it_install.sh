@@ -9,8 +9,7 @@
 # `aofroll-collector --check`.
 # Environment (ctest): AOFROLL_BUILD (the build tree), AOFROLL_PREFIX,
 # AOFROLL_SYSCONFDIR, AOFROLL_DEFAULT_CONFIG (as configured).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_package_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" package
 
 : "${AOFROLL_BUILD:?}" "${AOFROLL_PREFIX:?}" "${AOFROLL_SYSCONFDIR:?}" "${AOFROLL_DEFAULT_CONFIG:?}"
 SRC=$(cd "$(dirname "$0")/.." && pwd)

@@ -18,15 +18,9 @@
 #   - a garbage and a future-version index (local, and the copy in
 #     storage): restore, apply and reindex exit 1 with one line; reindex
 #     leaves the local index as it was; --no-index-copy rebuilds anyway.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-STORE=$T/store
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$STORE" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 4KiB"
+live_config 4KiB
 sed -i 's/^index: .*/&\nindex_upload_interval: 1s/' "$CFG"
 write_config "$T/b.yaml" "$STORE" "$T/b.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 4KiB"
 VALUE=$(printf 'x%.0s' $(seq 1 300))
@@ -182,14 +176,19 @@ rm -f "$G/00000000000000000000-${LONG}_1-1.aof.gz" "$G/0-1_1-1.aof.gz" "$G/..aof
 pass "hostile object names (absurd length, wrong widths, dots): reported quoted, none indexed"
 
 # --- a garbage and a future-version index ---------------------------------------
+# spoil KIND FILE SAVED: FILE becomes garbage bytes, or SAVED with a schema
+# version from the future
+spoil() {
+    if [ "$1" = garbage ]; then
+        head -c 8192 /dev/urandom >"$2"
+    else
+        cp "$3" "$2"
+        sqlite3 "$2" "pragma user_version = 99"
+    fi
+}
 cp "$T/index.db" "$T/index.saved"
 for kind in garbage future; do
-    if [ $kind = garbage ]; then
-        head -c 8192 /dev/urandom >"$T/index.db"
-    else
-        cp "$T/index.saved" "$T/index.db"
-        sqlite3 "$T/index.db" "pragma user_version = 99"
-    fi
+    spoil "$kind" "$T/index.db" "$T/index.saved"
     rm -f "$T/index.db-wal" "$T/index.db-shm"
     cp "$T/index.db" "$T/index.bad"
     expect_exit 1 "$A" restore -c "$CFG" --instance live --to "$TO" --out "$T/bad-$kind"
@@ -210,12 +209,7 @@ victim_intact
 pass "a garbage and a future-version local index: restore, apply and reindex exit 1 with one line, nothing changed"
 
 for kind in garbage future; do
-    if [ $kind = garbage ]; then
-        head -c 8192 /dev/urandom >"$STORE/live/index.db"
-    else
-        cp "$T/copy.saved" "$STORE/live/index.db"
-        sqlite3 "$STORE/live/index.db" "pragma user_version = 99"
-    fi
+    spoil "$kind" "$STORE/live/index.db" "$T/copy.saved"
     cp "$T/b.db" "$T/b.before" 2>/dev/null || true
     expect_exit 1 "$A" reindex -c "$T/b.yaml"
     one_line

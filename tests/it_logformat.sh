@@ -5,7 +5,7 @@
 # device and inode, as systemd sets it), every line on stderr starts with
 # its syslog priority (<6> info, <3> error) so journald files it at that
 # level; with stderr elsewhere, or a log_file, no prefix.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector
 
 C=$BIN/aofroll-collector
 PORT=$(free_port)

@@ -8,13 +8,8 @@
 # package is left. Skipped (exit 77, one "skipped" line) when not root,
 # without dpkg, dpkg-shlibdeps or cpack, or when a package named aofroll
 # is already installed (it is not this test's to replace).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_package_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" package
 
-skip() {
-    echo "skipped: $*"
-    exit 77
-}
 [ "$(id -u)" = 0 ] || skip "not root: dpkg -i needs root"
 for tool in dpkg dpkg-deb dpkg-shlibdeps cpack; do
     command -v "$tool" >/dev/null 2>&1 || skip "no $tool (Debian packages dpkg, dpkg-dev, cmake)"
@@ -30,7 +25,7 @@ purge() {
     [ "$INSTALLED" = 1 ] && dpkg --purge aofroll >"$T/purge.log" 2>&1
     INSTALLED=0
 }
-trap 'purge; cleanup' EXIT
+trap 'purge; harness_cleanup' EXIT
 
 B=$T/build
 nice cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DAOFROLL_TESTS=OFF \

@@ -5,8 +5,7 @@
 # shows a ticker while the restored redis-server loads; apply, verify and
 # reindex draw theirs. Not a terminal (a file): no progress line, the same
 # report. verify --json on a terminal: nothing but the JSON document.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 command -v script >/dev/null 2>&1 || {
     echo "skipped: no script(1) (util-linux) to make a pseudo-terminal"

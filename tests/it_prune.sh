@@ -10,11 +10,8 @@
 # nothing; an instance whose only generation is older than the retention
 # keeps it (never the newest generation). Takes a little over a minute: the
 # retention cannot be shorter than 1m.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
 C=$BIN/aofroll-collector
 PORT=$(free_port)
 SOLO=$(free_port)

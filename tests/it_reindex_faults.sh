@@ -12,10 +12,8 @@
 #    both reported as corrupt by key, left out, exit 1 naming the first;
 #    the gaps are reported and a restore on B names the missing range;
 #  - a missing base: reported, and the generation cannot be restored.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
 PORT=$(free_port)
 start_redis "$T/live" "$PORT"
 STORE=$T/store

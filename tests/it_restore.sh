@@ -5,24 +5,14 @@
 # the archive's end, a DIR loaded by a plain redis-server, and each refusal
 # (non-empty DIR, TIME before the oldest base, unknown instance, bad TIME,
 # a gap in the chunks, a CRC mismatch) with its message. Registered twice:
-# on file:// storage, and on Azurite (AOFROLL_TEST_STORAGE=azure, see lib.sh).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+# on file:// storage, and on Azurite (AOFROLL_TEST_STORAGE=azure, see lib/storage.sh).
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$T/store" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
+live_config 64KiB
 
 # a base with data in it (RDB preamble, Redis's default), then the stream
 for i in $(seq 1 50); do echo "SET pre:$i v$i"; done | rcli "$PORT" >/dev/null
-rcli "$PORT" bgrewriteaof >/dev/null
-wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q 'aof_rewrite_in_progress:0'" ||
-    fail "rewrite did not finish"
-sleep 1
-start_collector "$CFG"
-sleep 1
+rewrite_then_collect "$PORT" "$CFG"
 run_seconds "$PORT" 1 5
 
 # second 6: writes, FLUSHALL, more writes

@@ -22,11 +22,8 @@
 #              was deleted (not "partly"), every object still there.
 # Without moto_server the s3:// half is skipped (exit 77) after the file://
 # half has passed.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_faults_storage_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore services
 
-A=$BIN/aofroll
 PORT=$(free_port)
 start_redis "$T/live" "$PORT"
 mkdir -p "$T/f" "$T/s"

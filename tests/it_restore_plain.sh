@@ -4,8 +4,7 @@
 # (aof-use-rdb-preamble no): the base is a plain AOF and the cut comes from
 # the collector's size log, precise to its poll interval (100 ms here);
 # apply rolls a restore forward with the same cuts.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 declare -A RP
 
 PORT=$(free_port)
@@ -15,12 +14,7 @@ write_config "$CFG" "$T/store" "$T/index.db" \
     "  - name: plain" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
 
 for i in $(seq 1 50); do echo "HSET pre:$i f v$i"; done | rcli "$PORT" >/dev/null
-rcli "$PORT" bgrewriteaof >/dev/null
-wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q 'aof_rewrite_in_progress:0'" ||
-    fail "rewrite did not finish"
-sleep 1
-start_collector "$CFG"
-sleep 1
+rewrite_then_collect "$PORT" "$CFG"
 run_seconds "$PORT" 1 4
 sleep 0.5
 stop_collector "$CFG"

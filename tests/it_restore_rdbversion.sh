@@ -11,8 +11,7 @@
 # is right to stop first; with the newer server on PATH the same restore
 # starts and holds the live keyspace. Exits 77 (skipped) when the server
 # under test is the system's own.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 SYS_PATH=${PATH#"$T/bin:"}
 OLD=$(PATH=$SYS_PATH command -v redis-server) || fail "no redis-server on the system's PATH"
@@ -29,8 +28,7 @@ CFG=$T/aofroll.yaml
 write_config "$CFG" "$T/store" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT"
 for i in $(seq 1 50); do echo "SET pre:$i v$i"; done | rcli "$PORT" >/dev/null
 rcli "$PORT" bgrewriteaof >/dev/null
-wait_until 20 bash -c "redis-cli -p $PORT info persistence | grep -q 'aof_rewrite_in_progress:0'" ||
-    fail "rewrite did not finish"
+wait_rewrite "$PORT"
 start_collector "$CFG"
 sleep 1
 run_seconds "$PORT" 1 1

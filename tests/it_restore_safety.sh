@@ -15,15 +15,9 @@
 #   - apply refuses a position past the end of the archive.
 # Each refusal is one line on stderr and exit 1; a victim file outside DIR
 # is compared byte for byte after each.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$T/store" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 64KiB"
+live_config 64KiB
 start_collector "$CFG"
 sleep 1
 # three seconds of small writes (light enough for a loaded machine)

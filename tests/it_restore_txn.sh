@@ -4,8 +4,7 @@
 # of the open MULTI block (or the cut-short command), and reports it.
 # The partial bytes are appended to the incr file of an idle redis-server
 # (it writes with O_APPEND) before the real collector ships them.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 PORT=$(free_port)
 PORT2=$(free_port)

@@ -9,8 +9,7 @@
 # running and Redis quiet, --to now restores the live state (the archive is
 # complete up to the last poll); once the collector is gone, --to now is
 # after the end of the archive: refused, naming the last poll.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 A=$BIN/aofroll
 C=$BIN/aofroll-collector

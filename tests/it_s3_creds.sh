@@ -29,27 +29,18 @@
 # an unsigned AssumeRoleWithWebIdentity (moto wants every call signed; AWS
 # does not for that one). No request ever leaves loopback:
 # instance metadata is disabled or pointed at cred_server.py.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_collector_lib.sh"
-. "$(dirname "$0")/it_faults_storage_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector services
 
-if ! have_moto; then
-    echo "skipped: moto_server not found"
-    exit 77
-fi
-[ -x "$BIN/storage_probe" ] || fail "no $BIN/storage_probe: build it first"
-PROBE=$BIN/storage_probe
+have_moto || skip "moto_server not found"
+need_probe
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_SHARED_CREDENTIALS_FILE=$T/no-credentials-file
 start_moto
-start_server creds /__control__/stats python3 "$SRC/tests/cred_server.py" --port @PORT@
-CRED=http://127.0.0.1:$SERVER_PORT
+start_service creds /__control__/stats python3 "$SRC/tests/cred_server.py" --port @PORT@
+CRED=http://127.0.0.1:$SERVICE_PORT
 export AOFROLL_SUITE_URL=s3://$BUCKET/arch AOFROLL_SUITE_S3_ENDPOINT=$MOTO AOFROLL_SUITE_S3_PATH_STYLE=1
 export AOFROLL_SUITE_S3_REGION=us-east-1
 
-IAM_AUTH='Authorization: AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x'
-iam() { curl -sf -X POST "$MOTO/" -H "$IAM_AUTH" -d Version=2010-05-08 "$@"; }
-xml_field() { sed -n "s/.*<$1>\([^<]*\)<\/$1>.*/\1/p"; }
 auth_on() { curl -sf -X POST "$MOTO/moto-api/reset-auth" -H "Content-Type: text/plain" --data "${1:-0}" >/dev/null || fail "moto reset-auth"; }
 control() { curl -sf -X POST "$CRED/__control__/config" -d "$1" >/dev/null || fail "cred_server config $1"; }
 cstat() { curl -sf "$CRED/__control__/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
@@ -57,18 +48,18 @@ POLICY="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"
   \"Resource\": [\"arn:aws:s3:::$BUCKET\", \"arn:aws:s3:::$BUCKET/*\"]}]}"
 new_key() { # new_key USER: prints "ACCESS_KEY SECRET"
     local out
-    iam -d Action=CreateAccessKey -d "UserName=$1" >"$T/key.xml" || fail "iam CreateAccessKey $1"
+    moto_iam -d Action=CreateAccessKey -d "UserName=$1" >"$T/key.xml" || fail "iam CreateAccessKey $1"
     out=$(cat "$T/key.xml")
     echo "$(echo "$out" | xml_field AccessKeyId) $(echo "$out" | xml_field SecretAccessKey)"
 }
-iam -d Action=CreateUser -d UserName=aofroll >/dev/null || fail "iam CreateUser"
-iam -d Action=PutUserPolicy -d UserName=aofroll -d PolicyName=s3 --data-urlencode "PolicyDocument=$POLICY" >/dev/null ||
+moto_iam -d Action=CreateUser -d UserName=aofroll >/dev/null || fail "iam CreateUser"
+moto_iam -d Action=PutUserPolicy -d UserName=aofroll -d PolicyName=s3 --data-urlencode "PolicyDocument=$POLICY" >/dev/null ||
     fail "iam PutUserPolicy"
 read -r AK1 SK1 <<<"$(new_key aofroll)"
 read -r AK2 SK2 <<<"$(new_key aofroll)"
 TRUST='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "kubernetes"}, "Action": "sts:AssumeRoleWithWebIdentity"}]}'
-ROLE_ARN=$(iam -d Action=CreateRole -d RoleName=aofroll-pod --data-urlencode "AssumeRolePolicyDocument=$TRUST" | xml_field Arn)
-iam -d Action=PutRolePolicy -d RoleName=aofroll-pod -d PolicyName=s3 --data-urlencode "PolicyDocument=$POLICY" >/dev/null ||
+ROLE_ARN=$(moto_iam -d Action=CreateRole -d RoleName=aofroll-pod --data-urlencode "AssumeRolePolicyDocument=$TRUST" | xml_field Arn)
+moto_iam -d Action=PutRolePolicy -d RoleName=aofroll-pod -d PolicyName=s3 --data-urlencode "PolicyDocument=$POLICY" >/dev/null ||
     fail "iam PutRolePolicy"
 [ -n "$AK1" ] && [ -n "$AK2" ] && [ -n "$ROLE_ARN" ] || fail "no keys or role from moto's IAM"
 printf 'credential scenario\n' >"$T/obj"
@@ -134,7 +125,7 @@ delete_key() {
     local _
     for _ in $(seq 1 50); do
         auth_on 1
-        if iam -d Action=DeleteAccessKey -d UserName=aofroll -d "AccessKeyId=$1" >/dev/null 2>&1; then
+        if moto_iam -d Action=DeleteAccessKey -d UserName=aofroll -d "AccessKeyId=$1" >/dev/null 2>&1; then
             auth_on 0
             return 0
         fi
@@ -204,36 +195,19 @@ auth_on 1000000000 # the proxy checks signatures from here on
 AWS_SECRET_ACCESS_KEY=unused start_proxy
 proxy_post verify "{\"keys\": {\"$AK1\": \"$SK1\", \"$AK2\": \"$SK2\"}}"
 control "{\"container\": [\"$AK1\", \"$SK1\", null], \"fail_container\": 0, \"expires_in\": $LIFE}"
-PORT=$(free_port)
-R=$T/redis
-start_redis "$R" "$PORT"
+collector_redis
 CFG=$T/c.yaml
-cat >"$CFG" <<YAML
-storage:
-  url: s3://$BUCKET/coll
-  s3:
-    endpoint: http://127.0.0.1:$PROXY_PORT
-    path_style: true
-index: $T/index.db
-index_upload_interval: 2s
-defaults:
-  poll_interval: 100ms
-  chunk_pause: 0ms
-  chunk_size: 64KiB
-  barrier: "off"
-instances:
-  - name: main
-    redis: redis://127.0.0.1:$PORT
-YAML
+main_config "$CFG" "$T/index.db" "  url: s3://$BUCKET/coll" "  s3:" "    endpoint: http://127.0.0.1:$PROXY_PORT" \
+    "    path_style: true"
 expect_exit 0 "$BIN/aofroll-collector" -c "$CFG" --check
 grep -qx "storage credentials: credentials from container endpoint \"$CRED/creds\"" "$T/last.out" ||
     fail "--check does not name the credential source: $(cat "$T/last.out")"
 grep -qF "$SK1" "$T/last.out" && fail "--check shows the secret"
 chunks() { sqlite3 "$T/index.db" "select count(*) from chunks where kind = 'incr'" 2>/dev/null || echo 0; }
-python3 "$T/writer.py" loop "$PORT" 7 >"$T/writer.log" 2>&1 &
+python3 "$WRITER_PY" loop "$PORT" 7 >"$T/writer.log" 2>&1 &
 WPID=$!
 PIDS_TO_KILL+=("$WPID")
-start_collector "$T/collector.log" -c "$CFG"
+collector_start "$T/collector.log" -c "$CFG"
 wait_until 30 bash -c "[ \$(sqlite3 '$T/index.db' \"select count(*) from chunks where kind = 'incr'\" 2>/dev/null || echo 0) -ge 3 ]" ||
     fail "no chunks shipped in 30 s: $(tail -5 "$T/collector.log")"
 control "{\"container\": [\"$AK2\", \"$SK2\", null]}"
@@ -252,7 +226,7 @@ wait "$WPID" 2>/dev/null
 INCR=$R/appendonlydir/appendonly.aof.1.incr.aof
 wait_until 60 bash -c "[ \"\$(sqlite3 '$T/index.db' \"select coalesce(max(end), 0) from chunks where kind = 'incr'\")\" = \"\$(stat -c %s '$INCR')\" ]" ||
     fail "the collector did not catch up: $(tail -3 "$T/collector.log")"
-stop_collector
+collector_stop
 tail -n +$((LOG_LINES + 1)) "$T/collector.log" | grep -E ' (ERROR|WARN) ' && fail "errors after the key was deleted"
 grep -q 'InvalidAccessKeyId\|SignatureDoesNotMatch' "$T/collector.log" && fail "a request was refused: $(grep -m1 Invalid "$T/collector.log")"
 assert_eq "$(stat_of rejected)" 0 "requests the proxy refused"

@@ -26,11 +26,8 @@
 #  - the least-privilege ACL user of docs/snapshot.md is enough;
 #  - --barrier-now on a mode rdb instance and --snapshot-now on a mode aof
 #    one are usage errors.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_snapshot_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
 C=$BIN/aofroll-collector
 LIVE=$T/live
 start_redis_on PORT "$LIVE" --appendonly no

@@ -11,9 +11,7 @@
 #  - a running daemon asked for a snapshot of a mode rdb instance and for
 #    a barrier of a mode aof instance at the same time: the BGSAVE and the
 #    barrier's BGREWRITEAOF never overlap, and both happen.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_snapshot_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 C=$BIN/aofroll-collector
 start_redis_on PA "$T/a" --appendonly no

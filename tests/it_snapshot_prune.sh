@@ -11,11 +11,8 @@
 #    deleted, the newest is kept whatever its age;
 #  - a second prune finds nothing.
 # Takes a little over a minute: the retention cannot be shorter than 1m.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_snapshot_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
 C=$BIN/aofroll-collector
 start_redis_on PORT "$T/live" --appendonly no
 start_redis_on SOLO "$T/solo" --appendonly no

@@ -9,11 +9,8 @@
 # aofroll_up / aofroll_problem in the metrics file: Redis unreachable for
 # more than 3 polls (down from the start or killed later), nothing archived
 # yet, a poll that failed (a manifest the collector cannot read).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
 PORT=$(free_port)
 start_redis "$T/live" "$PORT"
 CFG=$T/aofroll.yaml

@@ -1,7 +1,7 @@
 #!/bin/bash
 # it_storage_azure.sh - the azure:// backend against Azurite on loopback.
 #
-# Azurite (tests/azurite_lib.sh: npm package, installed on first use into a
+# Azurite (tests/lib/services.sh: npm package, installed on first use into a
 # cache outside the checkout) plays Azure Blob storage and checks every SAS
 # signature, permission and expiry as Azure does. Requests go through
 # tests/s3_faultproxy.py (its signature check off: it only counts
@@ -17,31 +17,19 @@
 #      one clear line, never showing the token; --check says where the
 #      token came from.
 # Without node/npm: skipped (exit 77) with one line.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/azurite_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" services
 
-SRC=${AOFROLL_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
-if ! have_azurite; then
-    echo "skipped: $AZURITE_WHY"
-    exit 77
-fi
-[ -x "$BIN/storage_probe" ] || fail "no $BIN/storage_probe: build it first"
-PROBE=$BIN/storage_probe
+have_azurite || skip "$AZURITE_WHY"
+need_probe
 start_azurite
 az_create_container arch
-PROXY_PORT=$(free_port)
-python3 "$SRC/tests/s3_faultproxy.py" --port "$PROXY_PORT" --upstream "http://127.0.0.1:$AZ_PORT" >"$T/proxy.log" 2>&1 &
-PIDS_TO_KILL+=("$!")
-wait_until 30 curl -sf "http://127.0.0.1:$PROXY_PORT/__proxy__/stats" || fail "the fault proxy did not start"
-PROXY=http://127.0.0.1:$PROXY_PORT
-proxy() { curl -sf -X POST "$PROXY/__proxy__/$1" -d "${2:-{\}}" >/dev/null || fail "proxy $1"; }
-stat_of() { curl -sf "$PROXY/__proxy__/stats" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
+start_proxy_to "http://127.0.0.1:$AZ_PORT"
 SAS=$(az_container_sas arch racwdl)
 export AZURE_STORAGE_SAS_TOKEN=$SAS AOFROLL_SUITE_AZURE_ENDPOINT=$PROXY/$AZ_ACCOUNT
 pass "azurite (port $AZ_PORT), container arch, a SAS for it and the fault proxy are up"
 
 # --- 1. the shared suite -----------------------------------------------------
-proxy reset
+proxy_post reset
 AOFROLL_SUITE_URL=azure://$AZ_ACCOUNT/arch/suite "$BIN/storage_suite" >"$T/suite.out" 2>&1 ||
     fail "storage_suite against azure: $(grep -E 'ERROR|FAIL|Error' "$T/suite.out" | head -5)"
 [ "$(stat_of requests)" -gt 1000 ] || fail "the suite made only $(stat_of requests) requests"
@@ -49,24 +37,14 @@ pass "storage suite on azure: $(stat_of requests) requests"
 
 # --- 2. backend cases --------------------------------------------------------
 export AOFROLL_SUITE_URL=azure://$AZ_ACCOUNT/arch/cases/
-head -c 3145757 /dev/urandom >"$T/big.bin"
-KEY="inst/gen-000001/base/00000000000000000000-00000000000003145757.rdb.gz"
-ODD="odd/a&b<c>d\"e'f g+h%i~é=,:@!*()[]{}"
-printf 'odd bytes\0\n' >"$T/odd.bin"
-expect_exit 0 "$PROBE" put "$KEY" "$T/big.bin"
-expect_exit 0 "$PROBE" put "$ODD" "$T/odd.bin"
-"$PROBE" get "$KEY" >"$T/big.back" || fail "get $KEY"
-cmp -s "$T/big.bin" "$T/big.back" || fail "3 MiB object read back differs"
-assert_eq "$("$PROBE" head "$KEY")" 3145757 "head size"
-"$PROBE" get "$ODD" >"$T/odd.back" && cmp -s "$T/odd.bin" "$T/odd.back" || fail "odd key read back differs"
-assert_eq "$("$PROBE" list odd/ | cut -f1)" "$ODD" "odd key as listed (XML entities decoded)"
+probe_basics
 # the blob Azure holds is the object, whatever read it
 curl -sf "$AZ_ENDPOINT/arch/cases/$KEY?$SAS" -o "$T/raw.back" && cmp -s "$T/big.bin" "$T/raw.back" ||
     fail "the blob as curl reads it differs"
 pass "put/get/head/list, with a key needing every kind of encoding"
 
 # blocks: above the single-put size the object goes up in blocks
-proxy reset
+proxy_post reset
 expect_exit 0 "$PROBE" --single-put-max 1048576 --block-size 524288 put blocks/big "$T/big.bin"
 assert_eq "$(stat_of 'methods.get("PUT", 0)')" 8 "PUTs for 3 MiB in 512 KiB blocks (7 Put Block + 1 Put Block List)"
 "$PROBE" get blocks/big >"$T/blocks.back" && cmp -s "$T/big.bin" "$T/blocks.back" || fail "block blob reads back differently"
@@ -83,7 +61,7 @@ pass "above the single-put size: Put Block x7 + Put Block List; Azure's block li
 
 # listing across pages: 25 keys, 10 a page
 expect_exit 0 "$PROBE" put-many many/k 25
-proxy reset
+proxy_post reset
 "$PROBE" --list-max 10 list many/ >"$T/many.list" || fail "list many/"
 assert_eq "$(wc -l <"$T/many.list")" 25 "keys listed"
 cut -f1 "$T/many.list" | LC_ALL=C sort -c || fail "listing is not in byte order"
@@ -93,34 +71,19 @@ assert_eq "$("$PROBE" list many/ | wc -l)" 0 "keys left after rm-many"
 pass "25 keys: listed in 3 pages (NextMarker) in byte order, then removed"
 
 # retries
-proxy reset
-proxy faults '{"status": 503, "count": 2, "code": "ServerBusy"}'
-expect_exit 0 "$PROBE" put retry/a "$T/odd.bin"
-assert_eq "$(stat_of requests)" 3 "attempts for a PUT that met 503 twice"
-proxy reset
-proxy faults '{"status": 429, "count": 1}'
-expect_exit 0 "$PROBE" get retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a GET that met 429 once"
-proxy reset
-proxy faults '{"mode": "drop", "count": 2}'
-expect_exit 0 "$PROBE" list retry/
-assert_eq "$(stat_of requests)" 3 "attempts for a list whose connection was dropped twice"
-proxy reset
-proxy faults '{"mode": "hang", "count": 1, "seconds": 4}'
-expect_exit 0 "$PROBE" --low-speed-s 1 head retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a HEAD whose first answer never came"
-proxy reset
-proxy faults '{"status": 500, "count": 100, "code": "InternalError"}'
+probe_retries '"code": "ServerBusy"'
+proxy_post reset
+proxy_post faults '{"status": 500, "count": 100, "code": "InternalError"}'
 expect_exit 1 "$PROBE" --attempts 3 --base-ms 200 get retry/a
 assert_eq "$(stat_of requests)" 3 "attempts before giving up"
 assert_eq "$(cat "$T/last.err")" \
     "storage_probe: [io] azure GET \"azure://$AZ_ACCOUNT/arch/cases/retry/a\": HTTP 500 InternalError: injected by s3_faultproxy (3 attempts)" \
     "message after the last attempt"
-proxy reset
-proxy faults '{"status": 400, "count": 5, "code": "InvalidHeaderValue"}'
+proxy_post reset
+proxy_post faults '{"status": 400, "count": 5, "code": "InvalidHeaderValue"}'
 expect_exit 1 "$PROBE" get retry/a
 assert_eq "$(stat_of requests)" 1 "attempts for a 400"
-proxy reset
+proxy_post reset
 expect_exit 3 "$PROBE" get retry/missing
 expect_exit 3 "$PROBE" head retry/missing
 assert_eq "$(stat_of requests)" 2 "attempts for two 404s"

@@ -16,57 +16,21 @@
 # With auth on, moto mis-checks "%2F" in query values (boto3 fails the
 # same way), so lists in part 3 use prefixes without '/'; part 1 lists with
 # '/' while the proxy checks those signatures instead.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" services
 
-SRC=${AOFROLL_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
-if ! command -v moto_server >/dev/null 2>&1; then
-    echo "skipped: moto_server not found"
-    exit 77
-fi
-command -v python3 >/dev/null 2>&1 || fail "python3 is needed for the fault proxy"
-[ -x "$BIN/storage_probe" ] || fail "no $BIN/storage_probe: build it first"
-[ -x "$BIN/storage_suite" ] || fail "no $BIN/storage_suite: build it first"
-PROBE=$BIN/storage_probe
-BUCKET=aofroll-test
+have_moto || skip "moto_server not found"
+need_probe storage_suite
 
 # --- servers ---------------------------------------------------------------
-# start_server NAME URL_PATH CMD...: run CMD (with @PORT@ replaced by a free
-# port) until it answers on URL_PATH; a port taken in between gets another
-# try. Sets PORT.
-start_server() {
-    local name=$1 path=$2 try pid
-    shift 2
-    for try in 1 2 3; do
-        PORT=$(free_port)
-        "${@//@PORT@/$PORT}" >"$T/$name.log" 2>&1 &
-        pid=$!
-        PIDS_TO_KILL+=("$pid")
-        if wait_until 60 bash -c "kill -0 $pid && curl -sf http://127.0.0.1:$PORT$path"; then
-            return 0
-        fi
-        kill -9 "$pid" 2>/dev/null
-    done
-    fail "$name did not start: $(tail -5 "$T/$name.log")"
-}
-start_server moto /moto-api/ moto_server -H 127.0.0.1 -p @PORT@
-MOTO=http://127.0.0.1:$PORT
-start_server proxy /__proxy__/stats python3 "$SRC/tests/s3_faultproxy.py" --port @PORT@ --upstream "$MOTO"
-PROXY_PORT=$PORT
-PROXY=http://127.0.0.1:$PROXY_PORT
-
-# moto routes a request to IAM by the credential scope of its signature
-IAM_AUTH='Authorization: AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x'
-iam() {
-    curl -sf -X POST "$MOTO/" -H "$IAM_AUTH" -d Version=2010-05-08 "$@"
-}
-xml_field() { sed -n "s/.*<$1>\([^<]*\)<\/$1>.*/\1/p"; }
+start_moto
+start_proxy_to "$MOTO"
 # new_user NAME POLICY_JSON: prints "ACCESS_KEY SECRET"
 new_user() {
     local out
-    iam -d Action=CreateUser -d "UserName=$1" >/dev/null || fail "iam CreateUser $1"
-    iam -d Action=PutUserPolicy -d "UserName=$1" -d PolicyName=aofroll --data-urlencode "PolicyDocument=$2" \
+    moto_iam -d Action=CreateUser -d "UserName=$1" >/dev/null || fail "iam CreateUser $1"
+    moto_iam -d Action=PutUserPolicy -d "UserName=$1" -d PolicyName=aofroll --data-urlencode "PolicyDocument=$2" \
         >/dev/null || fail "iam PutUserPolicy $1"
-    out=$(iam -d Action=CreateAccessKey -d "UserName=$1") || fail "iam CreateAccessKey $1"
+    out=$(moto_iam -d Action=CreateAccessKey -d "UserName=$1") || fail "iam CreateAccessKey $1"
     echo "$(echo "$out" | xml_field AccessKeyId) $(echo "$out" | xml_field SecretAccessKey)"
 }
 
@@ -85,18 +49,15 @@ EOF
 read -r AK SK <<<"$(new_user aofroll "$(policy arch ", \"arn:aws:s3:::$BUCKET\"")")"
 read -r AK2 SK2 <<<"$(new_user noprune "$(policy arch "")")"
 [ -n "$AK" ] && [ -n "$SK" ] && [ -n "$AK2" ] || fail "no access keys from moto's IAM"
-curl -sf -X PUT "$MOTO/$BUCKET" >/dev/null || fail "cannot create bucket $BUCKET"
 pass "moto_server, IAM users and the fault proxy are up"
 
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK
 unset AWS_SESSION_TOKEN AWS_PROFILE
 export AOFROLL_SUITE_S3_ENDPOINT=$PROXY AOFROLL_SUITE_S3_PATH_STYLE=1 AOFROLL_SUITE_S3_REGION=us-east-1
-proxy() { curl -sf -X POST "$PROXY/__proxy__/$1" -d "${2:-{\}}" >/dev/null || fail "proxy $1"; }
-stat_of() { curl -sf "$PROXY/__proxy__/stats" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))" "$1"; }
-proxy verify "{\"secret\": \"$SK\"}"
+proxy_post verify "{\"secret\": \"$SK\"}"
 
 # --- 1. the shared suite ---------------------------------------------------
-proxy reset
+proxy_post reset
 AOFROLL_SUITE_URL=s3://$BUCKET/arch/suite "$BIN/storage_suite" >"$T/suite.out" 2>&1 ||
     fail "storage_suite against s3: $(grep -E 'ERROR|FAIL|Error' "$T/suite.out" | head -5)"
 assert_eq "$(stat_of rejected)" 0 "requests whose signature or body hash the proxy rejected"
@@ -105,17 +66,7 @@ pass "storage suite on s3 (path-style): $(stat_of requests) requests, every sign
 
 # --- 2. backend cases, auth checked by the proxy ---------------------------
 export AOFROLL_SUITE_URL=s3://$BUCKET/arch/cases/
-head -c 3145757 /dev/urandom >"$T/big.bin"
-KEY="inst/gen-000001/base/00000000000000000000-00000000000003145757.rdb.gz"
-ODD="odd/a&b<c>d\"e'f g+h%i~é=,:@!*()[]{}"
-printf 'odd bytes\0\n' >"$T/odd.bin"
-expect_exit 0 "$PROBE" put "$KEY" "$T/big.bin"
-expect_exit 0 "$PROBE" put "$ODD" "$T/odd.bin"
-"$PROBE" get "$KEY" >"$T/big.back" || fail "get $KEY"
-cmp -s "$T/big.bin" "$T/big.back" || fail "3 MiB object read back differs"
-assert_eq "$("$PROBE" head "$KEY")" 3145757 "head size"
-"$PROBE" get "$ODD" >"$T/odd.back" && cmp -s "$T/odd.bin" "$T/odd.back" || fail "odd key read back differs"
-assert_eq "$("$PROBE" list odd/ | cut -f1)" "$ODD" "odd key as listed (XML entities decoded)"
+probe_basics
 pass "put/get/head/list, with a key needing every kind of encoding"
 
 # virtual-hosted addressing: aofroll-test.localhost:PORT (curl resolves *.localhost itself)
@@ -153,42 +104,27 @@ fi
 
 # listing and batch delete across pages: 1500 keys = 2 list pages, 2 DeleteObjects
 expect_exit 0 "$PROBE" put-many many/k 1500
-proxy reset
+proxy_post reset
 "$PROBE" list many/ >"$T/many.list" || fail "list many/"
 assert_eq "$(wc -l <"$T/many.list")" 1500 "keys listed"
 cut -f1 "$T/many.list" | LC_ALL=C sort -c || fail "listing is not in byte order"
 assert_eq "$(stat_of 'methods.get("GET", 0)')" 2 "ListObjectsV2 pages for 1500 keys"
-proxy reset
+proxy_post reset
 cut -f1 "$T/many.list" | "$PROBE" rm-many 2>"$T/rm.err" || fail "rm-many of 1500 keys: $(cat "$T/rm.err")"
 assert_eq "$(stat_of 'methods.get("POST", 0)')" 2 "DeleteObjects requests for 1500 keys"
 assert_eq "$("$PROBE" list many/ | wc -l)" 0 "keys left after batch delete"
 pass "1500 keys: listed in 2 pages (continuation token) in byte order, removed in 2 batch deletes"
 
 # session token: sent as x-amz-security-token and covered by the signature
-proxy reset
+proxy_post reset
 AWS_SESSION_TOKEN="FwoGZXIvYXdzEXAMPLE/token+with=chars" expect_exit 0 "$PROBE" get sc/x
 assert_eq "$(stat_of signed_tokens)" 1 "signed requests carrying x-amz-security-token"
 pass "AWS_SESSION_TOKEN is sent as a signed x-amz-security-token"
 
 # retries
-proxy reset
-proxy faults '{"status": 503, "count": 2}'
-expect_exit 0 "$PROBE" put retry/a "$T/odd.bin"
-assert_eq "$(stat_of requests)" 3 "attempts for a PUT that met 503 twice"
-proxy reset
-proxy faults '{"status": 429, "count": 1}'
-expect_exit 0 "$PROBE" get retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a GET that met 429 once"
-proxy reset
-proxy faults '{"mode": "drop", "count": 2}'
-expect_exit 0 "$PROBE" list retry/
-assert_eq "$(stat_of requests)" 3 "attempts for a list whose connection was dropped twice"
-proxy reset
-proxy faults '{"mode": "hang", "count": 1, "seconds": 4}'
-expect_exit 0 "$PROBE" --low-speed-s 1 head retry/a
-assert_eq "$(stat_of requests)" 2 "attempts for a HEAD whose first answer never came"
-proxy reset
-proxy faults '{"status": 500, "count": 100}'
+probe_retries
+proxy_post reset
+proxy_post faults '{"status": 500, "count": 100}'
 start=$(date +%s%N)
 expect_exit 1 "$PROBE" --attempts 3 --base-ms 200 get retry/a
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
@@ -196,12 +132,12 @@ assert_eq "$(stat_of requests)" 3 "attempts before giving up"
 grep -q 's3 GET "s3://aofroll-test/arch/cases/retry/a": HTTP 500 InternalError: injected by s3_faultproxy (3 attempts)' \
     "$T/last.err" || fail "unexpected message: $(cat "$T/last.err")"
 [ "$elapsed_ms" -ge 300 ] || fail "3 attempts with 200 ms base backoff took only $elapsed_ms ms"
-proxy reset
-proxy faults '{"status": 400, "count": 5, "code": "InvalidArgument"}'
+proxy_post reset
+proxy_post faults '{"status": 400, "count": 5, "code": "InvalidArgument"}'
 expect_exit 1 "$PROBE" get retry/a
 assert_eq "$(stat_of requests)" 1 "attempts for a 400"
 grep -q "HTTP 400 InvalidArgument" "$T/last.err" || fail "unexpected message: $(cat "$T/last.err")"
-proxy reset
+proxy_post reset
 expect_exit 3 "$PROBE" get retry/missing
 assert_eq "$(stat_of requests)" 1 "attempts for a 404"
 grep -q 'object "retry/missing" not found in "s3://aofroll-test/arch/cases/"' "$T/last.err" ||
@@ -219,8 +155,8 @@ page() { # page TOKEN-XML KEY...: a truncated ListBucketResult page
     printf '%s<NextContinuationToken>%s</NextContinuationToken></ListBucketResult>' "$out" "$t"
 }
 hostile() { # hostile BODY: every GET answers BODY (up to 300 times); @NUL@ is a NUL byte
-    proxy reset
-    proxy faults "$(python3 -c 'import json,sys; print(json.dumps({"mode": "body", "count": 300, "method": "GET", "body": sys.argv[1].replace("@NUL@", "\0")}))' "$1")"
+    proxy_post reset
+    proxy_post faults "$(python3 -c 'import json,sys; print(json.dumps({"mode": "body", "count": 300, "method": "GET", "body": sys.argv[1].replace("@NUL@", "\0")}))' "$1")"
 }
 hostile "$(page same-token)"
 expect_exit 1 timeout 60 "$PROBE" list loop/
@@ -237,15 +173,15 @@ expect_exit 1 timeout 60 "$PROBE" list loop/
 grep -q 'S3 answered keys out of order: the listing does not advance' "$T/last.err" ||
     fail "a listing that starts over: $(cat "$T/last.err")"
 assert_eq "$(stat_of requests)" 2 "requests for a listing that starts over with another token"
-proxy reset
+proxy_post reset
 pass "a listing that repeats its token or its keys, or whose token holds a NUL byte: exit 1, no endless loop"
 
 # the proxy's check is a real one: a wrong secret fails it
-proxy reset
+proxy_post reset
 AWS_SECRET_ACCESS_KEY=wrong-secret-for-the-proxy expect_exit 1 "$PROBE" put retry/b "$T/odd.bin"
 grep -q "HTTP 403 SignatureDoesNotMatch" "$T/last.err" || fail "unexpected message: $(cat "$T/last.err")"
 assert_eq "$(stat_of rejected)" 1 "requests the proxy refused"
-proxy verify '{"secret": ""}'
+proxy_post verify '{"secret": ""}'
 pass "the proxy's own signature check refuses a wrong secret"
 
 # --- 3. moto's authentication on -------------------------------------------

@@ -8,56 +8,16 @@
 # overwrite leave no temporary file, crash leftovers are not objects,
 # directories are not objects, remove takes emptied directories with it,
 # unknown or changed host keys and a wrong client key are refused.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" services
 
-SSHD=/usr/sbin/sshd
-if [ ! -x "$SSHD" ] || ! command -v ssh-keygen >/dev/null 2>&1; then
-    echo "skipped: sshd not found"
-    exit 77
-fi
-[ -x "$BIN/storage_probe" ] || fail "no $BIN/storage_probe: build it first"
-[ -x "$BIN/storage_suite" ] || fail "no $BIN/storage_suite: build it first"
-PROBE=$BIN/storage_probe
+have_sshd || skip "sshd not found"
+need_probe storage_suite
 ME=$(id -un)
 
 # --- sshd --------------------------------------------------------------------
-mkdir -p "$T/ssh" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -C aofroll-host -f "$T/ssh/host_key" || fail "ssh-keygen host key"
-ssh-keygen -q -t ed25519 -N '' -C aofroll-client -f "$T/ssh/client" || fail "ssh-keygen client key"
+start_sshd "$T/ssh"
+PORT=$SSHD_PORT
 ssh-keygen -q -t ed25519 -N '' -C stranger -f "$T/ssh/stranger" || fail "ssh-keygen stranger key"
-cp "$T/ssh/client.pub" "$T/ssh/authorized_keys"
-# sshd_up: start sshd on a free port (another port if that one was taken
-# in between); sets PORT.
-sshd_up() {
-    local try pid
-    for try in 1 2 3; do
-        PORT=$(free_port)
-        sed "s/^Port .*/Port $PORT/" "$T/ssh/sshd_config.in" >"$T/ssh/sshd_config"
-        "$SSHD" -D -e -f "$T/ssh/sshd_config" >"$T/ssh/sshd.log" 2>&1 &
-        pid=$!
-        PIDS_TO_KILL+=("$pid")
-        if wait_until 20 bash -c "kill -0 $pid && exec 3<>/dev/tcp/127.0.0.1/$PORT"; then
-            return 0
-        fi
-        kill -9 "$pid" 2>/dev/null
-    done
-    fail "sshd did not start: $(tail -5 "$T/ssh/sshd.log")"
-}
-cat >"$T/ssh/sshd_config.in" <<EOF
-ListenAddress 127.0.0.1
-Port 22
-HostKey $T/ssh/host_key
-AuthorizedKeysFile $T/ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-PidFile $T/ssh/sshd.pid
-EOF
-sshd_up
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$T/ssh/host_key.pub")" >"$T/ssh/known_hosts"
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$T/ssh/stranger.pub")" >"$T/ssh/known_hosts_changed"
 echo "[127.0.0.1]:$((PORT + 1)) $(cut -d' ' -f1,2 "$T/ssh/host_key.pub")" >"$T/ssh/known_hosts_other"

@@ -6,9 +6,7 @@
 # rendered by headless Chromium (Debian's chromium) to a PNG, which must
 # not be blank and must show each marker's colour (skipped, with a
 # "skipped" line, without chromium or Python's PIL).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
 A=$BIN/aofroll
 C=$BIN/aofroll-collector

@@ -6,17 +6,9 @@
 # --quick catches the deleted and the truncated one without reading
 # objects; a damaged base leaves the generation unrestorable; an object the
 # index does not know is reported but is no fault.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/it_restore_common.sh"
-. "$(dirname "$0")/it_inspect_lib.sh"
+. "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-STORE=$T/store
-write_config "$CFG" "$STORE" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: 4KiB"
+live_config 4KiB
 start_collector "$CFG"
 sleep 1
 run_seconds "$PORT" 1 3

@@ -16,7 +16,7 @@ set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export AOFROLL_BIN=${AOFROLL_BIN:-$SRC/build-sanitize/bin}
 export AOFROLL_TEST_TMP=${AOFROLL_TEST_TMP:-/tmp}
-. "$SRC/tests/lib.sh"
+. "$SRC/tests/lib/scenario.sh" collector services
 C=${1:-$SRC/tests/fuzz/corpus}
 
 [ -x "$BIN/aofroll" ] || fail "no aofroll in $BIN: build first (or set AOFROLL_BIN)"
@@ -116,7 +116,6 @@ done
 
 # ---- S3 answers from moto_server: listings (one truncated), an error, a batch delete
 if command -v moto_server >/dev/null 2>&1; then
-    . "$SRC/tests/it_faults_storage_lib.sh"
     start_moto
     while read -r k; do
         curl -sf -T "$T/archive/$k" "$MOTO/$BUCKET/$k" >/dev/null
@@ -137,7 +136,6 @@ else
 fi
 
 # ---- Azure Blob storage from Azurite: List Blobs pages (one with a marker), SAS tokens
-. "$SRC/tests/azurite_lib.sh"
 if have_azurite; then
     start_azurite
     az_create_container arch

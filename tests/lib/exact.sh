@@ -1,5 +1,5 @@
-# it_exact_lib.sh - helpers of the exactness scenarios (tests/it_exact_*.sh)
-# and of bench/exactness.sh. Sourced after lib.sh and it_collector_lib.sh.
+# exact.sh - helpers of the exactness scenarios (tests/it_exact_*.sh).
+# Sourced after scenario.sh and collector.sh.
 #
 # A writer that never pauses (tests/exactness.py write: SET, INCR, LPUSH,
 # MULTI/EXEC, EVAL, SELECT at a steady rate, plus redis-benchmark bursts), a
@@ -8,7 +8,7 @@
 # compares `aofroll restore --to @T` for every second with
 # `redis-check-aof --truncate-to-timestamp T` on those files.
 
-EXACTNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/exactness.py
+EXACTNESS=$SRC/tests/exactness.py
 
 # exact_redis: a redis-server in $T/redis on $PORT; the collector's
 # configuration will be $CFG, its index $INDEX
@@ -70,11 +70,6 @@ stop_watcher() {
     wait "$WATCHER_PID" 2>/dev/null
 }
 
-# current_incr DIR: the incr file the manifest names last
-current_incr() {
-    awk '$6 == "i" { f = $2 } END { print f }' "$1/appendonlydir/appendonly.aof.manifest"
-}
-
 # wait_shipped INDEX DIR TIMEOUT: until the newest generation's incr chunks
 # reach the size of the incr file Redis writes now
 wait_shipped() {
@@ -87,14 +82,6 @@ wait_shipped() {
         [ $SECONDS -lt "$deadline" ] || fail "the archive did not reach $size B of $f in ${limit}s"
         sleep 0.2
     done
-}
-
-# wait_rewrite PORT: until no rewrite is in progress or scheduled
-wait_rewrite() {
-    local port=$1
-    wait_until 60 bash -c "[ \$(redis-cli -p $port info persistence |
-        grep -c '^aof_rewrite_in_progress:0\|^aof_rewrite_scheduled:0') = 2 ]" ||
-        fail "the rewrite on port $port did not end in 60 s"
 }
 
 # barrier_now CONFIG: --barrier-now through the running collector, which

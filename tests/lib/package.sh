@@ -1,5 +1,5 @@
-# it_package_lib.sh - helpers of the install and package scenarios
-# (it_install.sh, it_package.sh). Sourced after lib.sh.
+# package.sh - helpers of the install and package scenarios
+# (it_install.sh, it_package.sh): scenario.sh loads it as module "package".
 
 # sample_for_test SAMPLE OUT PORT: the installed sample configuration,
 # edited only where it must be to point at this scenario: the Redis of the

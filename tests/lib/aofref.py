@@ -1,14 +1,10 @@
-# it_inspect_lib.sh - helpers shared by the inspection scenarios
-# (tests/it_inspect*.sh, it_verify*.sh, it_status*.sh, it_prune*.sh).
-# Sourced after lib.sh; not a scenario itself.
-#
-# aofref.py is an independent reference for what the archive holds: it
+# aofref.py - an independent reference for what an archive holds, used by
+# the inspection scenarios through aofref() of tests/lib/json.sh: it
 # gunzips a generation's incr objects straight from the storage directory
 # (no aofroll code involved), parses the AOF with its own small RESP
-# reader, and answers questions about the commands (offset, arguments,
-# db, #TS second). The scenarios compare aofroll's --json output with it.
-
-cat >"$T/aofref.py" <<'PY'
+# reader, and answers questions about the commands (offset, arguments, db,
+# #TS second).
+#   aofref.py QUESTION STORE INSTANCE GEN [ARGS...]
 import glob, gzip, json, os, sys
 
 def stream(store, instance, gen):
@@ -89,22 +85,3 @@ def main():
         sys.exit("unknown question " + what)
 
 main()
-PY
-
-# aofref QUESTION INSTANCE GEN [ARGS...]: ask the reference about $STORE
-aofref() {
-    local q=$1 inst=$2 gen=$3
-    shift 3
-    python3 "$T/aofref.py" "$q" "$STORE" "$inst" "$gen" "$@"
-}
-
-# json_get FILE EXPR: evaluate a python expression on the JSON document d
-json_get() {
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-# tree_sum DIR...: one checksum over every file's path and bytes (to prove
-# that a read-only command changed nothing)
-tree_sum() {
-    find "$@" -type f -print0 | sort -z | xargs -0 md5sum | md5sum | cut -d' ' -f1
-}

@@ -1,5 +1,6 @@
-# it_restore_common.sh - helpers shared by the restore and apply scenarios
-# (tests/it_restore*.sh, tests/it_apply*.sh). Sourced after lib.sh.
+# restore.sh - restore and apply helpers (sourced after scenario.sh): the
+# workload the restore, apply and inspection scenarios archive, and a
+# restore started on a free port.
 #
 # The workload is per-second deterministic: each batch is written within
 # one wall-clock second, then the scenario sleeps to the next second and
@@ -22,21 +23,21 @@ resp() {
     } >>"$f"
 }
 
-# sleep_to_next_second: return 20 ms into the next wall-clock second
-sleep_to_next_second() {
-    local now
-    now=$(date +%s.%N)
-    sleep "$(awk -v n="$now" 'BEGIN { printf "%.3f", int(n) + 1.02 - n }')"
+# workload_batch PORT I: workload_prepare I, then workload_send PORT I.
+workload_batch() {
+    workload_prepare "$2"
+    workload_send "$1" "$2"
 }
 
-# workload_batch PORT I: one second's writes - strings, hashes, lists, sets,
+# workload_prepare I: the file of one second's writes - strings, hashes, lists, sets,
 # sorted sets, streams, HyperLogLogs, bitmaps, far-future expiries, three
 # dbs, a MULTI/EXEC, Lua scripts (one write, and several: logged as a
 # MULTI block, in db 1 with its SELECT inside the block on Redis 7.2 and
 # later), values with "\r\n" and binary bytes, and (odd I) a value larger
-# than the 64 KiB chunks.
-workload_batch() {
-    local port=$1 i=$2 f="$T/batch.$2"
+# than the 64 KiB chunks. Made before the second it is sent in, so that
+# only sending counts against that second on a busy machine.
+workload_prepare() {
+    local i=$1 f="$T/batch.$1"
     : >"$f"
     resp "$f" SET "s:$i" "value-$i"
     resp "$f" INCR counter
@@ -73,10 +74,15 @@ workload_batch() {
     resp "$f" INCR txcount
     resp "$f" HSET th "f$i" "v$i"
     resp "$f" EXEC
+    [ $((i % 2)) = 0 ] || head -c 100000 /dev/urandom >"$T/big.$i"
+}
+
+# workload_send PORT I: the writes workload_prepare I made, to PORT
+workload_send() {
+    local port=$1 i=$2 f="$T/batch.$2"
     redis-cli -p "$port" --pipe <"$f" >"$f.out" 2>&1 || fail "batch $i: redis-cli --pipe failed: $(cat "$f.out")"
     grep -q 'errors: 0' "$f.out" || fail "batch $i: $(cat "$f.out")"
     if [ $((i % 2)) = 1 ]; then
-        head -c 100000 /dev/urandom >"$T/big.$i"
         redis-cli -p "$port" -x SET "big:$i" <"$T/big.$i" >/dev/null || fail "batch $i: big value"
     fi
 }
@@ -85,30 +91,39 @@ workload_batch() {
 # SEC[i] (the batch's unix second) and DIG[i] (the digest at its end).
 declare -A SEC DIG
 run_seconds() {
-    local port=$1 i
+    run_batches "$1" "$2" "$3" SEC DIG 0
+}
+
+# run_batches PORT FIRST LAST SECS DIGS GAP: run_seconds into the
+# associative arrays named SECS and DIGS; GAP seconds without writes
+# separate two batches. Each batch's file is made in the second before it
+# is sent, so that only sending counts against its second.
+run_batches() {
+    local port=$1 gap=$6 i k
+    local -n secs=$4 digs=$5
+    workload_prepare "$2"
     sleep_to_next_second
     for i in $(seq "$2" "$3"); do
-        SEC[$i]=$(date +%s)
-        workload_batch "$port" "$i"
-        [ "$(date +%s)" = "${SEC[$i]}" ] || fail "batch $i did not fit in one second"
+        secs[$i]=$(date +%s)
+        workload_send "$port" "$i"
+        [ "$(date +%s)" = "${secs[$i]}" ] || fail "batch $i did not fit in one second"
+        [ "$i" = "$3" ] || workload_prepare $((i + 1))
         sleep_to_next_second
-        DIG[$i]=$(digest "$port")
+        digs[$i]=$(digest "$port")
+        for ((k = 0; k < gap; k++)); do
+            sleep_to_next_second
+        done
     done
 }
 
-# start_collector CONFIG: the collector in the background, killed at exit
-start_collector() {
-    "$BIN/aofroll-collector" -c "$1" >>"$T/collector.log" 2>&1 &
-    COLLECTOR_PID=$!
-    PIDS_TO_KILL+=("$COLLECTOR_PID")
-}
-
-# stop_collector CONFIG: SIGTERM it, then ship whatever is left with --once
-stop_collector() {
-    kill -TERM "$COLLECTOR_PID" 2>/dev/null
-    wait "$COLLECTOR_PID" 2>/dev/null
-    "$BIN/aofroll-collector" -c "$1" --once >>"$T/collector.log" 2>&1 ||
-        fail "aofroll-collector --once failed: $(tail -5 "$T/collector.log")"
+# rewrite_then_collect PORT CONFIG: BGREWRITEAOF (a base holding what the
+# server has), then the collector started on CONFIG, a second later
+rewrite_then_collect() {
+    rcli "$1" bgrewriteaof >/dev/null
+    wait_rewrite "$1"
+    sleep 1
+    start_collector "$2"
+    sleep 1
 }
 
 # restore_started DIR ARGS...: aofroll restore ... --out DIR --start on a
@@ -128,14 +143,4 @@ restore_started() {
         rm -rf "$dir"
     done
     fail "restore to $dir failed: $(cat "$dir.err")"
-}
-
-# expect_err TEXT: the last expect_exit's stderr contains TEXT
-expect_err() {
-    grep -qF -- "$1" "$T/last.err" || fail "stderr lacks '$1': $(cat "$T/last.err")"
-}
-
-# expect_out FILE TEXT: FILE contains TEXT
-expect_out() {
-    grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"
 }
