@@ -31,7 +31,8 @@
  * instant" comes from mktime() with tm_isdst = -1, so a barrier time that a
  * DST change skips moves forward, and one that happens twice runs once
  * because the local date of the last run is remembered. */
-#include "collector.h"
+
+#include "barrier.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -40,6 +41,11 @@
 #include "objname.h"
 #include "text.h"
 #include "timeutil.h"
+
+#include "context.h"
+#include "follow.h"
+#include "generation.h"
+#include "redisconn.h"
 
 long barrier_local_day(int64_t t)
 {
@@ -120,13 +126,13 @@ static int barrier_drain(struct instance *in, struct err *e)
 {
     int more = 1;
 
-    if (instance_poll(in, e) != 0)
+    if (follow_poll(in, e) != 0)
         return -1;
     while (more) {
-        if (instance_ship_pending(in, in->ic->poll_interval_ms, &more, e) != 0)
+        if (follow_ship_pending(in, in->ic->poll_interval_ms, &more, e) != 0)
             return -1;
-        if (instance_heartbeat(in, e) != 0) {
-            instance_fail(in, &in->h_index, "index", e);
+        if (follow_heartbeat(in, e) != 0) {
+            context_fail(in, &in->h_index, "index", e);
             err_clear(e);
         }
         if (more && barrier_expired(in))
@@ -177,12 +183,12 @@ static int barrier_rewrite(struct instance *in, struct redis_persistence *p, str
                            p->rewrite_in_progress ? "aof_rewrite_in_progress:1" : "aof_rewrite_scheduled:1");
         if (time_monotonic_ms() >= next_beat) {
             next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
-            if (instance_heartbeat(in, e) != 0) {
-                instance_fail(in, &in->h_index, "index", e);
+            if (follow_heartbeat(in, e) != 0) {
+                context_fail(in, &in->h_index, "index", e);
                 err_clear(e);
             }
         }
-        if (collector_sleep(in->col, BARRIER_INFO_POLL_MS, e) != 0)
+        if (context_sleep(in->col, BARRIER_INFO_POLL_MS, e) != 0)
             return -1;
     }
 }
@@ -230,7 +236,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
     struct redis_persistence p;
     int64_t started = time_now();
     int64_t before = in->last_generation;
-    uint64_t backlog = instance_backlog(in);
+    uint64_t backlog = follow_backlog(in);
     char detail[1536], reason[256];
     int rv = -1;
 
@@ -251,7 +257,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
     in->open_reason = "barrier";
     if (barrier_drain(in, e) != 0 || barrier_check_storage(in, e) != 0)
         goto out;
-    if (instance_redis(in, e) != 0)
+    if (context_redis(in, e) != 0)
         goto out;
     if (barrier_rewrite(in, &p, e) != 0)
         goto out;
@@ -260,7 +266,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
                 in->rc.where);
         goto out;
     }
-    if (instance_read_manifest(in, e) != 0)
+    if (follow_read_manifest(in, e) != 0)
         goto out;
     if (in->last_generation == before) {
         err_set(e, ERR_REDIS, "the rewrite ended but manifest \"%s\" names no new base", in->manifest_path);
@@ -270,7 +276,7 @@ int barrier_run(struct instance *in, const char *why, struct err *e)
     snprintf(detail, sizeof(detail), "barrier (%s): generation %" PRId64 " opened after %" PRId64 " s", why,
              in->last_generation, in->last_barrier - started);
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "barrier", detail);
+    context_event(in, "barrier", detail);
     rv = 0;
 out:
     in->rotate_reason = "rewrite";
@@ -281,7 +287,7 @@ out:
     if (rv != 0 && e->code != ERR_STOPPED) {
         snprintf(detail, sizeof(detail), "barrier (%s) failed: %s", why, e->msg);
         log_msg(in->col->log, LOG_ERROR, in->name, "%s; trying again in %d s", detail, BARRIER_RETRY_S);
-        instance_event(in, "error", detail);
+        context_event(in, "error", detail);
     }
     return rv;
 }

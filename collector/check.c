@@ -14,7 +14,8 @@
  * names a problem that the verdict then ignores. Exit status 0 when
  * usable, 1 otherwise. Nothing here changes Redis. A mode rdb instance is
  * checked by snapshot_check.c instead (its dump file, not an AOF). */
-#include "collector.h"
+
+#include "check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,14 @@
 #include "timeutil.h"
 #include "units.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "lineage.h"
+#include "lock.h"
+#include "redisconn.h"
+#include "check_report.h"
+#include "check_seal.h"
+#include "snapshot_check.h"
 
 /* Settings as the config reads them back. */
 static void check_settings(const struct instance_config *ic, struct check_report *r)
@@ -47,10 +56,11 @@ static void check_settings(const struct instance_config *ic, struct check_report
         snprintf(barrier, sizeof(barrier), "\"%02d:%02d\"", ic->barrier_minute / 60, ic->barrier_minute % 60);
     else
         snprintf(barrier, sizeof(barrier), "off");
-    report_ok(r,
-              "  settings: poll_interval %s, chunk_size %s, chunk_pause %s, max_rate %s, compression %d, "
-              "barrier %s",
-              poll, size, pause, rate, ic->compression, barrier);
+    check_report_ok(
+        r,
+        "  settings: poll_interval %s, chunk_size %s, chunk_pause %s, max_rate %s, compression %d, "
+        "barrier %s",
+        poll, size, pause, rate, ic->compression, barrier);
 }
 
 /* The AOF files the collector would open. */
@@ -66,7 +76,7 @@ static void check_files(const struct redis_aof_config *ac, struct check_report *
 
     err_clear(&e);
     if (manifest_load(path, &m, &e) != 0) {
-        report_problem(
+        check_report_problem(
             r, "  aof files: %s. HINT: run the collector on the redis host, as a user that can read \"%s\"",
             e.msg, dir);
         goto out;
@@ -74,22 +84,22 @@ static void check_files(const struct redis_aof_config *ac, struct check_report *
     base = manifest_base(&m);
     incr = manifest_current_incr(&m);
     if (incr == NULL) {
-        report_problem(r, "  aof files: manifest \"%s\" names no incr file", path);
+        check_report_problem(r, "  aof files: manifest \"%s\" names no incr file", path);
         goto out;
     }
     if (base != NULL) {
         if (lineage_open_file(dir, base->name, base->seq, &f, &e) != 0) {
-            report_problem(r, "  aof files: %s", e.msg);
+            check_report_problem(r, "  aof files: %s", e.msg);
             goto out;
         }
         lineage_close_file(&f);
     }
     if (lineage_open_file(dir, incr->name, incr->seq, &f, &e) != 0) {
-        report_problem(r, "  aof files: %s", e.msg);
+        check_report_problem(r, "  aof files: %s", e.msg);
         goto out;
     }
-    report_ok(r, "  aof files: ok, \"%s\": base \"%s\", incr \"%s\" (%llu B)", dir,
-              base != NULL ? base->name : "(none)", incr->name, (unsigned long long)f.size);
+    check_report_ok(r, "  aof files: ok, \"%s\": base \"%s\", incr \"%s\" (%llu B)", dir,
+                    base != NULL ? base->name : "(none)", incr->name, (unsigned long long)f.size);
     lineage_close_file(&f);
 out:
     manifest_free(&m);
@@ -110,51 +120,52 @@ static void check_redis(const struct instance_config *ic, struct check_report *r
     err_clear(&e);
     redisconn_init(&rc, &ic->redis, ic->redis_url);
     if (redisconn_connect(&rc, &e) != 0) {
-        report_problem(r, "  redis: %s", e.msg);
+        check_report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
-    report_ok(r, "  redis: reachable");
+    check_report_ok(r, "  redis: reachable");
     /* which server, and whether the project tests it: a warning at worst */
     if (redisconn_server_verdict(&rc, line, sizeof(line)) == 0)
-        report_ok(r, "  server: %s", line);
+        check_report_ok(r, "  server: %s", line);
     else
-        report_warn(r, "  server: %s", line);
+        check_report_warn(r, "  server: %s", line);
     if (redisconn_aof_config(&rc, &ac, &e) != 0) {
-        report_problem(r, "  redis: %s", e.msg);
+        check_report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
     if (ac.appendonly) {
-        report_ok(r, "  appendonly yes: ok");
+        check_report_ok(r, "  appendonly yes: ok");
     } else {
-        report_problem(r, "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)");
+        check_report_problem(r,
+                             "  appendonly no: there is no AOF to follow; set it to yes (or use mode: rdb)");
         /* the same problem, what it means for the archive */
-        report_ok(r,
-                  "  aof off: nothing is archived, and the archive has a gap from when it went off until it "
-                  "is on again");
+        check_report_ok(
+            r, "  aof off: nothing is archived, and the archive has a gap from when it went off until it "
+               "is on again");
     }
     if (ac.timestamps)
-        report_ok(r, "  aof-timestamp-enabled yes: ok, restores are exact to the second");
+        check_report_ok(r, "  aof-timestamp-enabled yes: ok, restores are exact to the second");
     else
-        report_warn(
+        check_report_warn(
             r, "  aof-timestamp-enabled no: restores will be exact to the poll interval only; set it to yes");
     if (ac.rewrite_percentage == 0)
-        report_ok(r, "  auto-aof-rewrite-percentage 0: ok, only the barrier rewrites");
+        check_report_ok(r, "  auto-aof-rewrite-percentage 0: ok, only the barrier rewrites");
     else
-        report_warn(
+        check_report_warn(
             r,
             "  auto-aof-rewrite-percentage %lld: Redis will also rewrite on its own, opening generations "
             "at unplanned times; set it to 0",
             ac.rewrite_percentage);
     if (redisconn_persistence(&rc, &p, &e) != 0)
-        report_problem(r, "  info persistence: %s", e.msg);
+        check_report_problem(r, "  info persistence: %s", e.msg);
     else if (p.rewrite_in_progress)
-        report_ok(r, "  info persistence: ok (a rewrite is in progress)");
+        check_report_ok(r, "  info persistence: ok (a rewrite is in progress)");
     else
-        report_ok(r, "  info persistence: ok");
+        check_report_ok(r, "  info persistence: ok");
     if (ac.appendonly)
         check_files(&ac, r);
 out:
-    redis_aof_config_free(&ac);
+    redisconn_aof_config_free(&ac);
     redisconn_free(&rc);
 }
 
@@ -169,17 +180,18 @@ static void check_lock(const struct config *cfg, const char *name, struct check_
 
     err_clear(&e);
     if (lock_acquire(cfg->lock_dir, name, &fd, &holder, &e) == 0) {
-        report_ok(r, "  lock: free");
+        check_report_ok(r, "  lock: free");
         lock_release(fd);
         return;
     }
     if (e.code == ERR_BUSY)
-        report_ok(r, "  lock: held, %s", e.msg);
+        check_report_ok(r, "  lock: held, %s", e.msg);
     else
-        report_problem(r,
-                       "  lock: %s. HINT: the collector takes it at start: lock_dir \"%s\" must exist and be "
-                       "writable by its user",
-                       e.msg, cfg->lock_dir);
+        check_report_problem(
+            r,
+            "  lock: %s. HINT: the collector takes it at start: lock_dir \"%s\" must exist and be "
+            "writable by its user",
+            e.msg, cfg->lock_dir);
 }
 
 /* Write, read back and delete a probe object. */
@@ -192,7 +204,7 @@ static void check_storage(const struct config *cfg, struct check_report *r)
 
     err_clear(&e);
     if (storage_cleartext(cfg, why, sizeof(why)))
-        report_warn(r, "storage: %s", why);
+        check_report_warn(r, "storage: %s", why);
     snprintf(plain, sizeof(plain), "aofroll-check-%ld-%lld.probe", (long)getpid(), (long long)time_now_ms());
     snprintf(probe, sizeof(probe), "aofroll-collector --check %lld\n", (long long)time_now_ms());
     if (storage_open(cfg, &st, &e) != 0)
@@ -208,14 +220,14 @@ static void check_storage(const struct config *cfg, struct check_report *r)
     }
     if (storage_remove(st, key, &e) != 0)
         goto fail;
-    report_ok(r, "storage \"%s\": ok (write, read back, delete)", st->url);
+    check_report_ok(r, "storage \"%s\": ok (write, read back, delete)", st->url);
     check_seal(cfg, st, key, r); /* check_seal.c */
     goto out;
 fail:
-    report_problem(r, "storage: %s", e.msg);
+    check_report_problem(r, "storage: %s", e.msg);
 out:
     if (st != NULL && st->auth != NULL)
-        report_ok(r, "storage credentials: %s", st->auth);
+        check_report_ok(r, "storage credentials: %s", st->auth);
     if (st != NULL)
         storage_close(st);
     buf_free(&back);
@@ -228,11 +240,11 @@ static void check_index(const struct config *cfg, struct check_report *r)
 
     err_clear(&e);
     if (index_open(cfg->index_path, 0, &idx, &e) != 0) {
-        report_problem(r, "index: %s", e.msg);
+        check_report_problem(r, "index: %s", e.msg);
         return;
     }
     index_close(idx);
-    report_ok(r, "index \"%s\": ok", cfg->index_path);
+    check_report_ok(r, "index \"%s\": ok", cfg->index_path);
 }
 
 int check_run(struct collector *col, const char *only, FILE *out)
@@ -241,9 +253,9 @@ int check_run(struct collector *col, const char *only, FILE *out)
     struct check_report r;
     int seen = 0;
 
-    report_init(&r, out);
-    report_ok(&r, "config \"%s\": ok, %d instance%s", cfg->path, cfg->ninstances,
-              cfg->ninstances == 1 ? "" : "s");
+    check_report_init(&r, out);
+    check_report_ok(&r, "config \"%s\": ok, %d instance%s", cfg->path, cfg->ninstances,
+                    cfg->ninstances == 1 ? "" : "s");
     for (int i = 0; i < cfg->ninstances; i++) {
         const struct instance_config *ic = &cfg->instances[i];
         char *where;
@@ -252,7 +264,7 @@ int check_run(struct collector *col, const char *only, FILE *out)
             continue;
         seen++;
         where = config_redact_url(ic->redis_url);
-        report_ok(&r, "instance \"%s\" (%s)", ic->name, where);
+        check_report_ok(&r, "instance \"%s\" (%s)", ic->name, where);
         free(where);
         check_settings(ic, &r);
         if (ic->mode == MODE_RDB)
@@ -262,8 +274,8 @@ int check_run(struct collector *col, const char *only, FILE *out)
         check_lock(cfg, ic->name, &r);
     }
     if (seen == 0)
-        report_problem(&r, "instances: none to check");
+        check_report_problem(&r, "instances: none to check");
     check_storage(cfg, &r);
     check_index(cfg, &r);
-    return report_verdict(&r);
+    return check_report_verdict(&r);
 }

@@ -1,16 +1,17 @@
 /* check_report.c - the lines --check prints, each with its weight.
  *
  * Every line of --check is one of: a fact or a setting that is fine
- * (report_ok), a warning that leaves the configuration usable but worse
- * than it could be (report_warn), or a problem that the collector would
- * fail on (report_problem). The verdict at the end follows from the
+ * (check_report_ok), a warning that leaves the configuration usable but worse
+ * than it could be (check_report_warn), or a problem that the collector would
+ * fail on (check_report_problem). The verdict at the end follows from the
  * counts alone, so no line can say something is wrong while the verdict
  * says "usable". check.c and snapshot_check.c print through here. */
-#include "collector.h"
+
+#include "check_report.h"
 
 #include <stdarg.h>
 
-void report_init(struct check_report *r, FILE *out)
+void check_report_init(struct check_report *r, FILE *out)
 {
     r->out = out;
     r->problems = 0;
@@ -23,7 +24,7 @@ static void report_vline(struct check_report *r, const char *fmt, va_list ap)
     fputc('\n', r->out);
 }
 
-void report_ok(struct check_report *r, const char *fmt, ...)
+void check_report_ok(struct check_report *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -32,7 +33,7 @@ void report_ok(struct check_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-void report_warn(struct check_report *r, const char *fmt, ...)
+void check_report_warn(struct check_report *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -42,7 +43,7 @@ void report_warn(struct check_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-void report_problem(struct check_report *r, const char *fmt, ...)
+void check_report_problem(struct check_report *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -52,7 +53,7 @@ void report_problem(struct check_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-int report_verdict(struct check_report *r)
+int check_report_verdict(struct check_report *r)
 {
     if (r->problems > 0)
         fprintf(r->out, "verdict: not usable (%d problem%s, %d warning%s)\n", r->problems,

@@ -13,10 +13,12 @@
  * Without a key file the newest objects are still looked at: sealed ones
  * that nothing can open are a problem. Nothing is written here; the index
  * is opened read-only and a missing one is check.c's to report. */
-#include "collector.h"
+
+#include "check_seal.h"
 
 #include <string.h>
 
+#include "index.h"
 #include "keyring.h"
 #include "objname.h"
 
@@ -50,24 +52,25 @@ static void check_seal_instance(struct index *idx, struct storage *st, const cha
     err_clear(&e);
     found = check_seal_newest(idx, name, &row, &e);
     if (found < 0) {
-        report_problem(r, "encryption of \"%s\": %s", name, e.msg);
+        check_report_problem(r, "encryption of \"%s\": %s", name, e.msg);
         return;
     }
     if (found == 0)
         return; /* nothing archived yet */
     if (!objname_unseal(row.key, NULL, 0, id)) {
         if (st->keys != NULL)
-            report_ok(r,
-                      "encryption of \"%s\": its newest object \"%s\" is plain (stored before encryption was "
-                      "on); new ones are sealed, aofroll rekey seals the old",
-                      name, row.key);
+            check_report_ok(
+                r,
+                "encryption of \"%s\": its newest object \"%s\" is plain (stored before encryption was "
+                "on); new ones are sealed, aofroll rekey seals the old",
+                name, row.key);
         return;
     }
     if (storage_get(st, row.key, &obj, &e) != 0)
-        report_problem(r, "encryption of \"%s\": %s", name, e.msg);
+        check_report_problem(r, "encryption of \"%s\": %s", name, e.msg);
     else
-        report_ok(r, "encryption of \"%s\": its newest object \"%s\" opens with key \"%s\"", name, row.key,
-                  id);
+        check_report_ok(r, "encryption of \"%s\": its newest object \"%s\" opens with key \"%s\"", name,
+                        row.key, id);
     buf_free(&obj);
 }
 
@@ -81,9 +84,10 @@ void check_seal(const struct config *cfg, struct storage *st, const char *probe_
     err_clear(&e);
     if (st->keys != NULL) {
         keyring_describe(st->keys, ids, sizeof(ids));
-        report_ok(r, "encryption: key file \"%s\": keys %s", st->keys->path, ids);
+        check_report_ok(r, "encryption: key file \"%s\": keys %s", st->keys->path, ids);
         if (objname_unseal(probe_key, NULL, 0, id))
-            report_ok(r, "encryption: ok, the probe object was sealed with key \"%s\" and opened again", id);
+            check_report_ok(r, "encryption: ok, the probe object was sealed with key \"%s\" and opened again",
+                            id);
     }
     if (index_open(cfg->index_path, 1, &idx, &e) != 0)
         return; /* check_index() reports it */

@@ -1,6 +1,6 @@
 /* follow.c - one step of following an AOF: manifest, sizes, shipping.
  *
- * instance_poll() is what happens every poll_interval: notice a closed
+ * follow_poll() is what happens every poll_interval: notice a closed
  * Redis connection (without sending anything), stat the manifest and
  * re-read it when it changed, fstat the open AOF files, end a generation
  * whose stream shrank below what was shipped (Redis truncated it), and note
@@ -21,11 +21,12 @@
  * or whose first incr file's seq, skips one means a rewrite came and went
  * between two polls: the generation ends "missed", with a gap after it.
  *
- * instance_ship_pending() ships gens[0]: its base first, then its incr
+ * follow_ship_pending() ships gens[0]: its base first, then its incr
  * stream (never a chunk across two incr files), one throttled chunk at a
  * time (ship.c), within a time budget so that a large backlog does not
  * hold up the polls. */
-#include "collector.h"
+
+#include "follow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,13 +39,21 @@
 #include "manifest.h"
 #include "timeutil.h"
 
+#include "context.h"
+#include "generation.h"
+#include "lineage.h"
+#include "observe.h"
+#include "redisconn.h"
+#include "ship.h"
+#include "throttle.h"
+
 /* ------------------------------------------------------------------------
  * The manifest
  * ---------------------------------------------------------------------- */
 
 /* Open the files the manifest names (base and incr, history skipped). */
-int instance_open_manifest_files(struct instance *in, const struct manifest *m, struct lineage *l,
-                                 struct err *e)
+int follow_open_manifest_files(struct instance *in, const struct manifest *m, struct lineage *l,
+                               struct err *e)
 {
     const struct manifest_file *b = manifest_base(m);
 
@@ -85,9 +94,9 @@ static int same_base(const struct lineage *a, const struct lineage *b)
  * final (only the newest incr file can belong to a running rewrite); the
  * last one is confirmed once Redis says no rewrite is in progress or
  * scheduled and the manifest has not changed meanwhile. */
-int instance_resolve_pending(struct instance *in, struct err *e)
+int follow_resolve_pending(struct instance *in, struct err *e)
 {
-    struct generation *g = instance_last(in);
+    struct generation *g = generation_last(in);
     struct redis_persistence p;
     struct stat sb;
     size_t before;
@@ -95,9 +104,9 @@ int instance_resolve_pending(struct instance *in, struct err *e)
     if (g == NULL || g->files.nconfirmed == g->files.nfiles)
         return 0;
     before = g->files.nconfirmed;
-    if (instance_redis(in, e) != 0 || redisconn_persistence(&in->rc, &p, e) != 0) {
+    if (context_redis(in, e) != 0 || redisconn_persistence(&in->rc, &p, e) != 0) {
         if (e->code != ERR_BUSY)
-            instance_fail(in, &in->h_redis, "redis", e);
+            context_fail(in, &in->h_redis, "redis", e);
         /* without Redis only the files before the newest can be confirmed */
         if (g->files.nfiles - 1 > g->files.nconfirmed)
             g->files.nconfirmed = g->files.nfiles - 1;
@@ -131,7 +140,7 @@ int instance_resolve_pending(struct instance *in, struct err *e)
                      "generation %" PRId64 " continues in incr file \"%s\" at stream offset %" PRIu64,
                      g->row.generation, g->files.files[i].name, g->files.files[i].start);
             log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-            instance_event(in, "incr-switch", detail);
+            context_event(in, "incr-switch", detail);
         }
     }
     return 0;
@@ -167,15 +176,15 @@ static int follow_missed(const struct lineage *last, const struct lineage *l, in
 }
 
 /* Apply a manifest to the queue of generations. */
-static int instance_apply_manifest(struct instance *in, const struct manifest *m, struct err *e)
+static int follow_apply_manifest(struct instance *in, const struct manifest *m, struct err *e)
 {
-    struct generation *last = instance_last(in);
+    struct generation *last = generation_last(in);
     struct lineage l;
     const char *why = in->aof_moved ? "moved" : in->rotate_reason;
     int follows = last != NULL && !in->aof_moved;
     int rv = -1;
 
-    if (instance_open_manifest_files(in, m, &l, e) != 0)
+    if (follow_open_manifest_files(in, m, &l, e) != 0)
         return -1;
 
     if (last != NULL && same_base(&last->files, &l)) {
@@ -232,7 +241,7 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
                      "generation %" PRId64 ": the stream was not followed to the next base \"%s\": %s",
                      last->row.generation, lineage_base_name(&l), skipped);
             log_msg(in->col->log, LOG_WARN, in->name, "%s", detail);
-            instance_event(in, "gap", detail);
+            context_event(in, "gap", detail);
             last->gap_after = 1;
             follows = 0;
         } else if (!follows) {
@@ -245,11 +254,11 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
     /* the first incr file of a base is the base's; of the later ones only
      * the newest can belong to a running rewrite */
     l.nconfirmed = l.nfiles > 1 ? l.nfiles - 1 : l.nfiles;
-    if (instance_open_generation(in, &l,
-                                 last != NULL  ? why
-                                 : in->aof_off ? "aof-on"
-                                               : in->open_reason,
-                                 follows, e) != 0)
+    if (generation_open(in, &l,
+                        last != NULL  ? why
+                        : in->aof_off ? "aof-on"
+                                      : in->open_reason,
+                        follows, e) != 0)
         goto out;
     in->need_base = 0;
     in->aof_moved = 0;
@@ -260,13 +269,13 @@ static int instance_apply_manifest(struct instance *in, const struct manifest *m
         in->aof_off = 0;
         in->aof_off_since = 0;
     }
-    rv = instance_resolve_pending(in, e);
+    rv = follow_resolve_pending(in, e);
 out:
     lineage_free(&l);
     return rv;
 }
 
-int instance_read_manifest(struct instance *in, struct err *e)
+int follow_read_manifest(struct instance *in, struct err *e)
 {
     struct manifest m = {NULL, 0};
     struct stat sb;
@@ -282,7 +291,7 @@ int instance_read_manifest(struct instance *in, struct err *e)
     in->manifest_seen.ino = sb.st_ino;
     in->manifest_seen.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     in->manifest_seen.size = sb.st_size;
-    if (instance_apply_manifest(in, &m, e) != 0) {
+    if (follow_apply_manifest(in, &m, e) != 0) {
         /* a file named in the manifest vanished: Redis moved on; read again */
         in->manifest_dirty = 1;
         goto out;
@@ -295,7 +304,7 @@ out:
 }
 
 /* Has the manifest changed since it was read? */
-static int instance_manifest_changed(struct instance *in, struct err *e)
+static int follow_manifest_changed(struct instance *in, struct err *e)
 {
     struct stat sb;
 
@@ -311,7 +320,7 @@ static int instance_manifest_changed(struct instance *in, struct err *e)
  * ---------------------------------------------------------------------- */
 
 /* fstat the files of every generation; detect truncation; note growth. */
-static int instance_observe(struct instance *in, struct err *e)
+static int follow_observe(struct instance *in, struct err *e)
 {
     int64_t now = time_now();
 
@@ -339,7 +348,7 @@ static int instance_observe(struct instance *in, struct err *e)
             why = msg;
         }
         if (why != NULL) {
-            instance_lose_continuity(in, i, "truncated", why);
+            generation_lose_continuity(in, i, "truncated", why);
             continue;
         }
         generation_note_size(in, g, now, 0);
@@ -348,7 +357,7 @@ static int instance_observe(struct instance *in, struct err *e)
     return 0;
 }
 
-int instance_heartbeat(struct instance *in, struct err *e)
+int follow_heartbeat(struct instance *in, struct err *e)
 {
     struct status_row s;
     const struct generation *g = in->ngens > 0 ? in->gens[0] : NULL;
@@ -371,7 +380,7 @@ int instance_heartbeat(struct instance *in, struct err *e)
     s.last_error_time = in->last_error_time;
     snprintf(s.last_error, sizeof(s.last_error), "%s", in->last_error);
     s.pid = (int)getpid();
-    instance_fill_health(in, &s);
+    context_fill_health(in, &s);
     s.barrier_postponed_since = in->sched.postponed_since;
     snprintf(s.barrier_postponed_why, sizeof(s.barrier_postponed_why), "%s", in->sched.postponed_why);
     s.barrier_overdue = in->sched.overdue;
@@ -379,21 +388,21 @@ int instance_heartbeat(struct instance *in, struct err *e)
     if (index_status_put(in->idx, &s, e) != 0)
         return -1;
     if (in->ic->metrics_file != NULL)
-        return instance_write_metrics(in, e);
+        return context_write_metrics(in, e);
     return 0;
 }
 
 /* Notice a closed connection (Redis stopped or restarted) without sending
  * anything, and reconnect (with backoff): a Redis restarted elsewhere is
  * followed where it is now. */
-static void instance_watch_redis(struct instance *in)
+static void follow_watch_redis(struct instance *in)
 {
     struct err e;
 
     if (redisconn_lost(&in->rc)) {
         redisconn_close(&in->rc);
         err_set(&e, ERR_IO, "connection to redis \"%s\" closed", in->rc.where);
-        instance_fail(in, &in->h_redis, "redis", &e);
+        context_fail(in, &in->h_redis, "redis", &e);
         if (!in->verify_tail && in->ngens > 0)
             log_msg(in->col->log, LOG_INFO, in->name,
                     "holding back new incr bytes until redis is back and has loaded them (a dying redis may "
@@ -401,26 +410,52 @@ static void instance_watch_redis(struct instance *in)
         in->verify_tail = 1;
     }
     if (!redisconn_connected(&in->rc))
-        (void)instance_redis(in, &e); /* logs a failure once */
+        (void)context_redis(in, &e); /* logs a failure once */
+}
+
+/* After Redis restarted (it may have truncated a partial last command on
+ * load): does the last shipped incr chunk still match the file? If not,
+ * the newest generation loses continuity. */
+static int follow_verify_tail(struct instance *in, struct err *e)
+{
+    struct generation *g = generation_last(in);
+    struct chunk_row last;
+    char why[DETAIL_MAX];
+    int ok;
+
+    if (g == NULL)
+        return 0;
+    if (generation_last_chunk(in, g->row.generation, CHUNK_INCR, &last, e) != 0)
+        return -1;
+    ok = generation_chunk_matches(in, g, CHUNK_INCR, &last, why, sizeof(why), e);
+    if (ok < 0)
+        return -1;
+    if (ok == 0)
+        generation_lose_continuity(in, in->ngens - 1, "mismatch", why);
+    else if (last.end > 0)
+        log_msg(in->col->log, LOG_INFO, in->name,
+                "after the redis restart, the last shipped chunk [%" PRIu64 ", %" PRIu64 ") still matches",
+                last.start, last.end);
+    return 0;
 }
 
 /* Redis came back after the connection was lost. On load it may have cut
  * a partial last command off the incr file and appended after the cut,
  * so once it has loaded, check that the shipped tail still matches. */
-static int instance_check_restart(struct instance *in, struct err *e)
+static int follow_check_restart(struct instance *in, struct err *e)
 {
     struct redis_persistence p;
 
     if (!redisconn_connected(&in->rc))
         return 0;
     if (redisconn_persistence(&in->rc, &p, e) != 0) {
-        instance_fail(in, &in->h_redis, "redis", e);
+        context_fail(in, &in->h_redis, "redis", e);
         err_clear(e);
         return 0;
     }
     if (p.loading)
         return 0;
-    if (instance_verify_tail(in, e) != 0)
+    if (follow_verify_tail(in, e) != 0)
         return -1;
     in->verify_tail = 0;
     return 0;
@@ -430,9 +465,9 @@ static int instance_check_restart(struct instance *in, struct err *e)
  * Is the AOF still on?
  * ---------------------------------------------------------------------- */
 
-void instance_aof_off(struct instance *in, const char *why)
+void follow_aof_off(struct instance *in, const char *why)
 {
-    struct generation *g = instance_last(in);
+    struct generation *g = generation_last(in);
     char detail[DETAIL_MAX];
     struct err e;
 
@@ -448,12 +483,12 @@ void instance_aof_off(struct instance *in, const char *why)
              "until the AOF is on again",
              g->row.generation, why);
     log_msg(in->col->log, LOG_WARN, in->name, "%s", detail);
-    instance_event(in, "gap", detail);
+    context_event(in, "gap", detail);
     /* its files are final: Redis closed the incr file (a rewrite it
      * stopped left its new incr file to this base, as a failed one does) */
     g->files.nconfirmed = g->files.nfiles;
     if (lineage_refresh(&g->files, &e) != 0)
-        instance_fail(in, &in->h_aof, "aof", &e);
+        context_fail(in, &in->h_aof, "aof", &e);
     lineage_layout(&g->files);
     if (!g->closing) {
         g->closing = 1;
@@ -465,9 +500,9 @@ void instance_aof_off(struct instance *in, const char *why)
 /* INFO persistence now: when the newest stream stopped growing after it
  * had been growing, and every AOF_CHECK_IDLE_S while it does not grow.
  * Never while it grows: Redis is busy then, and plainly writing its AOF. */
-static void instance_check_aof(struct instance *in)
+static void follow_check_aof(struct instance *in)
 {
-    struct generation *g = instance_last(in);
+    struct generation *g = generation_last(in);
     struct redis_persistence p;
     int64_t now = time_now(), sent;
     struct err e;
@@ -486,7 +521,7 @@ static void instance_check_aof(struct instance *in)
         return;
     sent = time_now();
     if (redisconn_persistence(&in->rc, &p, &e) != 0) {
-        instance_fail(in, &in->h_redis, "redis", &e);
+        context_fail(in, &in->h_redis, "redis", &e);
         return;
     }
     if (p.loading)
@@ -497,22 +532,21 @@ static void instance_check_aof(struct instance *in)
                 in->col->log, LOG_WARN, in->name,
                 "the AOF is off on redis \"%s\" (aof_enabled:0): nothing is archived until it is on again",
                 in->rc.where);
-        instance_aof_off(in, "the AOF was switched off (aof_enabled:0)");
+        follow_aof_off(in, "the AOF was switched off (aof_enabled:0)");
         return;
     }
     if (in->aof_off || g == NULL || g->closing)
         return;
     /* the file named by the manifest read before INFO was Redis's while it
      * answered, if the manifest is still the same now */
-    changed = instance_manifest_changed(in, &e);
+    changed = follow_manifest_changed(in, &e);
     if (changed != 0)
         return;
     if (p.rewrite_in_progress && g->files.nconfirmed == g->files.nfiles) {
         /* a rewrite with no new incr file in the manifest: the one that
          * "appendonly yes" starts, which opens its incr file only when it
          * ends. So the AOF was off in between. */
-        instance_aof_off(in,
-                         "the AOF was switched off and on again (a rewrite runs without a new incr file)");
+        follow_aof_off(in, "the AOF was switched off and on again (a rewrite runs without a new incr file)");
         return;
     }
     /* and only when no rewrite started since the INFO before, taken while
@@ -525,37 +559,37 @@ static void instance_check_aof(struct instance *in)
     in->info_rewrites = p.rewrites;
 }
 
-int instance_poll(struct instance *in, struct err *e)
+int follow_poll(struct instance *in, struct err *e)
 {
     int changed;
 
-    instance_watch_redis(in);
+    follow_watch_redis(in);
     if (in->manifest_path == NULL)
         return err_set(e, ERR_REDIS, "the AOF directory is not known until redis \"%s\" answers",
                        in->rc.where);
-    changed = in->manifest_dirty ? 1 : instance_manifest_changed(in, e);
+    changed = in->manifest_dirty ? 1 : follow_manifest_changed(in, e);
     if (changed < 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
-    if (changed && instance_read_manifest(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+    if (changed && follow_read_manifest(in, e) != 0) {
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
-    if (instance_resolve_pending(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+    if (follow_resolve_pending(in, e) != 0) {
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
-    if (in->verify_tail && instance_check_restart(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+    if (in->verify_tail && follow_check_restart(in, e) != 0) {
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
-    if (instance_observe(in, e) != 0) {
-        instance_fail(in, &in->h_aof, "aof", e);
+    if (follow_observe(in, e) != 0) {
+        context_fail(in, &in->h_aof, "aof", e);
         return -1;
     }
-    instance_check_aof(in);
-    instance_recover(in, &in->h_aof, "aof");
+    follow_check_aof(in);
+    context_recover(in, &in->h_aof, "aof");
     return 0;
 }
 
@@ -563,7 +597,7 @@ int instance_poll(struct instance *in, struct err *e)
  * Shipping
  * ---------------------------------------------------------------------- */
 
-uint64_t instance_backlog(const struct instance *in)
+uint64_t follow_backlog(const struct instance *in)
 {
     uint64_t n = 0;
 
@@ -579,7 +613,7 @@ uint64_t instance_backlog(const struct instance *in)
 }
 
 /* Ship one base chunk of g, or finish its base. */
-static int ship_base_step(struct instance *in, struct generation *g, struct err *e)
+static int follow_ship_base(struct instance *in, struct generation *g, struct err *e)
 {
     uint64_t left = g->row.base_size - g->base_shipped;
     uint64_t len = left < (uint64_t)in->ic->chunk_size ? left : (uint64_t)in->ic->chunk_size;
@@ -609,7 +643,7 @@ static int ship_base_step(struct instance *in, struct generation *g, struct err 
 }
 
 /* Ship one incr chunk of g (never across a file boundary). */
-static int ship_incr_step(struct instance *in, struct generation *g, struct err *e)
+static int follow_ship_incr(struct instance *in, struct generation *g, struct err *e)
 {
     const struct aof_file *f = &g->files.files[lineage_file_at(&g->files, g->shipped)];
     uint64_t file_end = f->start + f->size;
@@ -635,19 +669,19 @@ static int ship_incr_step(struct instance *in, struct generation *g, struct err 
 /* Can the incr stream of g be shipped now? Not the newest generation's
  * while Redis is away or has not been checked since it came back: a dying
  * Redis may have left a partial command that it cuts off when it loads. */
-static int generation_incr_open(const struct instance *in, const struct generation *g)
+static int follow_incr_open(const struct instance *in, const struct generation *g)
 {
-    return !(in->verify_tail && g == instance_last(in));
+    return !(in->verify_tail && g == generation_last(in));
 }
 
-int instance_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e)
+int follow_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e)
 {
     int64_t until = budget_ms >= 0 ? time_monotonic_ms() + budget_ms : INT64_MAX;
 
     *more = 0;
     while (in->ngens > 0) {
         struct generation *g = in->gens[0];
-        int incr_open = generation_incr_open(in, g);
+        int incr_open = follow_incr_open(in, g);
 
         if (time_monotonic_ms() >= until) {
             *more = !g->row.base_complete || g->closing || in->ngens > 1 ||
@@ -655,10 +689,10 @@ int instance_ship_pending(struct instance *in, int64_t budget_ms, int *more, str
             return 0;
         }
         if (!g->row.base_complete) {
-            if (ship_base_step(in, g, e) != 0)
+            if (follow_ship_base(in, g, e) != 0)
                 return -1;
         } else if (incr_open && g->shipped < lineage_size(&g->files)) {
-            if (ship_incr_step(in, g, e) != 0)
+            if (follow_ship_incr(in, g, e) != 0)
                 return -1;
         } else if (g->closing) {
             /* the files are final; take their last bytes into account */
@@ -669,7 +703,7 @@ int instance_ship_pending(struct instance *in, int64_t budget_ms, int *more, str
                 continue;
             if (generation_finish(in, e) != 0)
                 return -1;
-            instance_drop_generation(in, 0);
+            generation_drop(in, 0);
         } else {
             return 0;
         }

@@ -17,17 +17,28 @@
  * ended one holds whole, and its lead second. The incr bytes go through the
  * AOF scanner as they are shipped (chunkscan.h): each chunk's marks go into
  * its row, and the last "#TS:" of a finished stream becomes the next
- * generation's lead second. */
-#include "collector.h"
+ * generation's lead second.
+ *
+ * Whether the last shipped chunk still matches the file
+ * (generation_chunk_matches) is here, below its two users: resume.c at
+ * start-up and follow.c after a Redis restart. It was resume.c's, which
+ * made follow.c and resume.c call each other. */
+
+#include "generation.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "redisconn.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "lineage.h"
+#include "observe.h"
 
 void generation_free(struct generation *g)
 {
@@ -39,7 +50,7 @@ void generation_free(struct generation *g)
 }
 
 /* Remove gens[i] from the queue and free it. */
-void instance_drop_generation(struct instance *in, size_t i)
+void generation_drop(struct instance *in, size_t i)
 {
     generation_free(in->gens[i]);
     memmove(&in->gens[i], &in->gens[i + 1], (in->ngens - i - 1) * sizeof(*in->gens));
@@ -55,7 +66,7 @@ struct generation *generation_new(void)
     return g;
 }
 
-void instance_push_generation(struct instance *in, struct generation *g)
+void generation_push(struct instance *in, struct generation *g)
 {
     if (in->ngens == in->capgens) {
         in->capgens = in->capgens == 0 ? 4 : in->capgens * 2;
@@ -64,7 +75,7 @@ void instance_push_generation(struct instance *in, struct generation *g)
     in->gens[in->ngens++] = g;
 }
 
-struct generation *instance_last(const struct instance *in)
+struct generation *generation_last(const struct instance *in)
 {
     return in->ngens > 0 ? in->gens[in->ngens - 1] : NULL;
 }
@@ -99,7 +110,7 @@ void generation_note_size(struct instance *in, struct generation *g, int64_t now
         return;
     f = &g->files.files[g->files.nconfirmed - 1];
     if (index_sizelog_add(in->idx, in->instance_id, g->row.generation, now, f->name, size, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+        context_fail(in, &in->h_index, "index", &e);
 }
 
 /* Format of a base file from its first bytes. */
@@ -123,12 +134,11 @@ static void generation_timestamps(struct instance *in)
     memset(&ac, 0, sizeof(ac));
     if (redisconn_connected(&in->rc) && redisconn_aof_config(&in->rc, &ac, &e) == 0)
         in->ts_enabled = ac.timestamps;
-    redis_aof_config_free(&ac);
+    redisconn_aof_config_free(&ac);
 }
 
 /* Open generation N+1 over the files of `l` (moved into it) and record it. */
-int instance_open_generation(struct instance *in, struct lineage *l, const char *why, int follows,
-                             struct err *e)
+int generation_open(struct instance *in, struct lineage *l, const char *why, int follows, struct err *e)
 {
     struct generation *g = generation_new();
     struct gen_row *r = &g->row;
@@ -162,19 +172,19 @@ int instance_open_generation(struct instance *in, struct lineage *l, const char 
         return -1;
     }
     in->last_generation = r->generation;
-    instance_push_generation(in, g);
+    generation_push(in, g);
     generation_note_size(in, g, now, 1);
     snprintf(detail, sizeof(detail),
              "generation %" PRId64 " opened (%s): base \"%s\" %" PRIu64 " B, incr \"%s\"%s", r->generation,
              why, r->base_file, r->base_size, r->incr_file,
              follows || r->generation == 1 ? "" : "; a gap lies before it");
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "generation", detail);
+    context_event(in, "generation", detail);
     return 0;
 }
 
 /* Record the end of generation g (not necessarily in the queue). */
-int instance_end_generation(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
+int generation_end(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
 {
     char detail[DETAIL_MAX];
 
@@ -190,7 +200,7 @@ int instance_end_generation(struct instance *in, struct gen_row *r, const char *
         snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), ", whole up to %s", t);
     }
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "generation", detail);
+    context_event(in, "generation", detail);
     return 0;
 }
 
@@ -217,7 +227,7 @@ void generation_break_after(struct instance *in, size_t i)
     next->row.follows = GEN_NO;
     next->row.lead_ts = 0;
     if (index_generation_update(in->idx, &next->row, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+        context_fail(in, &in->h_index, "index", &e);
 }
 
 int generation_finish(struct instance *in, struct err *e)
@@ -229,7 +239,7 @@ int generation_finish(struct instance *in, struct err *e)
             "generation %" PRId64 ": last #TS %" PRId64 ", seen written at or after %" PRId64,
             g->row.generation, g->scan_ready ? chunkscan_ts(&g->scan) : 0, g->on_proven);
     g->row.proven_end = generation_proven_end(g);
-    if (instance_end_generation(in, &g->row, g->end_reason, e) != 0)
+    if (generation_end(in, &g->row, g->end_reason, e) != 0)
         return -1;
     if (next != NULL && !g->gap_after && next->row.follows == GEN_YES) {
         /* Redis writes "#TS:" only when the second changes, and the
@@ -254,7 +264,7 @@ int generation_finish(struct instance *in, struct err *e)
 
 /* Continuity is lost for the newest generation: end it and wait for a
  * new base from a barrier. */
-void instance_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why)
+void generation_lose_continuity(struct instance *in, size_t i, const char *reason, const char *why)
 {
     struct generation *g = in->gens[i];
     struct err e;
@@ -262,11 +272,11 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
 
     snprintf(detail, sizeof(detail), "generation %" PRId64 ": %.1400s", g->row.generation, why);
     log_msg(in->col->log, LOG_WARN, in->name, "continuity lost: %s", detail);
-    instance_event(in, "gap", detail);
+    context_event(in, "gap", detail);
     generation_break_after(in, i);
     g->row.proven_end = generation_proven_end(g);
-    if (instance_end_generation(in, &g->row, reason, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
+    if (generation_end(in, &g->row, reason, &e) != 0)
+        context_fail(in, &in->h_index, "index", &e);
     if (i == in->ngens - 1) {
         free(in->stale_base);
         in->stale_base = xstrdup(lineage_base_name(&g->files));
@@ -275,7 +285,7 @@ void instance_lose_continuity(struct instance *in, size_t i, const char *reason,
         in->need_base = 1;
         log_msg(in->col->log, LOG_INFO, in->name, "a barrier will provide the base of the next generation");
     }
-    instance_drop_generation(in, i);
+    generation_drop(in, i);
 }
 
 /* ------------------------------------------------------------------------
@@ -324,7 +334,7 @@ void generation_scan_chunk(struct instance *in, struct generation *g, const char
     if (m->known && m->ts_first != 0 && g->row.exact != GEN_YES) {
         g->row.exact = GEN_YES;
         if (index_generation_update(in->idx, &g->row, &e) != 0)
-            instance_fail(in, &in->h_index, "index", &e);
+            context_fail(in, &in->h_index, "index", &e);
     }
 }
 
@@ -384,4 +394,80 @@ int generation_scan_resume(struct instance *in, struct generation *g, struct err
     rv = 0;
 out:
     return rv;
+}
+
+/* ------------------------------------------------------------------------
+ * The archive against the files: does what was shipped still match?
+ * (start-up, resume.c; after a Redis restart, follow.c)
+ * ---------------------------------------------------------------------- */
+
+/* The end of the last chunk of (generation, kind), 0 when none; *row gets
+ * that chunk (row->end == 0 when none). */
+int generation_last_chunk(struct instance *in, int64_t generation, enum chunk_kind kind,
+                          struct chunk_row *row, struct err *e)
+{
+    memset(row, 0, sizeof(*row));
+    if (index_chunk_last(in->idx, in->instance_id, generation, kind, row, e) == 0)
+        return 0;
+    if (e->code != ERR_NOTFOUND)
+        return -1;
+    err_clear(e);
+    memset(row, 0, sizeof(*row));
+    return 0;
+}
+
+/* CRC32 of `len` bytes read by chunks from the base (kind base) or the
+ * incr stream of g, starting at `off`. */
+int generation_crc(struct instance *in, struct generation *g, enum chunk_kind kind, uint64_t off,
+                   uint64_t len, uint32_t *crc, struct err *e)
+{
+    uint64_t done = 0;
+
+    *crc = 0;
+    while (done < len) {
+        uint64_t n = len - done;
+        int rv;
+
+        if (n > (uint64_t)in->ic->chunk_size)
+            n = (uint64_t)in->ic->chunk_size;
+        buf_reset(&in->raw);
+        buf_reserve(&in->raw, n);
+        if (kind == CHUNK_BASE)
+            rv = lineage_pread_base(&g->files, off + done, in->raw.data, n, e);
+        else
+            rv = lineage_pread(&g->files, off + done, in->raw.data, n, e);
+        if (rv != 0)
+            return -1;
+        *crc = codec_crc32(*crc, in->raw.data, n);
+        done += n;
+    }
+    return 0;
+}
+
+/* Does the last chunk of `kind` still match the live bytes? 1 yes, 0 no
+ * (why filled), -1 error. */
+int generation_chunk_matches(struct instance *in, struct generation *g, enum chunk_kind kind,
+                             const struct chunk_row *c, char *why, size_t n, struct err *e)
+{
+    uint32_t crc;
+
+    if (c->end == 0)
+        return 1;
+    if (generation_crc(in, g, kind, c->start, c->end - c->start, &crc, e) != 0) {
+        if (e->code == ERR_IO)
+            return -1;
+        snprintf(why, n, "the last shipped %s chunk [%" PRIu64 ", %" PRIu64 ") cannot be read back: %s",
+                 kind == CHUNK_BASE ? "base" : "incr", c->start, c->end, e->msg);
+        err_clear(e);
+        return 0;
+    }
+    if (crc != c->crc32) {
+        snprintf(why, n,
+                 "the last shipped %s chunk [%" PRIu64 ", %" PRIu64
+                 ") has CRC %08x in the archive but %08x in "
+                 "the file",
+                 kind == CHUNK_BASE ? "base" : "incr", c->start, c->end, (unsigned)c->crc32, (unsigned)crc);
+        return 0;
+    }
+    return 1;
 }

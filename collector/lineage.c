@@ -9,7 +9,8 @@
  * the old base and incr files within milliseconds; an open descriptor
  * still reads them. Files are identified by name and inode, so a file
  * replaced under the same name is seen as a different file. */
-#include "collector.h"
+
+#include "lineage.h"
 
 #include <errno.h>
 #include <fcntl.h>

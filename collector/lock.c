@@ -6,10 +6,12 @@
  * holder's PID so that the loser can name it. flock locks belong to the
  * open file description, so the kernel releases them when the process
  * dies, SIGKILL included: a stale lock file never blocks a restart. */
-#include "collector.h"
+
+#include "lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>

@@ -6,22 +6,24 @@
  *
  * Without -c: AOFROLL_CONFIG, else the default path (config_path.c).
  *
- * main loads the configuration, opens the logger, takes every instance's
- * lock (a second collector for the same instance exits 1 naming the
- * holder's PID), and starts one thread per instance (instance.c). Signals
+ * The options are one table (common/opt.h) that both parses them and
+ * prints --help. main loads the configuration, opens the logger, takes
+ * every instance's lock (a second collector for the same instance exits 1
+ * naming the holder's PID), and starts one thread per instance
+ * (instance.c). Signals
  * are handled only in this thread: SIGTERM and SIGINT write to the stop
  * pipe, whose read end every instance thread polls while it sleeps (so a
  * chunk_pause or a poll interval ends at once; the chunk in hand is
  * finished and committed); SIGHUP reopens the log file; SIGUSR1 makes the
  * instance threads look for barrier requests (request.c: --barrier-now
  * while a collector runs asks that collector). The state the signal
- * handler sees is the only static data in the collector. */
+ * handler sees is the only mutable static data in the collector. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #include "config.h"
 #include "config_path.h"
 #include "log.h"
+#include "opt.h"
 #include "outcome.h"
 #include "xalloc.h"
 
@@ -60,99 +63,103 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: aofroll-collector [-c FILE] [--instance NAME] [-v]\n"
-            "                         [--once | --check | --barrier-now | --snapshot-now]\n"
-            "  -c, --config FILE   the configuration (YAML)\n"
-            "      --once          ship everything pending for every instance, then exit\n"
-            "      --check         check the configuration, Redis and the storage; exit 0 when usable\n"
-            "      --barrier-now   run the barrier now (every instance, or --instance), then exit\n"
-            "      --snapshot-now  take a BGSAVE snapshot (mode rdb), then exit\n"
-            "      --instance NAME only this instance\n"
-            "  -v, --verbose       log each chunk (DEBUG)\n"
-            "      --version       print the version\n"
-            "Without -c FILE: the file named by AOFROLL_CONFIG, else %s.\n",
-            config_path_default());
-}
-
 struct options {
     const char *config;
     const char *only;
-    enum collector_action action;
+    int once, check, barrier_now, snapshot_now; /* the actions, at most one */
     int verbose;
+    int version;
+    enum collector_action action;
 };
+
+/* Every option of aofroll-collector: parsed by opt_parse(), listed by
+ * usage(). */
+static const struct opt options_table[] = {
+    {.name = "config",
+     .shortname = 'c',
+     .kind = OPT_STRING,
+     .off = offsetof(struct options, config),
+     .arg = "FILE",
+     .help = "the configuration (YAML)"},
+    {.name = "once",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct options, once),
+     .help = "ship everything pending for every instance, then exit"},
+    {.name = "check",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct options, check),
+     .help = "check the configuration, Redis and the storage; exit 0 when usable"},
+    {.name = "barrier-now",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct options, barrier_now),
+     .help = "run the barrier now (every instance, or --instance), then exit"},
+    {.name = "snapshot-now",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct options, snapshot_now),
+     .help = "take a BGSAVE snapshot (mode rdb), then exit"},
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct options, only),
+     .arg = "NAME",
+     .help = "only this instance"},
+    {.name = "verbose",
+     .shortname = 'v',
+     .kind = OPT_FLAG,
+     .off = offsetof(struct options, verbose),
+     .help = "log each chunk (DEBUG)"},
+    {.name = "version",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct options, version),
+     .help = "print the version"},
+    {.name = "help", .shortname = 'h', .kind = OPT_HELP, .help = "print this help"},
+    {0},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: aofroll-collector [-c FILE] [--instance NAME] [-v]\n"
+                 "                         [--once | --check | --barrier-now | --snapshot-now]\n\n"
+                 "options:\n");
+    opt_usage(out, options_table);
+    fprintf(out, "\nWithout -c FILE: the file named by AOFROLL_CONFIG, else %s.\n", config_path_default());
+}
 
 /* 0, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_ONCE = 256, OPT_CHECK, OPT_BARRIER, OPT_SNAPSHOT, OPT_INSTANCE, OPT_VERSION, OPT_HELP };
-    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                             {"once", no_argument, NULL, OPT_ONCE},
-                                             {"check", no_argument, NULL, OPT_CHECK},
-                                             {"barrier-now", no_argument, NULL, OPT_BARRIER},
-                                             {"snapshot-now", no_argument, NULL, OPT_SNAPSHOT},
-                                             {"instance", required_argument, NULL, OPT_INSTANCE},
-                                             {"verbose", no_argument, NULL, 'v'},
-                                             {"version", no_argument, NULL, OPT_VERSION},
-                                             {"help", no_argument, NULL, OPT_HELP},
-                                             {NULL, 0, NULL, 0}};
-    int modes = 0, c;
+    struct err e;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":c:v", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case OPT_ONCE:
-            o->action = COLLECT_ONCE;
-            modes++;
-            break;
-        case OPT_CHECK:
-            o->action = COLLECT_CHECK;
-            modes++;
-            break;
-        case OPT_BARRIER:
-            o->action = COLLECT_BARRIER_NOW;
-            modes++;
-            break;
-        case OPT_SNAPSHOT:
-            o->action = COLLECT_SNAPSHOT_NOW;
-            modes++;
-            break;
-        case OPT_INSTANCE:
-            o->only = optarg;
-            break;
-        case OPT_VERSION:
-            printf("aofroll-collector %s\n", AOFROLL_VERSION);
-            return -1;
-        case OPT_HELP:
-            usage(stdout);
-            return -1;
-        case ':':
-            fprintf(stderr, "aofroll-collector: option \"%s\" needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "aofroll-collector: unknown option \"%s\"\n", argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
+    err_clear(&e);
+    rc = opt_parse(options_table, argc, argv, o, NULL, &e);
+    if (rc > 0) {
+        usage(stdout);
+        return -1;
     }
-    if (optind < argc) {
-        fprintf(stderr, "aofroll-collector: unexpected argument \"%s\"\n", argv[optind]);
+    if (rc < 0) {
+        fprintf(stderr, "aofroll-collector: %s\n", e.msg);
+        if (strncmp(e.msg, "unknown option", 14) == 0)
+            usage(stderr);
         return 2;
     }
-    if (modes > 1) {
+    if (o->version) {
+        printf("aofroll-collector %s\n", AOFROLL_VERSION);
+        return -1;
+    }
+    if (o->once + o->check + o->barrier_now + o->snapshot_now > 1) {
         fprintf(stderr,
                 "aofroll-collector: --once, --check, --barrier-now and --snapshot-now exclude each other\n");
         return 2;
     }
+    if (o->once)
+        o->action = COLLECT_ONCE;
+    else if (o->check)
+        o->action = COLLECT_CHECK;
+    else if (o->barrier_now)
+        o->action = COLLECT_BARRIER_NOW;
+    else if (o->snapshot_now)
+        o->action = COLLECT_SNAPSHOT_NOW;
     return 0;
 }
 
@@ -232,7 +239,7 @@ static int run_instances(struct collector *col, const char *only)
      * below releases each one's lock fd (-1 until taken; a zeroed instance
      * would close fd 0) and frees it */
     for (int i = 0; i < cfg->ninstances; i++)
-        instance_init(&ins[i], col, &cfg->instances[i]);
+        context_init(&ins[i], col, &cfg->instances[i]);
     if (make_pipe(wake, &e) != 0) {
         log_msg(col->log, LOG_ERROR, NULL, "%s", e.msg);
         status = 1;
@@ -348,7 +355,7 @@ static int run_instances(struct collector *col, const char *only)
 out:
     for (int i = 0; i < cfg->ninstances; i++) {
         lock_release(ins[i].lock_fd);
-        instance_free(&ins[i]);
+        context_free(&ins[i]);
     }
     sig_state.wake_w = -1;
     col->wake_fd = -1;

@@ -8,7 +8,8 @@
  * Pairs that no unshipped chunk can need are trimmed, so the array stays
  * as short as the backlog. The same pairs, written to the index as the
  * size log, map wall-clock time to offsets for AOFs without #TS lines. */
-#include "collector.h"
+
+#include "observe.h"
 
 #include <stdlib.h>
 

@@ -14,7 +14,7 @@
  *           a core (longer than 1/8 of the CPU time it used) holds the next
  *           one back until the thread has used at most
  *           PRIORITY_YIELD_SHARE percent of one core since that chunk began
- *           (priority_yield_start/_end, called by the throttle in ship.c).
+ *           (priority_yield_start/_end, called by the throttle in throttle.c).
  *           The policy alone is not enough: an idle-policy thread still
  *           runs in every gap a busy Redis leaves, and that costs Redis
  *           throughput (on the 2-core build machine a SCHED_IDLE busy loop
@@ -39,7 +39,7 @@
  * in /proc/thread-self/schedstat ("<cpu ns> <run delay ns> <slices>",
  * CONFIG_SCHED_INFO). Where that file cannot be read the thread does not
  * yield; its policy still applies. */
-#include "collector.h"
+#include "priority.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +50,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "context.h"
 
 /* The nice value of "low": the lowest there is. */
 #define PRIORITY_LOW_NICE 19

@@ -18,7 +18,8 @@
  * Objects of a generation newer than any the index knows mean that this
  * index is not the one that goes with this storage: the collector refuses
  * to start that instance rather than overwrite them. */
-#include "collector.h"
+
+#include "reconcile.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@
 #include "objname.h"
 #include "quote.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "generation.h"
+#include "lineage.h"
 
 struct keylist {
     char **v;

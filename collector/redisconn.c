@@ -149,7 +149,7 @@ int redisconn_ensure(struct redisconn *rc, struct err *e)
     return -1;
 }
 
-void redis_aof_config_free(struct redis_aof_config *c)
+void redisconn_aof_config_free(struct redis_aof_config *c)
 {
     free(c->dir);
     free(c->appenddirname);
@@ -218,7 +218,7 @@ int redisconn_aof_config(struct redisconn *rc, struct redis_aof_config *out, str
 out:
     freeReplyObject(r);
     if (rv != 0)
-        redis_aof_config_free(out);
+        redisconn_aof_config_free(out);
     return rv;
 }
 
@@ -286,11 +286,11 @@ char *redisconn_info_field(const char *text, const char *field)
     return NULL;
 }
 
-/* An integer field; -1 when absent. */
-static long long info_int(const char *text, const char *field)
+/* An integer field of INFO text; `absent` when it is not there. */
+static long long info_int(const char *text, const char *field, long long absent)
 {
     char *v = redisconn_info_field(text, field);
-    long long n = -1;
+    long long n = absent;
 
     if (v != NULL)
         n = strtoll(v, NULL, 10);
@@ -304,8 +304,8 @@ int redisconn_parse_persistence(const char *text, struct redis_persistence *out,
     long long inprog, sched;
 
     memset(out, 0, sizeof(*out));
-    inprog = info_int(text, "aof_rewrite_in_progress");
-    sched = info_int(text, "aof_rewrite_scheduled");
+    inprog = info_int(text, "aof_rewrite_in_progress", -1);
+    sched = info_int(text, "aof_rewrite_scheduled", -1);
     status = redisconn_info_field(text, "aof_last_bgrewrite_status");
     if (inprog < 0 || sched < 0 || status == NULL) {
         free(status);
@@ -313,29 +313,42 @@ int redisconn_parse_persistence(const char *text, struct redis_persistence *out,
                        "INFO persistence lacks \"aof_rewrite_in_progress\", \"aof_rewrite_scheduled\" or "
                        "\"aof_last_bgrewrite_status\"");
     }
-    out->aof_enabled = info_int(text, "aof_enabled") == 1;
+    out->aof_enabled = info_int(text, "aof_enabled", -1) == 1;
     out->rewrite_in_progress = inprog != 0;
     out->rewrite_scheduled = sched != 0;
     out->last_rewrite_ok = strcmp(status, "ok") == 0;
-    out->rewrites = info_int(text, "aof_rewrites");
-    out->consecutive_failures = info_int(text, "aof_rewrites_consecutive_failures");
-    out->loading = info_int(text, "loading") == 1;
+    out->rewrites = info_int(text, "aof_rewrites", -1);
+    out->consecutive_failures = info_int(text, "aof_rewrites_consecutive_failures", -1);
+    out->loading = info_int(text, "loading", -1) == 1;
     free(status);
     return 0;
 }
 
-int redisconn_persistence(struct redisconn *rc, struct redis_persistence *out, struct err *e)
+/* INFO persistence, read by `parse` into `out` (the rewrite fields for
+ * the barrier, the save fields for snapshots). */
+static int redisconn_info_persistence(struct redisconn *rc, int (*parse)(const char *, void *, struct err *),
+                                      void *out, struct err *e)
 {
     char *text = NULL;
     int rv;
 
     if (redisconn_info(rc, "persistence", &text, e) != 0)
         return -1;
-    rv = redisconn_parse_persistence(text, out, e);
+    rv = parse(text, out, e);
     if (rv != 0)
         err_prefix(e, "redis \"%s\"", rc->where);
     free(text);
     return rv;
+}
+
+static int redisconn_parse_aof(const char *text, void *out, struct err *e)
+{
+    return redisconn_parse_persistence(text, out, e);
+}
+
+int redisconn_persistence(struct redisconn *rc, struct redis_persistence *out, struct err *e)
+{
+    return redisconn_info_persistence(rc, redisconn_parse_aof, out, e);
 }
 
 int redisconn_bgrewriteaof(struct redisconn *rc, int *already, struct err *e)
@@ -356,4 +369,143 @@ int redisconn_bgrewriteaof(struct redisconn *rc, int *already, struct err *e)
     }
     freeReplyObject(r);
     return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Snapshots (mode rdb): where the dump is, LASTSAVE, BGSAVE SCHEDULE and
+ * the save fields of INFO persistence. SAVE is never sent: it would block
+ * Redis for the whole dump.
+ * ---------------------------------------------------------------------- */
+
+int redisconn_parse_rdb_persistence(const char *text, struct rdb_persistence *p, struct err *e)
+{
+    char *status = redisconn_info_field(text, "rdb_last_bgsave_status");
+    long long inprog = info_int(text, "rdb_bgsave_in_progress", -1);
+    long long last = info_int(text, "rdb_last_save_time", -1);
+
+    memset(p, 0, sizeof(*p));
+    if (status == NULL || inprog < 0 || last < 0) {
+        free(status);
+        return err_set(e, ERR_REDIS,
+                       "INFO persistence lacks \"rdb_bgsave_in_progress\", \"rdb_last_save_time\" or "
+                       "\"rdb_last_bgsave_status\"");
+    }
+    p->bgsave_in_progress = inprog != 0;
+    p->last_save_time = last;
+    p->last_bgsave_ok = strcmp(status, "ok") == 0;
+    p->saves = info_int(text, "rdb_saves", -1);
+    p->loading = info_int(text, "loading", 0) == 1;
+    p->aof_rewrite_in_progress = info_int(text, "aof_rewrite_in_progress", 0) == 1;
+    p->module_fork_in_progress = info_int(text, "module_fork_in_progress", 0) == 1;
+    free(status);
+    return 0;
+}
+
+static int redisconn_parse_rdb(const char *text, void *out, struct err *e)
+{
+    return redisconn_parse_rdb_persistence(text, out, e);
+}
+
+int redisconn_rdb_persistence(struct redisconn *rc, struct rdb_persistence *p, struct err *e)
+{
+    return redisconn_info_persistence(rc, redisconn_parse_rdb, p, e);
+}
+
+int redisconn_lastsave(struct redisconn *rc, int64_t *t, struct err *e)
+{
+    const char *argv[1] = {"LASTSAVE"};
+    redisReply *r = redisconn_command(rc, 1, argv, e);
+
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject(r);
+        return err_set(e, ERR_REDIS, "redis \"%s\" answered LASTSAVE with an unexpected reply", rc->where);
+    }
+    *t = (int64_t)r->integer;
+    freeReplyObject(r);
+    return 0;
+}
+
+int redisconn_bgsave(struct redisconn *rc, enum bgsave_reply *reply, struct err *e)
+{
+    /* SCHEDULE: with another child running (an AOF rewrite, a module's
+     * fork) Redis starts ours when that one ends instead of refusing */
+    const char *argv[2] = {"BGSAVE", "SCHEDULE"};
+    redisReply *r = redisconn_command(rc, 2, argv, e);
+
+    if (r == NULL) {
+        /* "ERR Background save already in progress" */
+        if (e->code == ERR_REDIS && strstr(e->msg, "already in progress") != NULL) {
+            *reply = BGSAVE_RUNNING;
+            err_clear(e);
+            return 0;
+        }
+        return -1;
+    }
+    if (r->type != REDIS_REPLY_STATUS) {
+        freeReplyObject(r);
+        return err_set(e, ERR_REDIS, "redis \"%s\" answered BGSAVE with an unexpected reply", rc->where);
+    }
+    *reply = strstr(r->str, "scheduled") != NULL ? BGSAVE_SCHEDULED : BGSAVE_STARTED;
+    freeReplyObject(r);
+    return 0;
+}
+
+void redisconn_rdb_location_free(struct rdb_location *loc)
+{
+    free(loc->dir);
+    free(loc->dbfilename);
+    free(loc->save);
+    memset(loc, 0, sizeof(*loc));
+}
+
+int redisconn_rdb_location(struct redisconn *rc, struct rdb_location *loc, struct err *e)
+{
+    const char *argv[] = {"CONFIG", "GET", "dir", "dbfilename", "rdbchecksum", "save", "appendonly"};
+    redisReply *r;
+    int rv = -1;
+
+    memset(loc, 0, sizeof(*loc));
+    r = redisconn_command(rc, (int)(sizeof(argv) / sizeof(argv[0])), argv, e);
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+        err_set(e, ERR_REDIS, "redis \"%s\" answered CONFIG GET with an unexpected reply", rc->where);
+        goto out;
+    }
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *k = r->element[i], *v = r->element[i + 1];
+
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(k->str, "dir") == 0 && loc->dir == NULL)
+            loc->dir = xstrdup(v->str);
+        else if (strcmp(k->str, "dbfilename") == 0 && loc->dbfilename == NULL)
+            loc->dbfilename = xstrdup(v->str);
+        else if (strcmp(k->str, "save") == 0 && loc->save == NULL)
+            loc->save = xstrdup(v->str);
+        else if (strcmp(k->str, "rdbchecksum") == 0)
+            loc->checksum = strcmp(v->str, "yes") == 0;
+        else if (strcmp(k->str, "appendonly") == 0)
+            loc->appendonly = strcmp(v->str, "yes") == 0;
+    }
+    if (loc->dir == NULL || loc->dbfilename == NULL) {
+        err_set(e, ERR_REDIS, "redis \"%s\" did not report \"dir\" and \"dbfilename\"", rc->where);
+        goto out;
+    }
+    if (loc->dir[0] != '/' || loc->dbfilename[0] == '\0' || strchr(loc->dbfilename, '/') != NULL) {
+        err_set(e, ERR_REDIS,
+                "redis \"%s\" reports dir \"%s\" and dbfilename \"%s\": not a file the collector can find",
+                rc->where, loc->dir, loc->dbfilename);
+        goto out;
+    }
+    if (loc->save == NULL)
+        loc->save = xstrdup("");
+    rv = 0;
+out:
+    freeReplyObject(r);
+    if (rv != 0)
+        redisconn_rdb_location_free(loc);
+    return rv;
 }

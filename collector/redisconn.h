@@ -5,8 +5,10 @@
  * for the barrier and when reconnecting. This module wraps hiredis 0.14:
  * connect over TCP or a unix socket with a timeout, AUTH [user] password,
  * CONFIG GET of the AOF settings, INFO persistence and BGREWRITEAOF, and a
- * reconnect backoff (1 s doubling to 30 s). Passwords never reach a
- * message. */
+ * reconnect backoff (1 s doubling to 30 s); for snapshots (mode rdb) the
+ * dump's location, LASTSAVE, BGSAVE SCHEDULE and the save fields of INFO
+ * persistence. Passwords never reach a message. It calls nothing else of
+ * the collector: every other collector file may use it. */
 #ifndef AOFROLL_REDISCONN_H
 #define AOFROLL_REDISCONN_H
 
@@ -66,7 +68,7 @@ int redisconn_lost(const struct redisconn *rc);
 void redisconn_close(struct redisconn *rc);
 
 int redisconn_aof_config(struct redisconn *rc, struct redis_aof_config *out, struct err *e);
-void redis_aof_config_free(struct redis_aof_config *c);
+void redisconn_aof_config_free(struct redis_aof_config *c);
 int redisconn_persistence(struct redisconn *rc, struct redis_persistence *out, struct err *e);
 /* INFO <section>: the reply text in *text (caller frees). */
 int redisconn_info(struct redisconn *rc, const char *section, char **text, struct err *e);
@@ -84,5 +86,45 @@ int redisconn_parse_persistence(const char *text, struct redis_persistence *out,
 /* BGREWRITEAOF. *already = 1 when one was already running (then it is
  * awaited as if ours), 0 when ours started or was scheduled. */
 int redisconn_bgrewriteaof(struct redisconn *rc, int *already, struct err *e);
+
+/* ------------------------------------------------------------------------
+ * Snapshots (mode rdb)
+ * ---------------------------------------------------------------------- */
+
+/* What INFO persistence says about saves. */
+struct rdb_persistence {
+    int loading;
+    int bgsave_in_progress;      /* rdb_bgsave_in_progress */
+    int last_bgsave_ok;          /* rdb_last_bgsave_status:ok */
+    int64_t last_save_time;      /* rdb_last_save_time: what LASTSAVE answers */
+    long long saves;             /* rdb_saves: saves started since redis started; -1 when absent */
+    int aof_rewrite_in_progress; /* another child that makes a BGSAVE wait */
+    int module_fork_in_progress;
+};
+
+/* Where the dump is and how Redis saves it (CONFIG GET). */
+struct rdb_location {
+    char *dir;        /* absolute */
+    char *dbfilename; /* a file name in dir */
+    char *save;       /* the `save` rules, "" when none */
+    int checksum;     /* rdbchecksum yes */
+    int appendonly;
+};
+
+enum bgsave_reply {
+    BGSAVE_STARTED,   /* "Background saving started": ours forked */
+    BGSAVE_SCHEDULED, /* another child runs; ours starts after it */
+    BGSAVE_RUNNING    /* "already in progress": someone else's, awaited as ours */
+};
+
+/* Parse the text of INFO persistence (pure; for tests too). */
+int redisconn_parse_rdb_persistence(const char *text, struct rdb_persistence *p, struct err *e);
+int redisconn_rdb_persistence(struct redisconn *rc, struct rdb_persistence *p, struct err *e);
+/* LASTSAVE: unix seconds of the last successful save. */
+int redisconn_lastsave(struct redisconn *rc, int64_t *t, struct err *e);
+/* BGSAVE SCHEDULE. */
+int redisconn_bgsave(struct redisconn *rc, enum bgsave_reply *reply, struct err *e);
+int redisconn_rdb_location(struct redisconn *rc, struct rdb_location *loc, struct err *e);
+void redisconn_rdb_location_free(struct rdb_location *loc);
 
 #endif

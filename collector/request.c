@@ -14,7 +14,8 @@
  * collector with an error event; if no answer comes at all in the time the
  * caller allows, the requester gives up itself, saying what the
  * collector's heartbeat shows (a barrier held back, and why). */
-#include "collector.h"
+
+#include "request.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,8 @@
 #include "text.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
 
 #define REQUEST_POLL_MS 200
 
@@ -127,7 +130,7 @@ static int wait_outcome(struct collector *col, struct index *idx, int64_t id, in
     char why[400];
 
     while (o->done == 0) {
-        if (collector_sleep(col, REQUEST_POLL_MS, e) != 0)
+        if (context_sleep(col, REQUEST_POLL_MS, e) != 0)
             return -1;
         if (index_events(idx, id, t0 - 1, scan_event, o, e) != 0)
             return -1;

@@ -10,9 +10,11 @@
  * and a new one opens: from the manifest's base when the AOF was rewritten
  * meanwhile, or, when the same files changed under the archive (truncated
  * by Redis on load), from the base of a barrier. Older generations that a
- * crash left open are ended ("restart"). The same tail check runs again
- * after Redis restarts under a running collector (instance_verify_tail). */
-#include "collector.h"
+ * crash left open are ended ("restart"). The tail check
+ * (generation_chunk_matches) runs again after Redis restarts under a
+ * running collector (follow_verify_tail). */
+
+#include "resume.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,82 +27,17 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-/* The end of the last chunk of (generation, kind), 0 when none; *row gets
- * that chunk (row->end == 0 when none). */
-static int last_chunk(struct instance *in, int64_t generation, enum chunk_kind kind, struct chunk_row *row,
-                      struct err *e)
-{
-    memset(row, 0, sizeof(*row));
-    if (index_chunk_last(in->idx, in->instance_id, generation, kind, row, e) == 0)
-        return 0;
-    if (e->code != ERR_NOTFOUND)
-        return -1;
-    err_clear(e);
-    memset(row, 0, sizeof(*row));
-    return 0;
-}
-
-/* CRC32 of `len` bytes read by chunks from the base (kind base) or the
- * incr stream of g, starting at `off`. */
-static int generation_crc(struct instance *in, struct generation *g, enum chunk_kind kind, uint64_t off,
-                          uint64_t len, uint32_t *crc, struct err *e)
-{
-    uint64_t done = 0;
-
-    *crc = 0;
-    while (done < len) {
-        uint64_t n = len - done;
-        int rv;
-
-        if (n > (uint64_t)in->ic->chunk_size)
-            n = (uint64_t)in->ic->chunk_size;
-        buf_reset(&in->raw);
-        buf_reserve(&in->raw, n);
-        if (kind == CHUNK_BASE)
-            rv = lineage_pread_base(&g->files, off + done, in->raw.data, n, e);
-        else
-            rv = lineage_pread(&g->files, off + done, in->raw.data, n, e);
-        if (rv != 0)
-            return -1;
-        *crc = codec_crc32(*crc, in->raw.data, n);
-        done += n;
-    }
-    return 0;
-}
-
-/* Does the last chunk of `kind` still match the live bytes? 1 yes, 0 no
- * (why filled), -1 error. */
-static int chunk_matches(struct instance *in, struct generation *g, enum chunk_kind kind,
-                         const struct chunk_row *c, char *why, size_t n, struct err *e)
-{
-    uint32_t crc;
-
-    if (c->end == 0)
-        return 1;
-    if (generation_crc(in, g, kind, c->start, c->end - c->start, &crc, e) != 0) {
-        if (e->code == ERR_IO)
-            return -1;
-        snprintf(why, n, "the last shipped %s chunk [%" PRIu64 ", %" PRIu64 ") cannot be read back: %s",
-                 kind == CHUNK_BASE ? "base" : "incr", c->start, c->end, e->msg);
-        err_clear(e);
-        return 0;
-    }
-    if (crc != c->crc32) {
-        snprintf(why, n,
-                 "the last shipped %s chunk [%" PRIu64 ", %" PRIu64
-                 ") has CRC %08x in the archive but %08x in "
-                 "the file",
-                 kind == CHUNK_BASE ? "base" : "incr", c->start, c->end, (unsigned)c->crc32, (unsigned)crc);
-        return 0;
-    }
-    return 1;
-}
+#include "context.h"
+#include "follow.h"
+#include "generation.h"
+#include "lineage.h"
+#include "reconcile.h"
 
 /* Try to continue index generation r over the files of l. On success the
  * generation is in the queue (l is emptied) and 1 is returned; 0 when
  * continuity is not proven (*reason, why filled; l kept); -1 on error. */
-static int instance_continue(struct instance *in, const struct gen_row *r, struct lineage *l,
-                             const char **reason, char *why, size_t n, struct err *e)
+static int resume_continue(struct instance *in, const struct gen_row *r, struct lineage *l,
+                           const char **reason, char *why, size_t n, struct err *e)
 {
     struct generation *g;
     struct chunk_row base_last, incr_last;
@@ -131,13 +68,13 @@ static int instance_continue(struct instance *in, const struct gen_row *r, struc
     lineage_init(l);
     g->files.nconfirmed = g->files.nfiles > 1 ? g->files.nfiles - 1 : g->files.nfiles;
     lineage_layout(&g->files);
-    instance_push_generation(in, g);
-    if (instance_resolve_pending(in, e) != 0)
+    generation_push(in, g);
+    if (follow_resolve_pending(in, e) != 0)
         goto fail;
     if (reconcile_generation(in, g, 1, e) != 0)
         goto fail;
-    if (last_chunk(in, r->generation, CHUNK_BASE, &base_last, e) != 0 ||
-        last_chunk(in, r->generation, CHUNK_INCR, &incr_last, e) != 0)
+    if (generation_last_chunk(in, r->generation, CHUNK_BASE, &base_last, e) != 0 ||
+        generation_last_chunk(in, r->generation, CHUNK_INCR, &incr_last, e) != 0)
         goto fail;
     g->base_shipped = g->row.base_complete ? g->row.base_size : base_last.end;
     g->shipped = incr_last.end;
@@ -150,9 +87,9 @@ static int instance_continue(struct instance *in, const struct gen_row *r, struc
         goto lost;
     }
     *reason = "mismatch";
-    ok = chunk_matches(in, g, CHUNK_INCR, &incr_last, why, n, e);
+    ok = generation_chunk_matches(in, g, CHUNK_INCR, &incr_last, why, n, e);
     if (ok == 1 && !g->row.base_complete)
-        ok = chunk_matches(in, g, CHUNK_BASE, &base_last, why, n, e);
+        ok = generation_chunk_matches(in, g, CHUNK_BASE, &base_last, why, n, e);
     if (ok < 0)
         goto fail;
     if (ok == 0)
@@ -171,12 +108,12 @@ lost:
     /* hand the files back to the caller */
     *l = g->files;
     lineage_init(&g->files);
-    instance_drop_generation(in, in->ngens - 1);
+    generation_drop(in, in->ngens - 1);
     return 0;
 fail:
     *l = g->files;
     lineage_init(&g->files);
-    instance_drop_generation(in, in->ngens - 1);
+    generation_drop(in, in->ngens - 1);
     return -1;
 }
 
@@ -202,7 +139,7 @@ static int collect_open(void *ud, const struct gen_row *g)
 /* End index generation r, which the collector cannot follow any more:
  * its proven end from the last "#TS:" its chunks recorded (its files are
  * not read), and no generation after it follows it. */
-static int instance_end_unfollowed(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
+static int resume_end_unfollowed(struct instance *in, struct gen_row *r, const char *reason, struct err *e)
 {
     struct gen_row next;
     int64_t ts;
@@ -210,7 +147,7 @@ static int instance_end_unfollowed(struct instance *in, struct gen_row *r, const
     if (index_generation_last_ts(in->idx, in->instance_id, r->generation, &ts, e) != 0)
         return -1;
     r->proven_end = ts > 1 ? ts - 1 : 0;
-    if (instance_end_generation(in, r, reason, e) != 0)
+    if (generation_end(in, r, reason, e) != 0)
         return -1;
     if (index_generation_get(in->idx, in->instance_id, r->generation + 1, &next, e) != 0) {
         if (e->code != ERR_NOTFOUND)
@@ -227,7 +164,7 @@ static int instance_end_unfollowed(struct instance *in, struct gen_row *r, const
 
 /* End every open generation but the latest: a previous run was
  * interrupted while finishing them, and their files are gone or final. */
-static int instance_end_stale(struct instance *in, int64_t latest, struct err *e)
+static int resume_end_stale(struct instance *in, int64_t latest, struct err *e)
 {
     struct open_gens o = {NULL, 0, 0};
     int rv = -1;
@@ -241,8 +178,7 @@ static int instance_end_stale(struct instance *in, int64_t latest, struct err *e
             continue;
         g = generation_new();
         g->row = o.v[i];
-        if (reconcile_generation(in, g, 0, e) != 0 ||
-            instance_end_unfollowed(in, &g->row, "restart", e) != 0) {
+        if (reconcile_generation(in, g, 0, e) != 0 || resume_end_unfollowed(in, &g->row, "restart", e) != 0) {
             generation_free(g);
             goto out;
         }
@@ -255,7 +191,7 @@ out:
 }
 
 /* Match the index with the manifest, once, at start-up. */
-int instance_resume(struct instance *in, struct err *e)
+int resume_run(struct instance *in, struct err *e)
 {
     struct manifest m = {NULL, 0};
     struct lineage l;
@@ -278,7 +214,7 @@ int instance_resume(struct instance *in, struct err *e)
     in->last_generation = have_latest ? latest.generation : 0;
     if (reconcile_newer(in, in->last_generation, e) != 0)
         goto out;
-    if (have_latest && instance_end_stale(in, latest.generation, e) != 0)
+    if (have_latest && resume_end_stale(in, latest.generation, e) != 0)
         goto out;
 
     if (stat(in->manifest_path, &sb) != 0) {
@@ -291,11 +227,11 @@ int instance_resume(struct instance *in, struct err *e)
     in->manifest_seen.ino = sb.st_ino;
     in->manifest_seen.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     in->manifest_seen.size = sb.st_size;
-    if (instance_open_manifest_files(in, &m, &l, e) != 0)
+    if (follow_open_manifest_files(in, &m, &l, e) != 0)
         goto out;
 
     if (have_latest && latest.ended == 0) {
-        int ok = instance_continue(in, &latest, &l, &reason, why, sizeof(why), e);
+        int ok = resume_continue(in, &latest, &l, &reason, why, sizeof(why), e);
 
         if (ok < 0)
             goto out;
@@ -306,8 +242,8 @@ int instance_resume(struct instance *in, struct err *e)
         }
         log_msg(in->col->log, LOG_WARN, in->name, "cannot continue generation %" PRId64 ": %s",
                 latest.generation, why);
-        instance_event(in, "gap", why);
-        if (instance_end_unfollowed(in, &latest, reason, e) != 0)
+        context_event(in, "gap", why);
+        if (resume_end_unfollowed(in, &latest, reason, e) != 0)
             goto out;
     }
 
@@ -335,36 +271,13 @@ int instance_resume(struct instance *in, struct err *e)
     }
     in->open_reason = have_latest ? "rewrite" : "start";
     l.nconfirmed = l.nfiles > 1 ? l.nfiles - 1 : l.nfiles;
-    if (instance_open_generation(in, &l, in->open_reason, 0, e) != 0)
+    if (generation_open(in, &l, in->open_reason, 0, e) != 0)
         goto out;
     in->open_reason = "start";
     in->manifest_dirty = 0;
-    rv = instance_resolve_pending(in, e);
+    rv = follow_resolve_pending(in, e);
 out:
     lineage_free(&l);
     manifest_free(&m);
     return rv;
-}
-
-int instance_verify_tail(struct instance *in, struct err *e)
-{
-    struct generation *g = instance_last(in);
-    struct chunk_row last;
-    char why[DETAIL_MAX];
-    int ok;
-
-    if (g == NULL)
-        return 0;
-    if (last_chunk(in, g->row.generation, CHUNK_INCR, &last, e) != 0)
-        return -1;
-    ok = chunk_matches(in, g, CHUNK_INCR, &last, why, sizeof(why), e);
-    if (ok < 0)
-        return -1;
-    if (ok == 0)
-        instance_lose_continuity(in, in->ngens - 1, "mismatch", why);
-    else if (last.end > 0)
-        log_msg(in->col->log, LOG_INFO, in->name,
-                "after the redis restart, the last shipped chunk [%" PRIu64 ", %" PRIu64 ") still matches",
-                last.start, last.end);
-    return 0;
 }

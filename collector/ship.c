@@ -1,4 +1,4 @@
-/* ship.c - one chunk from an AOF file into the archive, and the throttle.
+/* ship.c - one chunk from an AOF file into the archive.
  *
  * A chunk is shipped in the order that makes a crash harmless: pread the
  * raw bytes, gzip them into one standalone member (codec.h), store the
@@ -9,15 +9,10 @@
  * (reconcile.c) verifies and adopts or removes; a crash before the put
  * leaves nothing. The shipped range is then dropped from the page cache
  * (posix_fadvise DONTNEED) so that reading the AOF does not push Redis's
- * own pages out.
- *
- * The throttle limits the raw bytes read per second to `max_rate` and
- * keeps `chunk_pause` between chunks. It is a virtual clock: each chunk
- * moves the earliest start of the next one by len / rate, so the long-run
- * rate is exactly max_rate with a burst of one chunk. With priority idle a
- * chunk that had to wait for a core also holds the next one back
- * (priority.c). Waits sleep on the stop pipe, so SIGTERM ends them at once. */
-#include "collector.h"
+ * own pages out. The callers (follow.c, snapshot_take.c) wait for the
+ * throttle (throttle.c) around each chunk. */
+
+#include "ship.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,52 +23,9 @@
 #include "codec.h"
 #include "objname.h"
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-void throttle_init(struct throttle *t, int64_t rate, int64_t pause_ms)
-{
-    memset(t, 0, sizeof(*t));
-    t->rate = rate;
-    t->pause_ms = pause_ms;
-}
-
-int64_t throttle_cost_us(int64_t rate, uint64_t len)
-{
-    if (rate <= 0)
-        return 0;
-    return (int64_t)((len * 1000000u + (uint64_t)rate - 1) / (uint64_t)rate);
-}
-
-int throttle_wait(struct throttle *t, const struct collector *col, struct err *e)
-{
-    int64_t until = t->rate_next_us > t->pause_next_us ? t->rate_next_us : t->pause_next_us;
-    int64_t now = mono_us();
-
-    if (until > now && collector_sleep(col, (until - now + 999) / 1000, e) != 0)
-        return -1;
-    if (collector_stopping(col))
-        return err_set(e, ERR_STOPPED, "stop requested");
-    t->started_us = mono_us();
-    priority_yield_start(&t->yield);
-    return 0;
-}
-
-void throttle_account(struct throttle *t, uint64_t len)
-{
-    int64_t from = t->rate_next_us > t->started_us ? t->rate_next_us : t->started_us;
-    int64_t hold = priority_yield_end(&t->yield);
-
-    t->rate_next_us = from + throttle_cost_us(t->rate, len);
-    t->pause_next_us = mono_us() + t->pause_ms * 1000;
-    if (hold > 0 && t->started_us + hold > t->pause_next_us)
-        t->pause_next_us = t->started_us + hold; /* priority idle, contended: yield */
-}
+#include "context.h"
+#include "generation.h"
+#include "lineage.h"
 
 int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *scan, enum chunk_kind kind,
                const struct aof_file *f, uint64_t file_off, uint64_t start, uint64_t len, int64_t first,

@@ -19,10 +19,8 @@
  *   --snapshot-now: one snapshot now; --once: one if due;
  *   --barrier-now: nothing (main.c refuses it when named).
  *
- * The heartbeat fills the same status row as a mode aof instance: the
- * "current file" is the dump being shipped or last shipped, its size and
- * the bytes stored, so `aofroll status` shows a snapshot's shipping lag
- * and goes stale when the thread stops. */
+ * When a snapshot is due is snapshot_schedule.c's to say, the heartbeat
+ * snapshot_beat.c's, one snapshot snapshot_take.c's. */
 #include "snapshot.h"
 
 #include <inttypes.h>
@@ -34,115 +32,13 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-/* ------------------------------------------------------------------------
- * The schedule
- * ---------------------------------------------------------------------- */
-
-void snapshot_schedule_init(struct snapshot_schedule *s, const struct instance_config *ic, int64_t now,
-                            int64_t last)
-{
-    memset(s, 0, sizeof(*s));
-    s->interval_s = ic->snapshot_interval_s;
-    s->last = last;
-    /* a first start after today's snapshot_at does not count as missing it */
-    barrier_schedule_init(&s->daily, ic->snapshot_minute, now, last);
-}
-
-const char *snapshot_due(const struct snapshot_schedule *s, int64_t now)
-{
-    if (now < s->retry_after)
-        return NULL;
-    if (s->last == 0)
-        return "start";
-    if (s->interval_s > 0 && now >= s->last + s->interval_s)
-        return "interval";
-    if (barrier_due(&s->daily, now))
-        return "daily";
-    return NULL;
-}
-
-void snapshot_schedule_done(struct snapshot_schedule *s, int64_t now, int64_t base_time)
-{
-    s->last = base_time;
-    s->retry_after = 0;
-    if (s->daily.minute >= 0 && now >= barrier_instant(now, s->daily.minute))
-        barrier_done(&s->daily, now); /* today's daily snapshot is this one */
-}
-
-void snapshot_schedule_failed(struct snapshot_schedule *s, int64_t now)
-{
-    int64_t wait = SNAPSHOT_RETRY_S;
-
-    if (s->interval_s > 0 && s->interval_s < wait)
-        wait = s->interval_s;
-    s->retry_after = now + wait;
-}
-
-int64_t snapshot_next(const struct snapshot_schedule *s, int64_t now)
-{
-    int64_t next = 0;
-
-    if (s->interval_s > 0 && s->last > 0)
-        next = s->last + s->interval_s;
-    if (s->daily.minute >= 0) {
-        int64_t daily;
-
-        if (barrier_local_day(now) != s->daily.last_day) {
-            daily = barrier_instant(now, s->daily.minute); /* today's, not taken yet */
-        } else {
-            /* tomorrow's: from tomorrow's noon, whatever DST does tonight */
-            daily = barrier_instant(barrier_instant(now, 12 * 60) + 86400, s->daily.minute);
-        }
-        if (next == 0 || daily < next)
-            next = daily;
-    }
-    if (next != 0 && next < now)
-        next = now;
-    if (next != 0 && next < s->retry_after)
-        next = s->retry_after;
-    return next;
-}
-
-/* ------------------------------------------------------------------------
- * The heartbeat
- * ---------------------------------------------------------------------- */
-
-int snapshot_heartbeat(struct instance *in, struct err *e)
-{
-    const struct snapshot_state *s = in->snap;
-    struct status_row row;
-
-    memset(&row, 0, sizeof(row));
-    row.instance_id = in->instance_id;
-    row.last_poll = time_now();
-    row.poll_interval_ms = in->ic->poll_interval_ms;
-    row.generation = s->generation != 0 ? s->generation : in->last_generation;
-    snprintf(row.current_file, sizeof(row.current_file), "%s", s->file);
-    row.current_size = s->size;
-    row.shipped = s->shipped;
-    row.shipped_time = s->base_time;
-    row.last_barrier = s->sched.last; /* mode rdb: the newest complete snapshot */
-    row.last_error_time = in->last_error_time;
-    snprintf(row.last_error, sizeof(row.last_error), "%s", in->last_error);
-    row.pid = (int)getpid();
-    instance_fill_health(in, &row);
-    if (index_status_put(in->idx, &row, e) != 0)
-        return -1;
-    if (in->ic->metrics_file != NULL)
-        return instance_write_metrics(in, e);
-    return 0;
-}
-
-void snapshot_beat_due(struct instance *in)
-{
-    struct err e;
-
-    if (time_monotonic_ms() < in->snap->next_beat_ms)
-        return;
-    in->snap->next_beat_ms = time_monotonic_ms() + in->ic->poll_interval_ms;
-    if (snapshot_heartbeat(in, &e) != 0)
-        instance_fail(in, &in->h_index, "index", &e);
-}
+#include "context.h"
+#include "generation.h"
+#include "reconcile.h"
+#include "request.h"
+#include "snapshot_beat.h"
+#include "snapshot_schedule.h"
+#include "snapshot_take.h"
 
 /* ------------------------------------------------------------------------
  * Start-up: the generations a previous run left
@@ -195,7 +91,7 @@ static int snapshot_settle(struct instance *in, const struct gen_rows *l, const 
         } else {
             reason = "snapshot"; /* a newer one was complete before the previous run stopped */
         }
-        if (instance_end_generation(in, &r, reason, e) != 0)
+        if (generation_end(in, &r, reason, e) != 0)
             return -1;
     }
     return 0;
@@ -248,7 +144,7 @@ out:
 
 static void snapshot_log_next(struct instance *in)
 {
-    int64_t next = snapshot_next(&in->snap->sched, time_now());
+    int64_t next = snapshot_schedule_next(&in->snap->sched, time_now());
     char t[TIME_BUFSZ];
 
     if (next == 0)
@@ -269,7 +165,7 @@ static int snapshot_follow(struct instance *in, struct err *e)
         int requests = atomic_load(&in->col->requests);
         const char *why;
 
-        if (collector_stopping(in->col))
+        if (context_stopping(in->col))
             break;
         if (requests != in->seen_requests) {
             in->seen_requests = requests;
@@ -278,7 +174,7 @@ static int snapshot_follow(struct instance *in, struct err *e)
                 requested = 1;
             }
         }
-        why = requested ? "requested" : snapshot_due(&s->sched, time_now());
+        why = requested ? "requested" : snapshot_schedule_due(&s->sched, time_now());
         if (why != NULL) {
             requested = 0;
             if (snapshot_take(in, why, e) != 0) {
@@ -293,14 +189,14 @@ static int snapshot_follow(struct instance *in, struct err *e)
         snapshot_beat_due(in);
         if (in->col->cfg->index_upload_interval_s > 0 && time_now() >= in->next_upload) {
             in->next_upload = time_now() + in->col->cfg->index_upload_interval_s;
-            if (instance_upload_index(in, e) != 0) {
-                instance_fail(in, &in->h_storage, "index copy", e);
+            if (context_upload_index(in, e) != 0) {
+                context_fail(in, &in->h_storage, "index copy", e);
                 err_clear(e);
             } else {
-                instance_recover(in, &in->h_storage, "index copy");
+                context_recover(in, &in->h_storage, "index copy");
             }
         }
-        if (collector_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
+        if (context_sleep(in->col, in->ic->poll_interval_ms - (time_monotonic_ms() - t0), e) != 0)
             break;
     }
     err_clear(e);
@@ -332,7 +228,7 @@ int snapshot_main(struct instance *in, struct err *e)
         }
         break;
     case COLLECT_ONCE:
-        why = snapshot_due(&s.sched, time_now());
+        why = snapshot_schedule_due(&s.sched, time_now());
         rv = why != NULL ? snapshot_take(in, why, e) : 0;
         break;
     default:
@@ -344,7 +240,7 @@ out:
     if (in->idx != NULL) {
         struct err be;
 
-        if (snapshot_heartbeat(in, &be) != 0)
+        if (snapshot_beat(in, &be) != 0)
             log_msg(in->col->log, LOG_WARN, in->name, "%s", be.msg);
     }
     in->snap = NULL;

@@ -1,4 +1,4 @@
-/* snapshot.h - mode rdb: what the snapshot files share.
+/* snapshot.h - mode rdb: the thread of a snapshot instance (snapshot.c).
  *
  * An instance with `mode: rdb` has no AOF to follow. Its thread
  * (snapshot.c) takes a snapshot when one is due: every
@@ -7,108 +7,19 @@
  * BGSAVE that the collector waits for, whose dump file is then shipped in
  * throttled chunks as a generation with a base and no incr stream, checked
  * on the way (CRC32 of the whole file in the index, the RDB's own CRC-64
- * verified by rdbcheck.h). The few Redis commands this needs are in
- * snapshot_redis.c; the fork lock that keeps the instances of one box from
- * forking at the same time in snapshot_fork.c; --snapshot-now against a
- * running collector in request.c (shared with --barrier-now); --check in
- * snapshot_check.c.
+ * verified by rdbcheck.h). The schedule is snapshot_schedule.c's, the
+ * heartbeat snapshot_beat.c's, one snapshot snapshot_take.c's, --check
+ * snapshot_check.c's; each has a header of its own. The few Redis commands this needs are in
+ * redisconn.c; the fork lock that keeps the instances of one box from
+ * forking at the same time in forklock.c; --snapshot-now against a
+ * running collector in request.c (shared with --barrier-now).
  * docs/snapshot.md describes the whole. */
 #ifndef AOFROLL_SNAPSHOT_H
 #define AOFROLL_SNAPSHOT_H
 
-#include <stdint.h>
+#include "context.h"
 
-#include "collector.h"
-
-#define SNAPSHOT_POLL_MS 100         /* INFO persistence while a BGSAVE runs */
-#define SNAPSHOT_RETRY_S 60          /* a failed snapshot is tried again after this (or the interval) */
-#define SNAPSHOT_START_GRACE_MS 5000 /* a scheduled BGSAVE with no child in its way starts within this */
-#define SNAPSHOT_OPEN_TRIES 3        /* the dump replaced while it was being opened: try again */
-#define SNAPSHOT_CHUNK_TRIES 5       /* storing one chunk, with backoff 1 s, 2 s, 4 s, 8 s */
-
-/* ------------------------------------------------------------------------
- * Redis (snapshot_redis.c)
- * ---------------------------------------------------------------------- */
-
-/* What INFO persistence says about saves. */
-struct rdb_persistence {
-    int loading;
-    int bgsave_in_progress;      /* rdb_bgsave_in_progress */
-    int last_bgsave_ok;          /* rdb_last_bgsave_status:ok */
-    int64_t last_save_time;      /* rdb_last_save_time: what LASTSAVE answers */
-    long long saves;             /* rdb_saves: saves started since redis started; -1 when absent */
-    int aof_rewrite_in_progress; /* another child that makes a BGSAVE wait */
-    int module_fork_in_progress;
-};
-
-/* Where the dump is and how Redis saves it (CONFIG GET). */
-struct rdb_location {
-    char *dir;        /* absolute */
-    char *dbfilename; /* a file name in dir */
-    char *save;       /* the `save` rules, "" when none */
-    int checksum;     /* rdbchecksum yes */
-    int appendonly;
-};
-
-enum bgsave_reply {
-    BGSAVE_STARTED,   /* "Background saving started": ours forked */
-    BGSAVE_SCHEDULED, /* another child runs; ours starts after it */
-    BGSAVE_RUNNING    /* "already in progress": someone else's, awaited as ours */
-};
-
-/* Parse the text of INFO persistence (pure; for tests too). */
-int snapshot_parse_persistence(const char *text, struct rdb_persistence *p, struct err *e);
-int snapshot_persistence(struct redisconn *rc, struct rdb_persistence *p, struct err *e);
-/* LASTSAVE: unix seconds of the last successful save. */
-int snapshot_lastsave(struct redisconn *rc, int64_t *t, struct err *e);
-/* BGSAVE SCHEDULE. */
-int snapshot_bgsave(struct redisconn *rc, enum bgsave_reply *reply, struct err *e);
-int snapshot_location(struct redisconn *rc, struct rdb_location *loc, struct err *e);
-void snapshot_location_free(struct rdb_location *loc);
-
-/* ------------------------------------------------------------------------
- * The schedule (snapshot.c)
- * ---------------------------------------------------------------------- */
-
-struct snapshot_schedule {
-    int64_t interval_s;            /* 0: none */
-    struct barrier_schedule daily; /* snapshot_at; minute -1: none */
-    int64_t last;                  /* base time of the newest complete snapshot, 0: none */
-    int64_t retry_after;           /* unix s: after a failure, nothing before this */
-};
-
-void snapshot_schedule_init(struct snapshot_schedule *s, const struct instance_config *ic, int64_t now,
-                            int64_t last);
-/* Why a snapshot is due at `now` ("start", "interval", "daily"), or NULL. */
-const char *snapshot_due(const struct snapshot_schedule *s, int64_t now);
-/* A snapshot with base time `base_time` was taken at `now`. */
-void snapshot_schedule_done(struct snapshot_schedule *s, int64_t now, int64_t base_time);
-void snapshot_schedule_failed(struct snapshot_schedule *s, int64_t now);
-/* When the next snapshot is due (for the log); 0 when only a retry is. */
-int64_t snapshot_next(const struct snapshot_schedule *s, int64_t now);
-
-/* ------------------------------------------------------------------------
- * The thread's state and one snapshot (snapshot.c, snapshot_take.c)
- * ---------------------------------------------------------------------- */
-
-struct snapshot_state {
-    struct snapshot_schedule sched;
-    int64_t generation;        /* the newest snapshot (being shipped or complete), 0: none */
-    char file[INDEX_FILE_MAX]; /* its dump file's name */
-    uint64_t size, shipped;    /* its size and the bytes stored so far */
-    int64_t base_time;         /* its base time */
-    int64_t next_beat_ms;      /* monotonic: the next heartbeat during long waits */
-};
-
-/* The heartbeat (status row, metrics) of a mode rdb instance: the file is
- * the dump being shipped or last shipped; a fork_lock_wait() beat. */
-int snapshot_heartbeat(struct instance *in, struct err *e);
-/* The heartbeat when one poll interval has passed since the last one;
- * a failure is logged, not returned. */
-void snapshot_beat_due(struct instance *in);
-/* Take one snapshot (`why`: "interval", "requested", ...): BGSAVE, wait,
- * ship, verify, record; the previous snapshot ends ("snapshot"). Records
- * a "snapshot" event, or an "error" event "snapshot (why) failed: ...". */
-int snapshot_take(struct instance *in, const char *why, struct err *e);
+/* The thread body of a mode rdb instance, for every action. */
+int snapshot_main(struct instance *in, struct err *e);
 
 #endif

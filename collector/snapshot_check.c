@@ -9,7 +9,7 @@
  * (no RDB checksum, Redis's own `save` rules) and notes (an AOF that mode
  * aof could follow) do not. Lines go through check_report.c. Nothing here
  * changes Redis: no BGSAVE is sent. */
-#include "snapshot.h"
+#include "snapshot_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,9 @@
 #include "timeutil.h"
 #include "units.h"
 #include "xalloc.h"
+
+#include "redisconn.h"
+#include "snapshot_schedule.h"
 
 static void check_schedule(const struct instance_config *ic, struct check_report *r)
 {
@@ -36,8 +39,8 @@ static void check_schedule(const struct instance_config *ic, struct check_report
     if (ic->snapshot_minute >= 0)
         snprintf(at, sizeof(at), "daily at \"%02d:%02d\"", ic->snapshot_minute / 60,
                  ic->snapshot_minute % 60);
-    report_ok(r, "  mode rdb: BGSAVE snapshots %s%s%s", every, every[0] != '\0' && at[0] != '\0' ? ", " : "",
-              at);
+    check_report_ok(r, "  mode rdb: BGSAVE snapshots %s%s%s", every,
+                    every[0] != '\0' && at[0] != '\0' ? ", " : "", at);
 }
 
 /* The dump as a snapshot would open it. */
@@ -52,11 +55,11 @@ static void check_dump(const struct rdb_location *loc, struct check_report *r)
     if (fd >= 0 && fstat(fd, &sb) == 0) {
         units_format_size((int64_t)sb.st_size, size, sizeof(size));
         time_format_utc((int64_t)sb.st_mtime, t, sizeof(t));
-        report_ok(r, "  rdb file: ok, \"%s\" (%s, written %s)", path, size, t);
+        check_report_ok(r, "  rdb file: ok, \"%s\" (%s, written %s)", path, size, t);
     } else if (fd < 0 && errno == ENOENT && access(loc->dir, R_OK | X_OK) == 0) {
-        report_ok(r, "  rdb file: \"%s\" does not exist yet; the first snapshot writes it", path);
+        check_report_ok(r, "  rdb file: \"%s\" does not exist yet; the first snapshot writes it", path);
     } else {
-        report_problem(
+        check_report_problem(
             r,
             "  rdb file: cannot read \"%s\": %s. HINT: run the collector on the redis host, as a user "
             "that can read \"%s\"",
@@ -70,22 +73,23 @@ static void check_dump(const struct rdb_location *loc, struct check_report *r)
 static void check_settings_rdb(const struct rdb_location *loc, struct check_report *r)
 {
     if (loc->checksum)
-        report_ok(r, "  rdbchecksum yes: ok, each snapshot is verified against the RDB's own CRC-64");
+        check_report_ok(r, "  rdbchecksum yes: ok, each snapshot is verified against the RDB's own CRC-64");
     else
-        report_warn(
+        check_report_warn(
             r, "  rdbchecksum no: snapshots carry no CRC-64 to verify (the CRC32 of the bytes shipped is "
                "still recorded); set it to yes");
     if (loc->save[0] != '\0')
-        report_warn(r,
-                    "  save \"%s\": redis also saves on its own; such a save is not ordered with the "
-                    "collector's forks (a snapshot that finds one running waits for it and ships its file)",
-                    loc->save);
+        check_report_warn(
+            r,
+            "  save \"%s\": redis also saves on its own; such a save is not ordered with the "
+            "collector's forks (a snapshot that finds one running waits for it and ships its file)",
+            loc->save);
     else
-        report_ok(r, "  save \"\": ok, only the collector's snapshots fork");
+        check_report_ok(r, "  save \"\": ok, only the collector's snapshots fork");
     if (loc->appendonly)
-        report_ok(r,
-                  "  appendonly yes: this redis keeps an AOF; mode aof would archive every write, restorable "
-                  "to the second");
+        check_report_ok(
+            r, "  appendonly yes: this redis keeps an AOF; mode aof would archive every write, restorable "
+               "to the second");
 }
 
 void snapshot_check(const struct instance_config *ic, struct check_report *r)
@@ -101,30 +105,31 @@ void snapshot_check(const struct instance_config *ic, struct check_report *r)
     check_schedule(ic, r);
     redisconn_init(&rc, &ic->redis, ic->redis_url);
     if (redisconn_connect(&rc, &e) != 0) {
-        report_problem(r, "  redis: %s", e.msg);
+        check_report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
-    report_ok(r, "  redis: reachable");
+    check_report_ok(r, "  redis: reachable");
     /* which server, and whether the project tests it: a warning at worst */
     if (redisconn_server_verdict(&rc, line, sizeof(line)) == 0)
-        report_ok(r, "  server: %s", line);
+        check_report_ok(r, "  server: %s", line);
     else
-        report_warn(r, "  server: %s", line);
-    if (snapshot_location(&rc, &loc, &e) != 0) {
-        report_problem(r, "  redis: %s", e.msg);
+        check_report_warn(r, "  server: %s", line);
+    if (redisconn_rdb_location(&rc, &loc, &e) != 0) {
+        check_report_problem(r, "  redis: %s", e.msg);
         goto out;
     }
     check_settings_rdb(&loc, r);
-    if (snapshot_persistence(&rc, &p, &e) != 0)
-        report_problem(r, "  info persistence: %s", e.msg);
+    if (redisconn_rdb_persistence(&rc, &p, &e) != 0)
+        check_report_problem(r, "  info persistence: %s", e.msg);
     else if (!p.last_bgsave_ok)
-        report_problem(r,
-                       "  info persistence: the last BGSAVE failed (rdb_last_bgsave_status:err). HINT: the "
-                       "redis log says why (disk full, permissions of its dir)");
+        check_report_problem(
+            r, "  info persistence: the last BGSAVE failed (rdb_last_bgsave_status:err). HINT: the "
+               "redis log says why (disk full, permissions of its dir)");
     else
-        report_ok(r, "  info persistence: ok%s", p.bgsave_in_progress ? " (a BGSAVE is in progress)" : "");
+        check_report_ok(r, "  info persistence: ok%s",
+                        p.bgsave_in_progress ? " (a BGSAVE is in progress)" : "");
     check_dump(&loc, r);
 out:
-    snapshot_location_free(&loc);
+    redisconn_rdb_location_free(&loc);
     redisconn_free(&rc);
 }

@@ -1,7 +1,7 @@
 /* snapshot_take.c - one snapshot: BGSAVE, wait, open, ship, verify, record.
  *
  *   1. CONFIG GET dir dbfilename: where the dump is (it may have moved);
- *   2. take the box's fork lock (snapshot_fork.c): no other instance of
+ *   2. take the box's fork lock (forklock.c): no other instance of
  *      this collector forks until this save has completed;
  *   3. LASTSAVE and INFO persistence; when a BGSAVE is already running
  *      (Redis's own `save` rules, an operator) it is awaited and its file
@@ -31,8 +31,14 @@
  * after its generation was recorded ends that generation at once
  * ("failed", "corrupt", or "interrupted" by a stop request, after the
  * chunk in hand); one cut short by a crash is ended by the next start
- * ("interrupted", snapshot.c). */
-#include "snapshot.h"
+ * ("interrupted", snapshot.c).
+ *
+ * The thread (snapshot.c) calls this file; this file calls back into
+ * neither it nor its callers: the heartbeat it beats while waiting and the
+ * schedule it updates are files of their own below it (snapshot_beat.c,
+ * snapshot_schedule.c), and the fork lock takes the heartbeat as a
+ * callback. */
+#include "snapshot_take.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +52,16 @@
 #include "rdbcheck.h"
 #include "timeutil.h"
 #include "xalloc.h"
+
+#include "context.h"
+#include "forklock.h"
+#include "generation.h"
+#include "lineage.h"
+#include "redisconn.h"
+#include "ship.h"
+#include "throttle.h"
+#include "snapshot_beat.h"
+#include "snapshot_schedule.h"
 
 /* The dump file being shipped. */
 struct dump {
@@ -78,10 +94,10 @@ static int snapshot_connect(struct instance *in, struct err *e)
     if (redisconn_ensure(&in->rc, e) != 0) {
         if (e->code == ERR_BUSY)
             err_set(e, ERR_REDIS, "redis \"%s\" is down", in->rc.where);
-        instance_fail(in, &in->h_redis, "redis", e);
+        context_fail(in, &in->h_redis, "redis", e);
         return -1;
     }
-    instance_recover(in, &in->h_redis, "redis");
+    context_recover(in, &in->h_redis, "redis");
     return 0;
 }
 
@@ -89,9 +105,9 @@ static int snapshot_connect(struct instance *in, struct err *e)
 static int snapshot_poll(struct instance *in, struct rdb_persistence *p, struct err *e)
 {
     snapshot_beat_due(in);
-    if (collector_sleep(in->col, SNAPSHOT_POLL_MS, e) != 0)
+    if (context_sleep(in->col, SNAPSHOT_POLL_MS, e) != 0)
         return -1;
-    return snapshot_persistence(&in->rc, p, e);
+    return redisconn_rdb_persistence(&in->rc, p, e);
 }
 
 /* Wait until no save runs; then it must have succeeded. */
@@ -118,13 +134,13 @@ static int snapshot_save(struct instance *in, struct dump *d, struct err *e)
     long long s0;
     int started;
 
-    if (snapshot_lastsave(&in->rc, &l0, e) != 0 || snapshot_persistence(&in->rc, &p, e) != 0)
+    if (redisconn_lastsave(&in->rc, &l0, e) != 0 || redisconn_rdb_persistence(&in->rc, &p, e) != 0)
         return -1;
     if (p.loading)
         return err_set(e, ERR_BUSY, "redis \"%s\" is loading its dataset", in->rc.where);
     s0 = p.saves;
     started = p.bgsave_in_progress;
-    if (!started && snapshot_bgsave(&in->rc, &reply, e) != 0)
+    if (!started && redisconn_bgsave(&in->rc, &reply, e) != 0)
         return -1;
     d->reused = started || reply == BGSAVE_RUNNING;
     started = started || reply != BGSAVE_SCHEDULED;
@@ -153,7 +169,7 @@ static int snapshot_save(struct instance *in, struct dump *d, struct err *e)
     }
     if (snapshot_wait_idle(in, &p, e) != 0)
         return -1;
-    return snapshot_lastsave(&in->rc, &d->lastsave, e);
+    return redisconn_lastsave(&in->rc, &d->lastsave, e);
 }
 
 /* Open the dump and confirm it is the file of the save at d->lastsave. */
@@ -173,7 +189,7 @@ static int snapshot_open(struct instance *in, const struct rdb_location *loc, st
                 in->rc.where, d->path);
         if (fstat(d->f.fd, &sb) != 0)
             return err_sys(e, errno, "cannot stat rdb file \"%s\"", d->path);
-        if (snapshot_persistence(&in->rc, &p, e) != 0)
+        if (redisconn_rdb_persistence(&in->rc, &p, e) != 0)
             return -1;
         if (!p.bgsave_in_progress && p.last_save_time == d->lastsave && stat(d->path, &now) == 0 &&
             now.st_dev == sb.st_dev && now.st_ino == sb.st_ino)
@@ -236,13 +252,13 @@ static int snapshot_ship_chunk(struct instance *in, const struct gen_row *r, con
         if (ship_chunk(in, r, NULL, CHUNK_BASE, &d->f, off, off, len, r->base_time, r->base_time, &crc, e) ==
             0) {
             throttle_account(&in->throttle, len);
-            instance_recover(in, &in->h_storage, "shipping");
+            context_recover(in, &in->h_storage, "shipping");
             return 0;
         }
         if (e->code == ERR_STOPPED || e->code == ERR_CORRUPT || tries == SNAPSHOT_CHUNK_TRIES)
             return -1;
-        instance_fail(in, &in->h_storage, "shipping", e);
-        if (collector_sleep(in->col, backoff_ms, e) != 0)
+        context_fail(in, &in->h_storage, "shipping", e);
+        if (context_sleep(in->col, backoff_ms, e) != 0)
             return -1;
         backoff_ms *= 2;
     }
@@ -318,7 +334,7 @@ static int snapshot_end_previous(struct instance *in, int64_t newest, struct err
     if (index_generations(in->idx, in->instance_id, collect_open, &l, e) != 0)
         goto out;
     for (size_t i = 0; i < l.n; i++)
-        if (instance_end_generation(in, &l.v[i], "snapshot", e) != 0)
+        if (generation_end(in, &l.v[i], "snapshot", e) != 0)
             goto out;
     rv = 0;
 out:
@@ -345,14 +361,14 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
     memset(&d, 0, sizeof(d));
     d.f.fd = -1;
     log_msg(in->col->log, LOG_INFO, in->name, "snapshot (%s)", why);
-    if (snapshot_connect(in, e) != 0 || snapshot_location(&in->rc, &loc, e) != 0)
+    if (snapshot_connect(in, e) != 0 || redisconn_rdb_location(&in->rc, &loc, e) != 0)
         goto out;
-    if (fork_lock_wait(in, snapshot_heartbeat, &fork_fd, e) != 0)
+    if (forklock_wait(in, snapshot_beat, &fork_fd, e) != 0)
         goto out;
     forking = 1;
     if (snapshot_save(in, &d, e) != 0 || snapshot_open(in, &loc, &d, e) != 0)
         goto out;
-    fork_lock_release(in->col, fork_fd);
+    forklock_release(in->col, fork_fd);
     forking = 0;
 
     if (snapshot_record(in, &d, &r, e) != 0)
@@ -373,7 +389,7 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
         goto out;
     recorded = 0; /* complete: nothing to undo */
     if (snapshot_end_previous(in, r.generation, e) != 0) {
-        instance_fail(in, &in->h_index, "index", e); /* the next start ends them */
+        context_fail(in, &in->h_index, "index", e); /* the next start ends them */
         err_clear(e);
     }
     snapshot_schedule_done(&s->sched, time_now(), r.base_time);
@@ -383,14 +399,14 @@ int snapshot_take(struct instance *in, const char *why, struct err *e)
              why, r.generation, d.path, t, d.reused ? " (a BGSAVE already running)" : "", r.base_size,
              r.base_crc32, (double)(time_monotonic_ms() - t0) / 1000.0);
     log_msg(in->col->log, LOG_INFO, in->name, "%s", detail);
-    instance_event(in, "snapshot", detail);
+    context_event(in, "snapshot", detail);
     rv = 0;
 out:
     if (forking)
-        fork_lock_release(in->col, fork_fd);
+        forklock_release(in->col, fork_fd);
     dump_close(&d);
     free(d.path);
-    snapshot_location_free(&loc);
+    redisconn_rdb_location_free(&loc);
     if (rv != 0 && recorded) {
         /* never restored from: end it now, and show the last good one again */
         const char *reason = e->code == ERR_STOPPED   ? "interrupted"
@@ -398,15 +414,15 @@ out:
                                                       : "failed";
         struct err ee;
 
-        if (instance_end_generation(in, &r, reason, &ee) != 0)
-            instance_fail(in, &in->h_index, "index", &ee);
+        if (generation_end(in, &r, reason, &ee) != 0)
+            context_fail(in, &in->h_index, "index", &ee);
         before.sched = s->sched;
         *s = before;
     }
     if (rv != 0 && e->code != ERR_STOPPED) {
         snprintf(detail, sizeof(detail), "snapshot (%s) failed: %s", why, e->msg);
         log_msg(in->col->log, LOG_ERROR, in->name, "%s", detail);
-        instance_event(in, "error", detail);
+        context_event(in, "error", detail);
     }
     return rv;
 }

@@ -37,15 +37,15 @@ enum aofscan_kind {
 };
 
 struct aofscan_command {
-    uint64_t start, end;       /* byte range [start, end) in the stream */
+    uint64_t start, end; /* byte range [start, end) in the stream */
     long argc;
     char name[AOFSCAN_NAME_MAX + 1]; /* as written (case kept), NUL-terminated, maybe cut */
-    size_t name_len;           /* full length of argv[0] */
-    enum aofscan_kind kind;    /* recognised case-insensitively */
-    int db;                    /* db the command applies to (SELECT: the new db) */
-    int in_txn;                /* 1 for MULTI, the commands inside, and EXEC/DISCARD */
-    uint64_t txn_start;        /* offset of the MULTI when in_txn */
-    int64_t ts;                /* last #TS seen before this command, -1 if none */
+    size_t name_len;                 /* full length of argv[0] */
+    enum aofscan_kind kind;          /* recognised case-insensitively */
+    int db;                          /* db the command applies to (SELECT: the new db) */
+    int in_txn;                      /* 1 for MULTI, the commands inside, and EXEC/DISCARD */
+    uint64_t txn_start;              /* offset of the MULTI when in_txn */
+    int64_t ts;                      /* last #TS seen before this command, -1 if none */
 };
 
 struct aofscan_callbacks {
@@ -55,28 +55,28 @@ struct aofscan_callbacks {
 };
 
 enum aofscan_where {
-    AOFSCAN_BETWEEN = 0,   /* at a command boundary, outside any transaction */
-    AOFSCAN_IN_COMMAND,    /* inside a command or an annotation line */
-    AOFSCAN_IN_TXN         /* at a command boundary inside an open MULTI */
+    AOFSCAN_BETWEEN = 0, /* at a command boundary, outside any transaction */
+    AOFSCAN_IN_COMMAND,  /* inside a command or an annotation line */
+    AOFSCAN_IN_TXN       /* at a command boundary inside an open MULTI */
 };
 
 /* The scanner state. Treat the fields as private; use the functions. */
 struct aofscan {
     const struct aofscan_callbacks *cb;
     void *ud;
-    uint64_t offset;        /* bytes consumed so far, absolute */
-    uint64_t safe_offset;   /* last offset where where() was AOFSCAN_BETWEEN */
-    int state;              /* parser state machine position */
-    int num_digits;         /* digits of `num` seen so far; tag bytes of "#TS:" */
-    uint64_t num;           /* number being parsed (argc, bulk length, ts) */
-    uint64_t num_start;     /* offset of its first digit */
-    uint64_t bulk_len;      /* length of the current bulk payload */
-    uint64_t bulk_left;     /* bytes of it still to come */
-    long arg_index;         /* index of the bulk being read */
+    uint64_t offset;            /* bytes consumed so far, absolute */
+    uint64_t safe_offset;       /* last offset where where() was AOFSCAN_BETWEEN */
+    int state;                  /* parser state machine position */
+    int num_digits;             /* digits of `num` seen so far; tag bytes of "#TS:" */
+    uint64_t num;               /* number being parsed (argc, bulk length, ts) */
+    uint64_t num_start;         /* offset of its first digit */
+    uint64_t bulk_len;          /* length of the current bulk payload */
+    uint64_t bulk_left;         /* bytes of it still to come */
+    long arg_index;             /* index of the bulk being read */
     struct aofscan_command cmd; /* the command being read */
-    char select_arg[12];    /* first bytes of SELECT's argument */
-    uint64_t select_len;    /* its full length */
-    uint64_t select_start;  /* its offset */
+    char select_arg[12];        /* first bytes of SELECT's argument */
+    uint64_t select_len;        /* its full length */
+    uint64_t select_start;      /* its offset */
     int db;
     int in_txn;
     uint64_t txn_start;
@@ -84,8 +84,7 @@ struct aofscan {
     uint64_t ts_start;
 };
 
-void aofscan_init(struct aofscan *s, uint64_t base_offset,
-                  const struct aofscan_callbacks *cb, void *ud);
+void aofscan_init(struct aofscan *s, uint64_t base_offset, const struct aofscan_callbacks *cb, void *ud);
 /* Feed the next slice. Returns 0 when all of it was consumed, 1 when a
  * callback asked to stop (then *used < len may hold, and the rest can be fed
  * later), -1 on malformed input (ERR_CORRUPT naming the absolute byte

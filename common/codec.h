@@ -35,7 +35,7 @@ int codec_check_digest(const void *gz, size_t gzlen, const unsigned char expect[
                        const char *what, struct err *e);
 /* Appends the raw bytes to `out`. `what` names the object in messages.
  * Fails (ERR_CORRUPT) on bad gzip, trailing garbage, wrong length or CRC. */
-int codec_decode(const void *gz, size_t gzlen, uint64_t expect_len, uint32_t expect_crc,
-                 const char *what, struct buf *out, struct err *e);
+int codec_decode(const void *gz, size_t gzlen, uint64_t expect_len, uint32_t expect_crc, const char *what,
+                 struct buf *out, struct err *e);
 
 #endif

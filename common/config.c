@@ -8,9 +8,11 @@
  * not what YAML 1.1 type resolution would make of them.
  *
  * Values are applied in three layers: the built-in defaults, then the
- * `defaults:` mapping, then each instance's own keys. All instance keys are
- * described once in `instance_fields` below; the parser, the defaults
- * layer and config_dump() all walk that table.
+ * `defaults:` mapping, then each instance's own keys. Every key of every
+ * section is declared once, in the tables under "The keys" (name, kind,
+ * where it goes, default, accepted values, help); the parser, the
+ * defaults, the messages, config_dump() and the key list of
+ * docs/config.md (config_keys_markdown) all walk those tables.
  *
  * Redis URLs ("redis://[user:password@]host[:port]") are split by libcurl's
  * URL parser; the socket form "unix://[user:password@]/path" is not a URL
@@ -35,9 +37,6 @@
 #include "xalloc.h"
 #include "yamlwords.h"
 
-#define DEFAULT_STORAGE_URL "file:///var/lib/aofroll/archive"
-#define DEFAULT_INDEX_PATH "/var/lib/aofroll/index.db"
-#define DEFAULT_S3_REGION "us-east-1"
 #define DEFAULT_REDIS_PORT 6379
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -136,28 +135,6 @@ static int config_string(struct config_ctx *cx, const yaml_node_t *value, const 
     free(*out);
     *out = xstrdup(text);
     return 0;
-}
-
-static int config_bool(struct config_ctx *cx, const yaml_node_t *value, const char *key, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "on"};
-    static const char *const no[] = {"false", "no", "off"};
-    const char *text = NULL;
-    size_t i;
-
-    if (config_scalar(cx, value, key, &text) < 0)
-        return -1;
-    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcasecmp(text, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(text, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return config_error(cx, value, "invalid %s \"%s\": expected true or false", key, text);
 }
 
 static const yaml_node_t *config_node(struct config_ctx *cx, int id)
@@ -424,200 +401,604 @@ static char *config_default_name(const struct redis_addr *a)
 }
 
 /* ---------------------------------------------------------------------
- * Instance keys
+ * The keys: one table per section
+ *
+ * Every key of the file is declared once below, with its kind, where its
+ * value goes, its built-in default (as it would be written in the file),
+ * the values it accepts and one line of help. The parser, the defaults,
+ * the messages, config_dump() and the key list of docs/config.md
+ * (config_keys_markdown(), checked by a test) all read these tables.
  * ------------------------------------------------------------------- */
 
-enum field_kind {
-    FIELD_MODE,        /* enum instance_mode: aof | rdb */
-    FIELD_DURATION_MS, /* int64_t milliseconds */
-    FIELD_DURATION_S,  /* int64_t seconds, written as a duration */
-    FIELD_SIZE,        /* int64_t bytes */
-    FIELD_RATE,        /* int64_t bytes per second; 0 = unlimited */
-    FIELD_LEVEL,       /* int zlib level */
-    FIELD_CLOCK,       /* int minutes after midnight, or -1 for "off" */
-    FIELD_PATH,        /* char * */
-    FIELD_PRIORITY     /* enum instance_priority: idle | low | normal */
+enum key_kind {
+    KEY_STRING,      /* char *, as written */
+    KEY_BOOL,        /* int, 0 or 1: true/yes/on, false/no/off */
+    KEY_SIZE,        /* int64_t bytes: 4MiB */
+    KEY_RATE,        /* int64_t bytes per second: 32MiB/s; 0 = unlimited */
+    KEY_DURATION_MS, /* int64_t milliseconds: 100ms, 1s */
+    KEY_DURATION_S,  /* int64_t seconds, written as a duration */
+    KEY_LEVEL,       /* int, one digit: a zlib level */
+    KEY_CLOCK,       /* int minutes after local midnight (HH:MM), or -1 for "off" */
+    KEY_ENUM,        /* int, the index of the value in `values` */
+    KEY_SECTION,     /* a mapping with keys of its own */
+    KEY_DEFAULTS,    /* the mapping of instance keys that every instance starts from */
+    KEY_INSTANCES    /* the sequence of instances */
 };
 
-struct instance_field {
-    const char *key;
-    enum field_kind kind;
-    size_t offset;     /* in struct instance_config */
-    int64_t min, max;  /* numeric kinds, in the field's own unit */
-    int zero_ok;       /* 0 is valid besides [min, max] */
-    const char *range; /* for messages: "expected <range>" */
-    int rdb_only;      /* meaningful for mode rdb only */
+enum key_flag {
+    KEY_REDACT = 1 << 0,        /* a URL: its password is never shown (dump_url) */
+    KEY_INSTANCE_ONLY = 1 << 1, /* an instance's own, not allowed in `defaults` (parsed first) */
+    KEY_RDB_ONLY = 1 << 2,      /* meaningful for mode rdb only */
+    KEY_STORAGE_URL = 1 << 3    /* a URL of one of the storage backends */
 };
 
-#define I_OFF(f) offsetof(struct instance_config, f)
+struct config_section;
 
-/* Values of "priority", indexed by enum instance_priority. */
-static const char *const config_priority_names[] = {"idle", "low", "normal"};
-
-static const struct instance_field instance_fields[] = {
-    {"mode", FIELD_MODE, I_OFF(mode), 0, 0, 0, NULL, 0},
-    {"poll_interval", FIELD_DURATION_MS, I_OFF(poll_interval_ms), 10, 3600 * 1000, 0, "10ms to 1h", 0},
-    {"chunk_size", FIELD_SIZE, I_OFF(chunk_size), 4 * 1024, INT64_C(1) << 30, 0, "4KiB to 1GiB", 0},
-    {"chunk_pause", FIELD_DURATION_MS, I_OFF(chunk_pause_ms), 0, 3600 * 1000, 0, "0 to 1h", 0},
-    {"max_rate", FIELD_RATE, I_OFF(max_rate), 64 * 1024, INT64_MAX, 1, "0 (unlimited) or at least 64KiB/s",
-     0},
-    {"compression", FIELD_LEVEL, I_OFF(compression), 0, 9, 0, "0 to 9", 0},
-    {"barrier", FIELD_CLOCK, I_OFF(barrier_minute), 0, 0, 0, NULL, 0},
-    {"barrier_max_lag", FIELD_DURATION_S, I_OFF(barrier_max_lag_s), 1, 86400, 0, "1s to 1d", 0},
-    {"barrier_timeout", FIELD_DURATION_S, I_OFF(barrier_timeout_s), 1, 7 * 86400, 0, "1s to 7d", 0},
-    {"retention", FIELD_DURATION_S, I_OFF(retention_s), 60, INT64_MAX / 1000, 0, "at least 1m", 0},
-    {"lag_threshold", FIELD_SIZE, I_OFF(lag_threshold), 0, INT64_MAX, 0, NULL, 0},
-    {"metrics_file", FIELD_PATH, I_OFF(metrics_file), 0, 0, 0, NULL, 0},
-    {"priority", FIELD_PRIORITY, I_OFF(priority), 0, 0, 0, NULL, 0},
-    {"snapshot_interval", FIELD_DURATION_S, I_OFF(snapshot_interval_s), 0, INT64_MAX / 1000, 0, NULL, 1},
-    {"snapshot_at", FIELD_CLOCK, I_OFF(snapshot_minute), 0, 0, 0, NULL, 1},
+struct config_key {
+    const char *name;
+    enum key_kind kind;
+    size_t offset;                        /* of the value in the section's struct */
+    const char *def;                      /* built-in default, as it would be written; NULL: none */
+    int64_t min, max;                     /* numeric kinds, in the value's own unit */
+    int zero_ok;                          /* 0 is valid besides [min, max] */
+    const char *range;                    /* "expected <range>" when out of range; NULL: not checked */
+    const char *const *values;            /* KEY_ENUM: the names, indexed by value, NULL-terminated */
+    const struct config_section *section; /* KEY_SECTION: its keys */
+    unsigned flags;                       /* enum key_flag */
+    const char *help;                     /* one line for docs/config.md */
 };
 
-#define N_INSTANCE_FIELDS (sizeof(instance_fields) / sizeof(instance_fields[0]))
+struct config_section {
+    const char *path;   /* "storage.s3", for the docs; "" at the top level */
+    const char *where;  /* ends the messages of its keys: "", " in \"storage.s3\"" */
+    const char *scheme; /* dump: shown when the storage URL has this scheme (else when set) */
+    const struct config_key *keys;
+    size_t nkeys;
+};
 
-static const struct instance_field *config_find_field(const char *key)
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define SECTION(path, where, scheme, keys)                                                                   \
+    {                                                                                                        \
+        path, where, scheme, keys, NKEYS(keys)                                                               \
+    }
+
+/* Values of the enum keys, indexed by enum instance_mode and instance_priority
+ * (stored as an int). */
+_Static_assert(sizeof(enum instance_mode) == sizeof(int), "KEY_ENUM values are ints");
+_Static_assert(sizeof(enum instance_priority) == sizeof(int), "KEY_ENUM values are ints");
+static const char *const config_mode_names[] = {"aof", "rdb", NULL};
+static const char *const config_priority_names[] = {"idle", "low", "normal", NULL};
+/* log_format, stored in config.log_json: 0 text, 1 json */
+static const char *const config_log_format_names[] = {"text", "json", NULL};
+
+static const struct config_key s3_keys[] = {
+    {.name = "endpoint",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, endpoint),
+     .help = "S3 API URL (MinIO, Ceph, another region); none: AWS's endpoint for the region"},
+    {.name = "region",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, region),
+     .def = "us-east-1",
+     .help = "the region requests are signed for"},
+    {.name = "path_style",
+     .kind = KEY_BOOL,
+     .offset = offsetof(struct s3_config, path_style),
+     .def = "false",
+     .help = "address the bucket in the path (`ENDPOINT/BUCKET/KEY`) instead of the host name"},
+    {.name = "storage_class",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, storage_class),
+     .help = "`x-amz-storage-class` of every object stored"},
+    {.name = "sse",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, sse),
+     .help = "`x-amz-server-side-encryption` of every object stored (`AES256`, `aws:kms`)"},
+    {.name = "credentials_file",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, credentials_file),
+     .help = "read the keys from this file only, instead of the credential chain"},
+    {.name = "ca_bundle",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, ca_bundle),
+     .help = "CA certificates to verify the endpoint with, instead of the system's"},
+    {.name = "sts_endpoint",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct s3_config, sts_endpoint),
+     .help = "STS URL for web identity credentials"},
+};
+
+static const struct config_key sftp_keys[] = {
+    {.name = "private_key",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct sftp_config, private_key),
+     .help = "the SSH private key file"},
+    {.name = "public_key",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct sftp_config, public_key),
+     .help = "its public key file, when libssh2 cannot derive it"},
+    {.name = "known_hosts",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct sftp_config, known_hosts),
+     .help = "an OpenSSH known_hosts file holding the server's host key"},
+    {.name = "host_key_sha256",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct sftp_config, host_key_sha256),
+     .help = "the server's host key fingerprint (`SHA256:...`), instead of `known_hosts`"},
+};
+
+static const struct config_key azure_keys[] = {
+    {.name = "endpoint",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct azure_config, endpoint),
+     .help = "the account's blob service URL; none: `https://ACCOUNT.blob.core.windows.net`"},
+    {.name = "sas_token_file",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct azure_config, sas_token_file),
+     .help = "a file (mode 0600) holding the SAS token; none: `AZURE_STORAGE_SAS_TOKEN`"},
+    {.name = "ca_bundle",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct azure_config, ca_bundle),
+     .help = "CA certificates to verify the endpoint with, instead of the system's"},
+};
+
+static const struct config_key encryption_keys[] = {
+    {.name = "key_file",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct encryption_config, key_file),
+     .help = "lines `ID BASE64-KEY` (mode 0600); the last one seals; none: objects are stored plain"},
+};
+
+static const struct config_section s3_section = SECTION("storage.s3", " in \"storage.s3\"", "s3://", s3_keys);
+static const struct config_section sftp_section =
+    SECTION("storage.sftp", " in \"storage.sftp\"", NULL, sftp_keys);
+static const struct config_section azure_section =
+    SECTION("storage.azure", " in \"storage.azure\"", "azure://", azure_keys);
+static const struct config_section encryption_section =
+    SECTION("storage.encryption", " in \"storage.encryption\"", NULL, encryption_keys);
+
+/* Its subsections are in the order config_dump() writes them. */
+static const struct config_key storage_keys[] = {
+    {.name = "url",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct config, storage_url),
+     .def = "file:///var/lib/aofroll/archive",
+     .flags = KEY_REDACT | KEY_STORAGE_URL,
+     .help = "where the archive is: `file:///path`, `s3://bucket/prefix`, `sftp://host/path` or "
+             "`azure://account/container/prefix`"},
+    {.name = "s3",
+     .kind = KEY_SECTION,
+     .offset = offsetof(struct config, s3),
+     .section = &s3_section,
+     .help = "settings of `s3://` storage ([storage.md](storage.md))"},
+    {.name = "azure",
+     .kind = KEY_SECTION,
+     .offset = offsetof(struct config, azure),
+     .section = &azure_section,
+     .help = "settings of `azure://` storage ([storage.md](storage.md))"},
+    {.name = "sftp",
+     .kind = KEY_SECTION,
+     .offset = offsetof(struct config, sftp),
+     .section = &sftp_section,
+     .help = "settings of `sftp://` storage ([storage.md](storage.md))"},
+    {.name = "encryption",
+     .kind = KEY_SECTION,
+     .offset = offsetof(struct config, encryption),
+     .section = &encryption_section,
+     .help = "client-side encryption of every object ([encryption.md](encryption.md))"},
+};
+
+/* An instance's keys; all but name and redis may also be set in
+ * `defaults`. */
+static const struct config_key instance_keys[] = {
+    {.name = "name",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct instance_config, name),
+     .flags = KEY_INSTANCE_ONLY,
+     .help = "the instance's name in the archive; none: `host-port`, or the socket file's name; not in "
+             "`defaults`"},
+    {.name = "redis",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct instance_config, redis_url),
+     .flags = KEY_INSTANCE_ONLY | KEY_REDACT,
+     .help =
+         "`redis://[user:password@]host[:port]` or `unix://[user:password@]/path`; required; the password is "
+         "never shown; not in `defaults`"},
+    {.name = "mode",
+     .kind = KEY_ENUM,
+     .offset = offsetof(struct instance_config, mode),
+     .def = "aof",
+     .values = config_mode_names,
+     .help = "`aof`: follow the AOF; `rdb`: timed BGSAVE snapshots ([snapshot.md](snapshot.md))"},
+    {.name = "poll_interval",
+     .kind = KEY_DURATION_MS,
+     .offset = offsetof(struct instance_config, poll_interval_ms),
+     .def = "1s",
+     .min = 10,
+     .max = 3600 * 1000,
+     .range = "10ms to 1h",
+     .help = "how often the AOF's size is looked at"},
+    {.name = "chunk_size",
+     .kind = KEY_SIZE,
+     .offset = offsetof(struct instance_config, chunk_size),
+     .def = "4MiB",
+     .min = 4 * 1024,
+     .max = INT64_C(1) << 30,
+     .range = "4KiB to 1GiB",
+     .help = "the largest chunk shipped as one object"},
+    {.name = "chunk_pause",
+     .kind = KEY_DURATION_MS,
+     .offset = offsetof(struct instance_config, chunk_pause_ms),
+     .def = "100ms",
+     .max = 3600 * 1000,
+     .range = "0 to 1h",
+     .help = "the pause between two chunks"},
+    {.name = "max_rate",
+     .kind = KEY_RATE,
+     .offset = offsetof(struct instance_config, max_rate),
+     .def = "32MiB/s",
+     .min = 64 * 1024,
+     .max = INT64_MAX,
+     .zero_ok = 1,
+     .range = "0 (unlimited) or at least 64KiB/s",
+     .help = "the most AOF bytes read per second"},
+    {.name = "compression",
+     .kind = KEY_LEVEL,
+     .offset = offsetof(struct instance_config, compression),
+     .def = "1",
+     .max = 9,
+     .range = "0 to 9",
+     .help = "the gzip level of the chunks"},
+    {.name = "barrier",
+     .kind = KEY_CLOCK,
+     .offset = offsetof(struct instance_config, barrier_minute),
+     .def = "00:00",
+     .help = "the local time of the daily barrier (`BGREWRITEAOF`), or `off`"},
+    {.name = "barrier_max_lag",
+     .kind = KEY_DURATION_S,
+     .offset = offsetof(struct instance_config, barrier_max_lag_s),
+     .def = "1m",
+     .min = 1,
+     .max = 86400,
+     .range = "1s to 1d",
+     .help = "the barrier waits while shipping is further behind than `max_rate` ships in this time"},
+    {.name = "barrier_timeout",
+     .kind = KEY_DURATION_S,
+     .offset = offsetof(struct instance_config, barrier_timeout_s),
+     .def = "1h",
+     .min = 1,
+     .max = 7 * 86400,
+     .range = "1s to 7d",
+     .help = "a barrier held back longer is an error; `--barrier-now` gives up after it"},
+    {.name = "retention",
+     .kind = KEY_DURATION_S,
+     .offset = offsetof(struct instance_config, retention_s),
+     .def = "7d",
+     .min = 60,
+     .max = INT64_MAX / 1000,
+     .range = "at least 1m",
+     .help = "how far back prune keeps the archive restorable"},
+    {.name = "lag_threshold",
+     .kind = KEY_SIZE,
+     .offset = offsetof(struct instance_config, lag_threshold),
+     .def = "0",
+     .max = INT64_MAX,
+     .help = "`aofroll status` exits 1 when more bytes than this wait to be shipped; 0: off"},
+    {.name = "metrics_file",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct instance_config, metrics_file),
+     .help = "a Prometheus textfile (node_exporter) rewritten at each heartbeat"},
+    {.name = "priority",
+     .kind = KEY_ENUM,
+     .offset = offsetof(struct instance_config, priority),
+     .def = "idle",
+     .values = config_priority_names,
+     .help = "the CPU and I/O priority of the instance's thread"},
+    {.name = "snapshot_interval",
+     .kind = KEY_DURATION_S,
+     .offset = offsetof(struct instance_config, snapshot_interval_s),
+     .def = "0s",
+     .max = INT64_MAX / 1000,
+     .flags = KEY_RDB_ONLY,
+     .help = "mode rdb: a snapshot this long after the last one; 0: none"},
+    {.name = "snapshot_at",
+     .kind = KEY_CLOCK,
+     .offset = offsetof(struct instance_config, snapshot_minute),
+     .def = "off",
+     .flags = KEY_RDB_ONLY,
+     .help = "mode rdb: a snapshot daily at this local time, or `off`"},
+};
+
+static const struct config_section storage_section =
+    SECTION("storage", " in \"storage\"", NULL, storage_keys);
+static const struct config_section defaults_section =
+    SECTION("defaults", " in \"defaults\"", NULL, instance_keys);
+
+/* The top level; its keys are parsed in this order, whatever the file's. */
+static const struct config_key root_keys[] = {
+    {.name = "storage",
+     .kind = KEY_SECTION,
+     .offset = 0,
+     .section = &storage_section,
+     .help = "where and how the archive is stored"},
+    {.name = "index",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct config, index_path),
+     .def = "/var/lib/aofroll/index.db",
+     .help = "the SQLite index of the archive"},
+    {.name = "lock_dir",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct config, lock_dir),
+     .help = "where the per-instance locks are; none: the index's directory"},
+    {.name = "log_file",
+     .kind = KEY_STRING,
+     .offset = offsetof(struct config, log_file),
+     .help = "the collector's log (reopened on SIGHUP); none: stderr"},
+    {.name = "log_format",
+     .kind = KEY_ENUM,
+     .offset = offsetof(struct config, log_json),
+     .def = "text",
+     .values = config_log_format_names,
+     .help = "the collector's log lines: `text`, or `json` (one object per line)"},
+    {.name = "index_upload_interval",
+     .kind = KEY_DURATION_S,
+     .offset = offsetof(struct config, index_upload_interval_s),
+     .def = "5m",
+     .min = 1,
+     .max = INT64_MAX / 1000,
+     .range = "at least 1s",
+     .help = "how often a copy of the index is stored as `<instance>/index.db`"},
+    {.name = "defaults",
+     .kind = KEY_DEFAULTS,
+     .offset = offsetof(struct config, defaults),
+     .section = &defaults_section,
+     .help = "instance keys that every instance starts from"},
+    {.name = "instances",
+     .kind = KEY_INSTANCES,
+     .offset = 0,
+     .section = &defaults_section,
+     .help = "the instances to archive (required; at least one)"},
+};
+
+static const struct config_section root_section = SECTION("", "", NULL, root_keys);
+
+static const struct config_key *config_find_key(const struct config_section *s, const char *name)
 {
     size_t i;
 
-    for (i = 0; i < N_INSTANCE_FIELDS; i++) {
-        if (strcmp(instance_fields[i].key, key) == 0)
-            return &instance_fields[i];
+    for (i = 0; i < s->nkeys; i++) {
+        if (strcmp(s->keys[i].name, name) == 0)
+            return &s->keys[i];
     }
     return NULL;
 }
 
-static void config_instance_defaults(struct instance_config *ic)
+static void *config_at(void *base, const struct config_key *k)
 {
-    memset(ic, 0, sizeof(*ic));
-    ic->mode = MODE_AOF;
-    ic->poll_interval_ms = 1000;
-    ic->chunk_size = 4 * 1024 * 1024;
-    ic->chunk_pause_ms = 100;
-    ic->max_rate = 32 * 1024 * 1024;
-    ic->compression = 1;
-    ic->barrier_minute = 0;
-    ic->barrier_max_lag_s = 60;
-    ic->barrier_timeout_s = 3600;
-    ic->retention_s = 7 * 86400;
-    ic->lag_threshold = 0;
-    ic->snapshot_interval_s = 0;
-    ic->snapshot_minute = -1;
-    ic->priority = PRIORITY_IDLE;
+    return (char *)base + k->offset;
 }
 
-static void config_instance_free(struct instance_config *ic)
+static const void *config_at_const(const void *base, const struct config_key *k)
 {
-    free(ic->name);
-    free(ic->redis_url);
-    redis_addr_free(&ic->redis);
-    free(ic->metrics_file);
-    memset(ic, 0, sizeof(*ic));
+    return (const char *)base + k->offset;
 }
 
-/* Check a parsed number against the field's range. */
-static int config_check_range(struct config_ctx *cx, const struct instance_field *f, const yaml_node_t *value,
-                              int64_t v)
+/* ---------------------------------------------------------------------
+ * Values
+ * ------------------------------------------------------------------- */
+
+/* Check a parsed number against the key's range. */
+static int config_check_range(struct config_ctx *cx, const struct config_key *k, const yaml_node_t *value,
+                              const char *text, int64_t v)
 {
-    if (f->range == NULL || (f->zero_ok && v == 0) || (v >= f->min && v <= f->max))
+    if (k->range == NULL || (k->zero_ok && v == 0) || (v >= k->min && v <= k->max))
         return 0;
-    return config_error(cx, value, "%s \"%s\" is out of range: expected %s", f->key, config_text(value),
-                        f->range);
+    return config_error(cx, value, "%s \"%s\" is out of range: expected %s", k->name, text, k->range);
 }
 
-/* Parse `value` for the field `f` into `ic`. */
-static int config_apply_field(struct config_ctx *cx, const struct instance_field *f, const yaml_node_t *value,
-                              struct instance_config *ic)
+/* "aof or rdb", "idle, low or normal" */
+static void config_enum_list(const char *const *values, char *out, size_t n)
 {
-    char *base = (char *)ic;
-    const char *text = NULL;
+    size_t i, len = 0;
+
+    out[0] = '\0';
+    for (i = 0; values[i] != NULL && len < n; i++) {
+        const char *sep = i == 0 ? "" : values[i + 1] == NULL ? " or " : ", ";
+
+        len += (size_t)snprintf(out + len, n - len, "%s%s", sep, values[i]);
+    }
+}
+
+/* Set the value of scalar key k in the struct at `base` from `text`.
+ * `value` is the node it was read from, for messages; NULL for a
+ * built-in default. */
+static int config_set(struct config_ctx *cx, const struct config_key *k, const yaml_node_t *value,
+                      const char *text, void *base)
+{
+    static const char *const yes[] = {"true", "yes", "on"};
+    static const char *const no[] = {"false", "no", "off"};
+    void *field = config_at(base, k);
+    char list[128];
     int64_t v = 0;
     int minutes;
+    size_t i;
 
-    if (config_scalar(cx, value, f->key, &text) < 0)
-        return -1;
-    switch (f->kind) {
-    case FIELD_MODE:
-        if (strcmp(text, "aof") == 0)
-            ic->mode = MODE_AOF;
-        else if (strcmp(text, "rdb") == 0)
-            ic->mode = MODE_RDB;
-        else
-            return config_error(cx, value, "invalid mode \"%s\": expected aof or rdb", text);
+    switch (k->kind) {
+    case KEY_STRING:
+        free(*(char **)field);
+        *(char **)field = xstrdup(text);
         return 0;
-    case FIELD_DURATION_MS:
-    case FIELD_DURATION_S:
+    case KEY_BOOL:
+        for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+            if (strcasecmp(text, yes[i]) == 0 || strcasecmp(text, no[i]) == 0) {
+                *(int *)field = strcasecmp(text, yes[i]) == 0;
+                return 0;
+            }
+        }
+        return config_error(cx, value, "invalid %s \"%s\": expected true or false", k->name, text);
+    case KEY_ENUM:
+        for (i = 0; k->values[i] != NULL; i++) {
+            if (strcmp(text, k->values[i]) == 0) {
+                *(int *)field = (int)i;
+                return 0;
+            }
+        }
+        config_enum_list(k->values, list, sizeof(list));
+        return config_error(cx, value, "invalid %s \"%s\": expected %s", k->name, text, list);
+    case KEY_DURATION_MS:
+    case KEY_DURATION_S:
         if (units_parse_duration_ms(text, &v, cx->e) < 0)
             return config_locate(cx, value);
-        if (f->kind == FIELD_DURATION_S) {
+        if (k->kind == KEY_DURATION_S) {
             if (v % 1000 != 0)
-                return config_error(cx, value, "%s \"%s\" is not a whole number of seconds", f->key, text);
+                return config_error(cx, value, "%s \"%s\" is not a whole number of seconds", k->name, text);
             v /= 1000;
         }
         break;
-    case FIELD_SIZE:
+    case KEY_SIZE:
         if (units_parse_size(text, &v, cx->e) < 0)
             return config_locate(cx, value);
         break;
-    case FIELD_RATE:
+    case KEY_RATE:
         if (units_parse_rate(text, &v, cx->e) < 0)
             return config_locate(cx, value);
         break;
-    case FIELD_LEVEL:
+    case KEY_LEVEL:
         if (strlen(text) != 1 || text[0] < '0' || text[0] > '9')
-            return config_error(cx, value, "invalid %s \"%s\": expected a zlib level from 0 to 9", f->key,
+            return config_error(cx, value, "invalid %s \"%s\": expected a zlib level from 0 to 9", k->name,
                                 text);
-        *(int *)(void *)(base + f->offset) = text[0] - '0';
+        *(int *)field = text[0] - '0';
         return 0;
-    case FIELD_CLOCK:
+    case KEY_CLOCK:
         if (strcmp(text, "off") == 0) {
             minutes = -1;
         } else if (units_parse_clock(text, &minutes, cx->e) < 0) {
             err_set(cx->e, ERR_CONFIG, "invalid %s \"%s\": expected HH:MM from 00:00 to 23:59, or off",
-                    f->key, text);
+                    k->name, text);
             return config_locate(cx, value);
         }
-        *(int *)(void *)(base + f->offset) = minutes;
+        *(int *)field = minutes;
         return 0;
-    case FIELD_PATH:
-        return config_string(cx, value, f->key, (char **)(void *)(base + f->offset));
-    case FIELD_PRIORITY:
-        for (int p = PRIORITY_IDLE; p <= PRIORITY_NORMAL; p++) {
-            if (strcmp(text, config_priority_names[p]) == 0) {
-                ic->priority = (enum instance_priority)p;
-                return 0;
-            }
-        }
-        return config_error(cx, value, "invalid priority \"%s\": expected idle, low or normal", text);
+    case KEY_SECTION:
+    case KEY_DEFAULTS:
+    case KEY_INSTANCES:
+        return config_error(cx, value, "\"%s\" is not a scalar key", k->name); /* not reached */
     }
-    if (config_check_range(cx, f, value, v) < 0)
+    if (config_check_range(cx, k, value, text, v) < 0)
         return -1;
-    *(int64_t *)(void *)(base + f->offset) = v;
+    *(int64_t *)field = v;
     return 0;
+}
+
+/* The built-in defaults of section s (and of its subsections) into the
+ * struct at `base`. */
+static void config_set_defaults(struct config_ctx *cx, const struct config_section *s, void *base)
+{
+    size_t i;
+
+    for (i = 0; i < s->nkeys; i++) {
+        const struct config_key *k = &s->keys[i];
+
+        if (k->kind == KEY_SECTION || k->kind == KEY_DEFAULTS)
+            config_set_defaults(cx, k->section, config_at(base, k));
+        else if (k->def != NULL && config_set(cx, k, NULL, k->def, base) < 0)
+            abort(); /* a default the table itself gets wrong: tests/test_config.c */
+    }
+}
+
+/* Free the strings of section s (and of its subsections) in `base`. */
+static void config_free_section(const struct config_section *s, void *base)
+{
+    size_t i;
+
+    for (i = 0; i < s->nkeys; i++) {
+        const struct config_key *k = &s->keys[i];
+
+        if (k->kind == KEY_STRING) {
+            free(*(char **)config_at(base, k));
+            *(char **)config_at(base, k) = NULL;
+        } else if (k->kind == KEY_SECTION || k->kind == KEY_DEFAULTS) {
+            config_free_section(k->section, config_at(base, k));
+        }
+    }
+}
+
+static void config_instance_free(struct instance_config *ic)
+{
+    config_free_section(&defaults_section, ic);
+    redis_addr_free(&ic->redis);
+    memset(ic, 0, sizeof(*ic));
+}
+
+/* Only the schemes aofroll has backends for; the backend itself parses
+ * the rest when it opens the storage. */
+static int config_check_storage_url(struct config_ctx *cx, const yaml_node_t *value, const char *url)
+{
+    int ok = 0;
+    char *shown;
+
+    if (strncmp(url, "file://", 7) == 0)
+        ok = url[7] == '/';
+    else if (strncmp(url, "s3://", 5) == 0)
+        ok = url[5] != '\0' && url[5] != '/';
+    else if (strncmp(url, "sftp://", 7) == 0)
+        ok = url[7] != '\0' && url[7] != '/' && strchr(url + 7, '/') != NULL;
+    else if (strncmp(url, "azure://", 8) == 0)
+        ok = url[8] != '\0' && url[8] != '/' && strchr(url + 8, '/') != NULL;
+    if (ok)
+        return 0;
+    shown = config_redact_url(url);
+    config_error(cx, value,
+                 "invalid storage url \"%s\": expected file:///path, s3://bucket/prefix, sftp://host/path or "
+                 "azure://account/container/prefix",
+                 shown);
+    free(shown);
+    return -1;
 }
 
 /* ---------------------------------------------------------------------
  * Sections
  * ------------------------------------------------------------------- */
 
-static int config_parse_defaults(struct config_ctx *cx, const yaml_node_t *map,
-                                 struct instance_config *defaults)
+static int config_parse_section(struct config_ctx *cx, const struct config_section *s, const yaml_node_t *map,
+                                void *base);
+
+/* The value of key k (not name or redis) from node `value`. */
+static int config_apply(struct config_ctx *cx, const struct config_key *k, const yaml_node_t *value,
+                        void *base)
+{
+    const char *text = NULL;
+
+    if (k->kind == KEY_SECTION || k->kind == KEY_DEFAULTS) {
+        if (value->type != YAML_MAPPING_NODE)
+            return config_error(cx, value, "expected a mapping for \"%s\"", k->name);
+        return config_parse_section(cx, k->section, value, config_at(base, k));
+    }
+    if (config_scalar(cx, value, k->name, &text) < 0 || config_set(cx, k, value, text, base) < 0)
+        return -1;
+    if (k->flags & KEY_STORAGE_URL)
+        return config_check_storage_url(cx, value, text);
+    return 0;
+}
+
+/* A mapping of section s, its keys applied in the file's order. */
+static int config_parse_section(struct config_ctx *cx, const struct config_section *s, const yaml_node_t *map,
+                                void *base)
 {
     const yaml_node_pair_t *pair;
 
-    if (map->type != YAML_MAPPING_NODE)
-        return config_error(cx, map, "expected a mapping for \"defaults\"");
-    if (config_check_keys(cx, map, " in \"defaults\"") < 0)
+    if (config_check_keys(cx, map, s->where) < 0)
         return -1;
     for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         const yaml_node_t *key = config_node(cx, pair->key);
-        const struct instance_field *f = config_find_field(config_text(key));
+        const struct config_key *k = config_find_key(s, config_text(key));
 
-        if (config_key_is(key, "name") || config_key_is(key, "redis"))
+        if (k != NULL && s == &defaults_section && k->flags & KEY_INSTANCE_ONLY)
             return config_error(cx, key, "\"%s\" is not allowed in \"defaults\": set it in each instance",
                                 config_text(key));
-        if (f == NULL)
-            return config_error(cx, key, "unknown key \"%s\" in \"defaults\"", config_text(key));
-        if (config_apply_field(cx, f, config_node(cx, pair->value), defaults) < 0)
+        if (k == NULL)
+            return config_error(cx, key, "unknown key \"%s\"%s", config_text(key), s->where);
+        if (config_apply(cx, k, config_node(cx, pair->value), base) < 0)
             return -1;
     }
     return 0;
@@ -633,9 +1014,15 @@ static int config_parse_instance(struct config_ctx *cx, const yaml_node_t *map, 
     const yaml_node_pair_t *pair;
     char where[INSTANCE_NAME_MAX + 32];
     const char *text = NULL;
+    size_t i;
 
     *ic = *defaults;
-    ic->metrics_file = defaults->metrics_file != NULL ? xstrdup(defaults->metrics_file) : NULL;
+    for (i = 0; i < NKEYS(instance_keys); i++) {
+        char **s = config_at(ic, &instance_keys[i]);
+
+        if (instance_keys[i].kind == KEY_STRING && *s != NULL)
+            *s = xstrdup(*s);
+    }
     if (map->type != YAML_MAPPING_NODE)
         return config_error(cx, map, "expected a mapping for each entry of \"instances\", found %s",
                             config_node_kind(map));
@@ -675,27 +1062,26 @@ static int config_parse_instance(struct config_ctx *cx, const yaml_node_t *map, 
         return -1;
     for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         const yaml_node_t *key = config_node(cx, pair->key);
-        const struct instance_field *f;
+        const struct config_key *k = config_find_key(&defaults_section, config_text(key));
 
-        if (config_key_is(key, "name") || config_key_is(key, "redis"))
-            continue;
-        f = config_find_field(config_text(key));
-        if (f == NULL)
+        if (k != NULL && k->flags & KEY_INSTANCE_ONLY)
+            continue; /* name and redis: above */
+        if (k == NULL)
             return config_error(cx, key, "unknown key \"%s\"%s", config_text(key), where);
-        if (config_apply_field(cx, f, config_node(cx, pair->value), ic) < 0)
+        if (config_apply(cx, k, config_node(cx, pair->value), ic) < 0)
             return -1;
-        if (f->kind == FIELD_MODE)
+        if (k->offset == offsetof(struct instance_config, mode))
             mode_value = config_node(cx, pair->value);
     }
 
     /* Snapshot settings belong to mode rdb, and mode rdb needs one. */
     for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         const yaml_node_t *key = config_node(cx, pair->key);
-        const struct instance_field *f = config_find_field(config_text(key));
+        const struct config_key *k = config_find_key(&defaults_section, config_text(key));
 
-        if (f != NULL && f->rdb_only && ic->mode != MODE_RDB)
+        if (k != NULL && k->flags & KEY_RDB_ONLY && ic->mode != MODE_RDB)
             return config_error(cx, key, "\"%s\" applies only to mode rdb, and instance \"%s\" has mode aof",
-                                f->key, ic->name);
+                                k->name, ic->name);
     }
     if (ic->mode == MODE_RDB && ic->snapshot_interval_s == 0 && ic->snapshot_minute < 0)
         return config_error(cx, mode_value != NULL ? mode_value : map,
@@ -749,187 +1135,6 @@ out:
     return ret;
 }
 
-/* Only the schemes aofroll has backends for; the backend itself parses
- * the rest when it opens the storage. */
-static int config_check_storage_url(struct config_ctx *cx, const yaml_node_t *value, const char *url)
-{
-    int ok = 0;
-    char *shown;
-
-    if (strncmp(url, "file://", 7) == 0)
-        ok = url[7] == '/';
-    else if (strncmp(url, "s3://", 5) == 0)
-        ok = url[5] != '\0' && url[5] != '/';
-    else if (strncmp(url, "sftp://", 7) == 0)
-        ok = url[7] != '\0' && url[7] != '/' && strchr(url + 7, '/') != NULL;
-    else if (strncmp(url, "azure://", 8) == 0)
-        ok = url[8] != '\0' && url[8] != '/' && strchr(url + 8, '/') != NULL;
-    if (ok)
-        return 0;
-    shown = config_redact_url(url);
-    config_error(cx, value,
-                 "invalid storage url \"%s\": expected file:///path, s3://bucket/prefix, sftp://host/path or "
-                 "azure://account/container/prefix",
-                 shown);
-    free(shown);
-    return -1;
-}
-
-static int config_parse_s3(struct config_ctx *cx, const yaml_node_t *map, struct s3_config *s3)
-{
-    const yaml_node_pair_t *pair;
-
-    if (map->type != YAML_MAPPING_NODE)
-        return config_error(cx, map, "expected a mapping for \"s3\"");
-    if (config_check_keys(cx, map, " in \"storage.s3\"") < 0)
-        return -1;
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *key = config_node(cx, pair->key);
-        const yaml_node_t *value = config_node(cx, pair->value);
-        const char *k = config_text(key);
-        int ret;
-
-        if (strcmp(k, "endpoint") == 0)
-            ret = config_string(cx, value, k, &s3->endpoint);
-        else if (strcmp(k, "region") == 0)
-            ret = config_string(cx, value, k, &s3->region);
-        else if (strcmp(k, "path_style") == 0)
-            ret = config_bool(cx, value, k, &s3->path_style);
-        else if (strcmp(k, "storage_class") == 0)
-            ret = config_string(cx, value, k, &s3->storage_class);
-        else if (strcmp(k, "sse") == 0)
-            ret = config_string(cx, value, k, &s3->sse);
-        else if (strcmp(k, "credentials_file") == 0)
-            ret = config_string(cx, value, k, &s3->credentials_file);
-        else if (strcmp(k, "ca_bundle") == 0)
-            ret = config_string(cx, value, k, &s3->ca_bundle);
-        else if (strcmp(k, "sts_endpoint") == 0)
-            ret = config_string(cx, value, k, &s3->sts_endpoint);
-        else
-            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.s3\"", k);
-        if (ret < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int config_parse_sftp(struct config_ctx *cx, const yaml_node_t *map, struct sftp_config *sftp)
-{
-    const yaml_node_pair_t *pair;
-
-    if (map->type != YAML_MAPPING_NODE)
-        return config_error(cx, map, "expected a mapping for \"sftp\"");
-    if (config_check_keys(cx, map, " in \"storage.sftp\"") < 0)
-        return -1;
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *key = config_node(cx, pair->key);
-        const yaml_node_t *value = config_node(cx, pair->value);
-        const char *k = config_text(key);
-        int ret;
-
-        if (strcmp(k, "private_key") == 0)
-            ret = config_string(cx, value, k, &sftp->private_key);
-        else if (strcmp(k, "public_key") == 0)
-            ret = config_string(cx, value, k, &sftp->public_key);
-        else if (strcmp(k, "known_hosts") == 0)
-            ret = config_string(cx, value, k, &sftp->known_hosts);
-        else if (strcmp(k, "host_key_sha256") == 0)
-            ret = config_string(cx, value, k, &sftp->host_key_sha256);
-        else
-            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.sftp\"", k);
-        if (ret < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int config_parse_azure(struct config_ctx *cx, const yaml_node_t *map, struct azure_config *az)
-{
-    const yaml_node_pair_t *pair;
-
-    if (map->type != YAML_MAPPING_NODE)
-        return config_error(cx, map, "expected a mapping for \"azure\"");
-    if (config_check_keys(cx, map, " in \"storage.azure\"") < 0)
-        return -1;
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *key = config_node(cx, pair->key);
-        const yaml_node_t *value = config_node(cx, pair->value);
-        const char *k = config_text(key);
-        int ret;
-
-        if (strcmp(k, "endpoint") == 0)
-            ret = config_string(cx, value, k, &az->endpoint);
-        else if (strcmp(k, "sas_token_file") == 0)
-            ret = config_string(cx, value, k, &az->sas_token_file);
-        else if (strcmp(k, "ca_bundle") == 0)
-            ret = config_string(cx, value, k, &az->ca_bundle);
-        else
-            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.azure\"", k);
-        if (ret < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int config_parse_encryption(struct config_ctx *cx, const yaml_node_t *map,
-                                   struct encryption_config *enc)
-{
-    const yaml_node_pair_t *pair;
-
-    if (map->type != YAML_MAPPING_NODE)
-        return config_error(cx, map, "expected a mapping for \"encryption\"");
-    if (config_check_keys(cx, map, " in \"storage.encryption\"") < 0)
-        return -1;
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *key = config_node(cx, pair->key);
-        const yaml_node_t *value = config_node(cx, pair->value);
-        const char *k = config_text(key);
-        int ret;
-
-        if (strcmp(k, "key_file") == 0)
-            ret = config_string(cx, value, k, &enc->key_file);
-        else
-            ret = config_error(cx, key, "unknown key \"%s\" in \"storage.encryption\"", k);
-        if (ret < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int config_parse_storage(struct config_ctx *cx, const yaml_node_t *map, struct config *cfg)
-{
-    const yaml_node_pair_t *pair;
-
-    if (map->type != YAML_MAPPING_NODE)
-        return config_error(cx, map, "expected a mapping for \"storage\"");
-    if (config_check_keys(cx, map, " in \"storage\"") < 0)
-        return -1;
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        const yaml_node_t *key = config_node(cx, pair->key);
-        const yaml_node_t *value = config_node(cx, pair->value);
-        const char *k = config_text(key);
-        int ret;
-
-        if (strcmp(k, "url") == 0) {
-            ret = config_string(cx, value, k, &cfg->storage_url);
-            if (ret == 0)
-                ret = config_check_storage_url(cx, value, cfg->storage_url);
-        } else if (strcmp(k, "s3") == 0)
-            ret = config_parse_s3(cx, value, &cfg->s3);
-        else if (strcmp(k, "sftp") == 0)
-            ret = config_parse_sftp(cx, value, &cfg->sftp);
-        else if (strcmp(k, "azure") == 0)
-            ret = config_parse_azure(cx, value, &cfg->azure);
-        else if (strcmp(k, "encryption") == 0)
-            ret = config_parse_encryption(cx, value, &cfg->encryption);
-        else
-            ret = config_error(cx, key, "unknown key \"%s\" in \"storage\"", k);
-        if (ret < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* The directory part of `path`: "/a/b" -> "/a", "b" -> ".", "/b" -> "/". */
 static char *config_dirname(const char *path)
 {
@@ -946,83 +1151,44 @@ static char *config_dirname(const char *path)
     return xstrndup(path, len);
 }
 
-/* The top-level mapping. */
+/* The top-level mapping: every key known, then the built-in defaults, then
+ * the keys in the order of root_keys (the instances last, on top of the
+ * defaults). */
 static int config_parse_root(struct config_ctx *cx, const yaml_node_t *root, struct config *cfg)
 {
-    static const char *const keys[] = {"storage",  "index",      "lock_dir",
-                                       "log_file", "log_format", "index_upload_interval",
-                                       "defaults", "instances"};
-    const yaml_node_t *value;
     const yaml_node_pair_t *pair;
-    int64_t ms;
-    const char *text = NULL;
     size_t i;
 
     if (root->type != YAML_MAPPING_NODE)
         return config_error(cx, root, "expected a mapping at the top level, found %s",
                             config_node_kind(root));
-    if (config_check_keys(cx, root, "") < 0)
+    if (config_check_keys(cx, root, root_section.where) < 0)
         return -1;
     for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
         const yaml_node_t *key = config_node(cx, pair->key);
 
-        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-            if (config_key_is(key, keys[i]))
-                break;
+        if (config_find_key(&root_section, config_text(key)) == NULL)
+            return config_error(cx, key, "unknown key \"%s\"%s", config_text(key), root_section.where);
+    }
+
+    config_set_defaults(cx, &root_section, cfg);
+    for (i = 0; i < NKEYS(root_keys); i++) {
+        const struct config_key *k = &root_keys[i];
+        const yaml_node_t *value = config_lookup(cx, root, k->name, NULL);
+
+        if (k->kind == KEY_INSTANCES) {
+            if (value == NULL)
+                return config_error(cx, root, "missing \"instances\": list at least one instance to archive");
+            if (config_parse_instances(cx, value, cfg) < 0)
+                return -1;
+            continue;
         }
-        if (i == sizeof(keys) / sizeof(keys[0]))
-            return config_error(cx, key, "unknown key \"%s\"", config_text(key));
-    }
-
-    cfg->storage_url = xstrdup(DEFAULT_STORAGE_URL);
-    cfg->s3.region = xstrdup(DEFAULT_S3_REGION);
-    cfg->index_path = xstrdup(DEFAULT_INDEX_PATH);
-    cfg->index_upload_interval_s = 300;
-    config_instance_defaults(&cfg->defaults);
-
-    value = config_lookup(cx, root, "storage", NULL);
-    if (value != NULL && config_parse_storage(cx, value, cfg) < 0)
-        return -1;
-    value = config_lookup(cx, root, "index", NULL);
-    if (value != NULL && config_string(cx, value, "index", &cfg->index_path) < 0)
-        return -1;
-    value = config_lookup(cx, root, "lock_dir", NULL);
-    if (value != NULL && config_string(cx, value, "lock_dir", &cfg->lock_dir) < 0)
-        return -1;
-    if (cfg->lock_dir == NULL)
-        cfg->lock_dir = config_dirname(cfg->index_path);
-    value = config_lookup(cx, root, "log_file", NULL);
-    if (value != NULL && config_string(cx, value, "log_file", &cfg->log_file) < 0)
-        return -1;
-    value = config_lookup(cx, root, "log_format", NULL);
-    if (value != NULL) {
-        if (config_scalar(cx, value, "log_format", &text) < 0)
+        if (value != NULL && config_apply(cx, k, value, cfg) < 0)
             return -1;
-        if (strcmp(text, "json") != 0 && strcmp(text, "text") != 0)
-            return config_error(cx, value, "log_format \"%s\": expected text or json", text);
-        cfg->log_json = strcmp(text, "json") == 0;
+        if (k->offset == offsetof(struct config, lock_dir) && k->kind == KEY_STRING && cfg->lock_dir == NULL)
+            cfg->lock_dir = config_dirname(cfg->index_path); /* the default: beside the index */
     }
-    value = config_lookup(cx, root, "index_upload_interval", NULL);
-    if (value != NULL) {
-        if (config_scalar(cx, value, "index_upload_interval", &text) < 0)
-            return -1;
-        if (units_parse_duration_ms(text, &ms, cx->e) < 0)
-            return config_locate(cx, value);
-        if (ms % 1000 != 0)
-            return config_error(cx, value, "index_upload_interval \"%s\" is not a whole number of seconds",
-                                text);
-        if (ms < 1000)
-            return config_error(cx, value,
-                                "index_upload_interval \"%s\" is out of range: expected at least 1s", text);
-        cfg->index_upload_interval_s = ms / 1000;
-    }
-    value = config_lookup(cx, root, "defaults", NULL);
-    if (value != NULL && config_parse_defaults(cx, value, &cfg->defaults) < 0)
-        return -1;
-    value = config_lookup(cx, root, "instances", NULL);
-    if (value == NULL)
-        return config_error(cx, root, "missing \"instances\": list at least one instance to archive");
-    return config_parse_instances(cx, value, cfg);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -1165,25 +1331,7 @@ void config_free(struct config *cfg)
     int i;
 
     free(cfg->path);
-    free(cfg->storage_url);
-    free(cfg->s3.endpoint);
-    free(cfg->s3.region);
-    free(cfg->s3.storage_class);
-    free(cfg->s3.sse);
-    free(cfg->s3.credentials_file);
-    free(cfg->s3.ca_bundle);
-    free(cfg->s3.sts_endpoint);
-    free(cfg->azure.endpoint);
-    free(cfg->azure.sas_token_file);
-    free(cfg->azure.ca_bundle);
-    free(cfg->encryption.key_file);
-    free(cfg->sftp.private_key);
-    free(cfg->sftp.public_key);
-    free(cfg->sftp.known_hosts);
-    free(cfg->sftp.host_key_sha256);
-    free(cfg->index_path);
-    free(cfg->lock_dir);
-    free(cfg->log_file);
+    config_free_section(&root_section, cfg);
     config_instance_free(&cfg->defaults);
     for (i = 0; i < cfg->ninstances; i++)
         config_instance_free(&cfg->instances[i]);
@@ -1284,77 +1432,134 @@ static void dump_url(struct config_dumper *d, const char *key, const char *url)
     free(shown);
 }
 
-/* One instance (or the defaults, which have no name or redis). */
-static void dump_instance(struct config_dumper *d, const struct instance_config *ic, int is_defaults)
+/* The value of scalar key k of the struct at `base`, as it would be
+ * written; nothing for a string that is not set. */
+static void dump_value(struct config_dumper *d, const struct config_key *k, const void *base)
 {
-    const char *base = (const char *)ic;
+    const void *field = config_at_const(base, k);
+    const char *s;
     char text[64];
+    int64_t v = 0;
+    int number = 0;
+
+    if (k->kind == KEY_STRING) {
+        memcpy(&s, field, sizeof(s));
+        if (s != NULL && k->flags & KEY_REDACT)
+            dump_url(d, k->name, s);
+        else
+            dump_pair(d, k->name, s);
+        return;
+    }
+    if (k->kind == KEY_SIZE || k->kind == KEY_RATE || k->kind == KEY_DURATION_MS || k->kind == KEY_DURATION_S)
+        memcpy(&v, field, sizeof(v));
+    else
+        memcpy(&number, field, sizeof(number));
+    switch (k->kind) {
+    case KEY_BOOL:
+        snprintf(text, sizeof(text), "%s", number ? "true" : "false");
+        break;
+    case KEY_ENUM:
+        snprintf(text, sizeof(text), "%s", k->values[number]);
+        break;
+    case KEY_DURATION_MS:
+        units_format_duration_ms(v, text, sizeof(text));
+        break;
+    case KEY_DURATION_S:
+        units_format_duration_ms(v * 1000, text, sizeof(text));
+        break;
+    case KEY_SIZE:
+        units_format_size_exact(v, text, sizeof(text));
+        break;
+    case KEY_RATE:
+        units_format_size_exact(v, text, sizeof(text));
+        if (v != 0)
+            snprintf(text + strlen(text), sizeof(text) - strlen(text), "/s");
+        break;
+    case KEY_LEVEL:
+        snprintf(text, sizeof(text), "%d", number);
+        break;
+    case KEY_CLOCK:
+        /* Quoted as in the documented example: to YAML 1.1 readers a
+         * plain 00:00 is a number and a plain off is false. */
+        if (number < 0)
+            snprintf(text, sizeof(text), "off");
+        else
+            snprintf(text, sizeof(text), "%02d:%02d", number / 60, number % 60);
+        dump_scalar(d, k->name);
+        dump_scalar_styled(d, text, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+        return;
+    case KEY_STRING:
+    case KEY_SECTION:
+    case KEY_DEFAULTS:
+    case KEY_INSTANCES:
+        return;
+    }
+    dump_pair(d, k->name, text);
+}
+
+/* A storage subsection is shown when the storage URL is of its scheme or
+ * when any of its keys (strings and booleans) differs from the default. */
+static int dump_section_shown(const struct config_section *s, const void *base, const char *url)
+{
+    size_t i;
+
+    if (s->scheme != NULL && strncmp(url, s->scheme, strlen(s->scheme)) == 0)
+        return 1;
+    for (i = 0; i < s->nkeys; i++) {
+        const struct config_key *k = &s->keys[i];
+        const void *field = config_at_const(base, k);
+        const char *text;
+        int flag;
+
+        if (k->kind == KEY_STRING) {
+            memcpy(&text, field, sizeof(text));
+            if (text != NULL && (k->def == NULL || strcmp(text, k->def) != 0))
+                return 1;
+        } else if (k->kind == KEY_BOOL) {
+            memcpy(&flag, field, sizeof(flag));
+            if (flag != (k->def != NULL && strcmp(k->def, "true") == 0))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A mapping of section s; its subsections where dump_section_shown(). */
+static void dump_section(struct config_dumper *d, const struct config_section *s, const void *base,
+                         const char *url)
+{
     size_t i;
 
     dump_map_start(d);
-    if (!is_defaults) {
-        dump_pair(d, "name", ic->name);
-        dump_url(d, "redis", ic->redis_url);
-    }
-    for (i = 0; i < N_INSTANCE_FIELDS; i++) {
-        const struct instance_field *f = &instance_fields[i];
-        const void *field = base + f->offset;
-        int64_t v = 0;
-        int number;
+    for (i = 0; i < s->nkeys; i++) {
+        const struct config_key *k = &s->keys[i];
 
+        if (k->kind != KEY_SECTION) {
+            dump_value(d, k, base);
+        } else if (dump_section_shown(k->section, config_at_const(base, k), url)) {
+            dump_key(d, k->name);
+            dump_section(d, k->section, config_at_const(base, k), url);
+        }
+    }
+    dump_map_end(d);
+}
+
+/* One instance (or the defaults, which have no name or redis). */
+static void dump_instance(struct config_dumper *d, const struct instance_config *ic, int is_defaults)
+{
+    size_t i;
+
+    dump_map_start(d);
+    for (i = 0; i < NKEYS(instance_keys); i++) {
+        const struct config_key *k = &instance_keys[i];
+
+        if (k->flags & KEY_INSTANCE_ONLY && is_defaults)
+            continue;
         /* Snapshot settings are shown where they mean something, so that
          * the dump reads back as it is. */
-        if (f->rdb_only && !is_defaults && ic->mode != MODE_RDB)
+        if (k->flags & KEY_RDB_ONLY && !is_defaults && ic->mode != MODE_RDB)
             continue;
-        switch (f->kind) {
-        case FIELD_MODE:
-            snprintf(text, sizeof(text), "%s", ic->mode == MODE_RDB ? "rdb" : "aof");
-            break;
-        case FIELD_PRIORITY:
-            snprintf(text, sizeof(text), "%s", config_priority_names[ic->priority]);
-            break;
-        case FIELD_DURATION_MS:
-            memcpy(&v, field, sizeof(v));
-            units_format_duration_ms(v, text, sizeof(text));
-            break;
-        case FIELD_DURATION_S:
-            memcpy(&v, field, sizeof(v));
-            units_format_duration_ms(v * 1000, text, sizeof(text));
-            break;
-        case FIELD_SIZE:
-            memcpy(&v, field, sizeof(v));
-            units_format_size_exact(v, text, sizeof(text));
-            break;
-        case FIELD_RATE:
-            memcpy(&v, field, sizeof(v));
-            units_format_size_exact(v, text, sizeof(text));
-            if (v != 0)
-                snprintf(text + strlen(text), sizeof(text) - strlen(text), "/s");
-            break;
-        case FIELD_LEVEL:
-            memcpy(&number, field, sizeof(number));
-            snprintf(text, sizeof(text), "%d", number);
-            break;
-        case FIELD_CLOCK:
-            /* Quoted as in DESIGN.md: to YAML 1.1 readers a plain 00:00
-             * is a number and a plain off is false. */
-            memcpy(&number, field, sizeof(number));
-            if (number < 0)
-                snprintf(text, sizeof(text), "off");
-            else
-                snprintf(text, sizeof(text), "%02d:%02d", number / 60, number % 60);
-            dump_scalar(d, f->key);
-            dump_scalar_styled(d, text, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-            continue;
-        case FIELD_PATH: {
-            const char *path;
-
-            memcpy(&path, field, sizeof(path));
-            dump_pair(d, f->key, path);
-            continue;
-        }
-        }
-        dump_pair(d, f->key, text);
+        dump_value(d, k, ic);
     }
     dump_map_end(d);
 }
@@ -1363,8 +1568,8 @@ void config_dump(const struct config *cfg, FILE *fp)
 {
     struct config_dumper d;
     yaml_event_t ev;
-    char text[64];
-    int i;
+    size_t i;
+    int n;
 
     memset(&d, 0, sizeof(d));
     if (!yaml_emitter_initialize(&d.emitter))
@@ -1379,70 +1584,32 @@ void config_dump(const struct config *cfg, FILE *fp)
     if (yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
         dump_emit(&d, &ev);
     dump_map_start(&d);
+    for (i = 0; i < NKEYS(root_keys); i++) {
+        const struct config_key *k = &root_keys[i];
 
-    dump_key(&d, "storage");
-    dump_map_start(&d);
-    dump_url(&d, "url", cfg->storage_url);
-    if (strncmp(cfg->storage_url, "s3://", 5) == 0 || cfg->s3.endpoint != NULL || cfg->s3.path_style ||
-        cfg->s3.storage_class != NULL || cfg->s3.sse != NULL || cfg->s3.credentials_file != NULL ||
-        cfg->s3.ca_bundle != NULL || cfg->s3.sts_endpoint != NULL ||
-        strcmp(cfg->s3.region, DEFAULT_S3_REGION) != 0) {
-        dump_key(&d, "s3");
-        dump_map_start(&d);
-        dump_pair(&d, "endpoint", cfg->s3.endpoint);
-        dump_pair(&d, "region", cfg->s3.region);
-        dump_pair(&d, "path_style", cfg->s3.path_style ? "true" : "false");
-        dump_pair(&d, "storage_class", cfg->s3.storage_class);
-        dump_pair(&d, "sse", cfg->s3.sse);
-        dump_pair(&d, "credentials_file", cfg->s3.credentials_file);
-        dump_pair(&d, "ca_bundle", cfg->s3.ca_bundle);
-        dump_pair(&d, "sts_endpoint", cfg->s3.sts_endpoint);
-        dump_map_end(&d);
+        switch (k->kind) {
+        case KEY_SECTION:
+            dump_key(&d, k->name);
+            dump_section(&d, k->section, config_at_const(cfg, k), cfg->storage_url);
+            break;
+        case KEY_DEFAULTS:
+            dump_key(&d, k->name);
+            dump_instance(&d, &cfg->defaults, 1);
+            break;
+        case KEY_INSTANCES:
+            dump_key(&d, k->name);
+            if (yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
+                dump_emit(&d, &ev);
+            for (n = 0; n < cfg->ninstances; n++)
+                dump_instance(&d, &cfg->instances[n], 0);
+            if (yaml_sequence_end_event_initialize(&ev))
+                dump_emit(&d, &ev);
+            break;
+        default:
+            dump_value(&d, k, cfg);
+            break;
+        }
     }
-    if (strncmp(cfg->storage_url, "azure://", 8) == 0 || cfg->azure.endpoint != NULL ||
-        cfg->azure.sas_token_file != NULL || cfg->azure.ca_bundle != NULL) {
-        dump_key(&d, "azure");
-        dump_map_start(&d);
-        dump_pair(&d, "endpoint", cfg->azure.endpoint);
-        dump_pair(&d, "sas_token_file", cfg->azure.sas_token_file);
-        dump_pair(&d, "ca_bundle", cfg->azure.ca_bundle);
-        dump_map_end(&d);
-    }
-    if (cfg->sftp.private_key != NULL || cfg->sftp.public_key != NULL || cfg->sftp.known_hosts != NULL ||
-        cfg->sftp.host_key_sha256 != NULL) {
-        dump_key(&d, "sftp");
-        dump_map_start(&d);
-        dump_pair(&d, "private_key", cfg->sftp.private_key);
-        dump_pair(&d, "public_key", cfg->sftp.public_key);
-        dump_pair(&d, "known_hosts", cfg->sftp.known_hosts);
-        dump_pair(&d, "host_key_sha256", cfg->sftp.host_key_sha256);
-        dump_map_end(&d);
-    }
-    if (cfg->encryption.key_file != NULL) {
-        dump_key(&d, "encryption");
-        dump_map_start(&d);
-        dump_pair(&d, "key_file", cfg->encryption.key_file);
-        dump_map_end(&d);
-    }
-    dump_map_end(&d);
-
-    dump_pair(&d, "index", cfg->index_path);
-    dump_pair(&d, "lock_dir", cfg->lock_dir);
-    dump_pair(&d, "log_file", cfg->log_file);
-    if (cfg->log_json)
-        dump_pair(&d, "log_format", "json");
-    units_format_duration_ms(cfg->index_upload_interval_s * 1000, text, sizeof(text));
-    dump_pair(&d, "index_upload_interval", text);
-    dump_key(&d, "defaults");
-    dump_instance(&d, &cfg->defaults, 1);
-    dump_key(&d, "instances");
-    if (yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
-        dump_emit(&d, &ev);
-    for (i = 0; i < cfg->ninstances; i++)
-        dump_instance(&d, &cfg->instances[i], 0);
-    if (yaml_sequence_end_event_initialize(&ev))
-        dump_emit(&d, &ev);
-
     dump_map_end(&d);
     if (yaml_document_end_event_initialize(&ev, 1))
         dump_emit(&d, &ev);
@@ -1450,4 +1617,97 @@ void config_dump(const struct config *cfg, FILE *fp)
         dump_emit(&d, &ev);
     yaml_emitter_flush(&d.emitter);
     yaml_emitter_delete(&d.emitter);
+}
+
+/* ---------------------------------------------------------------------
+ * The key list of docs/config.md
+ * ------------------------------------------------------------------- */
+
+static const char *keys_kind_name(enum key_kind kind)
+{
+    switch (kind) {
+    case KEY_STRING:
+        return "string";
+    case KEY_BOOL:
+        return "bool";
+    case KEY_SIZE:
+        return "size";
+    case KEY_RATE:
+        return "rate";
+    case KEY_DURATION_MS:
+    case KEY_DURATION_S:
+        return "duration";
+    case KEY_LEVEL:
+        return "int";
+    case KEY_CLOCK:
+        return "HH:MM";
+    case KEY_ENUM:
+        return "enum";
+    case KEY_SECTION:
+    case KEY_DEFAULTS:
+        return "mapping";
+    case KEY_INSTANCES:
+        return "sequence";
+    }
+    return "";
+}
+
+/* What a key accepts, for the table: its range or its values. */
+static void keys_accepted(const struct config_key *k, FILE *fp)
+{
+    size_t i;
+
+    if (k->kind == KEY_ENUM) {
+        for (i = 0; k->values[i] != NULL; i++)
+            fprintf(fp, "%s`%s`", i == 0 ? "" : ", ", k->values[i]);
+    } else if (k->kind == KEY_BOOL) {
+        fputs("`true`, `false`", fp);
+    } else if (k->kind == KEY_CLOCK) {
+        fputs("`00:00` to `23:59`, `off`", fp);
+    } else if (k->range != NULL) {
+        fputs(k->range, fp);
+    }
+}
+
+static void keys_section(const struct config_section *s, const char *title, FILE *fp)
+{
+    size_t i;
+
+    fprintf(fp, "### %s\n\n| key | type | default | accepted | meaning |\n| --- | --- | --- | --- | --- |\n",
+            title);
+    for (i = 0; i < s->nkeys; i++) {
+        const struct config_key *k = &s->keys[i];
+
+        fprintf(fp, "| `%s` | %s | ", k->name, keys_kind_name(k->kind));
+        if (k->def != NULL)
+            fprintf(fp, "`%s`", k->def);
+        fputs(" | ", fp);
+        keys_accepted(k, fp);
+        fprintf(fp, " | %s |\n", k->help);
+    }
+    fputc('\n', fp);
+}
+
+/* Each section's table, the sections after the one that holds them. */
+static void keys_sections(const struct config_section *s, FILE *fp)
+{
+    size_t i;
+
+    for (i = 0; i < s->nkeys; i++) {
+        const struct config_key *k = &s->keys[i];
+        char title[64];
+
+        if (k->kind != KEY_SECTION)
+            continue;
+        snprintf(title, sizeof(title), "`%s`", k->section->path);
+        keys_section(k->section, title, fp);
+        keys_sections(k->section, fp);
+    }
+}
+
+void config_keys_markdown(FILE *fp)
+{
+    keys_section(&root_section, "The top level", fp);
+    keys_sections(&root_section, fp);
+    keys_section(&defaults_section, "`defaults` and each of `instances`", fp);
 }

@@ -114,5 +114,9 @@ void redis_addr_free(struct redis_addr *a);
 char *config_redact_url(const char *url);
 /* Write the effective configuration as YAML, passwords redacted. */
 void config_dump(const struct config *cfg, FILE *fp);
+/* Write the key list of docs/config.md: one markdown table per section
+ * (key, type, default, accepted values, meaning), from the same tables
+ * the parser reads. */
+void config_keys_markdown(FILE *fp);
 
 #endif

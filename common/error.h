@@ -13,15 +13,15 @@
 
 enum err_code {
     ERR_NONE = 0,
-    ERR_IO,        /* a system call, the network or a server failed */
-    ERR_NOTFOUND,  /* a file, object, instance or row does not exist */
-    ERR_CORRUPT,   /* data fails its check: CRC, gzip, AOF syntax, gap */
-    ERR_USAGE,     /* bad command line or bad TIME: exit status 2 */
-    ERR_CONFIG,    /* bad configuration file */
-    ERR_REDIS,     /* redis refused, or answered something unexpected */
-    ERR_EXISTS,    /* refusing to overwrite something */
-    ERR_BUSY,      /* held by someone else (lock, rewrite in progress) */
-    ERR_STOPPED    /* interrupted by a stop request (SIGTERM) */
+    ERR_IO,       /* a system call, the network or a server failed */
+    ERR_NOTFOUND, /* a file, object, instance or row does not exist */
+    ERR_CORRUPT,  /* data fails its check: CRC, gzip, AOF syntax, gap */
+    ERR_USAGE,    /* bad command line or bad TIME: exit status 2 */
+    ERR_CONFIG,   /* bad configuration file */
+    ERR_REDIS,    /* redis refused, or answered something unexpected */
+    ERR_EXISTS,   /* refusing to overwrite something */
+    ERR_BUSY,     /* held by someone else (lock, rewrite in progress) */
+    ERR_STOPPED   /* interrupted by a stop request (SIGTERM) */
 };
 
 struct err {
@@ -32,14 +32,11 @@ struct err {
 void err_clear(struct err *e);
 /* Set code and message (printf-style). Returns -1 so that callers can
  * write `return err_set(e, ERR_IO, "...")`. */
-int err_set(struct err *e, enum err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int err_set(struct err *e, enum err_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Like err_set, appending ": strerror(errnum)". */
-int err_sys(struct err *e, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int err_sys(struct err *e, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prepend context to an existing message: "context: old message". */
-void err_prefix(struct err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Process exit status for an error: 2 for ERR_USAGE, 1 otherwise. */
 int err_exit_status(const struct err *e);
 

@@ -1,4 +1,4 @@
-/* index.c - the SQLite chunk index (see index.h and DESIGN.md "Index").
+/* index.c - the SQLite chunk index (see index.h and docs/design.md, "The index").
  *
  * One database file in WAL mode, one `struct index` handle per thread. The
  * handle keeps every statement it has ever run in `stmts[]`, prepared on

@@ -1,6 +1,6 @@
 /* objname.c - every object name in the archive is built and parsed here.
  *
- * The layout is the one in objname.h and DESIGN.md:
+ * The layout is the one in objname.h and docs/design.md:
  *
  *   <instance>/gen-<generation:6>/base/<start:20>-<end:20>_<time:10>_<total:20>.<rdb|aof>.gz
  *   <instance>/gen-<generation:6>/incr/<start:20>-<end:20>_<first:10>-<last:10>.aof.gz

@@ -1,6 +1,6 @@
 /* objname.h - every object name in the archive is built and parsed here.
  *
- * Layout (DESIGN.md), numbers zero-padded so that names sort in byte order:
+ * Layout (docs/design.md), numbers zero-padded so that names sort in byte order:
  *
  *   <instance>/gen-000001/base/<start:20>-<end:20>_<time>_<total:20>.<rdb|aof>.gz
  *   <instance>/gen-000001/incr/<start:20>-<end:20>_<first>-<last>.aof.gz

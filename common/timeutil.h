@@ -1,6 +1,6 @@
 /* timeutil.h - the TIME argument of the command line, and time output.
  *
- * Accepted forms (DESIGN.md): RFC 3339 with Z or an offset
+ * Accepted forms (docs/design.md, "Command line"): RFC 3339 with Z or an offset
  * ("2026-11-20T15:12:01Z", "2026-11-20T15:12:01+01:00", fractional seconds
  * ignored), local time "2026-11-20 15:12:01" (also with 'T'), and
  * "@1763651521" (unix seconds, negative before 1970). A bad time is
@@ -31,5 +31,6 @@ void time_format_local(int64_t t, char *buf, size_t n);
 int64_t time_now(void);          /* wall clock, unix seconds */
 int64_t time_now_ms(void);       /* wall clock, unix milliseconds */
 int64_t time_monotonic_ms(void); /* CLOCK_MONOTONIC, for intervals */
+double time_monotonic(void);     /* CLOCK_MONOTONIC in seconds, for step timings */
 
 #endif

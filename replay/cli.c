@@ -1,6 +1,6 @@
-/* cli.c - plumbing shared by every aofroll subcommand: option parsing with
- * aofroll's messages, opening the configuration, index and storage, and
- * resolving --instance. See cli.h. */
+/* cli.c - plumbing shared by every aofroll subcommand: opening the
+ * configuration, index and storage, resolving --instance or selecting
+ * every instance, and errors. See cli.h. */
 #include "cli.h"
 
 #include <errno.h>
@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "config_path.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 void cli_init(struct cli *c, const char *cmd)
 {
@@ -91,66 +91,11 @@ void cli_close(struct cli *c)
     c->inst = NULL;
 }
 
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, struct err *e)
-{
-    const char *arg;
-    int ch;
-
-    opterr = 0;
-    ch = getopt_long(argc, argv, shortopts, longopts, NULL);
-    if (ch != '?' && ch != ':')
-        return ch;
-    arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-    if (ch == ':') {
-        err_set(e, ERR_USAGE, "option \"%s\" needs a value", arg);
-    } else if (optopt != 0 && strncmp(arg, "--", 2) != 0) {
-        err_set(e, ERR_USAGE, "unknown option \"-%c\"", optopt);
-    } else {
-        /* "--name=value": name only the option */
-        size_t n = strcspn(arg, "=");
-        err_set(e, ERR_USAGE, "unknown option \"%.*s\"", (int)n, arg);
-    }
-    return '?';
-}
-
-int cli_after_dashdash(int argc, char **argv)
-{
-    return optind > 1 && optind <= argc && strcmp(argv[optind - 1], "--") == 0;
-}
-
 int cli_require(const char *value, const char *option, struct err *e)
 {
     if (value != NULL)
         return 0;
     return err_set(e, ERR_USAGE, "missing %s", option);
-}
-
-int cli_parse_time(const char *option, const char *text, int64_t *t, struct err *e)
-{
-    if (strcmp(text, "now") == 0) {
-        *t = time_now();
-        return 0;
-    }
-    if (time_parse(text, t, e) < 0) {
-        if (e->code != ERR_USAGE)
-            e->code = ERR_USAGE;
-        err_prefix(e, "%s", option);
-        return -1;
-    }
-    return 0;
-}
-
-int cli_parse_long(const char *option, const char *text, long lo, long hi, long *out, struct err *e)
-{
-    char *end = NULL;
-    long v;
-
-    errno = 0;
-    v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        return err_set(e, ERR_USAGE, "%s: \"%s\" is not a number from %ld to %ld", option, text, lo, hi);
-    *out = v;
-    return 0;
 }
 
 int cli_fail(const char *cmd, const struct err *e)
@@ -164,10 +109,42 @@ int cli_fail(const char *cmd, const struct err *e)
     return err_exit_status(e);
 }
 
-double cli_clock(void)
+int cli_select(struct cli *c, const char *name, struct cli_selection *out, struct err *e)
 {
-    struct timespec ts;
+    int i;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    memset(out, 0, sizeof(*out));
+    if (name != NULL) {
+        if (cli_instance(c, name, e) < 0)
+            return -1;
+        out->v = xcalloc(1, sizeof(*out->v));
+        out->v[0].cfg = c->inst;
+        out->v[0].name = c->inst->name;
+        out->v[0].id = c->instance_id;
+        out->n = 1;
+        return 0;
+    }
+    out->v = xcalloc((size_t)(c->cfg.ninstances > 0 ? c->cfg.ninstances : 1), sizeof(*out->v));
+    for (i = 0; i < c->cfg.ninstances; i++) {
+        struct cli_selected *in = &out->v[out->n];
+
+        in->cfg = &c->cfg.instances[i];
+        in->name = in->cfg->name;
+        if (index_instance_id(c->idx, in->name, 0, &in->id, e) < 0) {
+            if (e->code != ERR_NOTFOUND) {
+                cli_selection_free(out);
+                return -1;
+            }
+            err_clear(e);
+            in->id = -1;
+        }
+        out->n++;
+    }
+    return 0;
+}
+
+void cli_selection_free(struct cli_selection *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof(*l));
 }

@@ -1,20 +1,22 @@
 /* cli.h - plumbing shared by every aofroll subcommand.
  *
- * A subcommand parses its options with cli_getopt() (getopt_long with
- * aofroll's error messages), then cli_open() loads the configuration and
- * opens the index and the storage named in it, and cli_instance() resolves
- * --instance to the configured instance and its index id. Errors are
- * printed by cli_fail() as one line "aofroll CMD: message" on stderr, and
- * the exit status follows the error: 0 ok, 1 operational, 2 usage. */
+ * A subcommand declares its options in a table (common/opt.h) that
+ * opt_parse() reads and `aofroll NAME --help` prints; then cli_open() loads
+ * the configuration and opens the index and the storage named in it, and
+ * cli_instance() resolves --instance to the configured instance and its
+ * index id (cli_select(): that one or every configured instance). Errors
+ * are printed by cli_fail() as one line "aofroll CMD: message" on stderr,
+ * and the exit status follows the error: 0 ok, 1 operational, 2 usage. */
 #ifndef AOFROLL_REPLAY_CLI_H
 #define AOFROLL_REPLAY_CLI_H
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "error.h"
 #include "index.h"
+#include "opt.h"
 #include "storage.h"
 
 #define CLI_EXIT_OK 0
@@ -42,26 +44,47 @@ int cli_open(struct cli *c, const char *config_path, int index_readonly, struct 
 int cli_instance(struct cli *c, const char *name, struct err *e);
 void cli_close(struct cli *c);
 
-/* getopt_long with no message of its own: returns the option's value, -1
- * at the end of the options, or '?' with ERR_USAGE in e ("unknown option
- * \"--x\"", "option \"--to\" needs a value"). shortopts must start with
- * "+:" (stop at the first non-option, report missing values). */
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, struct err *e);
-/* After the option loop: 1 when the options ended with "--" (what follows
- * is for another program), else 0. */
-int cli_after_dashdash(int argc, char **argv);
+/* The instances a command works on: `--instance NAME` or every configured
+ * instance (the inspection commands). */
+struct cli_selected {
+    const struct instance_config *cfg; /* its configuration */
+    const char *name;
+    int64_t id; /* -1 when the index has never seen it */
+};
+
+struct cli_selection {
+    struct cli_selected *v;
+    size_t n;
+};
+
+/* `name` given: that instance (cli_instance's errors: unknown is ERR_USAGE,
+ * never archived ERR_NOTFOUND). NULL: every configured instance, in the
+ * configuration's order, with id -1 for those the index lacks. */
+int cli_select(struct cli *c, const char *name, struct cli_selection *out, struct err *e);
+void cli_selection_free(struct cli_selection *l);
+
 /* Fail with ERR_USAGE when an option the command needs is missing. */
 int cli_require(const char *value, const char *option, struct err *e);
-/* TIME as DESIGN.md writes it, or "now"; ERR_USAGE naming the option
- * ("latest" is restore's and apply's --to: when.h). */
-int cli_parse_time(const char *option, const char *text, int64_t *t, struct err *e);
-/* A decimal integer in [lo, hi]; ERR_USAGE naming the option. */
-int cli_parse_long(const char *option, const char *text, long lo, long hi, long *out, struct err *e);
+
+/* Rows that most subcommands' option tables (opt.h) share; type is the
+ * command's options struct, which has the fields they name. */
+#define CLI_OPT_CONFIG(type, text)                                                                           \
+    {                                                                                                        \
+        .name = "config", .shortname = 'c', .kind = OPT_STRING, .off = offsetof(type, config),               \
+        .arg = "FILE", .help = (text)                                                                        \
+    }
+#define CLI_OPT_JSON(type)                                                                                   \
+    {                                                                                                        \
+        .name = "json", .kind = OPT_FLAG, .off = offsetof(type, json),                                       \
+        .help = "one JSON document (docs/json.md)"                                                           \
+    }
+#define CLI_OPT_HELP                                                                                         \
+    {                                                                                                        \
+        .name = "help", .shortname = 'h', .kind = OPT_HELP, .help = "print this help"                        \
+    }
 
 /* Print "aofroll CMD: message" on stderr and return the exit status for
  * it (2 for ERR_USAGE, 1 otherwise). */
 int cli_fail(const char *cmd, const struct err *e);
-/* Seconds on the monotonic clock, for step timings. */
-double cli_clock(void);
 
 #endif

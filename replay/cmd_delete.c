@@ -29,6 +29,7 @@
 #include "fetch.h"
 #include "inspect.h"
 #include "objname.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -57,43 +58,39 @@ struct delete_cmd {
     struct buf out;
 };
 
+/* Every option of `aofroll delete`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_delete_options[] = {
+    CLI_OPT_CONFIG(struct delete_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct delete_opts, instance),
+     .arg = "NAME",
+     .help = "instance whose generation to delete"},
+    {.name = "generation",
+     .kind = OPT_STRING,
+     .off = offsetof(struct delete_opts, generation_text),
+     .arg = "N",
+     .help = "the generation (see \"aofroll generations\")"},
+    {.name = "force",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct delete_opts, force),
+     .help = "delete it even when it is the newest"},
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int delete_parse_args(struct delete_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"generation", required_argument, NULL, 'g'},
-                                         {"force", no_argument, NULL, 'F'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'g':
-            o->generation_text = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_delete_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->generation_text, "--generation N", e) < 0)
         return -1;
-    return cli_parse_long("--generation", o->generation_text, 1, 999999999L, &o->generation, e);
+    return opt_long("--generation", o->generation_text, 1, 999999999L, &o->generation, e);
 }
 
 static int delete_key_add(void *ud, const struct chunk_row *c)

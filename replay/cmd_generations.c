@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 
 struct gens_opts {
@@ -26,35 +27,27 @@ struct gens_opts {
     int json;
 };
 
+/* Every option of `aofroll generations`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_generations_options[] = {
+    CLI_OPT_CONFIG(struct gens_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct gens_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    CLI_OPT_JSON(struct gens_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int gens_parse_args(struct gens_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_generations_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return 0;
 }
 
@@ -142,7 +135,7 @@ static void gens_json(const char *instance, const struct inspect_gens *l, struct
 
 static int gens_run(const struct gens_opts *o, struct cli *c, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     struct inspect_gens l = {NULL, 0, 0};
     struct buf out = BUF_INIT;
     struct json j;
@@ -150,7 +143,7 @@ static int gens_run(const struct gens_opts *o, struct cli *c, struct err *e)
     int ret = -1;
 
     json_init(&j, stdout);
-    if (cli_open(c, o->config, 1, e) < 0 || inspect_instances_select(c, o->instance, &sel, e) < 0)
+    if (cli_open(c, o->config, 1, e) < 0 || cli_select(c, o->instance, &sel, e) < 0)
         goto out;
     if (o->json) {
         json_object_begin(&j);
@@ -192,7 +185,7 @@ out:
     json_free(&j);
     buf_free(&out);
     inspect_gens_free(&l);
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

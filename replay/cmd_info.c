@@ -21,6 +21,7 @@
 #include "fetch.h"
 #include "inspect.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "units.h"
 #include "verdict.h"
@@ -45,36 +46,23 @@ struct info {
     int64_t now;
 };
 
+/* Every option of `aofroll info`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_info_options[] = {
+    CLI_OPT_CONFIG(struct info_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct info_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    CLI_OPT_JSON(struct info_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int info_parse_args(struct info_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    return 0;
+    return opt_parse(cmd_info_options, argc, argv, o, NULL, e);
 }
 
 static int info_sum_chunk(void *ud, const struct chunk_row *c)
@@ -112,7 +100,7 @@ static void info_age(int64_t now, int64_t t, char *buf, size_t n)
     snprintf(buf, n, "%s (%" PRId64 " s ago)", when, now - t);
 }
 
-static void info_text(struct info *in, const struct inspect_instance *inst, const struct window *w, size_t nw,
+static void info_text(struct info *in, const struct cli_selected *inst, const struct window *w, size_t nw,
                       const struct inspect_gens *gens, const struct info_sums *s,
                       const struct status_row *row, const struct verdict *v, int64_t latest)
 {
@@ -169,7 +157,7 @@ static void info_text(struct info *in, const struct inspect_instance *inst, cons
     buf_printf(&in->out, "%s\n", v->nreasons ? " (aofroll status)" : "");
 }
 
-static void info_json(struct info *in, const struct inspect_instance *inst, const struct window *w, size_t nw,
+static void info_json(struct info *in, const struct cli_selected *inst, const struct window *w, size_t nw,
                       const struct inspect_gens *gens, const struct info_sums *s,
                       const struct status_row *row, const struct verdict *v, int64_t latest)
 {
@@ -215,7 +203,7 @@ static void info_json(struct info *in, const struct inspect_instance *inst, cons
     json_object_end(&in->j);
 }
 
-static int info_instance(struct info *in, const struct inspect_instance *inst, struct err *e)
+static int info_instance(struct info *in, const struct cli_selected *inst, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     struct window_gen *wg = NULL;
@@ -244,7 +232,7 @@ static int info_instance(struct info *in, const struct inspect_instance *inst, s
         if (nw > 0)
             latest = w[nw - 1].to;
     }
-    if (inspect_judge(&in->cli, inst, in->now, &row, &have, &archived, &v, e) < 0)
+    if (inspect_judge(in->cli.idx, inst->cfg, inst->id, in->now, &row, &have, &archived, &v, e) < 0)
         goto out;
     if (in->o.json)
         info_json(in, inst, w, nw, &gens, &sums, have ? &row : NULL, &v, latest);
@@ -261,14 +249,13 @@ out:
 
 static int info_run(struct info *in, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     size_t i;
     int ret = -1;
 
     json_init(&in->j, stdout);
     in->now = time_now();
-    if (cli_open(&in->cli, in->o.config, 1, e) < 0 ||
-        inspect_instances_select(&in->cli, in->o.instance, &sel, e) < 0)
+    if (cli_open(&in->cli, in->o.config, 1, e) < 0 || cli_select(&in->cli, in->o.instance, &sel, e) < 0)
         goto out;
     if (in->o.json) {
         json_object_begin(&in->j);
@@ -290,7 +277,7 @@ static int info_run(struct info *in, struct err *e)
     }
     ret = inspect_flush_stdout(&in->out, e);
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

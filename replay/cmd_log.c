@@ -32,6 +32,7 @@
 #include "inspect_decode.h"
 #include "json.h"
 #include "keypos.h"
+#include "opt.h"
 #include "quote.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -61,57 +62,57 @@ struct log_state {
     struct err write_err;
 };
 
+/* Every option of `aofroll log`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_log_options[] = {
+    CLI_OPT_CONFIG(struct log_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct log_opts, instance),
+     .arg = "NAME",
+     .help = "instance whose archive to read"},
+    {.name = "since",
+     .kind = OPT_TIME,
+     .off = offsetof(struct log_opts, since),
+     .given = OPT_GIVEN(struct log_opts, have_since),
+     .arg = "TIME",
+     .help = "first second of the window"},
+    {.name = "until",
+     .kind = OPT_TIME,
+     .off = offsetof(struct log_opts, until),
+     .given = OPT_GIVEN(struct log_opts, have_until),
+     .arg = "TIME",
+     .help = "last second of the window (inclusive)"},
+    {.name = "key",
+     .kind = OPT_STRING,
+     .off = offsetof(struct log_opts, key),
+     .arg = "GLOB",
+     .help = "only commands with a key matching the Redis glob (user:*, order:[0-9]*)"},
+    {.name = "cmd",
+     .kind = OPT_STRING,
+     .off = offsetof(struct log_opts, cmds),
+     .arg = "NAMES",
+     .help = "only these commands, \"SET,DEL\" or \"FLUSHALL|FLUSHDB\" (any case)"},
+    {.name = "max-arg",
+     .kind = OPT_LONG,
+     .off = offsetof(struct log_opts, max_arg),
+     .min = 0,
+     .max = 1L << 30,
+     .arg = "N",
+     .help = "bytes of an argument shown before eliding it (default 64, 0: all)"},
+    CLI_OPT_JSON(struct log_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int log_parse_args(struct log_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"instance", required_argument, NULL, 'i'},
-        {"since", required_argument, NULL, 's'},   {"until", required_argument, NULL, 'u'},
-        {"key", required_argument, NULL, 'k'},     {"cmd", required_argument, NULL, 'C'},
-        {"max-arg", required_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->max_arg = QUOTE_DEFAULT_MAX;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 's':
-            if (cli_parse_time("--since", optarg, &o->since, e) < 0)
-                return -1;
-            o->have_since = 1;
-            break;
-        case 'u':
-            if (cli_parse_time("--until", optarg, &o->until, e) < 0)
-                return -1;
-            o->have_until = 1;
-            break;
-        case 'k':
-            o->key = optarg;
-            break;
-        case 'C':
-            o->cmds = optarg;
-            break;
-        case 'm':
-            if (cli_parse_long("--max-arg", optarg, 0, 1L << 30, &o->max_arg, e) < 0)
-                return -1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_log_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->have_since ? "" : NULL, "--since TIME", e) < 0 ||
         cli_require(o->have_until ? "" : NULL, "--until TIME", e) < 0)

@@ -19,6 +19,7 @@
 #include "inspect.h"
 #include "inspect_fmt.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -52,47 +53,39 @@ struct ls {
     int64_t cur_instance, cur_generation;
 };
 
+/* Every option of `aofroll ls`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_ls_options[] = {
+    CLI_OPT_CONFIG(struct ls_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct ls_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    {.name = "since",
+     .kind = OPT_TIME,
+     .off = offsetof(struct ls_opts, since),
+     .arg = "TIME",
+     .help = "only chunks observed at or after TIME"},
+    {.name = "until",
+     .kind = OPT_TIME,
+     .off = offsetof(struct ls_opts, until),
+     .arg = "TIME",
+     .help = "only chunks observed at or before TIME"},
+    CLI_OPT_JSON(struct ls_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int ls_parse_args(struct ls_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"since", required_argument, NULL, 's'},
-                                         {"until", required_argument, NULL, 'u'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->since = INT64_MIN;
     o->until = INT64_MAX;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 's':
-            if (cli_parse_time("--since", optarg, &o->since, e) < 0)
-                return -1;
-            break;
-        case 'u':
-            if (cli_parse_time("--until", optarg, &o->until, e) < 0)
-                return -1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_ls_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     if (o->since > o->until)
         return err_set(e, ERR_USAGE, "--since is later than --until");
     return 0;

@@ -29,6 +29,7 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -55,37 +56,31 @@ struct prune_keys {
     uint64_t bytes;
 };
 
+/* Every option of `aofroll prune`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_prune_options[] = {
+    CLI_OPT_CONFIG(struct prune_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct prune_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    {.name = "dry-run",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct prune_opts, dry_run),
+     .help = "print what would be deleted, delete nothing"},
+    CLI_OPT_JSON(struct prune_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int prune_parse_args(struct prune_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"dry-run", no_argument, NULL, 'n'},      {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'n':
-            o->dry_run = 1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_prune_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return 0;
 }
 
@@ -112,7 +107,7 @@ static void prune_keys_free(struct prune_keys *k)
     memset(k, 0, sizeof(*k));
 }
 
-static int prune_generation(struct prune *p, const struct inspect_instance *in, const struct inspect_gen *g,
+static int prune_generation(struct prune *p, const struct cli_selected *in, const struct inspect_gen *g,
                             struct err *e)
 {
     struct prune_keys keys = {NULL, 0, 0, 0};
@@ -159,7 +154,7 @@ out:
     return ret;
 }
 
-static int prune_instance(struct prune *p, const struct inspect_instance *in, struct err *e)
+static int prune_instance(struct prune *p, const struct cli_selected *in, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     const struct inspect_gen *keep;
@@ -197,7 +192,7 @@ out:
 
 static int prune_run(struct prune *p, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     struct stat sb;
     char size[32];
     size_t i;
@@ -220,7 +215,7 @@ static int prune_run(struct prune *p, struct err *e)
             goto out;
         }
     }
-    if (inspect_instances_select(&p->cli, p->o.instance, &sel, e) < 0)
+    if (cli_select(&p->cli, p->o.instance, &sel, e) < 0)
         goto out;
     if (p->o.json) {
         json_object_begin(&p->j);
@@ -247,7 +242,7 @@ static int prune_run(struct prune *p, struct err *e)
                p->objects, p->objects == 1 ? "" : "s", size, p->bytes);
     ret = inspect_flush_stdout(&p->out, e);
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

@@ -62,6 +62,7 @@
 #include "indexcopy.h"
 #include "inspect.h"
 #include "objname.h"
+#include "opt.h"
 #include "outdir.h"
 #include "progress.h"
 #include "reindex_plan.h"
@@ -115,35 +116,31 @@ struct reindex_listing {
     struct reindex_problems *pr;
 };
 
+/* Every option of `aofroll reindex`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_reindex_options[] = {
+    CLI_OPT_CONFIG(struct reindex_opts, "configuration file (the index is written where it says)"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct reindex_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: every configured one)"},
+    {.name = "no-index-copy",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct reindex_opts, no_copy),
+     .help = "do not check chunks against the index copy in storage (one that\ncannot be read): adopt them "
+             "by their names and CRCs alone"},
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"no-index-copy", no_argument, NULL, 'n'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'n':
-            o->no_copy = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_reindex_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return 0;
 }
 

@@ -51,6 +51,7 @@
 #include "indexcopy.h"
 #include "inspect.h"
 #include "objname.h"
+#include "opt.h"
 #include "quote.h"
 #include "xalloc.h"
 
@@ -91,40 +92,36 @@ struct rekey {
     int lock_fd; /* <index>.rekey.lock, -1 until taken */
 };
 
+/* Every option of `aofroll rekey`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_rekey_options[] = {
+    CLI_OPT_CONFIG(struct rekey_opts, "configuration file (its storage.encryption.key_file names the keys)"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct rekey_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: every configured one)"},
+    {.name = "generation",
+     .kind = OPT_STRING,
+     .off = offsetof(struct rekey_opts, generation_text),
+     .arg = "N",
+     .help = "only this generation of --instance (see \"aofroll generations\")"},
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int rekey_parse_args(struct rekey_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"generation", required_argument, NULL, 'g'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'g':
-            o->generation_text = optarg;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_rekey_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     if (o->generation_text == NULL)
         return 0;
     if (o->instance == NULL)
         return err_set(e, ERR_USAGE, "--generation N needs --instance NAME");
-    return cli_parse_long("--generation", o->generation_text, 1, 999999999L, &o->generation, e);
+    return opt_long("--generation", o->generation_text, 1, 999999999L, &o->generation, e);
 }
 
 /* ------------------------------------------------------------------------
@@ -388,7 +385,7 @@ static int rekey_gen_add(void *ud, const struct gen_row *g)
     return 0;
 }
 
-static int rekey_instance(struct rekey *r, const struct inspect_instance *in, struct err *e)
+static int rekey_instance(struct rekey *r, const struct cli_selected *in, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     struct gen_row g;
@@ -466,7 +463,7 @@ out:
 
 static int rekey_run(struct rekey *r, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     size_t i;
     int ret = -1;
 
@@ -489,7 +486,7 @@ static int rekey_run(struct rekey *r, struct err *e)
                 r->cli.cfg.path);
         goto out;
     }
-    if (inspect_instances_select(&r->cli, r->o.instance, &sel, e) < 0)
+    if (cli_select(&r->cli, r->o.instance, &sel, e) < 0)
         goto out;
     for (i = 0; i < sel.n; i++)
         if (rekey_instance(r, &sel.v[i], e) < 0)
@@ -501,7 +498,7 @@ static int rekey_run(struct rekey *r, struct err *e)
     }
     ret = 0;
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

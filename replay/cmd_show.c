@@ -26,13 +26,14 @@
 #include "inspect.h"
 #include "inspect_decode.h"
 #include "json.h"
+#include "opt.h"
 #include "quote.h"
 #include "timeutil.h"
 
 struct show_opts {
     const char *config;
     const char *instance;
-    int64_t chunk_id; /* 0: not given */
+    long chunk_id; /* 0: not given */
     int have_at;
     int64_t at;
     long max_arg;
@@ -60,51 +61,48 @@ struct show {
     uint64_t before_off, after_off;
 };
 
+/* Every option of `aofroll show`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_show_options[] = {
+    CLI_OPT_CONFIG(struct show_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct show_opts, instance),
+     .arg = "NAME",
+     .help = "instance whose archive to read"},
+    {.name = "chunk",
+     .kind = OPT_LONG,
+     .off = offsetof(struct show_opts, chunk_id),
+     .min = 1,
+     .max = LONG_MAX,
+     .arg = "ID",
+     .help = "the chunk with this id (see \"aofroll ls\")"},
+    {.name = "at",
+     .kind = OPT_TIME,
+     .off = offsetof(struct show_opts, at),
+     .given = OPT_GIVEN(struct show_opts, have_at),
+     .arg = "TIME",
+     .help = "the commands written in this second, within their chunks"},
+    {.name = "max-arg",
+     .kind = OPT_LONG,
+     .off = offsetof(struct show_opts, max_arg),
+     .min = 0,
+     .max = 1L << 30,
+     .arg = "N",
+     .help = "bytes of an argument shown before eliding it (default 64, 0: all)"},
+    CLI_OPT_JSON(struct show_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int show_parse_args(struct show_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"instance", required_argument, NULL, 'i'},
-        {"chunk", required_argument, NULL, 'k'},   {"at", required_argument, NULL, 'a'},
-        {"max-arg", required_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    long v;
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->max_arg = QUOTE_DEFAULT_MAX;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'k':
-            if (cli_parse_long("--chunk", optarg, 1, LONG_MAX, &v, e) < 0)
-                return -1;
-            o->chunk_id = v;
-            break;
-        case 'a':
-            if (cli_parse_time("--at", optarg, &o->at, e) < 0)
-                return -1;
-            o->have_at = 1;
-            break;
-        case 'm':
-            if (cli_parse_long("--max-arg", optarg, 0, 1L << 30, &o->max_arg, e) < 0)
-                return -1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_show_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     if (cli_require(o->instance, "--instance NAME", e) < 0)
         return -1;
     if ((o->chunk_id != 0) == o->have_at)
@@ -288,9 +286,9 @@ static int show_chunk(struct show *s, struct err *e)
     struct chunk_row c;
     struct gen_row g;
 
-    if (index_chunk_get(s->cli.idx, s->o.chunk_id, &c, e) < 0) {
+    if (index_chunk_get(s->cli.idx, (int64_t)s->o.chunk_id, &c, e) < 0) {
         if (e->code == ERR_NOTFOUND)
-            err_set(e, ERR_NOTFOUND, "no chunk %" PRId64 " in index \"%s\" HINT: \"aofroll ls\" lists them",
+            err_set(e, ERR_NOTFOUND, "no chunk %ld in index \"%s\" HINT: \"aofroll ls\" lists them",
                     s->o.chunk_id, s->cli.cfg.index_path);
         return -1;
     }

@@ -31,6 +31,7 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
+#include "opt.h"
 #include "timeutil.h"
 #include "units.h"
 #include "verdict.h"
@@ -52,35 +53,27 @@ struct status {
     size_t nproblems;
 };
 
+/* Every option of `aofroll status`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_status_options[] = {
+    CLI_OPT_CONFIG(struct status_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct status_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    CLI_OPT_JSON(struct status_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int status_parse_args(struct status_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_status_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return 0;
 }
 
@@ -99,7 +92,7 @@ static void status_problems(struct status *s, const char *instance, const struct
     }
 }
 
-static void status_json(struct status *s, const struct inspect_instance *in, const struct status_row *row,
+static void status_json(struct status *s, const struct cli_selected *in, const struct status_row *row,
                         int have, const struct verdict *v, int archived)
 {
     const struct instance_config *ic = in->cfg;
@@ -156,7 +149,7 @@ static void status_json(struct status *s, const struct inspect_instance *in, con
     json_object_end(&s->j);
 }
 
-static void status_text(struct status *s, const struct inspect_instance *in, const struct status_row *row,
+static void status_text(struct status *s, const struct cli_selected *in, const struct status_row *row,
                         const struct verdict *v)
 {
     const struct instance_config *ic = in->cfg;
@@ -212,14 +205,14 @@ static void status_text(struct status *s, const struct inspect_instance *in, con
         buf_printf(&s->out, "  last error    none\n");
 }
 
-static int status_instance(struct status *s, const struct inspect_instance *in, struct err *e)
+static int status_instance(struct status *s, const struct cli_selected *in, struct err *e)
 {
     struct verdict v;
     struct status_row row;
     struct buf list = BUF_INIT;
     int have = 0, archived = 0, ret = -1;
 
-    if (inspect_judge(&s->cli, in, s->now, &row, &have, &archived, &v, e) < 0)
+    if (inspect_judge(s->cli.idx, in->cfg, in->id, s->now, &row, &have, &archived, &v, e) < 0)
         goto out;
     status_problems(s, in->name, &v, &list);
     if (s->o.json) {
@@ -237,7 +230,7 @@ out:
 
 static int status_run(struct status *s, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     size_t i;
     int ret = -1;
 
@@ -245,7 +238,7 @@ static int status_run(struct status *s, struct err *e)
     s->now = time_now();
     if (cli_open(&s->cli, s->o.config, 1, e) < 0)
         goto out;
-    if (inspect_instances_select(&s->cli, s->o.instance, &sel, e) < 0) {
+    if (cli_select(&s->cli, s->o.instance, &sel, e) < 0) {
         /* a configured instance the index has not seen: no heartbeat */
         if (e->code != ERR_NOTFOUND || s->o.instance == NULL)
             goto out;
@@ -280,7 +273,7 @@ static int status_run(struct status *s, struct err *e)
     }
     ret = 0;
 out:
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

@@ -27,6 +27,7 @@
 #include "inspect.h"
 #include "inspect_decode.h"
 #include "json.h"
+#include "opt.h"
 #include "outdir.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -42,7 +43,8 @@ struct timeline_opts {
     const char *instance;
     int64_t since, until;
     int have_since, have_until;
-    int64_t bucket_s; /* 0: choose */
+    const char *by;   /* --by second|10s|minute|hour */
+    int64_t bucket_s; /* from --by; 0: choose */
     const char *svg;
     const char *cmds; /* --cmd: commands to mark */
     int json;
@@ -62,64 +64,68 @@ struct timeline {
     uint64_t marks_left_out; /* command markers past TIMELINE_MAX_MARKERS */
 };
 
+/* Every option of `aofroll timeline`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_timeline_options[] = {
+    CLI_OPT_CONFIG(struct timeline_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct timeline_opts, instance),
+     .arg = "NAME",
+     .help = "instance whose archive to read"},
+    {.name = "since",
+     .kind = OPT_TIME,
+     .off = offsetof(struct timeline_opts, since),
+     .given = OPT_GIVEN(struct timeline_opts, have_since),
+     .arg = "TIME",
+     .help = "start of the chart (default: the archive's first second)"},
+    {.name = "until",
+     .kind = OPT_TIME,
+     .off = offsetof(struct timeline_opts, until),
+     .given = OPT_GIVEN(struct timeline_opts, have_until),
+     .arg = "TIME",
+     .help = "end of the chart (default: the archive's last second)"},
+    {.name = "by",
+     .kind = OPT_STRING,
+     .off = offsetof(struct timeline_opts, by),
+     .arg = "second|10s|minute|hour",
+     .help =
+         "bucket size (default: second up to 2 minutes, 10s up to 20 minutes,\nminute up to 3 hours, else "
+         "hour)"},
+    {.name = "cmd",
+     .kind = OPT_STRING,
+     .off = offsetof(struct timeline_opts, cmds),
+     .arg = "NAMES",
+     .help = "mark each command of these names (\"FLUSHALL,FLUSHDB\", any case)"},
+    {.name = "svg",
+     .kind = OPT_STRING,
+     .off = offsetof(struct timeline_opts, svg),
+     .arg = "FILE",
+     .help = "also write the chart as a standalone SVG"},
+    CLI_OPT_JSON(struct timeline_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int timeline_parse_args(struct timeline_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
-        {"by", required_argument, NULL, 'b'},     {"svg", required_argument, NULL, 'S'},
-        {"cmd", required_argument, NULL, 'C'},    {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 's':
-            if (cli_parse_time("--since", optarg, &o->since, e) < 0)
-                return -1;
-            o->have_since = 1;
-            break;
-        case 'u':
-            if (cli_parse_time("--until", optarg, &o->until, e) < 0)
-                return -1;
-            o->have_until = 1;
-            break;
-        case 'b':
-            if (strcmp(optarg, "second") == 0)
-                o->bucket_s = 1;
-            else if (strcmp(optarg, "10s") == 0)
-                o->bucket_s = 10;
-            else if (strcmp(optarg, "minute") == 0)
-                o->bucket_s = 60;
-            else if (strcmp(optarg, "hour") == 0)
-                o->bucket_s = 3600;
-            else
-                return err_set(e, ERR_USAGE, "--by \"%s\": expected second, 10s, minute or hour", optarg);
-            break;
-        case 'C':
-            o->cmds = optarg;
-            break;
-        case 'S':
-            o->svg = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_timeline_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
+    if (o->by == NULL)
+        o->bucket_s = 0;
+    else if (strcmp(o->by, "second") == 0)
+        o->bucket_s = 1;
+    else if (strcmp(o->by, "10s") == 0)
+        o->bucket_s = 10;
+    else if (strcmp(o->by, "minute") == 0)
+        o->bucket_s = 60;
+    else if (strcmp(o->by, "hour") == 0)
+        o->bucket_s = 3600;
+    else
+        return err_set(e, ERR_USAGE, "--by \"%s\": expected second, 10s, minute or hour", o->by);
     if (cli_require(o->instance, "--instance NAME", e) < 0)
         return -1;
     if (o->have_since && o->have_until && o->since > o->until)

@@ -36,6 +36,7 @@
 #include "inspect.h"
 #include "json.h"
 #include "objname.h"
+#include "opt.h"
 #include "progress.h"
 #include "timeutil.h"
 #include "window.h"
@@ -92,37 +93,31 @@ struct verify {
     struct progress progress; /* on a terminal, not with --json: chunks checked */
 };
 
+/* Every option of `aofroll verify`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_verify_options[] = {
+    CLI_OPT_CONFIG(struct verify_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct verify_opts, instance),
+     .arg = "NAME",
+     .help = "only this instance (default: all)"},
+    {.name = "quick",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct verify_opts, quick),
+     .help = "check the index and the objects' presence and size only"},
+    CLI_OPT_JSON(struct verify_opts),
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int verify_parse_args(struct verify_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"instance", required_argument, NULL, 'i'},
-        {"quick", no_argument, NULL, 'q'},        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 'q':
-            o->quick = 1;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_verify_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     return 0;
 }
 
@@ -452,7 +447,7 @@ static void verify_windows_out(struct verify *v)
     free(win);
 }
 
-static int verify_instance(struct verify *v, const struct inspect_instance *in, struct err *e)
+static int verify_instance(struct verify *v, const struct cli_selected *in, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     size_t i;
@@ -502,7 +497,7 @@ static int verify_count_chunk(void *ud, const struct chunk_row *c)
 }
 
 /* What the progress line counts to: every chunk of the selection. */
-static int verify_progress_total(struct verify *v, const struct inspect_instances *sel, struct err *e)
+static int verify_progress_total(struct verify *v, const struct cli_selection *sel, struct err *e)
 {
     struct inspect_gens gens = {NULL, 0, 0};
     uint64_t sums[2] = {0, 0};
@@ -533,16 +528,15 @@ out:
 
 static int verify_run(struct verify *v, struct err *e)
 {
-    struct inspect_instances sel = {NULL, 0};
+    struct cli_selection sel = {NULL, 0};
     char stored[32], raw[32];
     size_t i;
     int ret = -1;
 
-    v->t0 = cli_clock();
+    v->t0 = time_monotonic();
     progress_init(&v->progress, "verify", v->o.json);
     json_init(&v->j, stdout);
-    if (cli_open(&v->cli, v->o.config, 1, e) < 0 ||
-        inspect_instances_select(&v->cli, v->o.instance, &sel, e) < 0 ||
+    if (cli_open(&v->cli, v->o.config, 1, e) < 0 || cli_select(&v->cli, v->o.instance, &sel, e) < 0 ||
         verify_progress_total(v, &sel, e) < 0)
         goto out;
     if (v->o.json) {
@@ -571,7 +565,7 @@ static int verify_run(struct verify *v, struct err *e)
         inspect_size(v->rawbytes, raw, sizeof(raw));
         buf_printf(&v->out, "%s %" PRIu64 " chunk%s (%s stored, %s raw) in %.1f s",
                    v->o.quick ? "checked the presence of" : "verified", v->chunks, v->chunks == 1 ? "" : "s",
-                   stored, raw, cli_clock() - v->t0);
+                   stored, raw, time_monotonic() - v->t0);
         if (v->sealed > 0)
             buf_printf(&v->out, ", %" PRIu64 " of them sealed (each tag proven)", v->sealed);
         buf_printf(&v->out, ": %" PRIu64 " fault%s\n", v->faults, v->faults == 1 ? "" : "s");
@@ -586,7 +580,7 @@ static int verify_run(struct verify *v, struct err *e)
     ret = 0;
 out:
     progress_end(&v->progress);
-    inspect_instances_free(&sel);
+    cli_selection_free(&sel);
     return ret;
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "opt.h"
 #include "timeutil.h"
 
 int when_parse(const char *option, const char *text, struct when *w, struct err *e)
@@ -19,7 +19,7 @@ int when_parse(const char *option, const char *text, struct when *w, struct err 
         return 0;
     }
     w->local = time_is_local(text);
-    return cli_parse_time(option, text, &w->t, e);
+    return opt_time(option, text, &w->t, e);
 }
 
 int when_latest(struct when *w, struct fetch *f, struct err *e)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""keyspecs.py - generate replay/keypos_table.h from the servers' own key specs.
+"""keyspecs.py - generate replay/inspect/keypos_table.h from the servers' own key specs.
 
 `aofroll log --key` needs to know which arguments of each command are keys.
 Every server since Redis 7.0 describes that itself: COMMAND returns, per
@@ -8,13 +8,13 @@ index or a keyword; how keys are found from there: a range or a key count).
 This script starts each server given (a redis-server or valkey-server
 binary; by default the redis-server on PATH and every build that
 scripts/servers.sh left in $AOFROLL_SERVERS_CACHE), asks it COMMAND, merges
-the answers and prints the C table that replay/keypos.c interprets.
+the answers and prints the C table that replay/inspect/keypos.c interprets.
 
 Usage (the table is committed; regenerate it when a server joins the
 matrix):
     scripts/servers.sh
-    scripts/keyspecs.py [SERVER...] > replay/keypos_table.h
-    clang-format-14 -i replay/keypos_table.h
+    scripts/keyspecs.py [SERVER...] > replay/inspect/keypos_table.h
+    clang-format-14 -i replay/inspect/keypos_table.h
 
 Two things the replies cannot say are added here, by name:
   - SORT's STORE destination: Redis finds it with its own code (key specs
@@ -219,9 +219,9 @@ def main():
         print(" *   %s" % label)
     print(" * as their COMMAND replies give them, merged; a comment names the")
     print(" * servers of a command that not all of them have. Regenerate with")
-    print(" *   scripts/servers.sh && scripts/keyspecs.py > replay/keypos_table.h &&")
-    print(" *   clang-format-14 -i replay/keypos_table.h")
-    print(" * Included by replay/keypos.c only, which interprets the specs. */")
+    print(" *   scripts/servers.sh && scripts/keyspecs.py > replay/inspect/keypos_table.h &&")
+    print(" *   clang-format-14 -i replay/inspect/keypos_table.h")
+    print(" * Included by replay/inspect/keypos.c only, which interprets the specs. */")
     print()
     print("static const struct keypos_spec keypos_specs[] = {")
     for i, t in enumerate(spec_rows):

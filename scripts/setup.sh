@@ -22,7 +22,7 @@ for arg in "$@"; do
     case $arg in
     --tests)
         packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl gcovr
-                   dpkg-dev fakeroot chromium python3-pil)
+                   dpkg-dev fakeroot chromium python3-pil clang-format)
         # node and npm may come from elsewhere than Debian (a nodejs that
         # bundles npm conflicts with Debian's npm package): only when missing
         if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

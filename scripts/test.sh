@@ -5,6 +5,7 @@
 # once, then cached; skipped in one line without the server tarballs), so
 # that ctest also runs the "compat" scenarios against each of them. Then:
 #
+#   0. the C sources checked against .clang-format (scripts/format.sh);
 #   1. build-sanitize: ASan + LSan + UBSan (a sanitizer report exits 86);
 #   2. build-plain: -O0 Debug without sanitizers, where what the sanitizer
 #      build survives by chance (a null dereference the instrumentation
@@ -38,6 +39,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=()
 summary=()
+
+echo "==== test.sh: the C sources against .clang-format (scripts/format.sh --check)"
+scripts/format.sh --check || failed+=("format")
 
 # suite NAME DIR CMAKE_OPTIONS... -- CTEST_ARGS...: configure, build, ctest
 suite() {

@@ -24,6 +24,10 @@ rcli "$PORT" set hello world >/dev/null
 start_collector "$CFG"
 wait_until 10 test -s "$PROM" || fail "no metrics file: $(tail -3 "$T/collector.log")"
 wait_until 10 "$A" status -c "$CFG" || fail "status never became OK: $("$A" status -c "$CFG" 2>&1)"
+# OK comes with the first poll (74 bytes behind is under the threshold);
+# the first chunk follows
+caught_up() { "$A" status -c "$CFG" 2>/dev/null | grep -q "  lag           0 B (0 bytes)"; }
+wait_until 10 caught_up || fail "the first chunk was never shipped: $("$A" status -c "$CFG" 2>&1)"
 expect_exit 0 "$A" status -c "$CFG"
 expect_out "$T/last.out" "live: OK"
 expect_out "$T/last.out" "  lag           0 B (0 bytes), 0 s; threshold 256.0 KiB"

@@ -375,7 +375,7 @@ static void test_error_bad_values(void **state)
 {
     (void)state;
     assert_config_error("log_format: yaml\ninstances: [{redis: redis://h}]\n",
-                        "cfg.yaml:1:13: log_format \"yaml\": expected text or json");
+                        "cfg.yaml:1:13: invalid log_format \"yaml\": expected text or json");
     /* The value's position: line 9, column 17. */
     assert_config_error(
         "storage:\n"               /* 1 */
@@ -1013,6 +1013,7 @@ static void test_dump_text(void **state)
                               "  url: file:///var/lib/aofroll/archive\n"
                               "index: /var/lib/aofroll/index.db\n"
                               "lock_dir: /var/lib/aofroll\n"
+                              "log_format: text\n"
                               "index_upload_interval: 5m\n"
                               "defaults:\n"
                               "  mode: aof\n"

@@ -1,4 +1,4 @@
-/* test_cut.c - the cut engine (replay/cut.c): where restore and apply stop
+/* test_cut.c - the cut engine (replay/engine/cut.c): where restore and apply stop
  * in an incr stream, what they hand over, and what they report left out.
  *
  * One stream with #TS lines, SELECTs, two MULTI blocks (the second left

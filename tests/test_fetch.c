@@ -1,5 +1,5 @@
 /* test_fetch.c - reading a generation back out of the archive
- * (replay/fetch.c), over an index and a file:// storage built by the test
+ * (replay/engine/fetch.c), over an index and a file:// storage built by the test
  * (archive_fixture.c).
  *
  * fetch_gens and fetch_windows: what each generation restores as the index

@@ -1,5 +1,5 @@
 /* test_inspect_decode.c - decoding an incr stream from any offset
- * (replay/inspect_decode.c), the engine of show, log and timeline, over an
+ * (replay/inspect/inspect_decode.c), the engine of show, log and timeline, over an
  * archive the test builds (archive_fixture.c).
  *
  * The stream: #TS lines, SELECTs to three dbs, MULTI/EXEC blocks, a value

@@ -1,4 +1,4 @@
-/* test_json.c - the streaming JSON writer behind every --json (replay/json.c). */
+/* test_json.c - the streaming JSON writer behind every --json (replay/inspect/json.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* test_objname.c - unit tests for objname.c: the archive's object names.
  *
- * Exact formats from DESIGN.md, round trips through objname_parse_chunk,
+ * Exact formats from docs/design.md, round trips through objname_parse_chunk,
  * strict rejection (with messages) of everything that is not a canonical
  * chunk name, and the property the layout exists for: byte order of the
  * names is numeric order of generation, offsets and seconds. */

@@ -1,5 +1,5 @@
 /* test_position.c - the position file of a restored directory
- * (replay/position.c): DIR/aofroll-restore.json, which restore writes and
+ * (replay/engine/position.c): DIR/aofroll-restore.json, which restore writes and
  * apply reads to know where to continue.
  *
  * A position is formatted, parsed back and compared field by field, with

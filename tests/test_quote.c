@@ -1,4 +1,4 @@
-/* test_quote.c - redis-cli style quoting of binary arguments (replay/quote.c). */
+/* test_quote.c - redis-cli style quoting of binary arguments (common/quote.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_reindex_plan.c - reindex planning (replay/reindex_plan.c): from the
+/* test_reindex_plan.c - reindex planning (replay/engine/reindex_plan.c): from the
  * chunk objects found in storage to the generation rows of a rebuilt index.
  *
  * Objects are made as the collector names them (objname_chunk) and handed

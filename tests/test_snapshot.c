@@ -1,4 +1,4 @@
-/* test_snapshot.c - unit tests of mode rdb's pure logic (snapshot.h).
+/* test_snapshot.c - unit tests of mode rdb's pure logic (snapshot_schedule.h, redisconn.h).
  *
  * INFO persistence as redis-server 7.0.15 prints it (the save fields a
  * snapshot waits on), and the snapshot schedule: the first snapshot at
@@ -16,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "redisconn.h"
+#include "snapshot_schedule.h"
 
 /* ------------------------------------------------------------------------
  * INFO persistence
@@ -50,7 +51,7 @@ static void test_parse_persistence(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(snapshot_parse_persistence(info_saving, &p, &e), 0);
+    assert_int_equal(redisconn_parse_rdb_persistence(info_saving, &p, &e), 0);
     assert_int_equal(p.bgsave_in_progress, 1);
     assert_int_equal(p.last_save_time, 1795261570);
     assert_int_equal(p.last_bgsave_ok, 1);
@@ -69,7 +70,7 @@ static void test_parse_failed_save_and_other_child(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(snapshot_parse_persistence(text, &p, &e), 0);
+    assert_int_equal(redisconn_parse_rdb_persistence(text, &p, &e), 0);
     assert_int_equal(p.bgsave_in_progress, 0);
     assert_int_equal(p.last_bgsave_ok, 0);
     assert_int_equal(p.saves, -1); /* older servers have no rdb_saves */
@@ -84,7 +85,8 @@ static void test_parse_missing_fields(void **state)
 
     (void)state;
     err_clear(&e);
-    assert_int_equal(snapshot_parse_persistence("rdb_bgsave_in_progress:0\r\nrdb_saves:1\r\n", &p, &e), -1);
+    assert_int_equal(redisconn_parse_rdb_persistence("rdb_bgsave_in_progress:0\r\nrdb_saves:1\r\n", &p, &e),
+                     -1);
     assert_int_equal(e.code, ERR_REDIS);
     assert_string_equal(e.msg, "INFO persistence lacks \"rdb_bgsave_in_progress\", \"rdb_last_save_time\" or "
                                "\"rdb_last_bgsave_status\"");
@@ -137,10 +139,10 @@ static void test_first_snapshot_at_start(void **state)
 
     (void)state;
     snapshot_schedule_init(&s, &ic, at(20, 12, 0, 0), 0);
-    assert_string_equal(snapshot_due(&s, at(20, 12, 0, 0)), "start");
+    assert_string_equal(snapshot_schedule_due(&s, at(20, 12, 0, 0)), "start");
     /* with only snapshot_at, an empty archive still gets one at once */
     snapshot_schedule_init(&s, &daily, at(20, 12, 0, 0), 0);
-    assert_string_equal(snapshot_due(&s, at(20, 12, 0, 0)), "start");
+    assert_string_equal(snapshot_schedule_due(&s, at(20, 12, 0, 0)), "start");
 }
 
 static void test_interval(void **state)
@@ -151,14 +153,14 @@ static void test_interval(void **state)
 
     (void)state;
     snapshot_schedule_init(&s, &ic, at(20, 12, 30, 0), base);
-    assert_null(snapshot_due(&s, at(20, 12, 30, 0)));
-    assert_null(snapshot_due(&s, base + 3599));
-    assert_string_equal(snapshot_due(&s, base + 3600), "interval");
-    assert_int_equal(snapshot_next(&s, at(20, 12, 30, 0)), base + 3600);
+    assert_null(snapshot_schedule_due(&s, at(20, 12, 30, 0)));
+    assert_null(snapshot_schedule_due(&s, base + 3599));
+    assert_string_equal(snapshot_schedule_due(&s, base + 3600), "interval");
+    assert_int_equal(snapshot_schedule_next(&s, at(20, 12, 30, 0)), base + 3600);
     /* taken at base + 3600, completed (LASTSAVE) 5 s later */
     snapshot_schedule_done(&s, base + 3600, base + 3605);
-    assert_null(snapshot_due(&s, base + 3605 + 3599));
-    assert_string_equal(snapshot_due(&s, base + 3605 + 3600), "interval");
+    assert_null(snapshot_schedule_due(&s, base + 3605 + 3599));
+    assert_string_equal(snapshot_schedule_due(&s, base + 3605 + 3600), "interval");
 }
 
 static void test_failure_waits(void **state)
@@ -171,14 +173,14 @@ static void test_failure_waits(void **state)
     (void)state;
     snapshot_schedule_init(&s, &hourly, now, 0);
     snapshot_schedule_failed(&s, now);
-    assert_null(snapshot_due(&s, now + SNAPSHOT_RETRY_S - 1));
-    assert_string_equal(snapshot_due(&s, now + SNAPSHOT_RETRY_S), "start");
+    assert_null(snapshot_schedule_due(&s, now + SNAPSHOT_RETRY_S - 1));
+    assert_string_equal(snapshot_schedule_due(&s, now + SNAPSHOT_RETRY_S), "start");
     /* an interval shorter than the retry delay is the delay */
     snapshot_schedule_init(&s, &fast, now, now - 100);
     snapshot_schedule_failed(&s, now);
-    assert_null(snapshot_due(&s, now + 4));
-    assert_string_equal(snapshot_due(&s, now + 5), "interval");
-    assert_int_equal(snapshot_next(&s, now), now + 5);
+    assert_null(snapshot_schedule_due(&s, now + 4));
+    assert_string_equal(snapshot_schedule_due(&s, now + 5), "interval");
+    assert_int_equal(snapshot_schedule_next(&s, now), now + 5);
 }
 
 static void test_daily(void **state)
@@ -189,13 +191,13 @@ static void test_daily(void **state)
     (void)state;
     /* yesterday's taken at 03:00:04; it is now 02:59 */
     snapshot_schedule_init(&s, &ic, at(20, 2, 59, 0), at(19, 3, 0, 4));
-    assert_null(snapshot_due(&s, at(20, 2, 59, 59)));
-    assert_int_equal(snapshot_next(&s, at(20, 2, 59, 0)), at(20, 3, 0, 0));
-    assert_string_equal(snapshot_due(&s, at(20, 3, 0, 0)), "daily");
+    assert_null(snapshot_schedule_due(&s, at(20, 2, 59, 59)));
+    assert_int_equal(snapshot_schedule_next(&s, at(20, 2, 59, 0)), at(20, 3, 0, 0));
+    assert_string_equal(snapshot_schedule_due(&s, at(20, 3, 0, 0)), "daily");
     snapshot_schedule_done(&s, at(20, 3, 0, 2), at(20, 3, 0, 2));
-    assert_null(snapshot_due(&s, at(20, 23, 59, 59)));
-    assert_int_equal(snapshot_next(&s, at(20, 3, 0, 2)), at(21, 3, 0, 0));
-    assert_string_equal(snapshot_due(&s, at(21, 3, 0, 0)), "daily");
+    assert_null(snapshot_schedule_due(&s, at(20, 23, 59, 59)));
+    assert_int_equal(snapshot_schedule_next(&s, at(20, 3, 0, 2)), at(21, 3, 0, 0));
+    assert_string_equal(snapshot_schedule_due(&s, at(21, 3, 0, 0)), "daily");
 }
 
 static void test_daily_missed_and_restart(void **state)
@@ -206,11 +208,11 @@ static void test_daily_missed_and_restart(void **state)
     (void)state;
     /* down over 03:00 (the last one is yesterday's): the missed one runs at start */
     snapshot_schedule_init(&s, &ic, at(20, 9, 0, 0), at(19, 3, 0, 4));
-    assert_string_equal(snapshot_due(&s, at(20, 9, 0, 0)), "daily");
+    assert_string_equal(snapshot_schedule_due(&s, at(20, 9, 0, 0)), "daily");
     /* restarted after today's was taken: nothing until tomorrow */
     snapshot_schedule_init(&s, &ic, at(20, 9, 0, 0), at(20, 3, 0, 4));
-    assert_null(snapshot_due(&s, at(20, 23, 0, 0)));
-    assert_string_equal(snapshot_due(&s, at(21, 3, 0, 0)), "daily");
+    assert_null(snapshot_schedule_due(&s, at(20, 23, 0, 0)));
+    assert_string_equal(snapshot_schedule_due(&s, at(21, 3, 0, 0)), "daily");
 }
 
 static void test_interval_and_daily(void **state)
@@ -221,16 +223,16 @@ static void test_interval_and_daily(void **state)
     (void)state;
     /* every 6 h, last at 22:00; 03:00 comes first */
     snapshot_schedule_init(&s, &ic, at(20, 23, 0, 0), at(20, 22, 0, 0));
-    assert_int_equal(snapshot_next(&s, at(20, 23, 0, 0)), at(21, 3, 0, 0));
-    assert_string_equal(snapshot_due(&s, at(21, 3, 0, 0)), "daily");
+    assert_int_equal(snapshot_schedule_next(&s, at(20, 23, 0, 0)), at(21, 3, 0, 0));
+    assert_string_equal(snapshot_schedule_due(&s, at(21, 3, 0, 0)), "daily");
     snapshot_schedule_done(&s, at(21, 3, 0, 1), at(21, 3, 0, 1));
     /* the interval counts from the daily one */
-    assert_null(snapshot_due(&s, at(21, 9, 0, 0)));
-    assert_string_equal(snapshot_due(&s, at(21, 9, 0, 1)), "interval");
+    assert_null(snapshot_schedule_due(&s, at(21, 9, 0, 0)));
+    assert_string_equal(snapshot_schedule_due(&s, at(21, 9, 0, 1)), "interval");
     /* an interval snapshot after 03:00 counts as the day's */
     snapshot_schedule_init(&s, &ic, at(22, 2, 0, 0), at(22, 1, 0, 0));
     snapshot_schedule_done(&s, at(22, 7, 0, 0), at(22, 7, 0, 0));
-    assert_null(snapshot_due(&s, at(22, 12, 0, 0)));
+    assert_null(snapshot_schedule_due(&s, at(22, 12, 0, 0)));
 }
 
 int main(void)

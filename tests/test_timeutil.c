@@ -339,6 +339,7 @@ static void test_round_trip_years(void **state)
 static void test_clocks(void **state)
 {
     int64_t before, now, now_ms, m1, m2;
+    double s1, s2;
 
     (void)state;
     before = (int64_t)time(NULL);
@@ -350,6 +351,11 @@ static void test_clocks(void **state)
     m2 = time_monotonic_ms();
     assert_true(m1 > 0);
     assert_true(m2 >= m1);
+    /* the same clock in seconds, for step timings */
+    s1 = time_monotonic();
+    s2 = time_monotonic();
+    assert_true(s2 >= s1);
+    assert_true(s1 * 1000 >= (double)m2 - 1 && s1 * 1000 <= (double)m2 + 1000);
 }
 
 /* Which TIMEs are local: a date and time without Z or an offset. */

@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "result %d", r);
         /* only the member asked for is decoded: a NUL in it (\u0000) makes
          * the answer unusable, an invalid document is so for every name */
-        fuzz_check(valid != JSONFIELD_INVALID || r == JSONFIELD_INVALID || mentions, "invalid, yet \"%s\" gives %d",
-                   names[i], r);
+        fuzz_check(valid != JSONFIELD_INVALID || r == JSONFIELD_INVALID || mentions,
+                   "invalid, yet \"%s\" gives %d", names[i], r);
         fuzz_check(r != JSONFIELD_INVALID || valid == JSONFIELD_INVALID ||
                        memmem(data, size, "\\u0000", 6) != NULL,
                    "valid, yet invalid for \"%s\"", names[i]);

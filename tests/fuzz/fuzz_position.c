@@ -1,5 +1,5 @@
 /* fuzz_position.c - libFuzzer target for DIR/aofroll-restore.json
- * (replay/position.c), which apply reads from a directory anyone with
+ * (replay/engine/position.c), which apply reads from a directory anyone with
  * write access to it may have edited.
  *
  * The input is the file's text. A position that parses must survive a

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cli.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define PIPELINE_HIGH (256u << 10) /* pump when this much waits to be sent */
@@ -273,9 +273,9 @@ static int pipeline_pump(struct pipeline *p, int final)
         if (pipeline_may_send(p))
             pfd.events |= POLLOUT;
         pfd.revents = 0;
-        t0 = cli_clock();
+        t0 = time_monotonic();
         rc = poll(&pfd, 1, PIPELINE_TIMEOUT_MS);
-        p->wait_seconds += cli_clock() - t0;
+        p->wait_seconds += time_monotonic() - t0;
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc <= 0) {

@@ -1,7 +1,7 @@
 /* restore_rdb.h - `aofroll restore` of a snapshot (a mode rdb generation).
  *
  * A snapshot generation is a base with no incr stream: the dump file a
- * BGSAVE wrote. restore.c picks the generation as for any restore (the
+ * BGSAVE wrote. cmd_restore.c picks the generation as for any restore (the
  * newest whose base time is at or before TIME) and hands a mode rdb one to
  * restore_rdb_run(), which writes DIR so that it loads both ways:
  *
@@ -49,7 +49,7 @@ struct restore_rdb {
 extern const char *const restore_rdb_entries[];
 extern const size_t restore_rdb_nentries;
 
-/* Write the snapshot's files into DIR's stage (restore.c renames them
+/* Write the snapshot's files into DIR's stage (cmd_restore.c renames them
  * into place when complete: a failed restore leaves DIR as it was). r->pos
  * is filled for --start. */
 int restore_rdb_run(struct restore_rdb *r, struct err *e);

@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "cli.h"
 #include "manifest.h"
 #include "outdir.h"
 #include "server.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define TARGET_CONNECT_TIMEOUT_S 10
@@ -426,7 +426,7 @@ int target_start(struct target_start *ts, redisContext **out, struct err *e)
     redisContext *rc = NULL;
     struct sockaddr_un sun;
     struct timeval quick = {0, 300000};
-    double t0 = cli_clock(), deadline;
+    double t0 = time_monotonic(), deadline;
     char what[64];
     pid_t pid = -1;
     int i, n = 0, status = 0, logfd = -1, ret = -1;
@@ -532,7 +532,7 @@ int target_start(struct target_start *ts, redisContext **out, struct err *e)
                     break;
             }
         }
-        if (cli_clock() > deadline) {
+        if (time_monotonic() > deadline) {
             target_log_tail(ts->dir, tail, sizeof(tail));
             err_set(e, ERR_IO, "%s did not finish loading \"%s\" within %d s: %s", what, ts->dir->path,
                     ts->timeout_s, tail);
@@ -540,12 +540,12 @@ int target_start(struct target_start *ts, redisContext **out, struct err *e)
         }
         if (ts->progress != NULL)
             progress_tick(ts->progress, "redis-server on \"%s\" is loading: %.1f s", ts->dir->path,
-                          cli_clock() - t0);
+                          time_monotonic() - t0);
         target_sleep_ms(rc != NULL ? 20 : 50);
     }
     if (ts->progress != NULL)
         progress_end(ts->progress);
-    ts->load_seconds = cli_clock() - t0;
+    ts->load_seconds = time_monotonic() - t0;
     *out = rc;
     rc = NULL;
     ret = 0;

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "codec.h"
 #include "storage.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 enum slot_state { SLOT_FREE = 0, SLOT_BUSY, SLOT_READY };
@@ -66,7 +66,7 @@ int prefetch_threads(void)
 static void prefetch_one(struct prefetch_worker *w, const struct fetch_chunk *c, struct prefetch_slot *s,
                          double *seconds, uint64_t *stored)
 {
-    double t0 = cli_clock();
+    double t0 = time_monotonic();
 
     buf_reset(&w->gz);
     buf_reset(&s->raw);
@@ -79,7 +79,7 @@ static void prefetch_one(struct prefetch_worker *w, const struct fetch_chunk *c,
         s->failed = 1;
     }
     *stored = storage_stored_size(c->key, w->gz.len);
-    *seconds = cli_clock() - t0;
+    *seconds = time_monotonic() - t0;
 }
 
 static void *prefetch_worker_main(void *arg)
@@ -160,7 +160,7 @@ int prefetch_start(struct prefetch **out, const struct config *cfg, struct fetch
 int prefetch_get(struct prefetch *p, size_t i, const struct buf **raw, struct err *e)
 {
     struct prefetch_slot *s = &p->slots[i % p->window];
-    double t0 = cli_clock();
+    double t0 = time_monotonic();
     int ret = 0;
 
     pthread_mutex_lock(&p->lock);
@@ -169,7 +169,7 @@ int prefetch_get(struct prefetch *p, size_t i, const struct buf **raw, struct er
     while (!(s->state == SLOT_READY && s->index == i))
         pthread_cond_wait(&p->cond, &p->lock);
     pthread_mutex_unlock(&p->lock);
-    p->waited += cli_clock() - t0;
+    p->waited += time_monotonic() - t0;
     if (s->failed) {
         *e = s->err;
         ret = -1;

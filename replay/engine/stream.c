@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include "cli.h"
 #include "prefetch.h"
 #include "timeutil.h"
 
@@ -190,9 +189,9 @@ int stream_run(struct stream *s, struct fetch *f, const struct stream_params *p,
         }
         if (!s->have_cut && stream_begin(s, f, p, raw->data + skip, raw->len - skip, emit, ud, e) < 0)
             goto out;
-        t0 = cli_clock();
+        t0 = time_monotonic();
         rc = cut_feed(&s->cut, raw->data + skip, raw->len - skip, e);
-        s->feed_seconds += cli_clock() - t0;
+        s->feed_seconds += time_monotonic() - t0;
         if (p->progress != NULL)
             progress_add(p->progress, raw->len - skip, 1);
         if (rc < 0)

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "codec.h"
 #include "window.h"
 #include "quote.h"
@@ -123,7 +122,7 @@ int fetch_object(struct storage *st, const char *instance, const struct fetch_ch
 
 int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, struct err *e)
 {
-    double t0 = cli_clock();
+    double t0 = time_monotonic();
     int ret = -1;
 
     buf_reset(raw);
@@ -139,7 +138,7 @@ int fetch_chunk(struct fetch *f, const struct fetch_chunk *c, struct buf *raw, s
     f->chunks++;
     ret = 0;
 out:
-    f->seconds += cli_clock() - t0;
+    f->seconds += time_monotonic() - t0;
     return ret;
 }
 

@@ -1,7 +1,7 @@
-/* restore.c - `aofroll restore`: rebuild an instance's data directory as it
+/* cmd_restore.c - `aofroll restore`: rebuild an instance's data directory as it
  * was at a chosen second.
  *
- * Steps (DESIGN.md, "Replay"): pick the generation that restores TIME
+ * Steps (docs/design.md, "Restoring to a second"): pick the generation that restores TIME
  * (window.h: the newest whose first second is at or before TIME, or a
  * refusal when TIME lies in a gap of the archive); write its base chunks one by one (each CRC
  * checked, each starting where the previous ended); stream its incr chunks
@@ -20,6 +20,8 @@
  * chunks; the cut engine holds only an open transaction's bytes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +33,14 @@
 #include "commands.h"
 #include "cut.h"
 #include "fetch.h"
+#include "flashback.h"
 #include "manifest.h"
+#include "opt.h"
 #include "outdir.h"
 #include "position.h"
 #include "prefetch.h"
 #include "restore_rdb.h"
+#include "scratch.h"
 #include "stop_where.h"
 #include "stream.h"
 #include "target.h"
@@ -70,6 +75,13 @@ struct restore_opts {
     const char *bind; /* --bind ADDR; NULL: 127.0.0.1 */
     char **extra;     /* after "--": redis-server options */
     int nextra;
+    /* flashback (flashback.h): as given, then checked into fb */
+    const char *target;
+    struct opt_repeat keys, dbs;
+    int dry_run;
+    const char *ttl;
+    int json;
+    struct flashback_opts fb;
 };
 
 struct restore {
@@ -94,76 +106,148 @@ struct restore {
     double start_seconds;
     struct position pos;
     struct progress progress; /* on a terminal: base and incr bytes, then the load */
+    int quiet;                /* a flashback's scratch restore: no report */
 };
 
 /* ------------------------------------------------------------------ */
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Every option of `aofroll restore`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_restore_options[] = {
+    CLI_OPT_CONFIG(struct restore_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, instance),
+     .arg = "NAME",
+     .help = "instance to restore"},
+    {.name = "to",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, to),
+     .arg = "TIME",
+     .help = "restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX,\nnow); latest: the "
+             "newest archived second. A TIME after the end of\nthe archive is refused"},
+    {.name = "out",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, out),
+     .arg = "DIR",
+     .help = "data directory to write (empty or absent; not a symbolic link)"},
+    {.name = "stop-before",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, stop_before),
+     .arg = "PATTERN",
+     .help = "cut just before the first command named in PATTERN\n(\"FLUSHALL,FLUSHDB\" or "
+             "\"FLUSHALL|FLUSHDB\", any case) at or before TIME"},
+    {.name = "from",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, from),
+     .arg = "TIME",
+     .help = "with --stop-before: look for it from TIME on"},
+    {.name = "force",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, force),
+     .help = "write into a non-empty DIR, replacing an earlier restore in it (never\nwhat aofroll did not "
+             "write, nor a DIR a running server uses)"},
+    {.name = "start",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, start),
+     .help = "start redis-server on DIR afterwards (needs --port)"},
+    {.name = "port",
+     .kind = OPT_LONG,
+     .off = offsetof(struct restore_opts, port),
+     .min = 1,
+     .max = 65535,
+     .arg = "N",
+     .help =
+         "port for --start, checked before anything is fetched; options after\n\"--\" go to redis-server"},
+    {.name = "bind",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, bind),
+     .arg = "ADDR",
+     .help = "address --start listens on (default 127.0.0.1; also a unix socket in DIR)"},
+    {.name = "target",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, target),
+     .arg = "URL",
+     .help = "flashback: make the keys of this running server (redis://HOST:PORT,\nunix:///PATH) what they "
+             "were at TIME; without --key/--db the whole\nkeyspace, into an empty server unless --force"},
+    {.name = "key",
+     .kind = OPT_REPEAT,
+     .off = offsetof(struct restore_opts, keys),
+     .arg = "GLOB",
+     .help = "only keys matching GLOB (repeatable): with --target the only keys\nread or written there, "
+             "with --out the only keys DIR holds"},
+    {.name = "db",
+     .kind = OPT_REPEAT,
+     .off = offsetof(struct restore_opts, dbs),
+     .arg = "N",
+     .help = "only db N (repeatable), the same way"},
+    {.name = "dry-run",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, dry_run),
+     .help = "with --target: change nothing, list restore/revert/delete/same per key"},
+    {.name = "ttl",
+     .kind = OPT_STRING,
+     .off = offsetof(struct restore_opts, ttl),
+     .arg = "keep|shift",
+     .help = "with --target: absolute expiries as they were (keep, the default) or the\ntime left at TIME, "
+             "counted from now (shift)"},
+    {.name = "json",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct restore_opts, json),
+     .help = "with --target: the report as JSON"},
+    CLI_OPT_HELP,
+    {0},
+};
+
+/* --target, --key, --db and the options only --target takes, into o->fb. */
+static int restore_check_flashback(struct restore_opts *o, int dashdash, struct err *e)
+{
+    struct flashback_opts *fb = &o->fb;
+    int i;
+
+    for (i = 0; i < o->keys.n; i++)
+        if (flashback_add_key(fb, o->keys.v[i], e) < 0)
+            return -1;
+    for (i = 0; i < o->dbs.n; i++)
+        if (flashback_add_db(fb, o->dbs.v[i], e) < 0)
+            return -1;
+    if (o->ttl != NULL && flashback_set_ttl(fb, o->ttl, e) < 0)
+        return -1;
+    fb->target = o->target;
+    fb->dry_run = o->dry_run;
+    fb->json = o->json;
+    fb->force = o->force;
+    if (fb->target == NULL) {
+        if (fb->dry_run || fb->json || o->ttl != NULL)
+            return err_set(e, ERR_USAGE, "--dry-run, --json and --ttl are for --target");
+        return 0;
+    }
+    if (o->out != NULL || o->start || dashdash)
+        return err_set(e, ERR_USAGE, "--target restores into a running server: not with --out or --start");
+    o->out = ""; /* the scratch directory, made later */
+    return 0;
+}
+
 static int restore_parse_args(struct restore_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"to", required_argument, NULL, 't'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"stop-before", required_argument, NULL, 's'},
-                                         {"from", required_argument, NULL, 'f'},
-                                         {"force", no_argument, NULL, 'F'},
-                                         {"start", no_argument, NULL, 'S'},
-                                         {"port", required_argument, NULL, 'p'},
-                                         {"bind", required_argument, NULL, 'b'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    struct opt_rest rest;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     o->port = -1;
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 's':
-            o->stop_before = optarg;
-            break;
-        case 'f':
-            o->from = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 'S':
-            o->start = 1;
-            break;
-        case 'p':
-            if (cli_parse_long("--port", optarg, 1, 65535, &o->port, e) < 0)
-                return -1;
-            break;
-        case 'b':
-            o->bind = optarg;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc && !cli_after_dashdash(argc, argv))
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (cli_after_dashdash(argc, argv)) {
+    rc = opt_parse(cmd_restore_options, argc, argv, o, &rest, e);
+    if (rc != 0)
+        return rc;
+    if (restore_check_flashback(o, rest.dashdash, e) < 0)
+        return -1;
+    if (rest.argc > 0 && !rest.dashdash)
+        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", rest.argv[0]);
+    if (rest.dashdash) {
         if (!o->start)
             return err_set(e, ERR_USAGE, "redis-server options after \"--\" need --start");
-        o->extra = argv + optind;
-        o->nextra = argc - optind;
+        o->extra = rest.argv;
+        o->nextra = rest.argc;
     }
     if (cli_require(o->instance, "--instance NAME", e) < 0 || cli_require(o->to, "--to TIME", e) < 0 ||
         cli_require(o->out, "--out DIR", e) < 0)
@@ -447,7 +531,8 @@ static int restore_snapshot(struct restore *r, struct err *e)
     }
     r->committed = 1;
     r->pos = rr.pos;
-    restore_rdb_report(&rr);
+    if (!r->quiet)
+        restore_rdb_report(&rr);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         restore_start_failed(r, e);
@@ -513,7 +598,7 @@ static int restore_run(struct restore *r, struct err *e)
         goto out;
     r->to = r->when.t;
     r->from = INT64_MIN;
-    if (r->o.from != NULL && cli_parse_time("--from", r->o.from, &r->from, e) < 0)
+    if (r->o.from != NULL && opt_time("--from", r->o.from, &r->from, e) < 0)
         goto out;
     if (r->o.from != NULL && r->from > r->to) {
         err_set(e, ERR_USAGE, "--from \"%s\" is after --to \"%s\"", r->o.from, r->o.to);
@@ -531,7 +616,8 @@ static int restore_run(struct restore *r, struct err *e)
     if (fetch_choose(&r->fetch, r->to, &r->gen, &r->choice, e) < 0 ||
         when_check_end(&r->when, &r->choice, &r->gen, &r->fetch, e) < 0)
         goto out;
-    when_print(&r->when, stdout);
+    if (!r->quiet)
+        when_print(&r->when, stdout);
     if (r->gen.mode == MODE_RDB) {
         ret = restore_snapshot(r, e);
         goto out;
@@ -572,7 +658,8 @@ static int restore_run(struct restore *r, struct err *e)
         goto out;
     r->committed = 1;
     progress_end(&r->progress);
-    restore_report(r);
+    if (!r->quiet)
+        restore_report(r);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
         restore_start_failed(r, e);
@@ -582,6 +669,117 @@ static int restore_run(struct restore *r, struct err *e)
 out:
     if (ret < 0 && !r->committed)
         restore_abandon_dir(r);
+    return ret;
+}
+
+/* Offline flashback (--out DIR --key GLOB --db N): TIME restored into a
+ * scratch directory, loaded by a scratch redis-server, every key not
+ * chosen removed there, its AOF rewritten, and that base copied into
+ * DIR's stage and renamed into place like any restore. */
+static int restore_filtered(struct restore *r, struct err *e)
+{
+    struct scratch sc;
+    redisContext *src = NULL;
+    const char *out = r->o.out;
+    long long kept = 0;
+    int start = r->o.start, ret = -1;
+
+    scratch_init(&sc);
+    if (scratch_create(&sc, e) < 0)
+        goto out;
+    r->o.out = sc.dir;
+    r->o.start = 0; /* the scratch restore is not started that way */
+    r->quiet = 1;
+    if (restore_run(r, e) < 0 || scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0 ||
+        flashback_filter(src, &r->o.fb, &kept, e) < 0)
+        goto out;
+    /* from here on DIR, as a plain restore writes it */
+    outdir_close(&r->dir, 0);
+    r->o.out = out;
+    r->o.start = start;
+    r->staged = r->committed = 0;
+    r->base_name = RESTORE_BASE_RDB;
+    if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
+        outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 ||
+        scratch_export(&sc, src, &r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_BASE_RDB),
+                       RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_INCR), RESTORE_START_TIMEOUT_S, e) < 0 ||
+        restore_write_manifest(r, e) < 0 ||
+        position_write(&r->dir, RESTORE_STAGED(POSITION_FILE), &r->pos, e) < 0 ||
+        outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
+        goto out;
+    r->committed = 1;
+    printf("wrote \"%s/%s\": %lld keys of \"%s\" as at %s, only those chosen with --key/--db\n", r->o.out,
+           RESTORE_AOFDIR, kept, r->cli.inst->name, r->o.to);
+    fflush(stdout);
+    if (src != NULL) {
+        redisFree(src);
+        src = NULL;
+    }
+    scratch_close(&sc);
+    if (r->o.start && restore_start(r, e) < 0) {
+        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (src != NULL)
+        redisFree(src);
+    scratch_close(&sc);
+    if (ret < 0 && !r->committed && r->o.out == out)
+        restore_abandon_dir(r);
+    return ret;
+}
+
+/* Flashback: TIME restored into a scratch directory, loaded by a scratch
+ * redis-server, compared key by key with the target (flashback.h). The
+ * target is checked before anything is fetched. */
+static int restore_flashback(struct restore *r, struct err *e)
+{
+    struct flashback fb;
+    struct scratch sc;
+    redisContext *src = NULL;
+    double t[3];
+    int ret = -1;
+
+    memset(&fb, 0, sizeof(fb));
+    scratch_init(&sc);
+    /* a target that goes away mid-write is an error to report, not a signal to die of */
+    signal(SIGPIPE, SIG_IGN);
+    {
+        /* a bulk job, as apply: woken threads do not preempt the target
+         * or the scratch server on the same machine (only a hint) */
+        struct sched_param sp = {0};
+
+        (void)sched_setscheduler(0, SCHED_BATCH, &sp);
+    }
+    /* --to checked before the target is touched; restore_run() reads it
+     * again and sets r->to, "latest" included, before flashback_run() */
+    if (when_parse("--to", r->o.to, &r->when, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
+        scratch_create(&sc, e) < 0)
+        goto out;
+    r->o.out = sc.dir;
+    r->o.force = 0;
+    r->quiet = 1;
+    t[0] = time_monotonic();
+    if (restore_run(r, e) < 0)
+        goto out;
+    t[1] = time_monotonic();
+    if (scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0)
+        goto out;
+    t[2] = time_monotonic();
+    if (flashback_run(&fb, src, r->cli.inst->name, r->to, e) < 0)
+        goto out;
+    if (!r->o.fb.json)
+        printf("time: restore %.2f s, scratch load %.2f s, compare and write %.2f s\n", t[1] - t[0],
+               t[2] - t[1], time_monotonic() - t[2]);
+    ret = 0;
+out:
+    if (src != NULL)
+        redisFree(src);
+    flashback_close(&fb);
+    outdir_close(&r->dir, 0);
+    r->dir.fd = -1;
+    scratch_close(&sc);
     return ret;
 }
 
@@ -601,7 +799,9 @@ int cmd_restore(int argc, char **argv)
         commands_usage(stdout, "restore");
         goto out;
     }
-    if (rc < 0 || restore_run(&r, &e) < 0) {
+    if (rc < 0 || (r.o.fb.target != NULL                 ? restore_flashback(&r, &e)
+                   : r.o.fb.nkeys > 0 || r.o.fb.ndbs > 0 ? restore_filtered(&r, &e)
+                                                         : restore_run(&r, &e)) < 0) {
         progress_end(&r.progress);
         status = cli_fail("restore", &e);
     }

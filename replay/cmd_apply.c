@@ -1,4 +1,4 @@
-/* apply.c - `aofroll apply`: roll a restored instance forward.
+/* cmd_apply.c - `aofroll apply`: roll a restored instance forward.
  *
  * DIR/aofroll-restore.json (position.h) says where the instance stands:
  * generation, incr offset, db and second of the cut. apply checks that the
@@ -28,6 +28,7 @@
 #include "commands.h"
 #include "cut.h"
 #include "fetch.h"
+#include "opt.h"
 #include "pipeline.h"
 #include "position.h"
 #include "prefetch.h"
@@ -51,51 +52,52 @@ struct apply_opts {
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Every option of `aofroll apply`: parsed by opt_parse(), listed by --help. */
+const struct opt cmd_apply_options[] = {
+    CLI_OPT_CONFIG(struct apply_opts, "configuration file"),
+    {.name = "instance",
+     .kind = OPT_STRING,
+     .off = offsetof(struct apply_opts, instance),
+     .arg = "NAME",
+     .help = "instance the restore in DIR came from"},
+    {.name = "to",
+     .kind = OPT_STRING,
+     .off = offsetof(struct apply_opts, to),
+     .arg = "TIME",
+     .help = "roll forward to this second (as restore's: latest, now)"},
+    {.name = "stop-before",
+     .kind = OPT_STRING,
+     .off = offsetof(struct apply_opts, stop_before),
+     .arg = "PATTERN",
+     .help =
+         "stop just before the first command named in PATTERN after the position\n(\"FLUSHALL,FLUSHDB\"), "
+         "or at TIME when none comes first"},
+    {.name = "from-dir",
+     .kind = OPT_STRING,
+     .off = offsetof(struct apply_opts, dir),
+     .arg = "DIR",
+     .help = "directory written by \"aofroll restore\" (holds the position)"},
+    {.name = "target",
+     .kind = OPT_STRING,
+     .off = offsetof(struct apply_opts, target),
+     .arg = "URL",
+     .help = "redis://[user:password@]HOST:PORT or unix:///PATH"},
+    {.name = "force",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct apply_opts, force),
+     .help = "apply even when the target's keys differ from the recorded ones"},
+    CLI_OPT_HELP,
+    {0},
+};
+
 static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct err *e)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"instance", required_argument, NULL, 'i'},
-                                         {"to", required_argument, NULL, 't'},
-                                         {"from-dir", required_argument, NULL, 'd'},
-                                         {"target", required_argument, NULL, 'T'},
-                                         {"force", no_argument, NULL, 'F'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"stop-before", required_argument, NULL, 's'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    while ((ch = cli_getopt(argc, argv, "+:c:h", opts, e)) != -1) {
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'i':
-            o->instance = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'd':
-            o->dir = optarg;
-            break;
-        case 'T':
-            o->target = optarg;
-            break;
-        case 'F':
-            o->force = 1;
-            break;
-        case 's':
-            o->stop_before = optarg;
-            break;
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return err_set(e, ERR_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    rc = opt_parse(cmd_apply_options, argc, argv, o, NULL, e);
+    if (rc != 0)
+        return rc;
     if (cli_require(o->instance, "--instance NAME", e) < 0 || cli_require(o->to, "--to TIME", e) < 0 ||
         cli_require(o->dir, "--from-dir DIR", e) < 0 ||
         cli_require(o->target, "--target redis://HOST:PORT", e) < 0)

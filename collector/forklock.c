@@ -1,4 +1,4 @@
-/* snapshot_fork.c - one fork at a time on this box.
+/* forklock.c - one fork at a time on this box.
  *
  * BGSAVE and BGREWRITEAOF both fork redis-server. While the child writes,
  * every page the parent changes is copied, and the child reads the whole
@@ -18,7 +18,7 @@
  * polls (try, sleep 100 ms): the waiter keeps its heartbeat, and a stop
  * request ends the wait at once. Forks that Redis starts on its own (its
  * `save` rules, a replica's full sync) are not the collector's to order. */
-#include "snapshot.h"
+#include "forklock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +29,12 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
+#include "context.h"
+
 #define FORK_LOCK_POLL_MS 100
 #define FORK_LOCK_FILE "fork.lock"
 
-int fork_lock_try(struct collector *col, int *fd, struct err *e)
+int forklock_try(struct collector *col, int *fd, struct err *e)
 {
     char *path = NULL;
     int f = -1, rv = -1;
@@ -65,21 +67,21 @@ out:
     return rv;
 }
 
-void fork_lock_release(struct collector *col, int fd)
+void forklock_release(struct collector *col, int fd)
 {
     if (fd >= 0)
         close(fd); /* drops the flock */
     pthread_mutex_unlock(&col->fork_lock);
 }
 
-int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct err *), int *fd, struct err *e)
+int forklock_wait(struct instance *in, int (*beat)(struct instance *, struct err *), int *fd, struct err *e)
 {
     int64_t next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
     int64_t since = time_monotonic_ms();
     int logged = 0;
 
     for (;;) {
-        int rv = fork_lock_try(in->col, fd, e);
+        int rv = forklock_try(in->col, fd, e);
 
         if (rv < 0)
             return -1;
@@ -96,14 +98,14 @@ int fork_lock_wait(struct instance *in, int (*beat)(struct instance *, struct er
         if (beat != NULL && time_monotonic_ms() >= next_beat) {
             next_beat = time_monotonic_ms() + in->ic->poll_interval_ms;
             if (beat(in, e) != 0) {
-                instance_fail(in, &in->h_index, "index", e);
+                context_fail(in, &in->h_index, "index", e);
                 err_clear(e);
             }
         }
         if (in->barrier_deadline_ms > 0 && time_monotonic_ms() >= in->barrier_deadline_ms)
             return err_set(e, ERR_BUSY, "gave up after %.0f s: another instance on this box is still forking",
                            (double)(time_monotonic_ms() - since) / 1000.0);
-        if (collector_sleep(in->col, FORK_LOCK_POLL_MS, e) != 0)
+        if (context_sleep(in->col, FORK_LOCK_POLL_MS, e) != 0)
             return -1;
     }
 }

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define OUTDIR_BUFFER (1u << 20)    /* appends smaller than this are gathered */
@@ -545,7 +545,7 @@ int outdir_file_create(struct outdir_file *f, const struct outdir *d, const char
 
 static int outdir_file_write(struct outdir_file *f, const void *data, size_t len, struct err *e)
 {
-    double t0 = cli_clock();
+    double t0 = time_monotonic();
     int ret = outdir_write_all(f->fd, data, len, f->path, e);
 
     if (ret == 0) {
@@ -557,7 +557,7 @@ static int outdir_file_write(struct outdir_file *f, const void *data, size_t len
             f->flushing = f->written;
         }
     }
-    f->seconds += cli_clock() - t0;
+    f->seconds += time_monotonic() - t0;
     return ret;
 }
 
@@ -585,13 +585,13 @@ int outdir_file_finish(struct outdir_file *f, struct err *e)
 
     if (f->pending.len > 0 && outdir_file_write(f, f->pending.data, f->pending.len, e) < 0)
         ret = -1;
-    t0 = cli_clock();
+    t0 = time_monotonic();
     if (ret == 0 && fsync(f->fd) < 0)
         ret = err_sys(e, errno, "fsync \"%s\"", f->path);
     if (close(f->fd) < 0 && ret == 0)
         ret = err_sys(e, errno, "close \"%s\"", f->path);
     f->fd = -1;
-    f->seconds += cli_clock() - t0;
+    f->seconds += time_monotonic() - t0;
     outdir_file_close(f);
     return ret;
 }

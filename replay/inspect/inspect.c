@@ -14,50 +14,6 @@
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
- * Instances
- * ------------------------------------------------------------------------ */
-
-int inspect_instances_select(struct cli *c, const char *name, struct inspect_instances *out, struct err *e)
-{
-    int i;
-
-    memset(out, 0, sizeof(*out));
-    if (name != NULL) {
-        if (cli_instance(c, name, e) < 0)
-            return -1;
-        out->v = xcalloc(1, sizeof(*out->v));
-        out->v[0].cfg = c->inst;
-        out->v[0].name = c->inst->name;
-        out->v[0].id = c->instance_id;
-        out->n = 1;
-        return 0;
-    }
-    out->v = xcalloc((size_t)(c->cfg.ninstances > 0 ? c->cfg.ninstances : 1), sizeof(*out->v));
-    for (i = 0; i < c->cfg.ninstances; i++) {
-        struct inspect_instance *in = &out->v[out->n];
-
-        in->cfg = &c->cfg.instances[i];
-        in->name = in->cfg->name;
-        if (index_instance_id(c->idx, in->name, 0, &in->id, e) < 0) {
-            if (e->code != ERR_NOTFOUND) {
-                inspect_instances_free(out);
-                return -1;
-            }
-            err_clear(e);
-            in->id = -1;
-        }
-        out->n++;
-    }
-    return 0;
-}
-
-void inspect_instances_free(struct inspect_instances *l)
-{
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-/* ------------------------------------------------------------------------
  * Chunks
  * ------------------------------------------------------------------------ */
 
@@ -75,30 +31,30 @@ static int first_chunk_cb(void *ud, const struct chunk_row *c)
     return 1;
 }
 
-int inspect_judge(struct cli *c, const struct inspect_instance *in, int64_t now, struct status_row *row,
-                  int *have, int *archived, struct verdict *v, struct err *e)
+int inspect_judge(struct index *idx, const struct instance_config *cfg, int64_t id, int64_t now,
+                  struct status_row *row, int *have, int *archived, struct verdict *v, struct err *e)
 {
     struct verdict_input vi;
 
     memset(row, 0, sizeof(*row));
     *have = 0;
     *archived = 0;
-    if (in->id >= 0) {
-        if (index_status_get(c->idx, in->id, row, e) == 0)
+    if (id >= 0) {
+        if (index_status_get(idx, id, row, e) == 0)
             *have = 1;
         else if (e->code != ERR_NOTFOUND)
             return -1;
         err_clear(e);
-        *archived = index_chunk_any(c->idx, in->id, e);
+        *archived = index_chunk_any(idx, id, e);
         if (*archived < 0)
             return -1;
     }
     memset(&vi, 0, sizeof(vi));
     vi.row = *have ? row : NULL;
     vi.now = now;
-    vi.poll_interval_ms = in->cfg->poll_interval_ms;
-    vi.lag_threshold = in->cfg->lag_threshold;
-    vi.barrier_timeout_s = in->cfg->barrier_timeout_s;
+    vi.poll_interval_ms = cfg->poll_interval_ms;
+    vi.lag_threshold = cfg->lag_threshold;
+    vi.barrier_timeout_s = cfg->barrier_timeout_s;
     vi.archived = *archived;
     verdict_judge(&vi, v);
     return 0;

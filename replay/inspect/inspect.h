@@ -1,14 +1,13 @@
 /* inspect.h - what the inspection commands (ls, generations, show, log,
  * timeline, verify, status, prune) share.
  *
- * - Instance selection: `--instance NAME` or every configured instance.
  * - Chunk lookup by offset and the chunk rows as fetch.h wants them.
  * - How a decoded command is printed, for people (redis-cli quoting, one
  *   line) and as JSON (docs/json.md), so that show and log agree.
  * - Small formatting helpers: times are printed in UTC, RFC 3339.
  *
  * Every command takes `-c FILE` and opens the index read-only, except
- * prune; the rest of the plumbing is cli.h's. */
+ * prune; instance selection and the rest of the plumbing are cli.h's. */
 #ifndef AOFROLL_REPLAY_INSPECT_H
 #define AOFROLL_REPLAY_INSPECT_H
 
@@ -17,7 +16,7 @@
 
 #include "aofscan.h"
 #include "buf.h"
-#include "cli.h"
+#include "config.h"
 #include "error.h"
 #include "fetch.h"
 #include "index.h"
@@ -28,28 +27,12 @@
  * Instances
  * ------------------------------------------------------------------------ */
 
-struct inspect_instance {
-    const struct instance_config *cfg; /* its configuration */
-    const char *name;
-    int64_t id; /* -1 when the index has never seen it */
-};
-
-struct inspect_instances {
-    struct inspect_instance *v;
-    size_t n;
-};
-
-/* `name` given: that instance (cli_instance's errors: unknown is ERR_USAGE,
- * never archived ERR_NOTFOUND). NULL: every configured instance, in the
- * configuration's order, with id -1 for those the index lacks. */
-int inspect_instances_select(struct cli *c, const char *name, struct inspect_instances *out, struct err *e);
-void inspect_instances_free(struct inspect_instances *l);
-
-/* The collector's status row of an instance (*have 0 when it has never
- * polled it, or the index has never seen it) and verdict.h's judgement at
- * `now`, as status and info show it. *archived: any chunk is indexed. */
-int inspect_judge(struct cli *c, const struct inspect_instance *in, int64_t now, struct status_row *row,
-                  int *have, int *archived, struct verdict *v, struct err *e);
+/* The collector's status row of instance `id` (cfg its configuration; -1
+ * when the index has never seen it): *have 0 when the collector has never
+ * polled it; *archived: any chunk is indexed; and verdict.h's judgement at
+ * `now`, as status and info show it. */
+int inspect_judge(struct index *idx, const struct instance_config *cfg, int64_t id, int64_t now,
+                  struct status_row *row, int *have, int *archived, struct verdict *v, struct err *e);
 
 /* ------------------------------------------------------------------------
  * Chunks

@@ -8,9 +8,9 @@
  *   Valkey 8.0.1
  * as their COMMAND replies give them, merged; a comment names the
  * servers of a command that not all of them have. Regenerate with
- *   scripts/servers.sh && scripts/keyspecs.py > replay/keypos_table.h &&
- *   clang-format-14 -i replay/keypos_table.h
- * Included by replay/keypos.c only, which interprets the specs. */
+ *   scripts/servers.sh && scripts/keyspecs.py > replay/inspect/keypos_table.h &&
+ *   clang-format-14 -i replay/inspect/keypos_table.h
+ * Included by replay/inspect/keypos.c only, which interprets the specs. */
 
 static const struct keypos_spec keypos_specs[] = {
     {KP_BS_INDEX, 1, NULL, KP_FK_RANGE, 0, 1, 0},          /* 0 */

@@ -9,7 +9,7 @@
  * the CRC-64 Redis wrote). The AOF directory's base is a hard link to the
  * same file (Redis replaces files by rename, never writes into them, so
  * the two names cannot drift apart), or a copy where links are refused.
- * Everything is written into DIR's stage (outdir.h), which restore.c
+ * Everything is written into DIR's stage (outdir.h), which cmd_restore.c
  * renames into place only when complete. */
 #include "restore_rdb.h"
 
@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "codec.h"
 #include "manifest.h"
 #include "outdir.h"

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# flashback.sh - aofroll restore --target of the whole keyspace of the
+# make-aof.sh AOF (4 dbs of up to 1 M keys each, ~1 GB of AOF) into an
+# empty redis-server, against redis-cli --pipe of the same keys as RESTORE
+# commands made by DUMP from a server holding that keyspace, in the same
+# run. Target: >= 1.0x the reference's throughput (keys per second).
+#
+# Builds nothing: takes aofroll, aofroll-collector and bench_dumpresp from
+# $AOFROLL_BENCH_BIN (default build/bin of this checkout; build them Release,
+# without sanitizers). Archives the AOF once with aofroll-collector
+# --once, loads it once in a source redis-server and writes its keys as
+# RESTORE commands (bench_dumpresp, not timed), then times $RUNS (default
+# 3) alternating pairs, each into a fresh empty redis-server:
+#   - redis-cli --pipe < the RESTORE commands (the reference: the writes
+#     alone, the data already in hand);
+#   - aofroll restore --to NOW --target: fetch and check every chunk,
+#     restore into a scratch directory, load it in a scratch redis-server,
+#     SCAN/DUMP/PEXPIRETIME there, RESTORE pipelined into the target.
+# Checks that both targets end with the same keyspace (DEBUG DIGEST), and
+# prints both times and the median ratio of throughputs.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${RUNS:-3}
+bench_need aofroll aofroll-collector bench_dumpresp
+
+bench_aof
+bench_dir flashback
+
+# the archive, made once by the real collector from a server on links to
+# the AOF; that server is the source of the reference's DUMPs
+link_aofdir "$AOFDIR" "$W/src"
+SRC_PORT=$(free_port)
+start_redis "$W/src" "$SRC_PORT"
+archive_once "$BIN" "$W" "$SRC_PORT"
+"$BIN/bench_dumpresp" "$SRC_PORT" >"$W/restore.resp"
+SRC_DIGEST=$(redis-cli -p "$SRC_PORT" debug digest)
+KEYS=$(redis-cli -p "$SRC_PORT" info keyspace | sed -n 's/^db[0-9]*:keys=\([0-9]*\),.*/\1/p' | awk '{ s += $1 } END { print s }')
+redis-cli -p "$SRC_PORT" shutdown nosave >/dev/null 2>&1 || true
+TO=$(date +%s)
+
+# one timed redis-cli --pipe into a fresh empty server: seconds in $T
+time_pipe() {
+    local port t0 t1
+    cat "$W/restore.resp" >/dev/null
+    rm -rf "$W/pipe"
+    port=$(free_port)
+    start_redis "$W/pipe" "$port"
+    t0=$EPOCHREALTIME
+    redis-cli -p "$port" --pipe <"$W/restore.resp" >"$W/pipe.out"
+    t1=$EPOCHREALTIME
+    grep -q 'errors: 0' "$W/pipe.out" || { cat "$W/pipe.out" >&2; exit 1; }
+    redis-cli -p "$port" debug digest >"$W/pipe.digest"
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    T=$(seconds "$t0" "$t1")
+}
+
+# one timed flashback into a fresh empty server: seconds in $T
+time_flashback() {
+    local port t0 t1
+    cat "$W/archive"/bench/*/*/* >/dev/null
+    rm -rf "$W/target"
+    port=$(free_port)
+    start_redis "$W/target" "$port"
+    t0=$EPOCHREALTIME
+    TMPDIR=$W "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to "@$TO" \
+        --target "redis://127.0.0.1:$port" >"$W/flashback.out" || { cat "$W/flashback.out" >&2; exit 1; }
+    t1=$EPOCHREALTIME
+    redis-cli -p "$port" debug digest >"$W/flashback.digest"
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    T=$(seconds "$t0" "$t1")
+}
+
+: >"$W/pairs"
+for run in $(seq 1 "$RUNS"); do
+    if [ $((run % 2)) -eq 1 ]; then
+        time_pipe; p=$T
+        time_flashback; f=$T
+    else
+        time_flashback; f=$T
+        time_pipe; p=$T
+    fi
+    for d in pipe flashback; do
+        [ "$(cat "$W/$d.digest")" = "$SRC_DIGEST" ] ||
+            { echo "flashback.sh: $d digest $(cat "$W/$d.digest"), source $SRC_DIGEST" >&2; exit 1; }
+    done
+    echo "pair $run: redis-cli --pipe $p s, aofroll restore --target $f s ($(tail -1 "$W/flashback.out"))" >&2
+    echo "$p $f" >>"$W/pairs"
+done
+
+read -r med_f best_f med_p best_p ratio lo hi ratio_best < <(awk '{ print $2, $1 }' "$W/pairs" | pair_summary /dev/stdin)
+awk -v n="$KEYS" -v m="$RUNS" -v mp="$med_p" -v bp="$best_p" -v mf="$med_f" -v bf="$best_f" \
+    -v q="$ratio" -v lo="$lo" -v hi="$hi" -v qb="$ratio_best" 'BEGIN {
+    printf "keys: %d (the whole keyspace of the make-aof.sh AOF)\n", n
+    printf "redis-cli --pipe of RESTOREs: median %7.3f s, best %7.3f s (%.2f M keys/s)\n", mp, bp, n / bp / 1e6
+    printf "aofroll restore --target:     median %7.3f s, best %7.3f s (%.2f M keys/s)\n", mf, bf, n / bf / 1e6
+    printf "ratio (flashback / redis-cli --pipe throughput): median of %d pairs %.2fx (range %.2f-%.2f), of the bests %.2fx (target >= 1.0x)\n", m, q, lo, hi, qb
+    printf "(warm page cache; fresh empty target each run; keyspace digests equal to the source)\n"
+}'

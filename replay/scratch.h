@@ -1,0 +1,59 @@
+/* scratch.h - a scratch directory and a scratch redis-server that never
+ * outlive the command that made them.
+ *
+ * Flashback (flashback.h) restores TIME into a scratch directory with the
+ * ordinary restore and lets a private redis-server load it, so that Redis
+ * reads its own files and aofroll reads keys back with DUMP. The directory
+ * is made by mkdtemp under $TMPDIR (default /tmp); the server listens only
+ * on a unix socket in it (port 0: no TCP).
+ *
+ * Both are owned by a watchdog process forked before anything else is
+ * done: it runs in its own session (a Ctrl-C at the terminal does not
+ * reach it or the server), ignores SIGINT/SIGTERM/SIGHUP, and waits on a
+ * pipe whose write end only aofroll holds. When that pipe closes - aofroll
+ * finished, failed, was interrupted or was killed with SIGKILL - the
+ * watchdog kills the server (SIGKILL: nothing of it is kept), waits for it
+ * and removes the directory, then exits. The server itself is started by
+ * the watchdog with PR_SET_PDEATHSIG=SIGKILL, so it dies with the watchdog
+ * too. */
+#ifndef AOFROLL_REPLAY_SCRATCH_H
+#define AOFROLL_REPLAY_SCRATCH_H
+
+#include <hiredis/hiredis.h>
+
+#include "error.h"
+#include "outdir.h"
+
+#define SCRATCH_SOCKET "redis.sock"
+#define SCRATCH_LOG "redis.log"
+#define SCRATCH_AOFDIR "appendonlydir" /* as restore writes it */
+#define SCRATCH_MANIFEST "appendonly.aof.manifest"
+
+struct scratch {
+    char *dir;     /* the scratch directory (absolute), NULL when none */
+    char *sock;    /* dir/redis.sock */
+    int ctl;       /* write end of the watchdog's pipe; -1 when closed */
+    int status;    /* read end: the watchdog reports a server that exited */
+    long watchdog; /* its pid; 0 when none */
+};
+
+void scratch_init(struct scratch *s);
+/* Make the directory and fork its watchdog. Call it before any thread is
+ * started. */
+int scratch_create(struct scratch *s, struct err *e);
+/* Have the watchdog start `redis-server` (the one on PATH) on the
+ * directory's AOF (appendonlydir, as restore writes it), wait until it
+ * has loaded (timeout_s), and connect to it over its socket (*out). A
+ * server that exits during start-up is reported with the last line of its
+ * log. */
+int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct err *e);
+/* Close the pipe and wait for the watchdog: the server is killed and the
+ * directory removed. Safe on an initialised scratch and twice. */
+void scratch_close(struct scratch *s);
+/* Offline flashback: have the scratch server rewrite its AOF
+ * (BGREWRITEAOF, waited for) and copy the new base and incr file into
+ * dir as base_to and incr_to (paths relative to dir). */
+int scratch_export(const struct scratch *s, redisContext *rc, const struct outdir *dir, const char *base_to,
+                   const char *incr_to, int timeout_s, struct err *e);
+
+#endif
