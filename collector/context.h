@@ -166,6 +166,11 @@ struct instance {
     int64_t info_gen;            /* the newest generation when INFO last said the AOF was on ... */
     long long info_rewrites;     /* ... and aof_rewrites then */
     struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
+    /* where the thread left the newest mode aof generation when it ended,
+     * for the outcome line of a one-shot run (outcome.c): generation 0 when
+     * it had none in hand */
+    struct gen_row done_gen;
+    uint64_t done_shipped;
 };
 
 /* ------------------------------------------------------------------------

@@ -12,7 +12,7 @@
 
 void outcome_print(const struct instance *in, enum collector_action action, const char *log_file, FILE *fp)
 {
-    const struct generation *g = in->ngens > 0 ? in->gens[in->ngens - 1] : NULL;
+    const struct gen_row *g = in->done_gen.generation > 0 ? &in->done_gen : NULL;
     char t[TIME_BUFSZ];
 
     if (in->exit_status != 0) {
@@ -25,9 +25,9 @@ void outcome_print(const struct instance *in, enum collector_action action, cons
     }
     switch (action) {
     case COLLECT_ONCE:
-        if (g != NULL && g->row.mode == MODE_AOF)
+        if (g != NULL && g->mode == MODE_AOF)
             fprintf(fp, "%s: archived up to incr offset %" PRIu64 " of generation %" PRId64 " (\"%s\")\n",
-                    in->name, g->shipped, g->row.generation, g->row.incr_file);
+                    in->name, in->done_shipped, g->generation, g->incr_file);
         else
             fprintf(fp, "%s: archived, newest generation %" PRId64 "\n", in->name, in->last_generation);
         break;

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "collector.h"
+#include "context.h"
 
 /* After the instance's thread ended: what it achieved, or why it failed
  * (naming log_file, when set, for the rest). */
