@@ -57,13 +57,13 @@ time_apply() {
     cat "$W/archive"/bench/*/*/* >/dev/null
     rm -rf "$W/restored"
     port=$(free_port)
-    "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --out "$W/restored" \
+    "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to latest --out "$W/restored" \
         --stop-before 'SELECT|SET' --start --port "$port" -- --bind 127.0.0.1 --save "" --auto-aof-rewrite-percentage 0 \
         --enable-debug-command yes >"$W/restore.out" || { cat "$W/restore.out" >&2; exit 1; }
     PIDS_TO_KILL+=("$(cat "$W/restored/redis.pid")")
     [ "$(redis-cli -p "$port" dbsize)" = 0 ] || { echo "apply.sh: the restored server is not empty" >&2; exit 1; }
     t0=$EPOCHREALTIME
-    "$BIN/aofroll" apply -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --from-dir "$W/restored" \
+    "$BIN/aofroll" apply -c "$W/c.yaml" --instance bench --to latest --from-dir "$W/restored" \
         --target "redis://127.0.0.1:$port" >"$W/apply.out" || { cat "$W/apply.out" >&2; exit 1; }
     t1=$EPOCHREALTIME
     redis-cli -p "$port" debug digest >"$W/apply.digest"

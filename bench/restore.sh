@@ -62,7 +62,7 @@ time_restore() {
     port=$(free_port)
     sync
     t0=$EPOCHREALTIME
-    "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to "@$(date +%s)" --out "$W/restored" \
+    "$BIN/aofroll" restore -c "$W/c.yaml" --instance bench --to latest --out "$W/restored" \
         --start --port "$port" -- --bind 127.0.0.1 --save "" --auto-aof-rewrite-percentage 0 --enable-debug-command yes >"$W/restore.out" ||
         { cat "$W/restore.out" >&2; exit 1; }
     t1=$EPOCHREALTIME

@@ -55,6 +55,7 @@
 #include "lineage.h"
 #include "lock.h"
 #include "observe.h"
+#include "outcome.h"
 #include "priority.h"
 #include "reconcile.h"
 #include "redisconn.h"

@@ -33,6 +33,7 @@
 #include "error.h"
 #include "index.h"
 #include "log.h"
+#include "progress.h"
 #include "storage.h"
 
 #include "redisconn.h"
@@ -60,6 +61,8 @@ struct collector {
     atomic_int requests;          /* bumped at each SIGUSR1: look for barrier requests */
     pthread_mutex_t metrics_lock; /* instances may share one metrics file */
     pthread_mutex_t fork_lock;    /* one fork (BGSAVE, BGREWRITEAOF) at a time (forklock.c) */
+    struct progress *progress;    /* --once on a terminal: chunks shipped; NULL for none */
+    pthread_mutex_t progress_lock;
 };
 
 /* Health of one dependency, for "log once per state change" and the
@@ -166,6 +169,11 @@ struct instance {
     struct snapshot_state *snap; /* mode rdb: the snapshot thread's state (snapshot.h), else NULL */
     /* cluster: NAME: the views recorded (cluster_view.c), else NULL */
     struct cluster_state *cluster;
+    /* where the thread left the newest mode aof generation when it ended,
+     * for the outcome line of a one-shot run (outcome.c): generation 0 when
+     * it had none in hand */
+    struct gen_row done_gen;
+    uint64_t done_shipped;
 };
 
 /* ------------------------------------------------------------------------

@@ -370,6 +370,10 @@ void *instance_thread(void *arg)
     if (in->idx != NULL && in->col->action == COLLECT_RUN && in->ic->mode == MODE_AOF &&
         follow_heartbeat(in, &e) != 0)
         log_msg(in->col->log, LOG_WARN, in->name, "%s", e.msg);
+    if (in->ngens > 0) {
+        in->done_gen = in->gens[in->ngens - 1]->row;
+        in->done_shipped = in->gens[in->ngens - 1]->shipped;
+    }
     while (in->ngens > 0) /* the rest is freed by main (context_free) */
         generation_drop(in, in->ngens - 1);
     cluster_view_end(in);

@@ -1,8 +1,10 @@
 /* main.c - aofroll-collector: options, signals, locks, one thread per
  * instance.
  *
- *   aofroll-collector -c FILE [--instance NAME] [-v]
- *   aofroll-collector -c FILE --once | --check | --barrier-now | --snapshot-now
+ *   aofroll-collector [-c FILE] [--instance NAME] [-v]
+ *   aofroll-collector [-c FILE] --once | --check | --barrier-now | --snapshot-now
+ *
+ * Without -c: AOFROLL_CONFIG, else the default path (config_path.c).
  *
  * The options are one table (common/opt.h) that both parses them and
  * prints --help. main loads the configuration, opens the logger, takes
@@ -29,8 +31,10 @@
 
 #include "collector.h"
 #include "config.h"
+#include "config_path.h"
 #include "log.h"
 #include "opt.h"
+#include "outcome.h"
 #include "xalloc.h"
 
 /* What the signal handler may touch. */
@@ -113,10 +117,11 @@ static const struct opt options_table[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: aofroll-collector -c FILE [--instance NAME] [-v]\n"
+    fprintf(out, "usage: aofroll-collector [-c FILE] [--instance NAME] [-v]\n"
                  "                         [--once | --check | --barrier-now | --snapshot-now]\n\n"
                  "options:\n");
     opt_usage(out, options_table);
+    fprintf(out, "\nWithout -c FILE: the file named by AOFROLL_CONFIG, else %s.\n", config_path_default());
 }
 
 /* 0, or an exit status. */
@@ -141,11 +146,6 @@ static int parse_options(int argc, char **argv, struct options *o)
     if (o->version) {
         printf("aofroll-collector %s\n", AOFROLL_VERSION);
         return -1;
-    }
-    if (o->config == NULL) {
-        fprintf(stderr, "aofroll-collector: -c FILE is required\n");
-        usage(stderr);
-        return 2;
     }
     if (o->once + o->check + o->barrier_now + o->snapshot_now > 1) {
         fprintf(stderr,
@@ -340,15 +340,16 @@ static int run_instances(struct collector *col, const char *only)
                 log_msg(col->log, LOG_INFO, NULL, "log reopened");
         }
     }
+    if (col->progress != NULL)
+        progress_end(col->progress); /* the outcome lines follow on a clean line */
     for (int i = 0; i < cfg->ninstances; i++) {
         if (!started[i])
             continue;
         pthread_join(threads[i], NULL);
-        if (ins[i].exit_status != 0) {
-            if (col->action != COLLECT_RUN)
-                fprintf(stderr, "aofroll-collector: instance \"%s\" failed (see the log)\n", ins[i].name);
+        if (ins[i].exit_status != 0)
             status = 1;
-        }
+        if (col->action != COLLECT_RUN)
+            outcome_print(&ins[i], col->action, cfg->log_file, ins[i].exit_status != 0 ? stderr : stdout);
     }
     log_msg(col->log, LOG_INFO, NULL, "aofroll-collector stopped");
 out:
@@ -375,6 +376,7 @@ int main(int argc, char **argv)
     struct config cfg;
     struct logger log;
     struct collector col;
+    struct progress progress;
     int stop[2] = {-1, -1};
     char cleartext[512];
     struct err e;
@@ -385,11 +387,12 @@ int main(int argc, char **argv)
         return status < 0 ? 0 : status;
     err_clear(&e);
     memset(&cfg, 0, sizeof(cfg));
-    if (config_load(o.config, &cfg, &e) != 0) {
+    if (config_path_load(o.config, &cfg, &e) != 0) {
         fprintf(stderr, "aofroll-collector: %s\n", e.msg);
         config_free(&cfg);
         return err_exit_status(&e);
     }
+    o.config = cfg.path; /* the file read, for messages */
     if (o.only != NULL && config_instance(&cfg, o.only) == NULL) {
         fprintf(stderr, "aofroll-collector: no instance \"%s\" in \"%s\"\n", o.only, o.config);
         config_free(&cfg);
@@ -408,6 +411,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    log_set_format(&log, cfg.log_json);
     memset(&col, 0, sizeof(col));
     col.cfg = &cfg;
     col.log = &log;
@@ -416,6 +420,11 @@ int main(int argc, char **argv)
     col.wake_fd = -1;
     pthread_mutex_init(&col.metrics_lock, NULL);
     pthread_mutex_init(&col.fork_lock, NULL);
+    pthread_mutex_init(&col.progress_lock, NULL);
+    /* --once draws its progress on a terminal, unless the log lines go there too */
+    progress_init(&progress, "aofroll-collector --once", o.action != COLLECT_ONCE || cfg.log_file == NULL);
+    if (progress.fp != NULL)
+        col.progress = &progress;
 
     if (o.action == COLLECT_CHECK) {
         status = check_run(&col, o.only, stdout);
@@ -444,8 +453,10 @@ out:
     }
     if (stop[1] >= 0)
         close(stop[1]);
+    progress_end(&progress);
     pthread_mutex_destroy(&col.metrics_lock);
     pthread_mutex_destroy(&col.fork_lock);
+    pthread_mutex_destroy(&col.progress_lock);
     log_close(&log);
     config_free(&cfg);
     return status;

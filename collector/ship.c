@@ -94,6 +94,11 @@ int ship_chunk(struct instance *in, const struct gen_row *g, struct generation *
     }
     /* Shipped bytes are no longer needed in the page cache. */
     (void)posix_fadvise(f->fd, (off_t)file_off, (off_t)len, POSIX_FADV_DONTNEED);
+    if (in->col->progress != NULL) {
+        pthread_mutex_lock(&in->col->progress_lock);
+        progress_add(in->col->progress, len, 1);
+        pthread_mutex_unlock(&in->col->progress_lock);
+    }
     log_msg(in->col->log, LOG_DEBUG, in->name,
             "shipped %s chunk gen %" PRId64 " [%" PRIu64 ", %" PRIu64 ") %" PRIu64 " B -> %zu B",
             kind == CHUNK_BASE ? "base" : "incr", g->generation, start, start + len, len, in->gz.len);

@@ -35,6 +35,7 @@
 #include "objname.h"
 #include "units.h"
 #include "xalloc.h"
+#include "yamlwords.h"
 
 #define DEFAULT_REDIS_PORT 6379
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -468,6 +469,8 @@ _Static_assert(sizeof(enum instance_mode) == sizeof(int), "KEY_ENUM values are i
 _Static_assert(sizeof(enum instance_priority) == sizeof(int), "KEY_ENUM values are ints");
 static const char *const config_mode_names[] = {"aof", "rdb", NULL};
 static const char *const config_priority_names[] = {"idle", "low", "normal", NULL};
+/* log_format, stored in config.log_json: 0 text, 1 json */
+static const char *const config_log_format_names[] = {"text", "json", NULL};
 
 static const struct config_key s3_keys[] = {
     {.name = "endpoint",
@@ -738,6 +741,12 @@ static const struct config_key root_keys[] = {
      .kind = KEY_STRING,
      .offset = offsetof(struct config, log_file),
      .help = "the collector's log (reopened on SIGHUP); none: stderr"},
+    {.name = "log_format",
+     .kind = KEY_ENUM,
+     .offset = offsetof(struct config, log_json),
+     .def = "text",
+     .values = config_log_format_names,
+     .help = "the collector's log lines: `text`, or `json` (one object per line)"},
     {.name = "index_upload_interval",
      .kind = KEY_DURATION_S,
      .offset = offsetof(struct config, index_upload_interval_s),
@@ -1199,6 +1208,7 @@ static int config_parse_root(struct config_ctx *cx, const yaml_node_t *root, str
 static int config_yaml_error(const char *name, const char *text, size_t len, const yaml_parser_t *parser,
                              struct err *e)
 {
+    const char *words;
     size_t line, column, i;
 
     if (parser->error == YAML_MEMORY_ERROR || parser->problem == NULL)
@@ -1220,6 +1230,15 @@ static int config_yaml_error(const char *name, const char *text, size_t len, con
                            (unsigned)parser->problem_value);
         return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s", name, line, column, parser->problem);
     }
+    /* our words first (yamlwords.c), libyaml's after them */
+    words = yamlwords_explain(parser->problem, parser->context);
+    if (words != NULL && parser->context != NULL)
+        return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s (libyaml: %s %s at line %zu, column %zu)", name,
+                       parser->problem_mark.line + 1, parser->problem_mark.column + 1, words, parser->problem,
+                       parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
+    if (words != NULL)
+        return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s (libyaml: %s)", name, parser->problem_mark.line + 1,
+                       parser->problem_mark.column + 1, words, parser->problem);
     if (parser->context != NULL)
         return err_set(e, ERR_CONFIG, "%s:%zu:%zu: %s (%s at line %zu, column %zu)", name,
                        parser->problem_mark.line + 1, parser->problem_mark.column + 1, parser->problem,

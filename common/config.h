@@ -94,6 +94,7 @@ struct config {
     char *index_path;                /* default /var/lib/aofroll/index.db */
     char *lock_dir;                  /* where per-instance locks live; default dirname(index_path) */
     char *log_file;                  /* NULL = stderr */
+    int log_json;                    /* log_format: json (one object per line), else text */
     int64_t index_upload_interval_s; /* default 300 */
     struct instance_config defaults;
     struct instance_config *instances;

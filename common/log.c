@@ -10,14 +10,20 @@
 
 #include "xalloc.h"
 
-static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-
 void log_init(struct logger *lg, enum log_level min)
 {
     lg->fp = stderr;
     lg->path = NULL;
     lg->min = min;
+    lg->fmt.json = 0;
+    lg->fmt.priority = 0;
     pthread_mutex_init(&lg->lock, NULL);
+}
+
+void log_set_format(struct logger *lg, int json)
+{
+    lg->fmt.json = json;
+    lg->fmt.priority = lg->path == NULL && logfmt_stderr_is_journal();
 }
 
 int log_open(struct logger *lg, const char *path, struct err *e)
@@ -79,28 +85,17 @@ static void format_now(char *buf, size_t n)
 
 void log_msg(struct logger *lg, enum log_level level, const char *instance, const char *fmt, ...)
 {
-    char line[2048];
+    char msg[2048], line[2304];
     char when[48];
-    size_t len;
     va_list ap;
 
     if (level < lg->min)
         return;
     format_now(when, sizeof(when));
-    if (instance != NULL)
-        len = (size_t)snprintf(line, sizeof(line), "%s %s [%s] ", when, level_names[level], instance);
-    else
-        len = (size_t)snprintf(line, sizeof(line), "%s %s ", when, level_names[level]);
-    if (len < sizeof(line)) {
-        va_start(ap, fmt);
-        vsnprintf(line + len, sizeof(line) - len, fmt, ap);
-        va_end(ap);
-    }
-    len = strlen(line);
-    if (len == sizeof(line) - 1)
-        len--;
-    line[len] = '\n';
-    line[len + 1] = '\0';
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    logfmt_line(&lg->fmt, (int)level, when, instance, msg, line, sizeof(line));
     /* fp only under the lock: SIGHUP's log_reopen() replaces it */
     pthread_mutex_lock(&lg->lock);
     if (lg->fp != NULL) {

@@ -59,6 +59,10 @@ static int opt_error(int ch, int argc, char **argv, struct err *e)
 
 int opt_time(const char *option, const char *text, int64_t *t, struct err *e)
 {
+    if (strcmp(text, "now") == 0) {
+        *t = time_now();
+        return 0;
+    }
     if (time_parse(text, t, e) < 0) {
         e->code = ERR_USAGE;
         err_prefix(e, "%s", option);

@@ -29,7 +29,7 @@ enum opt_kind {
     OPT_END = 0, /* the {0} row that ends a table */
     OPT_FLAG,    /* no value: int field set to 1 */
     OPT_STRING,  /* const char * field: the argument as given */
-    OPT_TIME,    /* int64_t field: TIME as time_parse() reads it */
+    OPT_TIME,    /* int64_t field: TIME as time_parse() reads it, or "now" */
     OPT_LONG,    /* long field: a decimal integer in [min, max] */
     OPT_REPEAT,  /* struct opt_repeat field: every value, in order */
     OPT_HELP,    /* no value, no field: opt_parse() returns 1 at once */

@@ -257,6 +257,13 @@ int time_parse(const char *text, int64_t *out, struct err *e)
     return 0;
 }
 
+int time_is_local(const char *text)
+{
+    struct time_fields f;
+
+    return text[0] != '@' && time_scan_fields(text, &f) == 0 && !f.zoned;
+}
+
 /* ---------------------------------------------------------------------
  * Formatting
  * ------------------------------------------------------------------- */

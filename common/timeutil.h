@@ -15,6 +15,9 @@
 #include "error.h"
 
 int time_parse(const char *text, int64_t *out, struct err *e);
+/* 1 when text is a date and time without Z or an offset (read as local
+ * time by time_parse), else 0. */
+int time_is_local(const char *text);
 /* The instants RFC 3339 can write: 0000-01-01T00:00:00Z to
  * 9999-12-31T23:59:59Z. Outside them times print as "@UNIX". */
 #define TIME_FIRST INT64_C(-62167219200)

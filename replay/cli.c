@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "config_path.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -22,14 +24,22 @@ void cli_init(struct cli *c, const char *cmd)
 
 int cli_open(struct cli *c, const char *config_path, int index_readonly, struct err *e)
 {
-    if (cli_require(config_path, "-c FILE", e) < 0)
-        return -1;
-    if (config_load(config_path, &c->cfg, e) < 0)
+    if (config_path_load(config_path, &c->cfg, e) < 0)
         return -1;
     c->have_cfg = 1;
     if (index_open(c->index_path != NULL ? c->index_path : c->cfg.index_path, index_readonly, &c->idx, e) <
         0) {
         c->idx = NULL;
+        if (access(c->cfg.index_path, F_OK) != 0 && errno == ENOENT) {
+            char *url = config_redact_url(c->cfg.storage_url);
+            size_t n = strlen(e->msg);
+
+            snprintf(e->msg + n, sizeof(e->msg) - n,
+                     " HINT: \"aofroll reindex\" rebuilds it from the storage (%s); or \"index:\" in \"%s\" "
+                     "names another file",
+                     url, c->cfg.path);
+            free(url);
+        }
         return -1;
     }
     if (storage_open(&c->cfg, &c->st, e) < 0) {

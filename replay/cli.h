@@ -39,8 +39,9 @@ struct cli {
 };
 
 void cli_init(struct cli *c, const char *cmd);
-/* Load config_path, open its index (or c->index_path; read-only when
- * index_readonly) and its storage. A missing -c is a usage error. */
+/* Load config_path (NULL: AOFROLL_CONFIG, else the default; see
+ * config_path.h), open its index (or c->index_path; read-only when
+ * index_readonly) and its storage. */
 int cli_open(struct cli *c, const char *config_path, int index_readonly, struct err *e);
 /* Resolve an instance name: `unknown instance "x" (configured: a, b)` when
  * the configuration lacks it (ERR_USAGE), ERR_NOTFOUND when the index has

@@ -35,6 +35,7 @@
 #include "stream.h"
 #include "target.h"
 #include "timeutil.h"
+#include "when.h"
 #include "xalloc.h"
 
 struct apply_opts {
@@ -43,6 +44,7 @@ struct apply_opts {
     const char *to;
     const char *dir;
     const char *target;
+    const char *stop_before;
     int force;
 };
 
@@ -62,7 +64,14 @@ const struct opt cmd_apply_options[] = {
      .kind = OPT_STRING,
      .off = offsetof(struct apply_opts, to),
      .arg = "TIME",
-     .help = "roll forward to this second"},
+     .help = "roll forward to this second (as restore's: latest, now)"},
+    {.name = "stop-before",
+     .kind = OPT_STRING,
+     .off = offsetof(struct apply_opts, stop_before),
+     .arg = "PATTERN",
+     .help =
+         "stop just before the first command named in PATTERN after the position\n(\"FLUSHALL,FLUSHDB\"), "
+         "or at TIME when none comes first"},
     {.name = "from-dir",
      .kind = OPT_STRING,
      .off = offsetof(struct apply_opts, dir),
@@ -89,8 +98,8 @@ static int apply_parse_args(struct apply_opts *o, int argc, char **argv, struct 
     rc = opt_parse(cmd_apply_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
-        cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->dir, "--from-dir DIR", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 || cli_require(o->to, "--to TIME", e) < 0 ||
+        cli_require(o->dir, "--from-dir DIR", e) < 0 ||
         cli_require(o->target, "--target redis://HOST:PORT", e) < 0)
         return -1;
     return 0;
@@ -112,6 +121,9 @@ struct apply {
     redisContext *rc;
     struct pipeline pipe;
     struct stream stream;
+    struct when when;           /* --to */
+    struct cut_pattern pattern; /* --stop-before */
+    struct progress progress;   /* on a terminal: incr bytes sent */
     int64_t to;
 };
 
@@ -201,6 +213,24 @@ static void apply_as_batch(void)
     (void)sched_setscheduler(0, SCHED_BATCH, &sp);
 }
 
+/* What the progress line counts to: the incr bytes after the position. */
+static int apply_progress_total(struct apply *a, struct err *e)
+{
+    struct fetch_list l = {NULL, 0, 0};
+    uint64_t bytes = 0;
+    size_t i;
+
+    if (a->progress.fp == NULL)
+        return 0;
+    if (fetch_list(&a->fetch, a->gen.generation, CHUNK_INCR, a->pos.offset, &l, e) < 0)
+        return -1;
+    for (i = 0; i < l.n; i++)
+        bytes += l.v[i].end - (l.v[i].start > a->pos.offset ? l.v[i].start : a->pos.offset);
+    progress_total(&a->progress, bytes, l.n);
+    fetch_list_free(&l);
+    return 0;
+}
+
 /* TIME lies in the generation after the restored one, from its lead
  * second on, but before anything was written in it: the restored
  * generation's stream holds every command up to TIME too (the rewrite
@@ -249,7 +279,10 @@ static int apply_run(struct apply *a, struct err *e)
     double send;
     int fed, ret = -1;
 
-    if (opt_time("--to", a->o.to, &a->to, e) < 0)
+    progress_init(&a->progress, "apply", 0);
+    if (when_parse("--to", a->o.to, &a->when, e) < 0)
+        goto out;
+    if (a->o.stop_before != NULL && cut_pattern_parse(a->o.stop_before, &a->pattern, e) < 0)
         goto out;
     if (config_parse_redis_url(a->o.target, &a->addr, e) < 0) {
         e->code = ERR_USAGE;
@@ -266,6 +299,10 @@ static int apply_run(struct apply *a, struct err *e)
                 a->pos.instance, a->cli.inst->name);
         goto out;
     }
+    fetch_init(&a->fetch, a->cli.idx, a->cli.st, a->cli.inst->name, a->cli.instance_id);
+    if (when_latest(&a->when, &a->fetch, e) < 0)
+        goto out;
+    a->to = a->when.t;
     time_format_utc(a->to, t, sizeof(t));
     time_format_utc(a->pos.time, t2, sizeof(t2));
     if (a->to < a->pos.time) {
@@ -273,8 +310,8 @@ static int apply_run(struct apply *a, struct err *e)
                 a->o.dir, t2);
         goto out;
     }
-    fetch_init(&a->fetch, a->cli.idx, a->cli.st, a->cli.inst->name, a->cli.instance_id);
-    if (fetch_choose(&a->fetch, a->to, &a->gen, &choice, e) < 0)
+    if (fetch_choose(&a->fetch, a->to, &a->gen, &choice, e) < 0 ||
+        when_check_end(&a->when, &choice, &a->gen, &a->fetch, e) < 0)
         goto out;
     if (apply_stays(a, e) < 0)
         goto out;
@@ -285,7 +322,7 @@ static int apply_run(struct apply *a, struct err *e)
                 t, (long long)a->gen.generation, a->o.dir, (long long)a->pos.generation);
         goto out;
     }
-    if (apply_check_offset(a, e) < 0)
+    if (apply_check_offset(a, e) < 0 || apply_progress_total(a, e) < 0)
         goto out;
     if (target_connect(&a->addr, a->what, &a->rc, e) < 0)
         goto out;
@@ -307,6 +344,8 @@ static int apply_run(struct apply *a, struct err *e)
     sp.gen = &a->gen;
     sp.to = a->to;
     sp.from = INT64_MIN;
+    sp.pattern = a->o.stop_before != NULL ? &a->pattern : NULL; /* from the position on */
+    sp.progress = &a->progress;
     sp.start = a->pos.offset;
     sp.start_db = a->pos.db;
     sp.start_ts = a->pos.ts;
@@ -314,6 +353,7 @@ static int apply_run(struct apply *a, struct err *e)
     sp.exact = a->pos.offset == 0 ? -1 : a->pos.exact;
     a->stream.poll_interval_ms = a->cli.inst->poll_interval_ms;
     fed = stream_run(&a->stream, &a->fetch, &sp, pipeline_emit, &a->pipe, e);
+    progress_end(&a->progress);
     if (fed < 0 && !a->pipe.failed)
         pipeline_drain(&a->pipe); /* e.g. a chunk failed its check: let what was sent settle */
     if (fed < 0 || pipeline_finish(&a->pipe, e) < 0) {
@@ -342,9 +382,14 @@ static int apply_run(struct apply *a, struct err *e)
         goto out;
 
     time_format_utc(a->pos.base_time, t, sizeof(t));
+    when_print(&a->when, stdout);
     printf("instance %s, generation %lld (base %s), from incr offset %llu\n", a->cli.inst->name,
            (long long)a->gen.generation, t, (unsigned long long)sp.start);
     stream_report(&a->stream, stdout);
+    time_format_utc(a->to, t2, sizeof(t2));
+    if (a->o.stop_before != NULL && !res->stop_found)
+        printf("no command matching \"%s\" between the position and %s: applied up to it\n", a->o.stop_before,
+               t2);
     if (a->pos.has_keyspace)
         keyspace_format(&a->pos.keyspace, &ks);
     printf("target %s: %llu commands sent, keys %s\n", a->what, (unsigned long long)a->pipe.commands,
@@ -380,8 +425,10 @@ int cmd_apply(int argc, char **argv)
         commands_usage(stdout, "apply");
         goto out;
     }
-    if (rc < 0 || apply_run(&a, &e) < 0)
+    if (rc < 0 || apply_run(&a, &e) < 0) {
+        progress_end(&a.progress);
         status = cli_fail("apply", &e);
+    }
 out:
     stream_free(&a.stream);
     if (a.pipe.rc != NULL) /* a refusal before pipeline_init leaves it all zeros */
@@ -391,6 +438,7 @@ out:
     free(a.what);
     redis_addr_free(&a.addr);
     position_free(&a.pos);
+    cut_pattern_free(&a.pattern);
     fetch_free(&a.fetch);
     cli_close(&a.cli);
     outdir_close(&a.dir, 0);

@@ -87,7 +87,7 @@ static int delete_parse_args(struct delete_opts *o, int argc, char **argv, struc
     rc = opt_parse(cmd_delete_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->generation_text, "--generation N", e) < 0)
         return -1;
     return opt_long("--generation", o->generation_text, 1, 999999999L, &o->generation, e);

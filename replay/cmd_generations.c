@@ -50,7 +50,7 @@ static int gens_parse_args(struct gens_opts *o, int argc, char **argv, struct er
     rc = opt_parse(cmd_generations_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 static const char *gens_end(const struct gen_row *g)

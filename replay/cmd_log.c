@@ -113,7 +113,7 @@ static int log_parse_args(struct log_opts *o, int argc, char **argv, struct err 
     rc = opt_parse(cmd_log_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
+    if (cli_require(o->instance, "--instance NAME", e) < 0 ||
         cli_require(o->have_since ? "" : NULL, "--since TIME", e) < 0 ||
         cli_require(o->have_until ? "" : NULL, "--until TIME", e) < 0)
         return -1;

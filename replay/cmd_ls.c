@@ -88,8 +88,6 @@ static int ls_parse_args(struct ls_opts *o, int argc, char **argv, struct err *e
     rc = opt_parse(cmd_ls_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (cli_require(o->config, "-c FILE", e) < 0)
-        return -1;
     if (o->since > o->until)
         return err_set(e, ERR_USAGE, "--since is later than --until");
     return 0;

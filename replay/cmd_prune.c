@@ -81,7 +81,7 @@ static int prune_parse_args(struct prune_opts *o, int argc, char **argv, struct 
     rc = opt_parse(cmd_prune_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 static int prune_key_add(void *ud, const struct chunk_row *c)

@@ -64,6 +64,7 @@
 #include "objname.h"
 #include "opt.h"
 #include "outdir.h"
+#include "progress.h"
 #include "reindex_plan.h"
 #include "text.h"
 #include "timeutil.h"
@@ -102,6 +103,7 @@ struct reindex {
     struct reindex_copy copy;
     size_t corrupt; /* corrupt objects, all instances */
     char first_corrupt[1200];
+    struct progress progress; /* on a terminal: objects checked */
 };
 
 /* The objects of one instance that parse as chunk names. */
@@ -139,7 +141,7 @@ static int reindex_parse_args(struct reindex_opts *o, int argc, char **argv, str
     rc = opt_parse(cmd_reindex_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -446,6 +448,7 @@ static int reindex_check(struct reindex *r, struct reindex_object *o, struct rei
 static int reindex_scan(struct reindex *r, struct reindex_listing *l, struct err *e)
 {
     char prefix[OBJNAME_MAX];
+    uint64_t bytes = 0;
     size_t i, m = 0;
     int rc, ret = 0;
 
@@ -455,9 +458,14 @@ static int reindex_scan(struct reindex *r, struct reindex_listing *l, struct err
     r->scan_gen = 0; /* each instance's generations are scanned afresh */
     if (storage_list(r->cli.st, prefix, reindex_list_add, l, e) < 0)
         return -1;
+    progress_init(&r->progress, "reindex", 0);
+    for (i = 0; i < l->n; i++)
+        bytes += l->v[i].name.end - l->v[i].name.start;
+    progress_total(&r->progress, bytes, l->n);
     /* after an error the objects not yet checked stay, to be freed */
     for (i = 0; i < l->n; i++) {
         rc = ret == 0 ? reindex_check(r, &l->v[i], l->pr, e) : 0;
+        progress_add(&r->progress, l->v[i].name.end - l->v[i].name.start, 1);
         if (rc < 0)
             ret = -1;
         if (rc > 0)
@@ -649,8 +657,11 @@ static int reindex_instance(struct reindex *r, const struct instance_config *ic,
     buf_printf(&r->out, "%s: reading \"%s/\" in %s\n", ic->name, ic->name, r->cli.st->url);
     if (reindex_copy_open(r, ic->name, &r->out, e) < 0 || inspect_flush_stdout(&r->out, e) < 0)
         goto out;
-    if (reindex_scan(r, &l, e) < 0)
+    ret = reindex_scan(r, &l, e);
+    progress_end(&r->progress);
+    if (ret < 0)
         goto out;
+    ret = -1;
     if (r->copy.idx != NULL) {
         buf_printf(&r->out, "%s: checked against the index copy: %zu chunk%s with the SHA-256 it records",
                    ic->name, r->copy.verified, r->copy.verified == 1 ? "" : "s");

@@ -117,8 +117,6 @@ static int rekey_parse_args(struct rekey_opts *o, int argc, char **argv, struct 
     rc = opt_parse(cmd_rekey_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (cli_require(o->config, "-c FILE", e) < 0)
-        return -1;
     if (o->generation_text == NULL)
         return 0;
     if (o->instance == NULL)
@@ -485,7 +483,7 @@ static int rekey_run(struct rekey *r, struct err *e)
         err_set(e, ERR_CONFIG,
                 "config \"%s\" sets no storage.encryption.key_file: there is no key to seal with HINT: "
                 "docs/encryption.md",
-                r->o.config);
+                r->cli.cfg.path);
         goto out;
     }
     if (cli_select(&r->cli, r->o.instance, &sel, e) < 0)

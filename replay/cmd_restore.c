@@ -42,10 +42,12 @@
 #include "prefetch.h"
 #include "restore_rdb.h"
 #include "scratch.h"
+#include "stop_where.h"
 #include "stream.h"
 #include "target.h"
 #include "timeutil.h"
 #include "units.h"
+#include "when.h"
 #include "xalloc.h"
 
 #define RESTORE_AOFDIR "appendonlydir"
@@ -94,6 +96,7 @@ struct restore {
     struct fetch fetch;
     struct gen_row gen;
     struct cut_pattern pattern;
+    struct when when; /* --to */
     int64_t to, from;
     struct outdir dir; /* DIR (outdir.h) */
     int staged;        /* DIR's stage was begun */
@@ -108,7 +111,8 @@ struct restore {
     double incr_write_seconds;   /* the part spent inside the cut engine's sink */
     double start_seconds;
     struct position pos;
-    int quiet; /* a flashback's scratch restore: no report */
+    struct progress progress; /* on a terminal: base and incr bytes, then the load */
+    int quiet;                /* a flashback's scratch restore: no report */
 };
 
 /* ------------------------------------------------------------------ */
@@ -127,7 +131,8 @@ const struct opt cmd_restore_options[] = {
      .kind = OPT_STRING,
      .off = offsetof(struct restore_opts, to),
      .arg = "TIME",
-     .help = "restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX)"},
+     .help = "restore to this second (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" local, @UNIX,\nnow); latest: the "
+             "newest archived second. A TIME after the end of\nthe archive is refused"},
     {.name = "out",
      .kind = OPT_STRING,
      .off = offsetof(struct restore_opts, out),
@@ -137,8 +142,8 @@ const struct opt cmd_restore_options[] = {
      .kind = OPT_STRING,
      .off = offsetof(struct restore_opts, stop_before),
      .arg = "PATTERN",
-     .help = "cut just before the first command named in PATTERN\n(\"FLUSHALL|FLUSHDB\", case-insensitive) "
-             "at or before TIME"},
+     .help = "cut just before the first command named in PATTERN\n(\"FLUSHALL,FLUSHDB\" or "
+             "\"FLUSHALL|FLUSHDB\", any case) at or before TIME"},
     {.name = "from",
      .kind = OPT_STRING,
      .off = offsetof(struct restore_opts, from),
@@ -263,8 +268,8 @@ static int restore_parse_args(struct restore_opts *o, int argc, char **argv, str
         o->extra = rest.argv;
         o->nextra = rest.argc;
     }
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0 ||
-        cli_require(o->to, "--to TIME", e) < 0 || cli_require(o->out, "--out DIR", e) < 0)
+    if (cli_require(o->instance, "--instance NAME", e) < 0 || cli_require(o->to, "--to TIME", e) < 0 ||
+        cli_require(o->out, "--out DIR", e) < 0)
         return -1;
     if (o->start && o->port < 0)
         return err_set(e, ERR_USAGE, "--start needs --port N");
@@ -344,6 +349,7 @@ static int restore_write_base(struct restore *r, struct err *e)
         crc = (uint32_t)crc32_combine(crc, c->crc32, (z_off_t)raw->len);
         if (outdir_file_append(&out, raw->data, raw->len, e) < 0)
             goto out;
+        progress_add(&r->progress, raw->len, 1);
         expect = c->end;
     }
     if (expect != r->gen.base_size) {
@@ -411,6 +417,7 @@ static int restore_write_incr(struct restore *r, struct err *e)
     sp.start_db = 0;
     sp.start_ts = -1;
     sp.exact = -1; /* decide from the stream */
+    sp.progress = &r->progress;
     r->stream.poll_interval_ms = r->cli.inst->poll_interval_ms;
     if (stream_run(&r->stream, &r->fetch, &sp, restore_emit, &out, e) < 0)
         goto out;
@@ -482,6 +489,7 @@ static int restore_start(struct restore *r, struct err *e)
     ts.extra = r->o.extra;
     ts.nextra = r->o.nextra;
     ts.timeout_s = RESTORE_START_TIMEOUT_S;
+    ts.progress = &r->progress;
     if (target_start(&ts, &rc, e) < 0)
         goto out;
     r->start_seconds = ts.load_seconds;
@@ -502,6 +510,21 @@ out:
     if (rc != NULL)
         redisFree(rc);
     return ret;
+}
+
+/* The restore is in DIR, only --start failed: say so, and how to start it
+ * by hand once the cause is dealt with. */
+static void restore_start_failed(struct restore *r, struct err *e)
+{
+    size_t n;
+
+    err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+    n = strlen(e->msg);
+    snprintf(
+        e->msg + n, sizeof(e->msg) - n,
+        " HINT: the restore itself is complete; start it by hand: redis-server --dir \"%s\" --appendonly yes "
+        "--port %ld (its log: \"%s/redis.log\")",
+        r->o.out, r->o.port, r->o.out);
 }
 
 /* A mode rdb generation: a snapshot's dump, no incr stream (restore_rdb.c). */
@@ -531,10 +554,56 @@ static int restore_snapshot(struct restore *r, struct err *e)
         restore_rdb_report(&rr);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
-        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        restore_start_failed(r, e);
         return -1;
     }
     return 0;
+}
+
+/* --stop-before found nothing in the generation TIME falls in: say where
+ * the newest match in an earlier generation is, and how to restore to just
+ * before it (appended to e's message). */
+static void restore_stop_elsewhere(struct restore *r, struct err *e)
+{
+    struct stop_hit hit;
+    struct err se;
+    char t[TIME_BUFSZ];
+    size_t n = strlen(e->msg);
+
+    err_clear(&se);
+    if (stop_where_earlier(&r->fetch, &r->pattern, r->from, r->gen.generation, &hit, &se) < 0 || !hit.found)
+        return;
+    time_format_utc(hit.time, t, sizeof(t));
+    snprintf(e->msg + n, sizeof(e->msg) - n,
+             "; the newest match before it is %s in generation %lld at %s (incr offset %llu) HINT: --to %s "
+             "--stop-before %s restores to just before it",
+             hit.name, (long long)hit.generation, t, (unsigned long long)hit.offset, t, r->o.stop_before);
+}
+
+/* What the progress line counts to: the raw bytes of the generation's
+ * base and incr chunks (the cut may stop before the end of the incr). */
+static int restore_progress_total(struct restore *r, struct err *e)
+{
+    struct fetch_list base = {NULL, 0, 0}, incr = {NULL, 0, 0};
+    uint64_t bytes = 0;
+    size_t i;
+    int ret = -1;
+
+    if (r->progress.fp == NULL)
+        return 0;
+    if (fetch_list(&r->fetch, r->gen.generation, CHUNK_BASE, 0, &base, e) < 0 ||
+        fetch_list(&r->fetch, r->gen.generation, CHUNK_INCR, 0, &incr, e) < 0)
+        goto out;
+    for (i = 0; i < base.n; i++)
+        bytes += base.v[i].end - base.v[i].start;
+    for (i = 0; i < incr.n; i++)
+        bytes += incr.v[i].end - incr.v[i].start;
+    progress_total(&r->progress, bytes, base.n + incr.n);
+    ret = 0;
+out:
+    fetch_list_free(&base);
+    fetch_list_free(&incr);
+    return ret;
 }
 
 static int restore_run(struct restore *r, struct err *e)
@@ -543,8 +612,10 @@ static int restore_run(struct restore *r, struct err *e)
     const struct cut_result *res;
     int ret = -1;
 
-    if (opt_time("--to", r->o.to, &r->to, e) < 0)
+    progress_init(&r->progress, "restore", 0);
+    if (when_parse("--to", r->o.to, &r->when, e) < 0)
         goto out;
+    r->to = r->when.t;
     r->from = INT64_MIN;
     if (r->o.from != NULL && opt_time("--from", r->o.from, &r->from, e) < 0)
         goto out;
@@ -559,13 +630,20 @@ static int restore_run(struct restore *r, struct err *e)
         goto out;
     fetch_init(&r->fetch, r->cli.idx, r->cli.st, r->cli.inst->name, r->cli.instance_id);
     r->threads = prefetch_threads();
-    if (fetch_choose(&r->fetch, r->to, &r->gen, &r->choice, e) < 0)
+    if (when_latest(&r->when, &r->fetch, e) < 0)
         goto out;
+    r->to = r->when.t;
+    if (fetch_choose(&r->fetch, r->to, &r->gen, &r->choice, e) < 0 ||
+        when_check_end(&r->when, &r->choice, &r->gen, &r->fetch, e) < 0)
+        goto out;
+    if (!r->quiet)
+        when_print(&r->when, stdout);
     if (r->gen.mode == MODE_RDB) {
         ret = restore_snapshot(r, e);
         goto out;
     }
-    if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
+    if (restore_progress_total(r, e) < 0 ||
+        restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
         outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 || restore_write_base(r, e) < 0 ||
         restore_write_incr(r, e) < 0 || restore_write_manifest(r, e) < 0)
         goto out;
@@ -582,6 +660,7 @@ static int restore_run(struct restore *r, struct err *e)
                 "no command matching \"%s\" from %s to %s in generation %lld of \"%s\": "
                 "nothing restored",
                 r->o.stop_before, f, t, (long long)r->gen.generation, r->cli.inst->name);
+        restore_stop_elsewhere(r, e);
         goto out;
     }
     memset(&r->pos, 0, sizeof(r->pos));
@@ -598,11 +677,12 @@ static int restore_run(struct restore *r, struct err *e)
         outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
         goto out;
     r->committed = 1;
+    progress_end(&r->progress);
     if (!r->quiet)
         restore_report(r);
     fflush(stdout);
     if (r->o.start && restore_start(r, e) < 0) {
-        err_prefix(e, "restored \"%s\", but starting redis-server failed", r->o.out);
+        restore_start_failed(r, e);
         goto out;
     }
     ret = 0;
@@ -692,7 +772,9 @@ static int restore_flashback(struct restore *r, struct err *e)
 
         (void)sched_setscheduler(0, SCHED_BATCH, &sp);
     }
-    if (opt_time("--to", r->o.to, &r->to, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
+    /* --to checked before the target is touched; restore_run() reads it
+     * again and sets r->to, "latest" included, before flashback_run() */
+    if (when_parse("--to", r->o.to, &r->when, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
         scratch_create(&sc, e) < 0)
         goto out;
     r->o.out = sc.dir;
@@ -741,8 +823,10 @@ int cmd_restore(int argc, char **argv)
     }
     if (rc < 0 || (r.o.fb.target != NULL                 ? restore_flashback(&r, &e)
                    : r.o.fb.nkeys > 0 || r.o.fb.ndbs > 0 ? restore_filtered(&r, &e)
-                                                         : restore_run(&r, &e)) < 0)
+                                                         : restore_run(&r, &e)) < 0) {
+        progress_end(&r.progress);
         status = cli_fail("restore", &e);
+    }
 out:
     stream_free(&r.stream);
     position_free(&r.pos);

@@ -103,7 +103,7 @@ static int show_parse_args(struct show_opts *o, int argc, char **argv, struct er
     rc = opt_parse(cmd_show_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0)
+    if (cli_require(o->instance, "--instance NAME", e) < 0)
         return -1;
     if ((o->chunk_id != 0) == o->have_at)
         return err_set(e, ERR_USAGE, "give one of --chunk ID and --at TIME");

@@ -76,7 +76,7 @@ static int status_parse_args(struct status_opts *o, int argc, char **argv, struc
     rc = opt_parse(cmd_status_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 /* The instance's reasons: "a: ...; b: ..." for stderr, "...; ..." for
@@ -209,32 +209,13 @@ static void status_text(struct status *s, const struct cli_selected *in, const s
 
 static int status_instance(struct status *s, const struct cli_selected *in, struct err *e)
 {
-    const struct instance_config *ic = in->cfg;
-    struct verdict_input vi;
     struct verdict v;
     struct status_row row;
     struct buf list = BUF_INIT;
     int have = 0, archived = 0, ret = -1;
 
-    memset(&row, 0, sizeof(row));
-    if (in->id >= 0) {
-        if (index_status_get(s->cli.idx, in->id, &row, e) == 0)
-            have = 1;
-        else if (e->code != ERR_NOTFOUND)
-            goto out;
-        err_clear(e);
-        archived = index_chunk_any(s->cli.idx, in->id, e);
-        if (archived < 0)
-            goto out;
-    }
-    memset(&vi, 0, sizeof(vi));
-    vi.row = have ? &row : NULL;
-    vi.now = s->now;
-    vi.poll_interval_ms = ic->poll_interval_ms;
-    vi.lag_threshold = ic->lag_threshold;
-    vi.barrier_timeout_s = ic->barrier_timeout_s;
-    vi.archived = archived;
-    verdict_judge(&vi, &v);
+    if (inspect_judge(s->cli.idx, in->cfg, in->id, s->now, &row, &have, &archived, &v, e) < 0)
+        goto out;
     status_problems(s, in->name, &v, &list);
     if (s->o.json) {
         status_json(s, in, &row, have, &v, archived);

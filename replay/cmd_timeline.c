@@ -1,16 +1,19 @@
 /* cmd_timeline.c - `aofroll timeline`: write activity over time.
  *
  *   aofroll timeline -c FILE --instance NAME [--since TIME] [--until TIME]
- *                    [--by minute|hour] [--svg FILE] [--json]
+ *                    [--by second|10s|minute|hour] [--cmd NAMES] [--svg FILE] [--json]
  *
- * Bytes and commands per minute or hour, as a bar chart in the terminal
+ * Bytes and commands per bucket, as a bar chart in the terminal
  * and, with --svg, as a standalone SVG (chart.h). Every command in the
  * window is decoded (without splitting its arguments) and counted in the
  * bucket of its second: the "#TS:" second, or when the collector saw it.
  * Counts leave out SELECT, MULTI, EXEC and DISCARD; bytes are the AOF
  * bytes of every command. The window defaults to the whole archive of the
- * instance, and the bucket to a minute for windows up to three hours, an
- * hour beyond. */
+ * instance, and the bucket to a second for windows up to two minutes, ten
+ * seconds up to twenty minutes, a minute up to three hours, an hour beyond.
+ * Markers: each barrier (the index's events), each generation's start, and
+ * with --cmd each command of those names (log --cmd's syntax), at its
+ * second. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "chart.h"
 #include "cli.h"
 #include "commands.h"
+#include "cut.h"
 #include "fetch.h"
 #include "inspect.h"
 #include "inspect_decode.h"
@@ -30,6 +34,8 @@
 
 /* More buckets than this is surely a mistake (a year by the minute). */
 #define TIMELINE_MAX_BUCKETS 200000
+/* Command markers beyond this are counted, not drawn. */
+#define TIMELINE_MAX_MARKERS 1000
 #define TIMELINE_BAR_WIDTH 50
 
 struct timeline_opts {
@@ -37,9 +43,10 @@ struct timeline_opts {
     const char *instance;
     int64_t since, until;
     int have_since, have_until;
-    const char *by;   /* --by minute|hour */
+    const char *by;   /* --by second|10s|minute|hour */
     int64_t bucket_s; /* from --by; 0: choose */
     const char *svg;
+    const char *cmds; /* --cmd: commands to mark */
     int json;
 };
 
@@ -51,6 +58,10 @@ struct timeline {
     struct chart_bucket *b;
     size_t nb;
     uint64_t commands, bytes;
+    struct cut_pattern pattern; /* --cmd */
+    struct chart_marker *marks;
+    size_t nmarks, capmarks;
+    uint64_t marks_left_out; /* command markers past TIMELINE_MAX_MARKERS */
 };
 
 /* Every option of `aofroll timeline`: parsed by opt_parse(), listed by --help. */
@@ -76,8 +87,15 @@ const struct opt cmd_timeline_options[] = {
     {.name = "by",
      .kind = OPT_STRING,
      .off = offsetof(struct timeline_opts, by),
-     .arg = "minute|hour",
-     .help = "bucket size (default: minute up to 3 hours, else hour)"},
+     .arg = "second|10s|minute|hour",
+     .help =
+         "bucket size (default: second up to 2 minutes, 10s up to 20 minutes,\nminute up to 3 hours, else "
+         "hour)"},
+    {.name = "cmd",
+     .kind = OPT_STRING,
+     .off = offsetof(struct timeline_opts, cmds),
+     .arg = "NAMES",
+     .help = "mark each command of these names (\"FLUSHALL,FLUSHDB\", any case)"},
     {.name = "svg",
      .kind = OPT_STRING,
      .off = offsetof(struct timeline_opts, svg),
@@ -96,16 +114,59 @@ static int timeline_parse_args(struct timeline_opts *o, int argc, char **argv, s
     rc = opt_parse(cmd_timeline_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    if (o->by != NULL && strcmp(o->by, "minute") == 0)
+    if (o->by == NULL)
+        o->bucket_s = 0;
+    else if (strcmp(o->by, "second") == 0)
+        o->bucket_s = 1;
+    else if (strcmp(o->by, "10s") == 0)
+        o->bucket_s = 10;
+    else if (strcmp(o->by, "minute") == 0)
         o->bucket_s = 60;
-    else if (o->by != NULL && strcmp(o->by, "hour") == 0)
+    else if (strcmp(o->by, "hour") == 0)
         o->bucket_s = 3600;
-    else if (o->by != NULL)
-        return err_set(e, ERR_USAGE, "--by \"%s\": expected minute or hour", o->by);
-    if (cli_require(o->config, "-c FILE", e) < 0 || cli_require(o->instance, "--instance NAME", e) < 0)
+    else
+        return err_set(e, ERR_USAGE, "--by \"%s\": expected second, 10s, minute or hour", o->by);
+    if (cli_require(o->instance, "--instance NAME", e) < 0)
         return -1;
     if (o->have_since && o->have_until && o->since > o->until)
         return err_set(e, ERR_USAGE, "--since is later than --until");
+    return 0;
+}
+
+static void timeline_mark(struct timeline *t, int64_t at, enum chart_marker_kind kind, const char *label)
+{
+    struct chart_marker *m;
+
+    if (kind == CHART_MARK_COMMAND && t->nmarks >= TIMELINE_MAX_MARKERS) {
+        t->marks_left_out++;
+        return;
+    }
+    if (t->nmarks == t->capmarks) {
+        t->capmarks = t->capmarks ? 2 * t->capmarks : 16;
+        t->marks = xrealloc(t->marks, t->capmarks * sizeof(*t->marks));
+    }
+    m = &t->marks[t->nmarks++];
+    m->t = at;
+    m->kind = kind;
+    snprintf(m->label, sizeof(m->label), "%s", label);
+}
+
+static int timeline_mark_cmp(const void *a, const void *b)
+{
+    const struct chart_marker *x = a, *y = b;
+
+    return x->t < y->t ? -1 : x->t > y->t ? 1 : (int)x->kind - (int)y->kind;
+}
+
+/* Barriers from the index's events; generation starts from their rows. */
+static int timeline_on_event(void *ud, const struct event_row *ev)
+{
+    struct timeline *t = ud;
+
+    if (ev->time > t->until)
+        return 1;
+    if (ev->time >= t->since && strcmp(ev->kind, "barrier") == 0)
+        timeline_mark(t, ev->time, CHART_MARK_BARRIER, "barrier");
     return 0;
 }
 
@@ -126,6 +187,13 @@ static int timeline_on_command(void *ud, const struct inspect_cmd *c, struct err
     if (c->kind == AOFSCAN_CMD_OTHER) {
         b->commands++;
         t->commands++;
+    }
+    if (t->o.cmds != NULL && c->argc > 0 && cut_pattern_match(&t->pattern, c->argv[0].p, c->argv[0].len)) {
+        char label[64];
+
+        snprintf(label, sizeof(label), "%.*s", (int)(c->argv[0].len < 40 ? c->argv[0].len : 40),
+                 c->argv[0].p);
+        timeline_mark(t, s, CHART_MARK_COMMAND, label);
     }
     return 0;
 }
@@ -148,6 +216,7 @@ static int timeline_generation(struct timeline *t, const struct inspect_gen *g, 
     p.from = from;
     p.to = UINT64_MAX;
     p.stop_after_ts = t->until;
+    p.split = t->o.cmds != NULL; /* the name is needed only to match --cmd */
     p.on_command = timeline_on_command;
     p.ud = t;
     return inspect_decode(&t->f, &p, &r, e);
@@ -165,6 +234,19 @@ static int timeline_json(const struct timeline *t, FILE *fp, struct err *e)
     json_kv_int(&j, "bucket_seconds", t->bucket_s);
     json_kv_time(&j, "since", t->since);
     json_kv_time(&j, "until", t->until);
+    json_key(&j, "markers");
+    json_array_begin(&j);
+    for (i = 0; i < t->nmarks; i++) {
+        static const char *const kinds[] = {"barrier", "generation", "command"};
+
+        json_object_begin(&j);
+        json_kv_time(&j, "time", t->marks[i].t);
+        json_kv_string(&j, "kind", kinds[t->marks[i].kind]);
+        json_kv_string(&j, "label", t->marks[i].label);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_kv_uint(&j, "markers_left_out", t->marks_left_out);
     json_key(&j, "buckets");
     json_array_begin(&j);
     for (i = 0; i < t->nb; i++) {
@@ -193,6 +275,10 @@ static int timeline_run(struct timeline *t, struct err *e)
     size_t i;
     int ret = -1;
 
+    if (t->o.cmds != NULL && cut_pattern_parse(t->o.cmds, &t->pattern, e) < 0) {
+        err_set(e, ERR_USAGE, "--cmd \"%s\": empty command name", t->o.cmds);
+        goto out;
+    }
     if (cli_open(&t->cli, t->o.config, 1, e) < 0 || cli_instance(&t->cli, t->o.instance, e) < 0)
         goto out;
     fetch_init(&t->f, t->cli.idx, t->cli.st, t->o.instance, t->cli.instance_id);
@@ -218,7 +304,14 @@ static int timeline_run(struct timeline *t, struct err *e)
         t->since = first;
     if (t->until > last)
         t->until = last;
-    t->bucket_s = t->o.bucket_s != 0 ? t->o.bucket_s : (t->until - t->since <= 3 * 3600 ? 60 : 3600);
+    if (t->o.bucket_s != 0)
+        t->bucket_s = t->o.bucket_s;
+    else if (t->until - t->since <= 120)
+        t->bucket_s = 1;
+    else if (t->until - t->since <= 1200)
+        t->bucket_s = 10;
+    else
+        t->bucket_s = t->until - t->since <= 3 * 3600 ? 60 : 3600;
     /* buckets start on whole minutes or hours (before 1970 too) */
     t->since -= ((t->since % t->bucket_s) + t->bucket_s) % t->bucket_s;
     if ((t->until - t->since) / t->bucket_s >= TIMELINE_MAX_BUCKETS) {
@@ -239,14 +332,32 @@ static int timeline_run(struct timeline *t, struct err *e)
         if (timeline_generation(t, g, e) < 0)
             goto out;
     }
+    for (i = 0; i < gens.n; i++) {
+        char label[32];
+
+        if (gens.v[i].g.base_time < t->since || gens.v[i].g.base_time > t->until)
+            continue;
+        snprintf(label, sizeof(label), "generation %" PRId64, gens.v[i].g.generation);
+        timeline_mark(t, gens.v[i].g.base_time, CHART_MARK_GENERATION, label);
+    }
+    if (index_events(t->cli.idx, t->cli.instance_id, t->since, timeline_on_event, t, e) < 0)
+        goto out;
     time_format_utc(t->since, a, sizeof(a));
     time_format_utc(t->until, b, sizeof(b));
     snprintf(title, sizeof(title), "%s: AOF writes per %s, %s .. %s", t->o.instance,
-             t->bucket_s == 60 ? "minute" : "hour", a, b);
+             t->bucket_s == 1    ? "second"
+             : t->bucket_s == 10 ? "10 seconds"
+             : t->bucket_s == 60 ? "minute"
+                                 : "hour",
+             a, b);
     chart.title = title;
     chart.bucket_s = t->bucket_s;
     chart.buckets = t->b;
     chart.n = t->nb;
+    if (t->nmarks > 1) /* in time order: the chart lays their labels out left to right */
+        qsort(t->marks, t->nmarks, sizeof(*t->marks), timeline_mark_cmp);
+    chart.markers = t->marks;
+    chart.nmarkers = t->nmarks;
     if (t->o.svg != NULL) {
         chart_svg(&chart, &svg);
         if (outdir_write_atomic_path(t->o.svg, svg.data, svg.len, e) < 0)
@@ -257,6 +368,8 @@ static int timeline_run(struct timeline *t, struct err *e)
         goto out;
     }
     chart_text(&chart, TIMELINE_BAR_WIDTH, &out);
+    if (t->marks_left_out > 0)
+        buf_printf(&out, "(%" PRIu64 " more --cmd matches not marked)\n", t->marks_left_out);
     if (t->o.svg != NULL)
         buf_printf(&out, "chart written to \"%s\"\n", t->o.svg);
     ret = inspect_flush_stdout(&out, e);
@@ -285,6 +398,8 @@ int cmd_timeline(int argc, char **argv)
         status = cli_fail("timeline", &e);
 out:
     free(t.b);
+    free(t.marks);
+    cut_pattern_free(&t.pattern);
     fetch_free(&t.f);
     cli_close(&t.cli);
     return status;

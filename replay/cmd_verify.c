@@ -37,6 +37,7 @@
 #include "json.h"
 #include "objname.h"
 #include "opt.h"
+#include "progress.h"
 #include "timeutil.h"
 #include "window.h"
 #include "xalloc.h"
@@ -90,6 +91,7 @@ struct verify {
     uint64_t sealed; /* chunks whose seal opened: their tags are proven */
     char first_fault[1200];
     double t0;
+    struct progress progress; /* on a terminal, not with --json: chunks checked */
 };
 
 /* Every option of `aofroll verify`: parsed by opt_parse(), listed by --help. */
@@ -118,7 +120,7 @@ static int verify_parse_args(struct verify_opts *o, int argc, char **argv, struc
     rc = opt_parse(cmd_verify_options, argc, argv, o, NULL, e);
     if (rc != 0)
         return rc;
-    return cli_require(o->config, "-c FILE", e);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -302,6 +304,7 @@ static int verify_kind(struct verify *v, const struct gen_row *g, enum chunk_kin
             kr->sound = 0;
             intact = 0;
         }
+        progress_add(&v->progress, c->end - c->start, 1);
         if (intact && c->last > kr->intact_last)
             kr->intact_last = c->last;
         if (c->end > kr->end)
@@ -486,6 +489,45 @@ out:
     return ret;
 }
 
+static int verify_count_chunk(void *ud, const struct chunk_row *c)
+{
+    uint64_t *sums = ud;
+
+    sums[0] += c->end - c->start;
+    sums[1]++;
+    return 0;
+}
+
+/* What the progress line counts to: every chunk of the selection. */
+static int verify_progress_total(struct verify *v, const struct cli_selection *sel, struct err *e)
+{
+    struct inspect_gens gens = {NULL, 0, 0};
+    uint64_t sums[2] = {0, 0};
+    size_t i, k;
+    int ret = -1;
+
+    if (v->progress.fp == NULL)
+        return 0;
+    for (i = 0; i < sel->n; i++) {
+        if (sel->v[i].id < 0)
+            continue;
+        if (inspect_gens_load(v->cli.idx, sel->v[i].id, &gens, e) < 0)
+            goto out;
+        for (k = 0; k < gens.n; k++)
+            if (index_chunks(v->cli.idx, sel->v[i].id, gens.v[k].g.generation, CHUNK_BASE, 0,
+                             verify_count_chunk, sums, e) < 0 ||
+                index_chunks(v->cli.idx, sel->v[i].id, gens.v[k].g.generation, CHUNK_INCR, 0,
+                             verify_count_chunk, sums, e) < 0)
+                goto out;
+        inspect_gens_free(&gens);
+    }
+    progress_total(&v->progress, sums[0], sums[1]);
+    ret = 0;
+out:
+    inspect_gens_free(&gens);
+    return ret;
+}
+
 static int verify_run(struct verify *v, struct err *e)
 {
     struct cli_selection sel = {NULL, 0};
@@ -494,8 +536,10 @@ static int verify_run(struct verify *v, struct err *e)
     int ret = -1;
 
     v->t0 = time_monotonic();
+    progress_init(&v->progress, "verify", v->o.json);
     json_init(&v->j, stdout);
-    if (cli_open(&v->cli, v->o.config, 1, e) < 0 || cli_select(&v->cli, v->o.instance, &sel, e) < 0)
+    if (cli_open(&v->cli, v->o.config, 1, e) < 0 || cli_select(&v->cli, v->o.instance, &sel, e) < 0 ||
+        verify_progress_total(v, &sel, e) < 0)
         goto out;
     if (v->o.json) {
         json_object_begin(&v->j);
@@ -506,6 +550,7 @@ static int verify_run(struct verify *v, struct err *e)
     for (i = 0; i < sel.n; i++) {
         if (verify_instance(v, &sel.v[i], e) < 0)
             goto out;
+        progress_end(&v->progress);
         if (!v->o.json && inspect_flush_stdout(&v->out, e) < 0)
             goto out;
     }
@@ -536,6 +581,7 @@ static int verify_run(struct verify *v, struct err *e)
     }
     ret = 0;
 out:
+    progress_end(&v->progress);
     cli_selection_free(&sel);
     return ret;
 }

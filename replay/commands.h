@@ -27,6 +27,7 @@ int cmd_prune(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 /* Each command's option table, ended by a {0} row. */
 extern const struct opt cmd_restore_options[];
@@ -41,6 +42,7 @@ extern const struct opt cmd_status_options[];
 extern const struct opt cmd_prune_options[];
 extern const struct opt cmd_reindex_options[];
 extern const struct opt cmd_delete_options[];
+extern const struct opt cmd_info_options[];
 extern const struct opt cmd_rekey_options[];
 
 /* Print "usage: aofroll NAME ...", what it does and its options (from its

@@ -5,7 +5,9 @@
 #   --tests  also what the test suite needs (cmocka, openssh-server for the
 #            SFTP tests, nodejs and npm for Azurite, which the Azure tests
 #            install with npm themselves, openssl for their SAS tokens,
-#            gcovr for the coverage report of scripts/coverage.sh).
+#            gcovr for the coverage report of scripts/coverage.sh; dpkg-dev
+#            and fakeroot for the Debian package test, chromium and
+#            python3-pil to render the timeline's SVG).
 #   --fuzz   also what the fuzz targets need (scripts/fuzz.sh): clang and
 #            libclang-rt-14-dev, which holds libFuzzer's runtime
 #            (libclang_rt.fuzzer-x86_64.a, for -fsanitize=fuzzer); Debian's
@@ -19,7 +21,8 @@ packages=(build-essential cmake pkg-config libhiredis-dev libcurl4-openssl-dev
 for arg in "$@"; do
     case $arg in
     --tests)
-        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl gcovr clang-format)
+        packages+=(libcmocka-dev openssh-server python3 sqlite3 curl openssl gcovr
+                   dpkg-dev fakeroot chromium python3-pil clang-format)
         # node and npm may come from elsewhere than Debian (a nodejs that
         # bundles npm conflicts with Debian's npm package): only when missing
         if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -163,7 +163,9 @@ expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --check --instance nosuch
 grep -qx "aofroll-collector: no instance \"nosuch\" in \"$T/c.yaml\"" "$T/last.err" || fail "unknown instance: $(cat "$T/last.err")"
 expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --snapshot-now
 expect_exit 2 "$COLLECTOR" -c "$T/c.yaml" --once --check
-expect_exit 2 "$COLLECTOR" --once
+expect_exit 2 "$COLLECTOR" --once --no-such-option
+# no -c: AOFROLL_CONFIG, else the default (it_config_path.sh); one that cannot be read exits 1
+AOFROLL_CONFIG=$T/none.yaml expect_exit 1 "$COLLECTOR" --once
 pass "bad usage exits 2"
 
 done_testing

@@ -158,6 +158,13 @@ EOF
 assert_eq "$(digest "$PORT")" "$BEFORE_DIG" "DEBUG DIGEST after --dry-run --json"
 pass "--dry-run --json: the same keys as data"
 
+# --to latest: the newest archived second, which is what the server holds now
+"$BIN/aofroll" restore -c "$CFG" --instance live --to latest --target "redis://127.0.0.1:$PORT" \
+    --key 'user:*' --dry-run >"$T/latest.out" 2>"$T/latest.err" || fail "dry run --to latest: $(cat "$T/latest.err")"
+assert_eq "$(digest "$PORT")" "$BEFORE_DIG" "DEBUG DIGEST after --to latest --dry-run"
+expect_out "$T/latest.out" "would restore 0, revert 0, delete 0, same "
+pass "--to latest --target: the newest second, no difference with the live server: $(tail -1 "$T/latest.out")"
+
 # --- the flashback ----------------------------------------------------------
 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$PORT" \
     --key 'user:*' >"$T/fb.out" 2>"$T/fb.err" || fail "flashback: $(cat "$T/fb.err")"

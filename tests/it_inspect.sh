@@ -163,7 +163,7 @@ expect_exit 0 "$A" timeline -c "$CFG" --instance live --by hour
 grep -q '^[0-9-]* [0-9:]*Z  #' "$T/last.out" || fail "no bar in the terminal chart"
 expect_out "$T/last.out" "total"
 expect_exit 2 "$A" timeline -c "$CFG" --instance live --by day
-expect_err 'aofroll timeline: --by "day": expected minute or hour'
+expect_err 'aofroll timeline: --by "day": expected second, 10s, minute or hour'
 pass "timeline: every command counted once, SVG parses, bad --by refused"
 
 # a window as wide as TIME goes: no overflow, the chart is the archive's

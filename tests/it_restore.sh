@@ -67,11 +67,25 @@ expect_err "no command matching \"FLUSHALL\" from "
 [ ! -e "$T/nomatch" ] || fail "a failed restore left $T/nomatch behind"
 pass "--stop-before without a match restores nothing"
 
-# TIME after the newest archived second: the newest, said so
-restore_started "$T/late" -c "$CFG" --instance live --to "@$((SEC[6] + 3600))"
-assert_eq "$(digest "$RPORT")" "${DIG[6]}" "digest after restore past the end"
-expect_out "$T/late.out" "is after the newest archived second"
-pass "TIME after the archive's end restores the newest second and says so"
+# TIME after the end of the archive: refused, naming the newest second;
+# --to latest restores that second
+NEWEST=$(sqlite3 "$T/index.db" "select max(last) from chunks where kind = 'incr'")
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$((SEC[6] + 3600))" --out "$T/late"
+expect_err "aofroll restore: --to $(date -u -d "@$((SEC[6] + 3600))" +%Y-%m-%dT%H:%M:%SZ) is after the end of the archive of \"live\": its newest archived second is $(date -u -d "@$NEWEST" +%Y-%m-%dT%H:%M:%SZ)"
+expect_err "HINT: \"--to latest\" restores to $(date -u -d "@$NEWEST" +%Y-%m-%dT%H:%M:%SZ)"
+[ ! -e "$T/late" ] || fail "a refused restore created its DIR"
+restore_started "$T/late" -c "$CFG" --instance live --to latest
+assert_eq "$(digest "$RPORT")" "${DIG[6]}" "digest after restore --to latest"
+expect_out "$T/late.out" "--to latest: $(date -u -d "@$NEWEST" +%Y-%m-%dT%H:%M:%SZ) (the newest archived second)"
+grep -q "\"requested_time\":$NEWEST," "$T/late/aofroll-restore.json" || fail "the position does not record the newest second"
+pass "TIME after the archive's end is refused; --to latest restores the newest second"
+
+# a TIME without a zone is local time, shown in UTC too
+LOCAL=$(TZ=Asia/Kolkata date -d "@${SEC[6]}" '+%Y-%m-%d %H:%M:%S')
+TZ=Asia/Kolkata restore_started "$T/local" -c "$CFG" --instance live --to "$LOCAL" --stop-before 'flushall,FLUSHDB'
+assert_eq "$(digest "$RPORT")" "$BEFORE_FLUSH" "digest after --to local time --stop-before flushall,FLUSHDB"
+expect_out "$T/local.out" "--to \"$LOCAL\" read as local time: $(TZ=Asia/Kolkata date -d "@${SEC[6]}" '+%Y-%m-%d %H:%M:%S')+05:30 = $(date -u -d "@${SEC[6]}" +%Y-%m-%dT%H:%M:%SZ)"
+pass "a local TIME (TZ=Asia/Kolkata) is read as local and shown in UTC; --stop-before takes log --cmd's commas"
 
 # refusals
 mkdir -p "$T/nonempty" && echo keep >"$T/nonempty/notes.txt"
@@ -104,8 +118,13 @@ store_get "$T/store" "$CHUNK" >"$T/chunk.saved" || fail "cannot read $CHUNK"
 printf 'not the archived bytes' | gzip -c | store_put "$T/store" "$CHUNK" -
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@${SEC[6]}" --out "$T/crc"
 expect_err "$CHUNK"
+UPTO=$(sed -n 's/.*; generation 1 of "live" is restorable up to \([^ ]*\) without this chunk HINT: --to \1 or earlier.*/\1/p' "$T/last.err")
+[ -n "$UPTO" ] || fail "the error does not say until when the archive restores: $(cat "$T/last.err")"
 [ ! -e "$T/crc" ] || fail "a failed restore left $T/crc behind"
-pass "a corrupt chunk fails the restore, naming the object: $(cat "$T/last.err")"
+# the second it names restores, with the bad chunk in place; the next one does not
+expect_exit 0 "$BIN/aofroll" restore -c "$CFG" --instance live --to "$UPTO" --out "$T/crc-upto"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$(($(date -d "$UPTO" +%s) + 1))" --out "$T/crc-next"
+pass "a corrupt chunk fails the restore, naming the object and until when it restores: $(cat "$T/last.err")"
 store_put "$T/store" "$CHUNK" "$T/chunk.saved"
 
 RANGE=$(sqlite3 "$T/index.db" "SELECT start || ', ' || end FROM chunks WHERE key = '$CHUNK'")

@@ -33,12 +33,13 @@ done
 
 # TIME after the newest archived second: the newest, said and recorded
 NEWEST=$(sqlite3 "$T/index.db" "select max(last) from chunks where kind = 'incr'")
-expect_exit 0 "$BIN/aofroll" restore -c "$CFG" --instance plain --to "@$((SEC[4] + 3600))" --out "$T/late"
-expect_out "$T/last.out" "note: $(date -u -d "@$((SEC[4] + 3600))" +%Y-%m-%dT%H:%M:%SZ) is after the newest archived second, $(date -u -d "@$NEWEST" +%Y-%m-%dT%H:%M:%SZ): restored to"
+expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance plain --to "@$((SEC[4] + 3600))" --out "$T/late"
+expect_err "is after the end of the archive of \"plain\": its newest archived second is $(date -u -d "@$NEWEST" +%Y-%m-%dT%H:%M:%SZ)"
+expect_exit 0 "$BIN/aofroll" restore -c "$CFG" --instance plain --to latest --out "$T/late"
 expect_out "$T/last.out" "cut at $(date -u -d "@$NEWEST" +%Y-%m-%dT%H:%M:%SZ): incr offset "
 grep -q "\"time\":$NEWEST," "$T/late/aofroll-restore.json" || fail "the position does not record the newest second: $(cat "$T/late/aofroll-restore.json")"
-grep -q "\"requested_time\":$((SEC[4] + 3600))," "$T/late/aofroll-restore.json" || fail "the position lost the time asked for"
-pass "TIME after the archive's end (size log): the newest second, said so and recorded"
+grep -q "\"requested_time\":$NEWEST," "$T/late/aofroll-restore.json" || fail "the position does not record latest's second"
+pass "TIME after the archive's end (size log) is refused; --to latest: the newest second, recorded"
 
 # apply rolls forward with the same size-log cuts
 "$BIN/aofroll" apply -c "$CFG" --instance plain --to "@${SEC[3]}" --from-dir "$T/r1" \

@@ -44,14 +44,14 @@ for name in txn cmd; do
         fail "collector: $(cat "$T/collector.log")"
 done
 
-restore_started "$T/r" -c "$CFG" --instance txn --to "@$((NOW + 5))"
+restore_started "$T/r" -c "$CFG" --instance txn --to latest
 assert_eq "$(digest "$RPORT")" "${DIG[2]}" "digest without the open transaction"
 assert_eq "$(rcli "$RPORT" exists tx)" "0" "a key of the open transaction"
 expect_out "$T/r.out" "transaction left out: MULTI at offset $MULTI_AT ($(date -u -d "@$NOW" +%Y-%m-%dT%H:%M:%SZ)), 4 commands: SET tx 1, INCR counter, LPUSH list zz, ... (the archive ends inside it)"
 assert_eq "$(stat -c %s "$T/r/appendonlydir/appendonly.aof.1.incr.aof")" "$MULTI_AT" "restored incr file size"
 pass "an archive ending inside MULTI: everything before it, none of it, reported"
 
-restore_started "$T/r2" -c "$CFG" --instance cmd --to "@$((NOW + 5))"
+restore_started "$T/r2" -c "$CFG" --instance cmd --to latest
 assert_eq "$(digest "$RPORT")" "$DIG2" "digest without the cut-short command"
 expect_out "$T/r2.out" "truncated command left out: offset $CMD_AT, only ${#PARTIAL} bytes archived"
 pass "an archive ending inside a command: everything before it, reported"

@@ -82,6 +82,7 @@ static const char full_yaml[] =
     "index: /srv/aofroll/index.db\n"
     "lock_dir: /run/aofroll\n"
     "log_file: /var/log/aofroll/collector.log\n"
+    "log_format: json\n"
     "index_upload_interval: 10m\n"
     "defaults:\n"
     "  poll_interval: 500ms\n"
@@ -141,6 +142,7 @@ static void test_full_file(void **state)
     assert_string_equal(cfg.index_path, "/srv/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/run/aofroll");
     assert_string_equal(cfg.log_file, "/var/log/aofroll/collector.log");
+    assert_int_equal(cfg.log_json, 1);
     assert_int_equal(cfg.index_upload_interval_s, 600);
 
     /* the defaults section itself */
@@ -254,6 +256,7 @@ static void test_builtin_defaults(void **state)
     assert_string_equal(cfg.index_path, "/var/lib/aofroll/index.db");
     assert_string_equal(cfg.lock_dir, "/var/lib/aofroll");
     assert_null(cfg.log_file);
+    assert_int_equal(cfg.log_json, 0);
     assert_int_equal(cfg.index_upload_interval_s, 300);
     assert_int_equal(cfg.ninstances, 2);
 
@@ -371,6 +374,8 @@ static void test_error_unknown_keys(void **state)
 static void test_error_bad_values(void **state)
 {
     (void)state;
+    assert_config_error("log_format: yaml\ninstances: [{redis: redis://h}]\n",
+                        "cfg.yaml:1:13: invalid log_format \"yaml\": expected text or json");
     /* The value's position: line 9, column 17. */
     assert_config_error(
         "storage:\n"               /* 1 */
@@ -653,25 +658,35 @@ static void test_error_yaml_syntax(void **state)
 {
     (void)state;
     assert_config_error("instances:\n  - redis: redis://h: x\n",
-                        "cfg.yaml:2:21: mapping values are not allowed in this context");
+                        "cfg.yaml:2:21: a second \": \" on one line: put the key on a line of its own, or "
+                        "quote a value that holds \": \" (libyaml: mapping values are not allowed in this "
+                        "context)");
     assert_config_error(
         "instances:\n  - redis: redis://h\n   mode: rdb\n",
-        "cfg.yaml:3:4: did not find expected '-' indicator (while parsing a block collection at "
-        "line 2, column 3)");
+        "cfg.yaml:3:4: this line is not indented like the list items above it (each item starts with "
+        "\"- \" in the same column, its keys two columns further in) (libyaml: did not find expected "
+        "'-' indicator while parsing a block collection at line 2, column 3)");
     assert_config_error(
         "instances: [{redis: redis://h}\n",
-        "cfg.yaml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at line 1, "
-        "column 12)");
+        "cfg.yaml:2:1: a list in [...] is not closed, or two items lack a comma (libyaml: did not find "
+        "expected ',' or ']' while parsing a flow sequence at line 1, column 12)");
     assert_config_error(
         "instances:\n  - redis: \"redis://h\n",
-        "cfg.yaml:3:1: found unexpected end of stream (while scanning a quoted scalar at line 2, "
-        "column 12)");
+        "cfg.yaml:3:1: a quoted value is never closed: the file ends inside it (libyaml: found "
+        "unexpected end of stream while scanning a quoted scalar at line 2, column 12)");
     assert_config_error(
         "instances:\n\t- redis: redis://h\n",
-        "cfg.yaml:2:1: found character that cannot start any token (while scanning for the next "
-        "token at line 2, column 1)");
+        "cfg.yaml:2:1: a character that cannot begin a value here: a tab in the indentation (YAML "
+        "indents with spaces only), or a value starting with @ or ` that needs quotes (libyaml: found "
+        "character that cannot start any token while scanning for the next token at line 2, column 1)");
     assert_config_error("defaults: *d\ninstances: [{redis: redis://h}]\n",
-                        "cfg.yaml:1:11: found undefined alias");
+                        "cfg.yaml:1:11: an alias (*name) with no anchor (&name) before it (libyaml: found "
+                        "undefined alias)");
+    assert_config_error("instances:\n  - name: a\n    redis: redis://h\n   mode: rdb\n",
+                        "cfg.yaml:4:4: this line is not indented like the list items above it (each item "
+                        "starts with \"- \" in the same column, its keys two columns further in) (libyaml: "
+                        "did not find expected '-' indicator while parsing a block collection at line 2, "
+                        "column 3)");
     assert_config_error("index: /a\xff\ninstances: [{redis: redis://h}]\n",
                         "cfg.yaml:1:10: invalid leading UTF-8 octet (byte 0xff)");
     assert_config_error("instances: [{redis: redis://h}]\n---\nindex: /x\n",
@@ -973,6 +988,7 @@ static void test_dump_round_trip(void **state)
         assert_string_equal(a.index_path, b.index_path);
         assert_string_equal(a.lock_dir, b.lock_dir);
         assert_same_optional(a.log_file, b.log_file);
+        assert_int_equal(a.log_json, b.log_json);
         assert_int_equal(a.index_upload_interval_s, b.index_upload_interval_s);
         assert_same_instance(&a.defaults, &b.defaults, 0);
         assert_int_equal(a.ninstances, b.ninstances);
@@ -1002,6 +1018,7 @@ static void test_dump_text(void **state)
                               "  url: file:///var/lib/aofroll/archive\n"
                               "index: /var/lib/aofroll/index.db\n"
                               "lock_dir: /var/lib/aofroll\n"
+                              "log_format: text\n"
                               "index_upload_interval: 5m\n"
                               "defaults:\n"
                               "  mode: aof\n"

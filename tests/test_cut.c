@@ -419,6 +419,14 @@ static void test_pattern_errors(void **state)
     assert_int_equal(e.code, ERR_USAGE);
     assert_string_equal(e.msg, "--stop-before: empty command name in \"FLUSHALL||FLUSHDB\"");
     assert_int_equal(cut_pattern_parse("", &pat, &e), -1);
+    assert_int_equal(cut_pattern_parse("FLUSHALL,,FLUSHDB", &pat, &e), -1);
+    /* log --cmd's syntax: commas as well as bars */
+    assert_int_equal(cut_pattern_parse("FLUSHALL, flushdb|DEL", &pat, &e), 0);
+    assert_int_equal(pat.n, 3);
+    assert_true(cut_pattern_match(&pat, "flushdb", 7));
+    assert_true(cut_pattern_match(&pat, "FLUSHALL", 8));
+    assert_false(cut_pattern_match(&pat, "FLUSHALL,FLUSHDB", 16));
+    cut_pattern_free(&pat);
     assert_int_equal(cut_pattern_parse("DEL", &pat, &e), 0);
     assert_true(cut_pattern_match(&pat, "del", 3));
     assert_false(cut_pattern_match(&pat, "DELX", 4));

@@ -358,6 +358,19 @@ static void test_clocks(void **state)
     assert_true(s1 * 1000 >= (double)m2 - 1 && s1 * 1000 <= (double)m2 + 1000);
 }
 
+/* Which TIMEs are local: a date and time without Z or an offset. */
+static void test_is_local(void **state)
+{
+    (void)state;
+    assert_true(time_is_local("2026-11-20 15:12:01"));
+    assert_true(time_is_local("2026-11-20T15:12:01"));
+    assert_false(time_is_local("2026-11-20T15:12:01Z"));
+    assert_false(time_is_local("2026-11-20T15:12:01+01:00"));
+    assert_false(time_is_local("@1763651521"));
+    assert_false(time_is_local("now"));
+    assert_false(time_is_local("yesterday"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_local_berlin),     cmocka_unit_test(test_local_dst_changes),
         cmocka_unit_test(test_format),           cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_round_trip_years), cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_is_local),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

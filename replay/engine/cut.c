@@ -27,7 +27,7 @@ int cut_pattern_parse(const char *text, struct cut_pattern *p, struct err *e)
 
     memset(p, 0, sizeof(*p));
     for (;;) {
-        size_t n = strcspn(s, "|");
+        size_t n = strcspn(s, ",|");
         const char *a = s, *b = s + n;
 
         while (a < b && isspace((unsigned char)*a))

@@ -32,7 +32,8 @@
 #include "buf.h"
 #include "error.h"
 
-/* "FLUSHALL|FLUSHDB": command names, compared case-insensitively. */
+/* "FLUSHALL,FLUSHDB" or "FLUSHALL|FLUSHDB" (the syntax of log --cmd):
+ * command names, compared case-insensitively. */
 struct cut_pattern {
     char **names;
     size_t n;

@@ -84,6 +84,74 @@ static int stream_begin(struct stream *s, struct fetch *f, const struct stream_p
     return 0;
 }
 
+/* The last "#TS:" second in the incr chunks before `before`, as the
+ * collector recorded them; -1 when a chunk on the way has no record. */
+struct stream_ts_walk {
+    uint64_t before;
+    int64_t ts;
+};
+
+static int stream_walk_ts(void *ud, const struct chunk_row *c)
+{
+    struct stream_ts_walk *w = ud;
+
+    if (c->start >= w->before)
+        return 1;
+    if (!c->marks_known) {
+        w->ts = -1;
+        return 1;
+    }
+    if (c->ts_last > 0)
+        w->ts = c->ts_last;
+    return 0;
+}
+
+/* The newest second a restore reaches without reading the chunk of the
+ * generation that starts at `start`, or -1 when it cannot be told: with
+ * "#TS:" lines, the second before the last one in the chunks before it
+ * (that line is the cut); without, the second before the size log shows
+ * the stream reaching past `start`. Only an error message reads this. */
+static int64_t stream_reachable_before(const struct fetch *f, int64_t generation, int exact, uint64_t start)
+{
+    struct stream_ts_walk w = {start, 0};
+    struct err e;
+    int64_t t = -1;
+
+    err_clear(&e);
+    if (start == 0)
+        return -1;
+    if (exact) {
+        if (index_chunks(f->idx, f->instance_id, generation, CHUNK_INCR, 0, stream_walk_ts, &w, &e) < 0 ||
+            w.ts <= 0)
+            return -1;
+        return w.ts - 1;
+    }
+    if (index_sizelog_time_of(f->idx, f->instance_id, generation, start + 1, &t, &e) < 0)
+        return -1;
+    return t - 1;
+}
+
+/* A chunk that is missing or fails its check: say until when the
+ * generation can still be restored without it. */
+static void stream_bad_chunk(const struct stream *s, const struct fetch *f, const struct fetch_chunk *c,
+                             struct err *e)
+{
+    char t[TIME_BUFSZ];
+    size_t n = strlen(e->msg);
+    int64_t upto;
+
+    if (e->code != ERR_CORRUPT && e->code != ERR_NOTFOUND)
+        return;
+    upto = stream_reachable_before(f, c->generation, s->exact, c->start);
+    if (upto < 0)
+        return;
+    time_format_utc(upto, t, sizeof(t));
+    snprintf(e->msg + n, sizeof(e->msg) - n,
+             "; generation %lld of \"%s\" is restorable up to %s without this chunk HINT: --to %s or "
+             "earlier; \"aofroll verify\" lists every restorable window",
+             (long long)c->generation, f->instance, t, t);
+}
+
 int stream_run(struct stream *s, struct fetch *f, const struct stream_params *p, cut_emit_fn emit, void *ud,
                struct err *e)
 {
@@ -115,13 +183,17 @@ int stream_run(struct stream *s, struct fetch *f, const struct stream_params *p,
             skip = (size_t)(p->start - c->start);
         else if (fetch_join(f, p->gen->generation, CHUNK_INCR, expect, c, e) < 0)
             goto out;
-        if (prefetch_get(pf, i, &raw, e) < 0)
+        if (prefetch_get(pf, i, &raw, e) < 0) {
+            stream_bad_chunk(s, f, c, e);
             goto out;
+        }
         if (!s->have_cut && stream_begin(s, f, p, raw->data + skip, raw->len - skip, emit, ud, e) < 0)
             goto out;
         t0 = time_monotonic();
         rc = cut_feed(&s->cut, raw->data + skip, raw->len - skip, e);
         s->feed_seconds += time_monotonic() - t0;
+        if (p->progress != NULL)
+            progress_add(p->progress, raw->len - skip, 1);
         if (rc < 0)
             goto out;
         expect = c->end;

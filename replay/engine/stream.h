@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "cut.h"
+#include "progress.h"
 #include "fetch.h"
 #include "index.h"
 
@@ -32,6 +33,7 @@ struct stream_params {
     int start_db;                      /* db in force at start */
     int64_t start_ts;                  /* last #TS before start, -1 */
     int exact;                         /* 1/0, or -1: decide from the stream (start must be 0) */
+    struct progress *progress;         /* counts each chunk fed; NULL for none */
 };
 
 struct stream {

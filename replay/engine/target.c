@@ -538,8 +538,13 @@ int target_start(struct target_start *ts, redisContext **out, struct err *e)
                     ts->timeout_s, tail);
             goto out;
         }
+        if (ts->progress != NULL)
+            progress_tick(ts->progress, "redis-server on \"%s\" is loading: %.1f s", ts->dir->path,
+                          time_monotonic() - t0);
         target_sleep_ms(rc != NULL ? 20 : 50);
     }
+    if (ts->progress != NULL)
+        progress_end(ts->progress);
     ts->load_seconds = time_monotonic() - t0;
     *out = rc;
     rc = NULL;

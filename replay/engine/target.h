@@ -10,6 +10,7 @@
 #include "error.h"
 #include "outdir.h"
 #include "position.h"
+#include "progress.h"
 
 #define TARGET_BIND_DEFAULT "127.0.0.1"
 #define TARGET_SOCKET "redis.sock"
@@ -29,7 +30,8 @@ struct target_start {
     const char *bind; /* --bind ADDR; NULL: TARGET_BIND_DEFAULT */
     char **extra;     /* further redis-server options, may be NULL */
     int nextra;
-    int timeout_s; /* for the server to answer and finish loading */
+    int timeout_s;             /* for the server to answer and finish loading */
+    struct progress *progress; /* a ticker while it loads; NULL for none */
     /* out */
     long pid;
     double load_seconds;

@@ -31,6 +31,35 @@ static int first_chunk_cb(void *ud, const struct chunk_row *c)
     return 1;
 }
 
+int inspect_judge(struct index *idx, const struct instance_config *cfg, int64_t id, int64_t now,
+                  struct status_row *row, int *have, int *archived, struct verdict *v, struct err *e)
+{
+    struct verdict_input vi;
+
+    memset(row, 0, sizeof(*row));
+    *have = 0;
+    *archived = 0;
+    if (id >= 0) {
+        if (index_status_get(idx, id, row, e) == 0)
+            *have = 1;
+        else if (e->code != ERR_NOTFOUND)
+            return -1;
+        err_clear(e);
+        *archived = index_chunk_any(idx, id, e);
+        if (*archived < 0)
+            return -1;
+    }
+    memset(&vi, 0, sizeof(vi));
+    vi.row = *have ? row : NULL;
+    vi.now = now;
+    vi.poll_interval_ms = cfg->poll_interval_ms;
+    vi.lag_threshold = cfg->lag_threshold;
+    vi.barrier_timeout_s = cfg->barrier_timeout_s;
+    vi.archived = *archived;
+    verdict_judge(&vi, v);
+    return 0;
+}
+
 int inspect_chunk_at(struct index *idx, int64_t instance_id, int64_t generation, enum chunk_kind kind,
                      uint64_t off, struct chunk_row *out, struct err *e)
 {
