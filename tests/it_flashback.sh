@@ -162,7 +162,14 @@ pass "--dry-run --json: the same keys as data"
 "$BIN/aofroll" restore -c "$CFG" --instance live --to latest --target "redis://127.0.0.1:$PORT" \
     --key 'user:*' --dry-run >"$T/latest.out" 2>"$T/latest.err" || fail "dry run --to latest: $(cat "$T/latest.err")"
 assert_eq "$(digest "$PORT")" "$BEFORE_DIG" "DEBUG DIGEST after --to latest --dry-run"
-expect_out "$T/latest.out" "would restore 0, revert 0, delete 0, same "
+# nothing to restore or delete; "revert" may still list a set or hash whose
+# DUMP differs only in its members' order (docs/flashback.md: "same" compares
+# payloads)
+grep -qE "would restore 0, revert [0-9]+, delete 0, same " "$T/latest.out" ||
+    fail "dry run --to latest: $(cat "$T/latest.out")"
+if grep -E '^revert ' "$T/latest.out" | grep -vqE ' (set|hash|zset) '; then
+    fail "a string, list or stream to revert at the newest second: $(cat "$T/latest.out")"
+fi
 pass "--to latest --target: the newest second, no difference with the live server: $(tail -1 "$T/latest.out")"
 
 # --- the flashback ----------------------------------------------------------
