@@ -79,7 +79,7 @@ static void s_cmdv(struct stream *s, int argc, const char *const *argv, const si
         buf_appendstr(&s->b, "\r\n");
     }
     w->end = s->b.len;
-    if (strcasecmp(argv[0], "SELECT") == 0)
+    if (strcasecmp(argv[0], "SELECT") == 0 && argc > 1)
         s->db = atoi(argv[1]);
     if (strcasecmp(argv[0], "MULTI") == 0)
         s->in_txn = 1;
@@ -92,11 +92,12 @@ static void s_cmdv(struct stream *s, int argc, const char *const *argv, const si
 
 static void s_cmd(struct stream *s, int argc, ...)
 {
-    const char *argv[8];
-    size_t len[8];
+    const char *argv[8] = {NULL};
+    size_t len[8] = {0};
     va_list ap;
     int i;
 
+    assert_true(argc > 0 && argc <= 8);
     va_start(ap, argc);
     for (i = 0; i < argc; i++) {
         argv[i] = va_arg(ap, const char *);
