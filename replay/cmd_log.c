@@ -193,12 +193,8 @@ static int log_generation(struct log_state *l, const struct inspect_gen *g, stru
     struct inspect_decode_result r;
     uint64_t from = 0;
 
-    if (index_sizelog_at(l->cli.idx, l->cli.instance_id, g->g.generation, l->o.since - 1, &from, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            return -1;
-        err_clear(e);
-        from = 0;
-    }
+    if (inspect_offset_before(l->cli.idx, l->cli.instance_id, g->g.generation, l->o.since, &from, e) < 0)
+        return -1;
     memset(&p, 0, sizeof(p));
     p.generation = g->g.generation;
     p.kind = CHUNK_INCR;

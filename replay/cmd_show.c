@@ -349,12 +349,8 @@ static int show_scan_at(struct show *s, const struct inspect_gen *g, struct err 
     s->before_time = s->after_time = 0;
     s->before_off = s->after_off = 0;
     /* bytes observed by at-1 were written before `at` */
-    if (index_sizelog_at(s->cli.idx, s->cli.instance_id, g->g.generation, s->at - 1, &from, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            return -1;
-        err_clear(e);
-        from = 0;
-    }
+    if (inspect_offset_before(s->cli.idx, s->cli.instance_id, g->g.generation, s->at, &from, e) < 0)
+        return -1;
     memset(&p, 0, sizeof(p));
     p.generation = g->g.generation;
     p.kind = CHUNK_INCR;

@@ -204,12 +204,8 @@ static int timeline_generation(struct timeline *t, const struct inspect_gen *g, 
     struct inspect_decode_result r;
     uint64_t from = 0;
 
-    if (index_sizelog_at(t->cli.idx, t->cli.instance_id, g->g.generation, t->since - 1, &from, e) < 0) {
-        if (e->code != ERR_NOTFOUND)
-            return -1;
-        err_clear(e);
-        from = 0;
-    }
+    if (inspect_offset_before(t->cli.idx, t->cli.instance_id, g->g.generation, t->since, &from, e) < 0)
+        return -1;
     memset(&p, 0, sizeof(p));
     p.generation = g->g.generation;
     p.kind = CHUNK_INCR;

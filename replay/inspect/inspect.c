@@ -159,6 +159,19 @@ const struct inspect_gen *inspect_gens_for_time(const struct inspect_gens *l, in
     return i < 0 ? NULL : &l->v[i];
 }
 
+int inspect_offset_before(struct index *idx, int64_t instance_id, int64_t generation, int64_t t,
+                          uint64_t *from, struct err *e)
+{
+    *from = 0;
+    if (index_sizelog_at(idx, instance_id, generation, t - 1, from, e) == 0)
+        return 0;
+    if (e->code != ERR_NOTFOUND)
+        return -1;
+    err_clear(e);
+    *from = 0;
+    return 0;
+}
+
 int inspect_gens_span(const struct inspect_gens *l, int64_t *first, int64_t *last)
 {
     size_t i;

@@ -72,6 +72,10 @@ const struct inspect_gen *inspect_gens_for_time(const struct inspect_gens *l, in
  * second any chunk was observed in. Returns 0 when there is no complete
  * base at all. */
 int inspect_gens_span(const struct inspect_gens *l, int64_t *first, int64_t *last);
+/* Where generation's incr stream stood before second t: the size the
+ * collector observed at or before t - 1, 0 when it observed none. */
+int inspect_offset_before(struct index *idx, int64_t instance_id, int64_t generation, int64_t t,
+                          uint64_t *from, struct err *e);
 /* ERR_NOTFOUND "WHAT is outside the archive of "x", which is restorable
  * from A to B[, ...]" (the windows from fetch_windows()). */
 int inspect_outside(struct fetch *f, const char *what, struct err *e);
