@@ -41,6 +41,7 @@
 #include "position.h"
 #include "prefetch.h"
 #include "restore_rdb.h"
+#include "replicate.h"
 #include "scratch.h"
 #include "stop_where.h"
 #include "stream.h"
@@ -750,16 +751,48 @@ out:
     return ret;
 }
 
+/* A whole keyspace into an empty target: the restored files replicated
+ * into it (replicate.h), with the watchdog guarding the target while it
+ * follows aofroll. 1 when the target cannot take it that way (noted on
+ * stderr): the caller compares key by key. */
+static int restore_replicate(struct restore *r, struct flashback *fb, struct scratch *sc, double since,
+                             struct err *e)
+{
+    struct replicate_stats st;
+    char *aofdir = xasprintf("%s/%s", sc->dir, RESTORE_AOFDIR);
+    double t0 = time_monotonic();
+    int rc;
+
+    rc = scratch_guard(sc, 1, e) < 0 ? -1 : replicate_dir(fb->dst, fb->what, aofdir, &st, e);
+    free(aofdir);
+    if (rc < 0) /* left armed: the watchdog tells the target to stop once more */
+        return -1;
+    if (scratch_guard(sc, 0, e) < 0)
+        return -1;
+    if (rc == REPLICATE_NOT_HERE) {
+        fprintf(stderr, "aofroll restore: note: not by replication (%s): comparing key by key\n", e->msg);
+        err_clear(e);
+        return 1;
+    }
+    if (flashback_loaded(fb, r->cli.inst->name, r->to, st.master, e) < 0)
+        return -1;
+    if (!r->o.fb.json)
+        printf("time: restore %.2f s, replication %.2f s (%llu bytes of RDB, %llu of commands)\n", t0 - since,
+               time_monotonic() - t0, (unsigned long long)st.rdb_bytes, (unsigned long long)st.stream_bytes);
+    return 0;
+}
+
 /* Flashback: TIME restored into a scratch directory, loaded by a scratch
- * redis-server, compared key by key with the target (flashback.h). The
+ * redis-server, compared key by key with the target (flashback.h); or,
+ * for a whole keyspace into an empty target, replicated into it. The
  * target is checked before anything is fetched. */
 static int restore_flashback(struct restore *r, struct err *e)
 {
     struct flashback fb;
     struct scratch sc;
-    redisContext *src = NULL;
+    redisContext *src = NULL, *guard = NULL;
     double t[3];
-    int ret = -1;
+    int ret = -1, rc;
 
     memset(&fb, 0, sizeof(fb));
     scratch_init(&sc);
@@ -774,8 +807,13 @@ static int restore_flashback(struct restore *r, struct err *e)
     }
     /* --to checked before the target is touched; restore_run() reads it
      * again and sets r->to, "latest" included, before flashback_run() */
-    if (when_parse("--to", r->o.to, &r->when, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0 ||
-        scratch_create(&sc, e) < 0)
+    if (when_parse("--to", r->o.to, &r->when, e) < 0 || flashback_open(&fb, &r->o.fb, e) < 0)
+        goto out;
+    /* the watchdog's own connection to the target, taken over at its fork */
+    if (flashback_by_replication(&fb) && target_connect(&fb.addr, fb.what, &guard, e) < 0)
+        goto out;
+    sc.guard = guard != NULL ? guard->fd : -1;
+    if (scratch_create(&sc, e) < 0)
         goto out;
     r->o.out = sc.dir;
     r->o.force = 0;
@@ -784,6 +822,10 @@ static int restore_flashback(struct restore *r, struct err *e)
     if (restore_run(r, e) < 0)
         goto out;
     t[1] = time_monotonic();
+    if (guard != NULL && (rc = restore_replicate(r, &fb, &sc, t[0], e)) <= 0) {
+        ret = rc;
+        goto out;
+    }
     if (scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0)
         goto out;
     t[2] = time_monotonic();
@@ -796,6 +838,8 @@ static int restore_flashback(struct restore *r, struct err *e)
 out:
     if (src != NULL)
         redisFree(src);
+    if (guard != NULL)
+        redisFree(guard);
     flashback_close(&fb);
     outdir_close(&r->dir, 0);
     r->dir.fd = -1;

@@ -734,15 +734,36 @@ static void fb_totals_text(const struct flashback *fb, FILE *fp)
     fprintf(fp, "\n");
 }
 
-static void fb_totals_json(struct fb_run *run)
+static void fb_totals_json_to(struct json *j, const struct flashback *fb)
 {
     int k;
 
-    json_key(&run->j, "totals");
-    json_object_begin(&run->j);
+    json_key(j, "totals");
+    json_object_begin(j);
     for (k = 0; k < FB_NKINDS; k++)
-        json_kv_uint(&run->j, fb_kind_names[k], run->fb->count[k]);
-    json_object_end(&run->j);
+        json_kv_uint(j, fb_kind_names[k], fb->count[k]);
+    json_object_end(j);
+}
+
+/* The report's first fields; `method`: "keys" (compared key by key) or
+ * "replication" (loaded whole, replicate.h). */
+static void fb_json_head(struct json *j, const struct flashback *fb, const char *instance, int64_t to,
+                         const char *method)
+{
+    json_object_begin(j);
+    json_kv_string(j, "instance", instance);
+    json_kv_time(j, "to", to);
+    json_kv_string(j, "target", fb->what);
+    json_kv_bool(j, "dry_run", fb->o->dry_run);
+    json_kv_string(j, "ttl", fb->o->ttl_shift ? "shift" : "keep");
+    json_kv_string(j, "method", method);
+}
+
+static void fb_text_head(const struct flashback *fb, const char *instance, const char *t)
+{
+    printf("flashback of \"%s\" to %s into %s (ttl %s)\n", instance, t, fb->what,
+           fb->o->ttl_shift ? "shift" : "keep");
+    fb_totals_text(fb, stdout);
 }
 
 /* A run that stopped: what was done so far, then the reason; the
@@ -794,12 +815,7 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
     }
     time_format_utc(to, t, sizeof(t));
     if (fb->o->json) {
-        json_object_begin(&run.j);
-        json_kv_string(&run.j, "instance", instance);
-        json_kv_time(&run.j, "to", to);
-        json_kv_string(&run.j, "target", fb->what);
-        json_kv_bool(&run.j, "dry_run", fb->o->dry_run);
-        json_kv_string(&run.j, "ttl", fb->o->ttl_shift ? "shift" : "keep");
+        fb_json_head(&run.j, fb, instance, to, "keys");
         if (fb->o->dry_run) {
             json_key(&run.j, "keys");
             json_array_begin(&run.j);
@@ -818,14 +834,12 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
     if (fb->o->json) {
         if (fb->o->dry_run)
             json_array_end(&run.j);
-        fb_totals_json(&run);
+        fb_totals_json_to(&run.j, fb);
         json_object_end(&run.j);
         if (json_finish(&run.j, e) < 0)
             goto out;
     } else {
-        printf("flashback of \"%s\" to %s into %s (ttl %s)\n", instance, t, fb->what,
-               fb->o->ttl_shift ? "shift" : "keep");
-        fb_totals_text(fb, stdout);
+        fb_text_head(fb, instance, t);
         if (fb->raised_keys > 0)
             printf("note: proto-max-bulk-len of %s raised for %llu keys larger than it, then put back\n",
                    fb->what, (unsigned long long)fb->raised_keys);
@@ -848,6 +862,88 @@ out:
     free(run.pending);
     json_free(&run.j);
     buf_free(&run.line);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* A whole keyspace loaded by replication                               */
+/* ------------------------------------------------------------------ */
+
+static int fb_touch(void *ud, redisReply *keys, struct err *e)
+{
+    (void)ud;
+    (void)keys;
+    (void)e;
+    return 0;
+}
+
+/* Keys of the current db; when some carry an expiry, every key is first
+ * visited with SCAN, which makes those whose expiry has passed go. */
+static int fb_loaded_db(struct flashback *fb, long db, struct err *e)
+{
+    char field[32], val[128];
+    const char *ex;
+    redisReply *r = NULL;
+    long long before, after;
+
+    snprintf(field, sizeof(field), "db%ld", db);
+    if (fb_select(fb->dst, fb->what, db, e) < 0 ||
+        target_info_field(fb->dst, fb->what, "keyspace", field, val, sizeof(val), e) < 0 ||
+        fb_command(fb->dst, fb->what, &r, e, "DBSIZE") < 0)
+        return -1;
+    before = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
+    ex = strstr(val, "expires=");
+    after = before;
+    if (ex != NULL && strtoll(ex + 8, NULL, 10) > 0) {
+        if (fb_scan_keys(fb->dst, fb->what, NULL, fb_touch, NULL, e) < 0 ||
+            fb_command(fb->dst, fb->what, &r, e, "DBSIZE") < 0)
+            return -1;
+        after = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+    }
+    fb->count[FB_RESTORE] += (uint64_t)after;
+    if (before > after)
+        fb->count[FB_EXPIRED] += (uint64_t)(before - after);
+    return 0;
+}
+
+int flashback_by_replication(const struct flashback *fb)
+{
+    const struct flashback_opts *o = fb->o;
+
+    return fb->target_empty && o->nkeys == 0 && o->ndbs == 0 && !o->dry_run && !o->ttl_shift;
+}
+
+int flashback_loaded(struct flashback *fb, const char *instance, int64_t to, const char *how, struct err *e)
+{
+    long dbs[FB_MAX_DBS];
+    size_t ndbs = 0, i;
+    char t[TIME_BUFSZ];
+    struct json j;
+    int ret = -1;
+
+    json_init(&j, stdout);
+    if (fb_dbs_with_keys(fb->dst, fb->what, dbs, &ndbs, FB_MAX_DBS, e) < 0)
+        goto out;
+    for (i = 0; i < ndbs; i++)
+        if (fb_loaded_db(fb, dbs[i], e) < 0)
+            goto out;
+    time_format_utc(to, t, sizeof(t));
+    if (fb->o->json) {
+        fb_json_head(&j, fb, instance, to, "replication");
+        json_kv_string(&j, "replicated_from", how);
+        fb_totals_json_to(&j, fb);
+        json_object_end(&j);
+        if (json_finish(&j, e) < 0)
+            goto out;
+    } else {
+        fb_text_head(fb, instance, t);
+        printf("by replication: the target loaded the restored files as a replica of %s\n", how);
+    }
+    ret = 0;
+out:
+    json_free(&j);
     return ret;
 }
 

@@ -75,6 +75,15 @@ int flashback_open(struct flashback *fb, const struct flashback_opts *o, struct 
  * seconds) with the target and act (or, with --dry-run, only report);
  * prints the report (text or JSON) on stdout. */
 int flashback_run(struct flashback *fb, redisContext *src, const char *instance, int64_t to, struct err *e);
+/* Whether this run can be done by replication (replicate.h): the whole
+ * keyspace (no --key, no --db) into a target that held no key, with
+ * absolute expiries (--ttl keep), not a dry run. */
+int flashback_by_replication(const struct flashback *fb);
+/* A whole-keyspace run into an empty target was done by replication
+ * (replicate.h; `how` names the master the target followed): the totals
+ * read from the target (every key restored; keys whose expiry has passed
+ * since TIME made to go and counted as expired) and the report. */
+int flashback_loaded(struct flashback *fb, const char *instance, int64_t to, const char *how, struct err *e);
 void flashback_close(struct flashback *fb);
 
 /* Offline (`--out DIR --key GLOB --db N`): remove from the scratch server

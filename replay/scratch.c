@@ -3,10 +3,12 @@
  *
  * The watchdog is forked while aofroll is still single-threaded. It keeps
  * only two pipes: `ctl` (aofroll writes one byte 'S' to have the server
- * started; end of file means "clean up now") and `status` (the watchdog
- * writes 'X' when the server exits on its own, so that a start-up failure
- * is seen at once). The server is the watchdog's child, so the watchdog
- * can wait for it before removing the directory. */
+ * started, 'R' and 'r' to arm and disarm the guard; end of file means
+ * "clean up now") and `status` (the watchdog writes 'X' when the server
+ * exits on its own, so that a start-up failure is seen at once), and the
+ * guard's connection to the target when there is one. The server is the
+ * watchdog's child, so the watchdog can wait for it before removing the
+ * directory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -38,6 +40,7 @@ void scratch_init(struct scratch *s)
     memset(s, 0, sizeof(*s));
     s->ctl = -1;
     s->status = -1;
+    s->guard = -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -84,10 +87,23 @@ static pid_t scratch_spawn_server(const char *dir, const char *sock)
     _exit(127);
 }
 
-static void scratch_watchdog(const char *dir, const char *sock, int ctl, int status)
+/* The guard: aofroll went away while the target replicated from it. The
+ * target is told to stop (its connection, authenticated by aofroll, is fd
+ * 5), and its answer awaited a few seconds. */
+static void scratch_release_target(void)
+{
+    static const char cmd[] = "*3\r\n$9\r\nREPLICAOF\r\n$2\r\nNO\r\n$3\r\nONE\r\n";
+    struct pollfd p = {5, POLLIN, 0};
+    char reply[256];
+
+    if (write(5, cmd, sizeof(cmd) - 1) == (ssize_t)(sizeof(cmd) - 1) && poll(&p, 1, 5000) > 0)
+        (void)!read(5, reply, sizeof(reply));
+}
+
+static void scratch_watchdog(const char *dir, const char *sock, int ctl, int status, int guard)
 {
     pid_t server = 0;
-    int server_status;
+    int server_status, armed = 0;
 
     (void)setsid();
     signal(SIGINT, SIG_IGN);
@@ -98,10 +114,11 @@ static void scratch_watchdog(const char *dir, const char *sock, int ctl, int sta
     if (chdir("/") < 0) {
         /* nothing depends on the working directory */
     }
-    /* nothing of aofroll's kept open: only the two pipes, at 3 and 4 */
-    if (dup2(ctl, 3) < 0 || dup2(status, 4) < 0)
+    /* nothing of aofroll's kept open: only the two pipes, at 3 and 4, and
+     * the guard's connection at 5 */
+    if (dup2(ctl, 3) < 0 || dup2(status, 4) < 0 || (guard >= 0 && dup2(guard, 5) < 0))
         _exit(1);
-    (void)close_range(5, ~0U, 0);
+    (void)close_range(guard >= 0 ? 6 : 5, ~0U, 0);
     {
         int devnull = open("/dev/null", O_RDWR);
 
@@ -136,10 +153,16 @@ static void scratch_watchdog(const char *dir, const char *sock, int ctl, int sta
             }
             continue;
         }
+        if (n == 1 && (c == 'R' || c == 'r')) {
+            armed = c == 'R' && guard >= 0;
+            continue;
+        }
         if (n == 1)
             continue;
         break; /* end of file (or a broken pipe): aofroll is gone or done */
     }
+    if (armed)
+        scratch_release_target();
     if (server > 0) {
         kill(server, SIGKILL);
         while (waitpid(server, &server_status, 0) < 0 && errno == EINTR)
@@ -191,7 +214,7 @@ int scratch_create(struct scratch *s, struct err *e)
     if (pid == 0) {
         close(ctl[1]);
         close(status[0]);
-        scratch_watchdog(s->dir, s->sock, ctl[0], status[1]);
+        scratch_watchdog(s->dir, s->sock, ctl[0], status[1], s->guard);
     }
     s->watchdog = (long)pid;
     s->ctl = ctl[1];
@@ -234,6 +257,13 @@ static void scratch_log_tail(const struct scratch *s, char *dst, size_t n)
             snprintf(dst, n, "%s", line);
     }
     fclose(fp);
+}
+
+int scratch_guard(struct scratch *s, int armed, struct err *e)
+{
+    if (write(s->ctl, armed ? "R" : "r", 1) != 1)
+        return err_sys(e, errno, "cannot reach the watchdog of \"%s\"", s->dir);
+    return 0;
 }
 
 int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct err *e)

@@ -15,7 +15,14 @@
  * watchdog kills the server (SIGKILL: nothing of it is kept), waits for it
  * and removes the directory, then exits. The server itself is started by
  * the watchdog with PR_SET_PDEATHSIG=SIGKILL, so it dies with the watchdog
- * too. */
+ * too.
+ *
+ * The watchdog can also guard a target that replicates from aofroll
+ * (replicate.h): given a connection to it before it is forked, and armed
+ * while the target is a replica, it sends that connection `REPLICAOF NO
+ * ONE` when aofroll goes away before disarming it - killed, even with
+ * SIGKILL - so that the target is never left following a master that is
+ * gone. */
 #ifndef AOFROLL_REPLAY_SCRATCH_H
 #define AOFROLL_REPLAY_SCRATCH_H
 
@@ -35,6 +42,8 @@ struct scratch {
     int ctl;       /* write end of the watchdog's pipe; -1 when closed */
     int status;    /* read end: the watchdog reports a server that exited */
     long watchdog; /* its pid; 0 when none */
+    int guard;     /* set before scratch_create: a connection to the target
+                      for the watchdog to release it with; -1: none */
 };
 
 void scratch_init(struct scratch *s);
@@ -47,6 +56,8 @@ int scratch_create(struct scratch *s, struct err *e);
  * server that exits during start-up is reported with the last line of its
  * log. */
 int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct err *e);
+/* Arm (1) or disarm (0) the guard (s->guard given to scratch_create). */
+int scratch_guard(struct scratch *s, int armed, struct err *e);
 /* Close the pipe and wait for the watchdog: the server is killed and the
  * directory removed. Safe on an initialised scratch and twice. */
 void scratch_close(struct scratch *s);

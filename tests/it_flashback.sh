@@ -215,6 +215,35 @@ start_redis "$T/empty" "$EMPTY"
 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$EMPTY" \
     >"$T/all.out" 2>"$T/all.err" || fail "whole keyspace: $(cat "$T/all.err")"
 assert_eq "$(digest "$EMPTY")" "$DIG_T" "DEBUG DIGEST of the whole keyspace restored into an empty server"
+expect_out "$T/all.out" "by replication: the target loaded the restored files as a replica of 127.0.0.1:"
+assert_eq "$(rcli "$EMPTY" info replication | tr -d '\r' | grep '^role:')" "role:master" "role after replication"
+WANT_KEYS=$(rcli "$EMPTY" dbsize)
+for db in 1 2 3; do WANT_KEYS=$((WANT_KEYS + $(rcli "$EMPTY" -n $db dbsize))); done
+expect_out "$T/all.out" "restore $WANT_KEYS, revert 0, delete 0, same 0, expired 0"
+# the same as JSON, into another empty server over its unix socket
+EMPTY2=$(free_port)
+start_redis "$T/empty2" "$EMPTY2" --unixsocket "$T/empty2/redis.sock"
+"$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "unix://$T/empty2/redis.sock" --json \
+    >"$T/all.json" 2>"$T/all.err" || fail "whole keyspace --json: $(cat "$T/all.err")"
+python3 - "$T/all.json" "$WANT_KEYS" <<'EOF2' || fail "whole keyspace --json: $(cat "$T/all.json")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["method"] == "replication", doc
+assert doc["replicated_from"].startswith("127.0.0.1:"), doc
+assert doc["totals"]["restore"] == int(sys.argv[2]), doc
+EOF2
+assert_eq "$(digest "$EMPTY2")" "$DIG_T" "DEBUG DIGEST of the whole keyspace replicated over a unix socket"
+# a user that may not make the target a replica: key by key, the same result
+EMPTY3=$(free_port)
+start_redis "$T/empty3" "$EMPTY3"
+rcli "$EMPTY3" acl setuser norepl on '>pw' '~*' '&*' +@all -replicaof -slaveof >/dev/null
+"$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://norepl:pw@127.0.0.1:$EMPTY3" \
+    >"$T/all3.out" 2>"$T/all3.err" || fail "whole keyspace without REPLICAOF: $(cat "$T/all3.err")"
+grep -q "aofroll restore: note: not by replication (the target refused REPLICAOF: NOPERM" "$T/all3.err" ||
+    fail "the note of a refused REPLICAOF: $(cat "$T/all3.err")"
+expect_out "$T/all3.out" "restore $WANT_KEYS, revert 0, delete 0, same 0, expired 0"
+assert_eq "$(digest "$EMPTY3")" "$DIG_T" "DEBUG DIGEST of the whole keyspace written key by key"
+pass "the whole keyspace by replication (TCP, unix socket, --json), key by key where REPLICAOF is refused"
 BEFORE_DIG=$(digest "$PORT")
 expect_exit 1 "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$PORT"
 expect_err "aofroll restore: redis://127.0.0.1:$PORT holds keys (db0="

@@ -3,7 +3,9 @@
 # aofroll killed with SIGKILL or SIGTERM mid-run leaves no scratch
 # redis-server and no scratch directory behind; a target killed mid-run,
 # restarted and the flashback run again ends equal (DEBUG DIGEST) to a
-# target that got the same flashback uninterrupted.
+# target that got the same flashback uninterrupted. A whole-keyspace
+# flashback into an empty target (by replication) killed while the target
+# follows aofroll: the target is made a master again.
 . "$(dirname "$0")/lib/scenario.sh" collector restore
 
 N=200000
@@ -113,5 +115,36 @@ start_redis "$T/c" "$C"
 (flashback "$C") >"$T/c-rerun.out" 2>&1 || fail "rerun: $(cat "$T/c-rerun.out")"
 assert_eq "$(digest "$C")" "$(digest "$B")" "DEBUG DIGEST after an interrupted flashback and a rerun"
 pass "a target killed mid-run: the rerun ends equal to an uninterrupted flashback ($(head -c 300 "$T/c-killed.out"))"
+
+# a whole keyspace by replication, aofroll killed while the target is its
+# replica: the watchdog makes the target a master again
+E=$(free_port)
+start_redis "$T/e" "$E"
+(TMPDIR=$T exec "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$E") \
+    >"$T/e.out" 2>&1 || fail "whole keyspace: $(cat "$T/e.out")"
+grep -q "^by replication:" "$T/e.out" || fail "whole keyspace not by replication: $(cat "$T/e.out")"
+role() { redis-cli -p "$1" role | head -1; }
+for sig in KILL TERM; do
+    D=$(free_port)
+    start_redis "$T/d-$sig" "$D"
+    (TMPDIR=$T exec "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" \
+        --target "redis://127.0.0.1:$D") >"$T/d-$sig.out" 2>&1 &
+    AOFROLL=$!
+    wait_until 120 bash -c "[ \"\$(redis-cli -p $D role | head -1)\" = slave ]" ||
+        fail "the target never became a replica: $(cat "$T/d-$sig.out")"
+    # the target stopped: aofroll is held mid-run, whatever its speed
+    kill -STOP "$(cat "$T/d-$sig/redis.pid")"
+    kill -0 "$AOFROLL" || fail "aofroll ended before SIG$sig: $(cat "$T/d-$sig.out")"
+    kill -"$sig" "$AOFROLL"
+    wait "$AOFROLL" && fail "aofroll killed with SIG$sig exited 0"
+    kill -CONT "$(cat "$T/d-$sig/redis.pid")"
+    wait_until 15 bash -c "[ \"\$(redis-cli -p $D role | head -1)\" = master ]" ||
+        fail "after SIG$sig of aofroll the target still follows it: $(redis-cli -p "$D" role | tr '\n' ' ')"
+    wait_until 10 scratch_gone || fail "scratch left behind after SIG$sig during replication"
+    (TMPDIR=$T exec "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$D" \
+        --force) >"$T/d-$sig-rerun.out" 2>&1 || fail "rerun: $(cat "$T/d-$sig-rerun.out")"
+    assert_eq "$(digest "$D")" "$(digest "$E")" "DEBUG DIGEST after SIG$sig during replication and a rerun"
+    pass "aofroll killed with SIG$sig while the target replicates from it: the target is a master again"
+done
 
 done_testing
