@@ -674,6 +674,21 @@ static int follow_incr_open(const struct instance *in, const struct generation *
     return !(in->verify_tail && g == generation_last(in));
 }
 
+/* max_rate (or chunk_pause) holds the next chunk back past the caller's
+ * budget: wait out the budget only, so that the caller's polls and
+ * heartbeat keep their pace (1), or let the chunk go (0); -1 on a stop
+ * request. */
+static int follow_held(struct instance *in, int64_t until, struct err *e)
+{
+    int64_t now = time_monotonic_ms();
+
+    if (until == INT64_MAX || throttle_due_ms(&in->throttle) <= until)
+        return 0;
+    if (until > now && context_sleep(in->col, until - now, e) != 0)
+        return -1;
+    return 1;
+}
+
 int follow_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e)
 {
     int64_t until = budget_ms >= 0 ? time_monotonic_ms() + budget_ms : INT64_MAX;
@@ -687,6 +702,14 @@ int follow_ship_pending(struct instance *in, int64_t budget_ms, int *more, struc
             *more = !g->row.base_complete || g->closing || in->ngens > 1 ||
                     (incr_open && g->shipped < lineage_size(&g->files));
             return 0;
+        }
+        if (!g->row.base_complete || (incr_open && g->shipped < lineage_size(&g->files))) {
+            int held = follow_held(in, until, e);
+
+            if (held != 0) {
+                *more = 1;
+                return held < 0 ? -1 : 0;
+            }
         }
         if (!g->row.base_complete) {
             if (follow_ship_base(in, g, e) != 0)

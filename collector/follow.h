@@ -31,7 +31,8 @@ void follow_aof_off(struct instance *in, const char *why);
 int follow_heartbeat(struct instance *in, struct err *e);
 /* Bytes not yet shipped in every generation in hand. */
 uint64_t follow_backlog(const struct instance *in);
-/* Ship everything pending, as far as `budget_ms` allows (-1: no limit).
+/* Ship everything pending, as far as `budget_ms` allows (-1: no limit;
+ * a chunk max_rate holds back past the budget waits for the next call).
  * Sets *more when bytes remain. */
 int follow_ship_pending(struct instance *in, int64_t budget_ms, int *more, struct err *e);
 

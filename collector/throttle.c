@@ -51,6 +51,13 @@ int throttle_wait(struct throttle *t, const struct collector *col, struct err *e
     return 0;
 }
 
+int64_t throttle_due_ms(const struct throttle *t)
+{
+    int64_t until = t->rate_next_us > t->pause_next_us ? t->rate_next_us : t->pause_next_us;
+
+    return (until + 999) / 1000;
+}
+
 void throttle_account(struct throttle *t, uint64_t len)
 {
     int64_t from = t->rate_next_us > t->started_us ? t->rate_next_us : t->started_us;

@@ -543,7 +543,7 @@ int replicate_dir(redisContext *dst, const char *what, const char *aofdir, struc
     struct stat sb;
     char host[64];
     redisReply *r = NULL;
-    int lfd = -1, port, psync, replicating = 0, streaming = 0, ret = -1, rc;
+    int lfd = -1, port = 0, psync = 0, replicating = 0, streaming = 0, ret = -1, rc;
 
     memset(st, 0, sizeof(*st));
     buf_printf(&base_rdb, "%s/%s", aofdir, RP_BASE_RDB);

@@ -18,7 +18,7 @@ STORE=$T/store
 mkdir -p "$T/textfile"
 PROM=$T/textfile/aofroll.prom
 write_config "$CFG" "$STORE" "$T/index.db" \
-    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    max_rate: 64KiB/s" "    chunk_size: 64KiB" \
+    "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    max_rate: 64KiB/s" "    chunk_size: 256KiB" \
     "    lag_threshold: 256KiB" "    metrics_file: $PROM"
 rcli "$PORT" set hello world >/dev/null
 start_collector "$CFG"
@@ -52,6 +52,9 @@ expect_exit 1 "$A" status -c "$CFG"
 expect_out "$T/last.out" "live: PROBLEM: lag "
 expect_err "aofroll status: live: lag "
 expect_err "above the threshold of 256.0 KiB"
+# max_rate holds every chunk back 4 s (256 KiB at 64 KiB/s), the
+# heartbeat (3 polls of 0.1 s) keeps its pace all the same
+grep -q "heartbeat" "$T/last.err" && fail "the heartbeat fell behind while max_rate held chunks back: $(cat "$T/last.err")"
 LAG=$(sed -n 's/^aofroll_lag_bytes{instance="live"} //p' "$PROM")
 [ "$LAG" -gt 262144 ] || fail "metrics lag $LAG not above the threshold"
 pass "a lag above lag_threshold: status exits 1 naming it, and the metrics show it"

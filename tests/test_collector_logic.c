@@ -279,6 +279,30 @@ static void test_throttle_rate(void **state)
     assert_true(t1 - t0 < 400);
 }
 
+/* throttle_due_ms: when the next chunk may go, on time_monotonic_ms()'s
+ * clock: now before any chunk, a second on after 64 KiB at 64 KiB/s (what
+ * follow_ship_pending() compares with its budget, so that the heartbeat
+ * is not held back by a long wait). */
+static void test_throttle_due(void **state)
+{
+    struct collector col;
+    struct throttle t;
+    struct err e;
+    int64_t now, due;
+
+    (void)state;
+    memset(&col, 0, sizeof(col));
+    col.stop_fd = -1;
+    throttle_init(&t, 64 << 10, 0);
+    assert_true(throttle_due_ms(&t) <= time_monotonic_ms());
+    assert_int_equal(throttle_wait(&t, &col, &e), 0);
+    throttle_account(&t, 64 << 10);
+    now = time_monotonic_ms();
+    due = throttle_due_ms(&t);
+    assert_true(due >= now + 900);
+    assert_true(due <= now + 1100);
+}
+
 static void test_throttle_stop(void **state)
 {
     struct collector col;
@@ -392,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_parse_persistence),
         cmocka_unit_test(test_throttle_cost),
         cmocka_unit_test(test_throttle_rate),
+        cmocka_unit_test(test_throttle_due),
         cmocka_unit_test(test_throttle_stop),
         cmocka_unit_test(test_lock),
     };
