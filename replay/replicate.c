@@ -246,8 +246,8 @@ static redisReply *rp_request(struct rp *p, int timeout_s, struct err *e)
             return NULL;
         }
         if (timeout_s > 0 && time_monotonic() >= until) {
-            err_set(e, ERR_IO, "%s started its replication handshake but did not finish it in %d s",
-                    p->what, timeout_s);
+            err_set(e, ERR_IO, "%s started its replication handshake but did not finish it in %d s", p->what,
+                    timeout_s);
             return NULL;
         }
         if (rp_wait(p, POLLIN, e) < 0)
