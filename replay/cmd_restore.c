@@ -114,6 +114,12 @@ struct restore {
     struct position pos;
     struct progress progress; /* on a terminal: base and incr bytes, then the load */
     int quiet;                /* a flashback's scratch restore: no report */
+    /* a flashback by replication (restore_replicate_base): once the base
+     * is written, the target becomes aofroll's replica and the incr
+     * stream goes to it as it is cut, instead of into the file */
+    struct replicate *rp;
+    enum { RESTORE_RP_NONE, RESTORE_RP_TRY, RESTORE_RP_STREAMING, RESTORE_RP_NOT_HERE } rp_state;
+    struct scratch *scratch; /* its watchdog guards the target meanwhile */
 };
 
 /* ------------------------------------------------------------------ */
@@ -392,16 +398,26 @@ out:
 /* Incr                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* The cut engine's sink: every event before the cut, in order, as it is. */
+struct restore_sink {
+    struct restore *r;
+    struct outdir_file *out;
+};
+
+/* The cut engine's sink: every event before the cut, in order, as it is;
+ * or, replicating, every command to the target. */
 static int restore_emit(void *ud, const char *data, size_t len, const struct cut_event *ev, struct err *e)
 {
-    (void)ev;
-    return outdir_file_append(ud, data, len, e);
+    struct restore_sink *sink = ud;
+
+    if (sink->r->rp_state == RESTORE_RP_STREAMING)
+        return ev->is_ts ? 0 : replicate_commands(sink->r->rp, data, len, e);
+    return outdir_file_append(sink->out, data, len, e);
 }
 
 static int restore_write_incr(struct restore *r, struct err *e)
 {
     struct outdir_file out = OUTDIR_FILE_INIT;
+    struct restore_sink sink = {r, &out};
     struct stream_params sp;
     int ret = -1;
 
@@ -420,7 +436,7 @@ static int restore_write_incr(struct restore *r, struct err *e)
     sp.exact = -1; /* decide from the stream */
     sp.progress = &r->progress;
     r->stream.poll_interval_ms = r->cli.inst->poll_interval_ms;
-    if (stream_run(&r->stream, &r->fetch, &sp, restore_emit, &out, e) < 0)
+    if (stream_run(&r->stream, &r->fetch, &sp, restore_emit, &sink, e) < 0)
         goto out;
     r->incr_write_seconds = out.seconds;
     if (outdir_file_finish(&out, e) < 0)
@@ -607,6 +623,33 @@ out:
     return ret;
 }
 
+/* A flashback by replication, once the base is written: the target made
+ * aofroll's replica, the base sent as its payload (RDB) or its first
+ * commands (AOF), the incr to follow from restore_emit(). A target that
+ * cannot be used so is noted on stderr and left for the key by key way. */
+static int restore_replicate_base(struct restore *r, struct err *e)
+{
+    char *base = xasprintf("%s/%s/%s", r->dir.real, RESTORE_STAGED(RESTORE_AOFDIR), r->base_name);
+    int rdb = strcmp(r->base_name, RESTORE_BASE_RDB) == 0, rc;
+
+    rc = scratch_guard(r->scratch, 1, e) < 0 ? -1 : replicate_begin(r->rp, rdb ? base : NULL, e);
+    if (rc == REPLICATE_DONE &&
+        ((!rdb && replicate_file(r->rp, base, e) < 0) || replicate_next_file(r->rp, e) < 0))
+        rc = -1;
+    free(base);
+    if (rc < 0) /* the guard stays armed: the watchdog releases the target once more */
+        return -1;
+    if (rc == REPLICATE_NOT_HERE) {
+        replicate_close(r->rp, NULL);
+        fprintf(stderr, "aofroll restore: note: not by replication (%s): comparing key by key\n", e->msg);
+        err_clear(e);
+        r->rp_state = RESTORE_RP_NOT_HERE;
+        return scratch_guard(r->scratch, 0, e);
+    }
+    r->rp_state = RESTORE_RP_STREAMING;
+    return 0;
+}
+
 static int restore_run(struct restore *r, struct err *e)
 {
     char t[TIME_BUFSZ];
@@ -646,7 +689,8 @@ static int restore_run(struct restore *r, struct err *e)
     if (restore_progress_total(r, e) < 0 ||
         restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
         outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 || restore_write_base(r, e) < 0 ||
-        restore_write_incr(r, e) < 0 || restore_write_manifest(r, e) < 0)
+        (r->rp_state == RESTORE_RP_TRY && restore_replicate_base(r, e) < 0) || restore_write_incr(r, e) < 0 ||
+        restore_write_manifest(r, e) < 0)
         goto out;
     res = cut_result(&r->stream.cut);
     if (r->o.stop_before != NULL && !res->stop_found) {
@@ -751,34 +795,43 @@ out:
     return ret;
 }
 
-/* A whole keyspace into an empty target: the restored files replicated
- * into it (replicate.h), with the watchdog guarding the target while it
- * follows aofroll. 1 when the target cannot take it that way (noted on
- * stderr): the caller compares key by key. */
-static int restore_replicate(struct restore *r, struct flashback *fb, struct scratch *sc, double since,
-                             struct err *e)
+/* A whole keyspace into an empty target, by replication (replicate.h):
+ * finished when the incr was streamed during the restore, or done now
+ * from the restored files (a snapshot generation has no incr). 1 when the
+ * target cannot take it that way (noted on stderr): the caller compares
+ * key by key. */
+static int restore_replicate(struct restore *r, struct flashback *fb, double since, struct err *e)
 {
-    struct replicate_stats st;
-    char *aofdir = xasprintf("%s/%s", sc->dir, RESTORE_AOFDIR);
     double t0 = time_monotonic();
-    int rc;
+    int rc = REPLICATE_DONE;
 
-    rc = scratch_guard(sc, 1, e) < 0 ? -1 : replicate_dir(fb->dst, fb->what, aofdir, &st, e);
-    free(aofdir);
+    if (r->rp_state == RESTORE_RP_TRY) {
+        char *aofdir = xasprintf("%s/%s", r->scratch->dir, RESTORE_AOFDIR);
+
+        rc = scratch_guard(r->scratch, 1, e) < 0 ? -1 : replicate_dir(r->rp, aofdir, e);
+        free(aofdir);
+    } else if (r->rp_state == RESTORE_RP_STREAMING) {
+        rc = replicate_end(r->rp, e);
+    }
     if (rc < 0) /* left armed: the watchdog tells the target to stop once more */
         return -1;
-    if (scratch_guard(sc, 0, e) < 0)
-        return -1;
     if (rc == REPLICATE_NOT_HERE) {
+        replicate_close(r->rp, NULL);
         fprintf(stderr, "aofroll restore: note: not by replication (%s): comparing key by key\n", e->msg);
         err_clear(e);
-        return 1;
+        r->rp_state = RESTORE_RP_NOT_HERE;
     }
-    if (flashback_loaded(fb, r->cli.inst->name, r->to, st.master, e) < 0)
+    if (scratch_guard(r->scratch, 0, e) < 0)
+        return -1;
+    if (r->rp_state == RESTORE_RP_NOT_HERE)
+        return 1;
+    if (flashback_loaded(fb, r->cli.inst->name, r->to, r->rp->st.master, e) < 0)
         return -1;
     if (!r->o.fb.json)
-        printf("time: restore %.2f s, replication %.2f s (%llu bytes of RDB, %llu of commands)\n", t0 - since,
-               time_monotonic() - t0, (unsigned long long)st.rdb_bytes, (unsigned long long)st.stream_bytes);
+        printf("time: restore and replication %.2f s, the rest of the replication %.2f s (%llu bytes of RDB, "
+               "%llu of commands)\n",
+               t0 - since, time_monotonic() - t0, (unsigned long long)r->rp->st.rdb_bytes,
+               (unsigned long long)r->rp->st.stream_bytes);
     return 0;
 }
 
@@ -790,12 +843,14 @@ static int restore_flashback(struct restore *r, struct err *e)
 {
     struct flashback fb;
     struct scratch sc;
+    struct replicate rp;
     redisContext *src = NULL, *guard = NULL;
     double t[3];
     int ret = -1, rc;
 
     memset(&fb, 0, sizeof(fb));
     scratch_init(&sc);
+    replicate_init(&rp, NULL, NULL);
     /* a target that goes away mid-write is an error to report, not a signal to die of */
     signal(SIGPIPE, SIG_IGN);
     {
@@ -815,6 +870,12 @@ static int restore_flashback(struct restore *r, struct err *e)
     sc.guard = guard != NULL ? guard->fd : -1;
     if (scratch_create(&sc, e) < 0)
         goto out;
+    if (guard != NULL) {
+        replicate_init(&rp, fb.dst, fb.what);
+        r->rp = &rp;
+        r->rp_state = RESTORE_RP_TRY;
+        r->scratch = &sc;
+    }
     r->o.out = sc.dir;
     r->o.force = 0;
     r->quiet = 1;
@@ -822,7 +883,7 @@ static int restore_flashback(struct restore *r, struct err *e)
     if (restore_run(r, e) < 0)
         goto out;
     t[1] = time_monotonic();
-    if (guard != NULL && (rc = restore_replicate(r, &fb, &sc, t[0], e)) <= 0) {
+    if (guard != NULL && (rc = restore_replicate(r, &fb, t[0], e)) <= 0) {
         ret = rc;
         goto out;
     }
@@ -836,6 +897,15 @@ static int restore_flashback(struct restore *r, struct err *e)
                t[2] - t[1], time_monotonic() - t[2]);
     ret = 0;
 out:
+    if (ret < 0 && rp.streaming) {
+        size_t len;
+
+        replicate_close(&rp, e);
+        len = strlen(e->msg);
+        snprintf(e->msg + len, sizeof(e->msg) - len,
+                 " HINT: the target holds part of the keyspace now: run again with --force");
+    }
+    replicate_close(&rp, NULL);
     if (src != NULL)
         redisFree(src);
     if (guard != NULL)

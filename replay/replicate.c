@@ -39,20 +39,10 @@
 #define RP_BASE_RDB "appendonly.aof.1.base.rdb"
 #define RP_BASE_AOF "appendonly.aof.1.base.aof"
 #define RP_INCR "appendonly.aof.1.incr.aof"
-#define RP_READ_SIZE (1024 * 1024)
+#define RP_READ_SIZE (1024 * 1024) /* also: commands gathered before a write */
 #define RP_POLL_MS 1000
 #define RP_SELECT0 "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
 #define RP_GETACK "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
-
-struct rp {
-    redisContext *dst;
-    const char *what;
-    int fd;          /* the replica's connection; -1 before accept */
-    uint64_t sent;   /* stream bytes sent (the replication offset) */
-    uint64_t acked;  /* the replica's last REPLCONF ACK */
-    double progress; /* monotonic time of the last progress */
-    redisReader *reader;
-};
 
 /* ------------------------------------------------------------------ */
 /* Before: can this target replicate from us?                           */
@@ -74,7 +64,7 @@ static int rp_not_here(struct err *e, const char *fmt, ...)
 /* The target must be a master outside a cluster, and read the base's RDB
  * version when the base is one (-1: it cannot; running it key by key
  * would not help, the DUMP payloads would be as new). */
-static int rp_check_target(struct rp *p, const char *base_rdb, struct err *e)
+static int rp_check_target(struct replicate_link *p, const char *base_rdb, struct err *e)
 {
     char val[64], head[64], writer[64], who[64];
     redisReply *r;
@@ -120,8 +110,8 @@ static int rp_check_target(struct rp *p, const char *base_rdb, struct err *e)
 /* A socket on an ephemeral port of the address aofroll reaches the target
  * from (127.0.0.1 for a unix socket target): *lfd, its "ADDR:PORT" in
  * st->master, the parts in host/port. */
-static int rp_listen(struct rp *p, int *lfd, char *host, size_t hostsz, int *port, struct replicate_stats *st,
-                     struct err *e)
+static int rp_listen(struct replicate_link *p, char *host, size_t hostsz, int *port,
+                     struct replicate_stats *st, struct err *e)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -157,7 +147,7 @@ static int rp_listen(struct rp *p, int *lfd, char *host, size_t hostsz, int *por
         *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
     snprintf(st->master, sizeof(st->master), ss.ss_family == AF_INET ? "%s:%d" : "[%s]:%d", host, *port);
-    *lfd = fd;
+    p->lfd = fd;
     return 0;
 }
 
@@ -166,7 +156,7 @@ static int rp_listen(struct rp *p, int *lfd, char *host, size_t hostsz, int *por
 /* ------------------------------------------------------------------ */
 
 /* No progress for a while: is the target still there? */
-static int rp_alive(struct rp *p, struct err *e)
+static int rp_alive(struct replicate_link *p, struct err *e)
 {
     redisReply *r;
 
@@ -182,7 +172,7 @@ static int rp_alive(struct rp *p, struct err *e)
 }
 
 /* Wait until fd is ready for `events`, a second at most. */
-static int rp_wait(struct rp *p, short events, struct err *e)
+static int rp_wait(struct replicate_link *p, short events, struct err *e)
 {
     struct pollfd pfd = {p->fd, events, 0};
     int n = poll(&pfd, 1, RP_POLL_MS);
@@ -194,13 +184,13 @@ static int rp_wait(struct rp *p, short events, struct err *e)
     return 0;
 }
 
-static int rp_lost(struct rp *p, int errnum, struct err *e)
+static int rp_lost(struct replicate_link *p, int errnum, struct err *e)
 {
     return err_set(e, ERR_IO, "%s closed its replication link after %llu bytes of the stream%s%s", p->what,
                    (unsigned long long)p->sent, errnum ? ": " : "", errnum ? strerror(errnum) : "");
 }
 
-static int rp_write(struct rp *p, const char *data, size_t len, struct err *e)
+static int rp_write(struct replicate_link *p, const char *data, size_t len, struct err *e)
 {
     while (len > 0) {
         ssize_t n = write(p->fd, data, len);
@@ -221,7 +211,7 @@ static int rp_write(struct rp *p, const char *data, size_t len, struct err *e)
 
 /* The replica's next request (an array of bulk strings), waiting at most
  * `timeout_s` (0: until it stalls, see rp_alive). NULL with e set. */
-static redisReply *rp_request(struct rp *p, int timeout_s, struct err *e)
+static redisReply *rp_request(struct replicate_link *p, int timeout_s, struct err *e)
 {
     double until = time_monotonic() + timeout_s;
 
@@ -264,7 +254,7 @@ static const char *rp_name(const redisReply *r)
 }
 
 /* Answer PING, AUTH and REPLCONF until PSYNC or SYNC; *psync tells which. */
-static int rp_handshake(struct rp *p, int *psync, struct err *e)
+static int rp_handshake(struct replicate_link *p, int *psync, struct err *e)
 {
     for (;;) {
         redisReply *r = rp_request(p, REPLICATE_CONNECT_TIMEOUT_S, e);
@@ -291,7 +281,7 @@ static int rp_handshake(struct rp *p, int *psync, struct err *e)
 
 /* The payload: the restored base RDB, or an empty RDB (its CRC-64 as
  * Redis computes it) when the base is not one. */
-static int rp_payload(struct rp *p, int psync, const char *base_rdb, struct replicate_stats *st,
+static int rp_payload(struct replicate_link *p, int psync, const char *base_rdb, struct replicate_stats *st,
                       struct err *e)
 {
     unsigned char id[20];
@@ -362,7 +352,7 @@ out:
 /* One file's commands, sent in runs of adjacent commands: the bytes
  * between two runs are #TS lines, which are not. */
 struct rp_file {
-    struct rp *p;
+    struct replicate_link *p;
     struct buf data;    /* the file's bytes from offset `start` */
     uint64_t start;     /* file offset of data.data[0] */
     uint64_t run_start; /* [run_start, run_end): commands not sent yet */
@@ -413,7 +403,7 @@ static const struct aofscan_callbacks rp_callbacks = {
 
 /* A file of the restored directory as replication stream, after a SELECT
  * 0 (Redis loads each AOF file from db 0). */
-static int rp_stream_file(struct rp *p, const char *path, struct err *e)
+static int rp_stream_file(struct replicate_link *p, const char *path, struct err *e)
 {
     struct rp_file f = {p, BUF_INIT, 0, 0, 0, e, 0};
     struct aofscan scan;
@@ -473,7 +463,7 @@ out:
 
 /* REPLCONF GETACK, then the replica's acknowledgements until it has
  * processed every byte sent before it. */
-static int rp_acknowledged(struct rp *p, struct err *e)
+static int rp_acknowledged(struct replicate_link *p, struct err *e)
 {
     uint64_t want = p->sent;
 
@@ -501,7 +491,7 @@ static int rp_acknowledged(struct rp *p, struct err *e)
     return 0;
 }
 
-static int rp_let_go(struct rp *p, struct err *e)
+static int rp_let_go(struct replicate_link *p, struct err *e)
 {
     redisReply *r = redisCommand(p->dst, "REPLICAOF NO ONE");
 
@@ -518,9 +508,9 @@ static int rp_let_go(struct rp *p, struct err *e)
 }
 
 /* Accept the target's connection, REPLICATE_CONNECT_TIMEOUT_S at most. */
-static int rp_accept(struct rp *p, int lfd, const char *master, struct err *e)
+static int rp_accept(struct replicate_link *p, const char *master, struct err *e)
 {
-    struct pollfd pfd = {lfd, POLLIN, 0};
+    struct pollfd pfd = {p->lfd, POLLIN, 0};
     int n;
 
     do
@@ -528,86 +518,144 @@ static int rp_accept(struct rp *p, int lfd, const char *master, struct err *e)
     while (n < 0 && errno == EINTR);
     if (n <= 0)
         return rp_not_here(e, "the target did not connect back to %s for its replication link", master);
-    p->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    p->fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (p->fd < 0)
         return err_sys(e, errno, "accept");
     return 0;
 }
 
-int replicate_dir(redisContext *dst, const char *what, const char *aofdir, struct replicate_stats *st,
-                  struct err *e)
-{
-    struct rp p = {dst, what, -1, 0, 0, 0, NULL};
-    struct timeval tv = {REPLICATE_CONNECT_TIMEOUT_S, 0}, none = {0, 0};
-    struct buf base_rdb = BUF_INIT, base_aof = BUF_INIT, incr = BUF_INIT;
-    struct stat sb;
-    char host[64];
-    redisReply *r = NULL;
-    int lfd = -1, port = 0, psync = 0, replicating = 0, streaming = 0, ret = -1, rc;
+/* ------------------------------------------------------------------ */
+/* The steps                                                            */
+/* ------------------------------------------------------------------ */
 
-    memset(st, 0, sizeof(*st));
-    buf_printf(&base_rdb, "%s/%s", aofdir, RP_BASE_RDB);
-    buf_printf(&base_aof, "%s/%s", aofdir, RP_BASE_AOF);
-    buf_printf(&incr, "%s/%s", aofdir, RP_INCR);
-    (void)redisSetTimeout(dst, tv);
-    rc = rp_check_target(&p, stat(base_rdb.data, &sb) == 0 ? base_rdb.data : NULL, e);
-    if (rc != REPLICATE_DONE) {
-        ret = rc;
-        goto out;
-    }
-    if (rp_listen(&p, &lfd, host, sizeof(host), &port, st, e) < 0)
-        goto out;
-    r = redisCommand(dst, "REPLICAOF %s %d", host, port);
-    if (r == NULL) {
-        err_set(e, ERR_IO, "REPLICAOF on %s: %s", what, dst->errstr);
-        goto out;
-    }
+void replicate_init(struct replicate *rp, redisContext *dst, const char *what)
+{
+    memset(rp, 0, sizeof(*rp));
+    rp->p.dst = dst;
+    rp->p.what = what;
+    rp->p.fd = -1;
+    rp->p.lfd = -1;
+    rp->pending = (struct buf)BUF_INIT;
+}
+
+int replicate_begin(struct replicate *rp, const char *base_rdb, struct err *e)
+{
+    struct replicate_link *p = &rp->p;
+    struct timeval tv = {REPLICATE_CONNECT_TIMEOUT_S, 0};
+    char host[64];
+    redisReply *r;
+    int port = 0, psync = 0, rc;
+
+    (void)redisSetTimeout(p->dst, tv);
+    rc = rp_check_target(p, base_rdb, e);
+    if (rc != REPLICATE_DONE)
+        return rc;
+    if (rp_listen(p, host, sizeof(host), &port, &rp->st, e) < 0)
+        return -1;
+    r = redisCommand(p->dst, "REPLICAOF %s %d", host, port);
+    if (r == NULL)
+        return err_set(e, ERR_IO, "REPLICAOF on %s: %s", p->what, p->dst->errstr);
     if (r->type == REDIS_REPLY_ERROR) {
-        ret = rp_not_here(e, "the target refused REPLICAOF: %s", r->str);
-        goto out;
+        rc = rp_not_here(e, "the target refused REPLICAOF: %s", r->str);
+        freeReplyObject(r);
+        return rc;
     }
-    replicating = 1;
-    p.progress = time_monotonic();
-    p.reader = redisReaderCreate();
-    if ((rc = rp_accept(&p, lfd, st->master, e)) != 0 || rp_handshake(&p, &psync, e) < 0) {
-        ret = rc > 0 ? rc : REPLICATE_NOT_HERE;
-        if (rc == 0)
-            e->code = ERR_USAGE;
-        goto out;
+    freeReplyObject(r);
+    rp->replicating = 1;
+    p->progress = time_monotonic();
+    p->reader = redisReaderCreate();
+    if ((rc = rp_accept(p, rp->st.master, e)) != 0 || rp_handshake(p, &psync, e) < 0) {
+        e->code = ERR_USAGE;
+        return rc < 0 ? -1 : REPLICATE_NOT_HERE;
     }
-    streaming = 1;
-    if (rp_payload(&p, psync, stat(base_rdb.data, &sb) == 0 ? base_rdb.data : NULL, st, e) < 0 ||
-        (stat(base_aof.data, &sb) == 0 && rp_stream_file(&p, base_aof.data, e) < 0) ||
-        rp_stream_file(&p, incr.data, e) < 0 || rp_acknowledged(&p, e) < 0)
-        goto out;
-    st->stream_bytes = p.sent;
-    ret = REPLICATE_DONE;
-out:
-    if (replicating) {
+    /* from here on the target has let its data go */
+    rp->streaming = 1;
+    if (rp_payload(p, psync, base_rdb, &rp->st, e) < 0)
+        return -1;
+    return REPLICATE_DONE;
+}
+
+int replicate_next_file(struct replicate *rp, struct err *e)
+{
+    return replicate_commands(rp, RP_SELECT0, strlen(RP_SELECT0), e);
+}
+
+int replicate_commands(struct replicate *rp, const char *data, size_t len, struct err *e)
+{
+    buf_append(&rp->pending, data, len);
+    if (rp->pending.len < RP_READ_SIZE)
+        return 0;
+    return replicate_flush(rp, e);
+}
+
+int replicate_flush(struct replicate *rp, struct err *e)
+{
+    if (rp->pending.len > 0 && rp_write(&rp->p, rp->pending.data, rp->pending.len, e) < 0)
+        return -1;
+    rp->p.sent += rp->pending.len;
+    buf_reset(&rp->pending);
+    return 0;
+}
+
+int replicate_file(struct replicate *rp, const char *path, struct err *e)
+{
+    return replicate_next_file(rp, e) < 0 || replicate_flush(rp, e) < 0 ? -1
+                                                                        : rp_stream_file(&rp->p, path, e);
+}
+
+int replicate_end(struct replicate *rp, struct err *e)
+{
+    if (replicate_flush(rp, e) < 0 || rp_acknowledged(&rp->p, e) < 0)
+        return -1;
+    rp->st.stream_bytes = rp->p.sent;
+    rp->replicating = 0;
+    return rp_let_go(&rp->p, e);
+}
+
+void replicate_close(struct replicate *rp, struct err *e)
+{
+    struct timeval none = {0, 0};
+
+    if (rp->replicating) {
         struct err le;
 
         err_clear(&le);
-        if (rp_let_go(&p, &le) < 0) {
-            if (ret != -1)
-                *e = le;
-            else
-                fprintf(stderr, "aofroll restore: %s\n", le.msg);
-            ret = -1;
-        }
+        rp->replicating = 0;
+        if (rp_let_go(&rp->p, &le) < 0)
+            fprintf(stderr, "aofroll restore: %s\n", le.msg);
     }
-    if (ret == -1 && streaming)
-        err_prefix(e, "replication into %s from %s stopped", what, st->master);
-    if (r != NULL)
-        freeReplyObject(r);
-    if (p.reader != NULL)
-        redisReaderFree(p.reader);
-    if (p.fd >= 0)
-        close(p.fd);
-    if (lfd >= 0)
-        close(lfd);
-    (void)redisSetTimeout(dst, none);
+    if (e != NULL && rp->streaming)
+        err_prefix(e, "replication into %s from %s stopped", rp->p.what, rp->st.master);
+    rp->streaming = 0;
+    if (rp->p.reader != NULL)
+        redisReaderFree(rp->p.reader);
+    rp->p.reader = NULL;
+    if (rp->p.fd >= 0)
+        close(rp->p.fd);
+    if (rp->p.lfd >= 0)
+        close(rp->p.lfd);
+    rp->p.fd = rp->p.lfd = -1;
+    if (rp->p.dst != NULL)
+        (void)redisSetTimeout(rp->p.dst, none);
+    buf_free(&rp->pending);
+}
+
+int replicate_dir(struct replicate *rp, const char *aofdir, struct err *e)
+{
+    struct buf base_rdb = BUF_INIT, base_aof = BUF_INIT, incr = BUF_INIT;
+    struct stat sb;
+    int rc;
+
+    buf_printf(&base_rdb, "%s/%s", aofdir, RP_BASE_RDB);
+    buf_printf(&base_aof, "%s/%s", aofdir, RP_BASE_AOF);
+    buf_printf(&incr, "%s/%s", aofdir, RP_INCR);
+    rc = replicate_begin(rp, stat(base_rdb.data, &sb) == 0 ? base_rdb.data : NULL, e);
+    if (rc == REPLICATE_DONE &&
+        ((stat(base_aof.data, &sb) == 0 && replicate_file(rp, base_aof.data, e) < 0) ||
+         replicate_file(rp, incr.data, e) < 0 || replicate_end(rp, e) < 0))
+        rc = -1;
     buf_free(&base_rdb);
     buf_free(&base_aof);
     buf_free(&incr);
-    return ret;
+    return rc;
 }

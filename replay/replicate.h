@@ -29,6 +29,7 @@
 #include <hiredis/hiredis.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 
 #define REPLICATE_CONNECT_TIMEOUT_S 10
@@ -44,11 +45,51 @@ struct replicate_stats {
     char master[80];       /* "ADDR:PORT" the target replicated from */
 };
 
-/* Load the restored AOF directory `aofdir` (as restore writes it) into the
- * empty target `dst` (`what` names it). REPLICATE_DONE, or
- * REPLICATE_NOT_HERE with the reason in e (ERR_USAGE; the target is left
- * as it was), or -1 on a failure. */
-int replicate_dir(redisContext *dst, const char *what, const char *aofdir, struct replicate_stats *st,
-                  struct err *e);
+/* The link (replicate.c's; treat as private). */
+struct replicate_link {
+    redisContext *dst;
+    const char *what;
+    int lfd;         /* listening for the target; -1 when not */
+    int fd;          /* the target's connection; -1 before accept */
+    uint64_t sent;   /* stream bytes sent (the replication offset) */
+    uint64_t acked;  /* the target's last REPLCONF ACK */
+    double progress; /* monotonic time of the last progress */
+    redisReader *reader;
+};
+
+struct replicate {
+    struct replicate_link p;
+    struct buf pending; /* commands not written yet */
+    int replicating;    /* REPLICAOF sent, REPLICAOF NO ONE not yet */
+    int streaming;      /* the payload has begun: the target's data is gone */
+    struct replicate_stats st;
+};
+
+/* `what` names the target `dst` in messages. */
+void replicate_init(struct replicate *rp, redisContext *dst, const char *what);
+/* Check the target, make it a replica of aofroll and send the payload:
+ * the RDB file `base_rdb`, or an empty RDB when NULL. REPLICATE_DONE,
+ * REPLICATE_NOT_HERE with the reason in e (ERR_USAGE; the target is as it
+ * was once replicate_close() has run), or -1. */
+int replicate_begin(struct replicate *rp, const char *base_rdb, struct err *e);
+/* The next file of the stream begins: a SELECT 0, as Redis loads each
+ * AOF file from db 0. */
+int replicate_next_file(struct replicate *rp, struct err *e);
+/* Commands, as raw RESP (no #TS lines), gathered and written in batches. */
+int replicate_commands(struct replicate *rp, const char *data, size_t len, struct err *e);
+int replicate_flush(struct replicate *rp, struct err *e);
+/* An AOF file, after replicate_next_file(), without its #TS lines. */
+int replicate_file(struct replicate *rp, const char *path, struct err *e);
+/* Wait until the target has processed every byte sent (REPLCONF GETACK),
+ * then REPLICAOF NO ONE. */
+int replicate_end(struct replicate *rp, struct err *e);
+/* Release everything; a target still following is sent REPLICAOF NO ONE.
+ * When e is given (a failure being reported) and the payload had begun,
+ * it is prefixed with what stopped. */
+void replicate_close(struct replicate *rp, struct err *e);
+
+/* All of it for the restored AOF directory `aofdir` (as restore writes
+ * it): begin, the base when in AOF format, the incr file, end. */
+int replicate_dir(struct replicate *rp, const char *aofdir, struct err *e);
 
 #endif
