@@ -129,6 +129,15 @@ assert_eq "$(digest "$RPORT")" "$DB" "digest of a restore after snapshot 2"
 expect_out "$T/r3.out" "instance cache, generation 2 (snapshot, mode rdb)"
 pass "DIR loads with AOF off (dump.rdb) as with AOF on; a later time gets snapshot 2"
 
+# a snapshot into an empty running server: its dump.rdb as the payload of
+# a replication (no incr stream follows)
+start_redis_on FB "$T/fb"
+"$A" restore -c "$CFG" --instance cache --to "@$((L2 - 1))" --target "redis://127.0.0.1:$FB" \
+    >"$T/fb.out" 2>"$T/fb.err" || fail "flashback of a snapshot: $(cat "$T/fb.err")"
+assert_eq "$(digest "$FB")" "$DA" "digest of a snapshot replicated into an empty server"
+expect_out "$T/fb.out" "by replication: the target loaded the restored files as a replica of 127.0.0.1:"
+pass "a snapshot restored into an empty running server by replication"
+
 expect_exit 1 "$A" restore -c "$CFG" --instance cache --to "@$((L1 - 1))" --out "$T/r4"
 expect_err "no generation covers"
 [ ! -e "$T/r4" ] || fail "a refused restore left $T/r4"
