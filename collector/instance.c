@@ -341,6 +341,9 @@ static int instance_run_once(struct instance *in, struct err *e)
 out:
     if (in->idx != NULL && follow_heartbeat(in, e) != 0 && rv == 0)
         rv = -1;
+    /* what was shipped, in the index copy too: a restore elsewhere reads it */
+    if (rv == 0 && in->col->cfg->index_upload_interval_s > 0 && context_upload_index(in, e) != 0)
+        rv = -1;
     return rv;
 }
 

@@ -136,6 +136,18 @@ static int fb_command(redisContext *rc, const char *what, redisReply **out, stru
     return 0;
 }
 
+/* Whether the server knows the command (COMMAND INFO NAME). */
+static int fb_has_command(redisContext *rc, const char *name)
+{
+    redisReply *r = redisCommand(rc, "COMMAND INFO %s", name);
+    int has = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+              r->element[0]->type == REDIS_REPLY_ARRAY;
+
+    if (r != NULL)
+        freeReplyObject(r);
+    return has;
+}
+
 static int fb_select(redisContext *rc, const char *what, long db, struct err *e)
 {
     if (fb_command(rc, what, NULL, e, "SELECT %ld", db) < 0) {
@@ -182,6 +194,7 @@ struct fb_pending {
     size_t klen;
     enum flashback_kind kind;
     long long bytes;
+    int field_ttl; /* an HPEXPIRE after the key's RESTORE: not counted */
 };
 
 struct fb_run {
@@ -195,6 +208,7 @@ struct fb_run {
     struct buf line;
     struct fb_pending *pending; /* RESTOREs sent, replies not read yet */
     size_t npending, cap_pending;
+    int hfe; /* --ttl shift and the scratch server has hash-field expiration */
     /* the first refusal of the target */
     int refused;
     struct err refusal;
@@ -264,6 +278,7 @@ struct fb_key {
     const char *k;
     size_t klen;
     redisReply *sdump, *sexp, *stype; /* the scratch server's */
+    redisReply *fields, *fexp;        /* --ttl shift, a hash: HKEYS, HPEXPIRETIME */
     redisReply *tdump, *texp;         /* the target's (NULL when it was empty) */
     enum flashback_kind kind;
     long long ttl; /* RESTORE's ttl argument */
@@ -285,8 +300,75 @@ static void fb_keys_free(struct fb_key *v, size_t n)
             freeReplyObject(v[i].tdump);
         if (v[i].texp)
             freeReplyObject(v[i].texp);
+        if (v[i].fields)
+            freeReplyObject(v[i].fields);
+        if (v[i].fexp)
+            freeReplyObject(v[i].fexp);
     }
     free(v);
+}
+
+/* --ttl shift on a server with hash-field expiration: the fields of each
+ * hash and their absolute expiries (HKEYS, then HPEXPIRETIME ... FIELDS),
+ * from the scratch server, for fb_send_field_ttls. */
+static int fb_field_ttls(struct fb_run *run, struct fb_key *v, size_t n, struct err *e)
+{
+    const char *what = "the scratch redis-server";
+    redisContext *rc = run->src;
+    size_t i, j, sent = 0;
+    int ret = -1, rc_append;
+
+    for (i = 0; i < n; i++)
+        if (v[i].stype != NULL && v[i].stype->type == REDIS_REPLY_STATUS &&
+            strcmp(v[i].stype->str, "hash") == 0 &&
+            fb_command(rc, what, &v[i].fields, e, "HKEYS %b", v[i].k, v[i].klen) < 0)
+            goto out;
+    for (i = 0; i < n; i++) {
+        const char **argv;
+        size_t *lens, argc = 0;
+        char count[32];
+
+        if (v[i].fields == NULL || v[i].fields->type != REDIS_REPLY_ARRAY || v[i].fields->elements == 0)
+            continue;
+        argv = xcalloc(v[i].fields->elements + 4, sizeof(*argv));
+        lens = xcalloc(v[i].fields->elements + 4, sizeof(*lens));
+        snprintf(count, sizeof(count), "%zu", v[i].fields->elements);
+        argv[argc] = "HPEXPIRETIME";
+        lens[argc++] = 12;
+        argv[argc] = v[i].k;
+        lens[argc++] = v[i].klen;
+        argv[argc] = "FIELDS";
+        lens[argc++] = 6;
+        argv[argc] = count;
+        lens[argc++] = strlen(count);
+        for (j = 0; j < v[i].fields->elements; j++) {
+            argv[argc] = v[i].fields->element[j]->str;
+            lens[argc++] = v[i].fields->element[j]->len;
+        }
+        rc_append = fb_append(rc, (int)argc, argv, lens);
+        free(argv);
+        free(lens);
+        if (rc_append != 0) {
+            err_set(e, ERR_IO, "%s: %s", what, rc->errstr);
+            goto out;
+        }
+        sent++;
+    }
+    for (i = 0; i < n && sent > 0; i++) {
+        if (v[i].fields == NULL || v[i].fields->type != REDIS_REPLY_ARRAY || v[i].fields->elements == 0)
+            continue;
+        if (fb_reply(rc, what, &v[i].fexp, e) < 0)
+            goto out;
+        sent--;
+        if (v[i].fexp->type != REDIS_REPLY_ARRAY || v[i].fexp->elements != v[i].fields->elements) {
+            err_set(e, ERR_REDIS, "%s: HPEXPIRETIME: %s", what,
+                    v[i].fexp->type == REDIS_REPLY_ERROR ? v[i].fexp->str : "an unexpected reply");
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    return ret;
 }
 
 /* Send `CMD key` for each key and each of the ncmd commands (one
@@ -348,6 +430,18 @@ static int fb_same_expiry(const struct flashback *fb, long long want_abs, long l
     return d > -1000 && d < 1000;
 }
 
+/* --ttl shift: a hash with fields that expire is written again (the
+ * payloads hold absolute field expiries, the shifted ones are not). */
+static int fb_fields_expire(const struct fb_key *k)
+{
+    size_t j;
+
+    for (j = 0; k->fexp != NULL && j < k->fexp->elements; j++)
+        if (k->fexp->element[j]->type == REDIS_REPLY_INTEGER && k->fexp->element[j]->integer >= 0)
+            return 1;
+    return 0;
+}
+
 /* Decide what each key needs. now: unix ms; at: the end of second TIME. */
 static void fb_classify(struct fb_run *run, struct fb_key *k, int64_t now, int64_t at)
 {
@@ -375,7 +469,8 @@ static void fb_classify(struct fb_run *run, struct fb_key *k, int64_t now, int64
         return;
     }
     if (k->tdump->len == k->sdump->len && memcmp(k->tdump->str, k->sdump->str, k->sdump->len) == 0 &&
-        fb_same_expiry(fb, want_abs, k->texp->type == REDIS_REPLY_INTEGER ? k->texp->integer : -1)) {
+        fb_same_expiry(fb, want_abs, k->texp->type == REDIS_REPLY_INTEGER ? k->texp->integer : -1) &&
+        !fb_fields_expire(k)) {
         k->kind = FB_SAME;
         return;
     }
@@ -443,8 +538,8 @@ static int fb_ack(struct fb_run *run, struct err *e)
             ret = -1; /* nothing after this was acknowledged */
         } else if (ret == 0) {
             if (r->type == REDIS_REPLY_ERROR)
-                fb_refused(run, "RESTORE", p->k, p->klen, r->str);
-            else
+                fb_refused(run, p->field_ttl ? "HPEXPIRE" : "RESTORE", p->k, p->klen, r->str);
+            else if (!p->field_ttl)
                 fb_count(run, p->kind, p->bytes);
             freeReplyObject(r);
         }
@@ -485,6 +580,53 @@ static int fb_send_failed(struct fb_run *run, struct err *e)
     return err_set(e, ERR_IO, "%s: %s", fb->what, fb->dst->errstr[0] ? fb->dst->errstr : "connection lost");
 }
 
+/* A command sent for key k, its reply to be read by fb_ack. */
+static struct fb_pending *fb_pending_push(struct fb_run *run, const struct fb_key *k)
+{
+    struct fb_pending *p;
+
+    if (run->npending == run->cap_pending) {
+        run->cap_pending = run->cap_pending ? 2 * run->cap_pending : 1024;
+        run->pending = xrealloc(run->pending, run->cap_pending * sizeof(*run->pending));
+    }
+    p = &run->pending[run->npending++];
+    memset(p, 0, sizeof(*p));
+    p->k = xmalloc(k->klen ? k->klen : 1);
+    memcpy(p->k, k->k, k->klen);
+    p->klen = k->klen;
+    p->kind = k->kind;
+    return p;
+}
+
+/* --ttl shift: after a hash's RESTORE, each field with an expiry gets the
+ * time it had left at the end of second TIME (HPEXPIRE ... FIELDS 1 f),
+ * as the key itself does; fields without one keep none. */
+static int fb_send_field_ttls(struct fb_run *run, const struct fb_key *k, struct err *e)
+{
+    struct flashback *fb = run->fb;
+    size_t j;
+
+    if (k->fexp == NULL)
+        return 0;
+    for (j = 0; j < k->fexp->elements; j++) {
+        const redisReply *f = k->fields->element[j];
+        long long exp = k->fexp->element[j]->type == REDIS_REPLY_INTEGER ? k->fexp->element[j]->integer : -1;
+        long long left = exp - fb->at_ms > 0 ? exp - fb->at_ms : 1;
+        char ms[32];
+        const char *argv[6] = {"HPEXPIRE", k->k, ms, "FIELDS", "1", f->str};
+        size_t lens[6] = {8, k->klen, 0, 6, 1, f->len};
+
+        if (exp < 0)
+            continue;
+        snprintf(ms, sizeof(ms), "%lld", left);
+        lens[2] = strlen(ms);
+        if (fb_append(fb->dst, 6, argv, lens) < 0)
+            return err_set(e, ERR_IO, "%s: %s", fb->what, fb->dst->errstr);
+        fb_pending_push(run, k)->field_ttl = 1;
+    }
+    return 0;
+}
+
 /* Send RESTORE for the keys that need it, without waiting for the
  * replies (fb_ack reads them). */
 static int fb_send_restores(struct fb_run *run, struct fb_key *v, size_t n, struct err *e)
@@ -523,16 +665,10 @@ static int fb_send_restores(struct fb_run *run, struct fb_key *v, size_t n, stru
         }
         if (fb_append(rc, argc, argv, lens) < 0)
             return err_set(e, ERR_IO, "%s: %s", fb->what, rc->errstr);
-        if (run->npending == run->cap_pending) {
-            run->cap_pending = run->cap_pending ? 2 * run->cap_pending : 1024;
-            run->pending = xrealloc(run->pending, run->cap_pending * sizeof(*run->pending));
-        }
-        p = &run->pending[run->npending++];
-        p->k = xmalloc(v[i].klen ? v[i].klen : 1);
-        memcpy(p->k, v[i].k, v[i].klen);
-        p->klen = v[i].klen;
-        p->kind = v[i].kind;
+        p = fb_pending_push(run, &v[i]);
         p->bytes = (long long)v[i].sdump->len;
+        if (fb->o->ttl_shift && fb_send_field_ttls(run, &v[i], e) < 0)
+            return -1;
     }
     /* out now, so that the target works while the next batch is read */
     while (!done)
@@ -558,8 +694,10 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
         ret = 0;
         goto out;
     }
-    if (fb_per_key(run->src, "the scratch redis-server", v, n, src_cmds, src_slots, fb->o->dry_run ? 3 : 2,
-                   e) < 0)
+    if (fb_per_key(run->src, "the scratch redis-server", v, n, src_cmds, src_slots,
+                   fb->o->dry_run || run->hfe ? 3 : 2, e) < 0)
+        goto out;
+    if (run->hfe && !fb->o->dry_run && fb_field_ttls(run, v, n, e) < 0)
         goto out;
     if (fb_ack(run, e) < 0)
         goto out;
@@ -802,6 +940,7 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
     err_clear(&run.refusal);
     json_init(&run.j, stdout);
     fb->at_ms = (to + 1) * 1000;
+    run.hfe = fb->o->ttl_shift && fb_has_command(src, "HPEXPIRETIME");
     for (i = 0; i < fb->o->nkeys; i++)
         run.globs[run.nglobs++] = fb->o->keys[i];
     if (run.nglobs == 0)

@@ -61,7 +61,11 @@ writer mix "$PORT" 800 3
 expect_exit 0 "$COLLECTOR" -c "$T/c.yaml" --once
 archive_equals "$GEN/incr" "$INCR"
 grep -q "resuming generation 1 at incr offset" "$T/last.err" || fail "--once did not resume generation 1"
-pass "--once after a stop: still byte for byte"
+# the index copy in storage knows what --once shipped (a restore elsewhere reads it)
+assert_eq "$(sqlite3 "$ARCH/main/index.db" "select count(*), max([end]) from chunks where kind = 'incr'")" \
+    "$(index_query "$T/index.db" "select count(*), max([end]) from chunks where kind = 'incr'")" \
+    "incr chunks in the index copy after --once"
+pass "--once after a stop: still byte for byte, and the index copy is up to date"
 
 objects=$(ls "$GEN/incr" | wc -l)
 rows=$(index_query "$T/index.db" "select count(*) from chunks where kind = 1 or kind = 'incr'")

@@ -205,6 +205,19 @@ if [ $HFE = 1 ]; then
     expect_out "$T/hfe.out" "restore 0, revert 1, delete 0"
     assert_eq "$(rcli "$PORT" hpexpiretime hfe:h fields 3 f1 f2 f3 | tr '\n' ' ')" "$HFE_T" "field expiries of hfe:h"
     pass "hash fields keep their own expiries as at T: $HFE_T"
+    # --ttl shift: each field gets the time it had left at the end of T
+    "$BIN/aofroll" restore -c "$CFG" --instance live --to "@$TSEC" --target "redis://127.0.0.1:$PORT" \
+        --key 'hfe:*' --ttl shift >"$T/hfes.out" 2>"$T/hfes.err" || fail "--ttl shift of hash fields: $(cat "$T/hfes.err")"
+    read -r w1 w2 w3 <<<"$HFE_T"
+    read -r g1 g2 g3 <<<"$(rcli "$PORT" hpttl hfe:h fields 3 f1 f2 f3 | tr '\n' ' ')"
+    AT_MS=$(((TSEC + 1) * 1000))
+    for f in 1 3; do
+        w=$(eval echo "\$w$f") g=$(eval echo "\$g$f")
+        d=$((g - (w - AT_MS)))
+        [ "${d#-}" -lt 1500 ] || fail "--ttl shift: field f$f has $g ms left, $((w - AT_MS)) ms wanted"
+    done
+    assert_eq "$w2 $g2" "-1 -1" "field f2 without an expiry at T, and after --ttl shift"
+    pass "--ttl shift gives hash fields the time they had left at T ($g1 and $g3 ms)"
 else
     echo "# no hash-field expiration on $(redis-server --version | cut -d' ' -f1-3): that part skipped"
 fi
