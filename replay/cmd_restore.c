@@ -887,7 +887,15 @@ static int restore_flashback(struct restore *r, struct err *e)
         ret = rc;
         goto out;
     }
-    if (scratch_start(&sc, RESTORE_START_TIMEOUT_S, &src, e) < 0)
+    if (r->o.fb.ttl_shift && sc.timeshift == NULL)
+        fprintf(stderr,
+                "aofroll restore: note: --ttl shift: the clock library (%s beside aofroll) is missing: "
+                "keys whose expiry has passed since TIME are not restored\n",
+                AOFROLL_TIMESHIFT_REL);
+    /* --ttl shift: the scratch server on a clock that reads the end of TIME */
+    if (scratch_start_shifted(
+            &sc, r->o.fb.ttl_shift && sc.timeshift != NULL ? time_now_ms() - (r->to + 1) * 1000 : 0,
+            RESTORE_START_TIMEOUT_S, &src, e) < 0)
         goto out;
     t[2] = time_monotonic();
     if (flashback_run(&fb, src, r->cli.inst->name, r->to, e) < 0)

@@ -56,9 +56,9 @@ static int scratch_rm_entry(const char *path, const struct stat *st, int flag, s
     return 0;
 }
 
-static pid_t scratch_spawn_server(const char *dir, const char *sock)
+static pid_t scratch_spawn_server(const char *dir, const char *sock, const char *timeshift, int64_t shift_ms)
 {
-    char log[4096];
+    char log[4096], shift[32];
     pid_t parent = getpid(), pid;
     int fd;
 
@@ -74,6 +74,11 @@ static pid_t scratch_spawn_server(const char *dir, const char *sock)
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    if (shift_ms != 0 && timeshift != NULL) {
+        snprintf(shift, sizeof(shift), "%lld", (long long)shift_ms);
+        setenv("LD_PRELOAD", timeshift, 1);
+        setenv("AOFROLL_TIMESHIFT_MS", shift, 1);
+    }
     fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
         (void)dup2(fd, 1);
@@ -100,7 +105,8 @@ static void scratch_release_target(void)
         (void)!read(5, reply, sizeof(reply));
 }
 
-static void scratch_watchdog(const char *dir, const char *sock, int ctl, int status, int guard)
+static void scratch_watchdog(const char *dir, const char *sock, const char *timeshift, int ctl, int status,
+                             int guard)
 {
     pid_t server = 0;
     int server_status, armed = 0;
@@ -145,8 +151,13 @@ static void scratch_watchdog(const char *dir, const char *sock, int ctl, int sta
         n = read(3, &c, 1);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n == 1 && c == 'S' && server == 0) {
-            server = scratch_spawn_server(dir, sock);
+        if (n == 1 && (c == 'S' || c == 'Z') && server == 0) {
+            int64_t shift_ms = 0;
+
+            /* 'Z': eight bytes of clock shift follow, written with it */
+            if (c == 'Z' && read(3, &shift_ms, sizeof(shift_ms)) != (ssize_t)sizeof(shift_ms))
+                break;
+            server = scratch_spawn_server(dir, sock, timeshift, shift_ms);
             if (server < 0) {
                 server = 0;
                 (void)!write(4, "X", 1);
@@ -176,6 +187,28 @@ static void scratch_watchdog(const char *dir, const char *sock, int ctl, int sta
 /* aofroll's side                                                       */
 /* ------------------------------------------------------------------ */
 
+/* replay/timeshift/'s library where it is installed beside the program
+ * (AOFROLL_TIMESHIFT_REL from the program's directory); NULL when absent. */
+static char *scratch_find_timeshift(void)
+{
+    char exe[4096], *path, *slash;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    path = xasprintf("%s/%s", exe, AOFROLL_TIMESHIFT_REL);
+    if (access(path, R_OK) != 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 int scratch_create(struct scratch *s, struct err *e)
 {
     const char *tmp = getenv("TMPDIR");
@@ -196,6 +229,7 @@ int scratch_create(struct scratch *s, struct err *e)
     }
     s->dir = tmpl;
     s->sock = xasprintf("%s/%s", s->dir, SCRATCH_SOCKET);
+    s->timeshift = scratch_find_timeshift();
     if (strlen(s->sock) >= sizeof(sun.sun_path)) {
         err_set(e, ERR_USAGE,
                 "the scratch socket \"%s\" is too long a path HINT: set TMPDIR to a shorter one", s->sock);
@@ -214,7 +248,7 @@ int scratch_create(struct scratch *s, struct err *e)
     if (pid == 0) {
         close(ctl[1]);
         close(status[0]);
-        scratch_watchdog(s->dir, s->sock, ctl[0], status[1], s->guard);
+        scratch_watchdog(s->dir, s->sock, s->timeshift, ctl[0], status[1], s->guard);
     }
     s->watchdog = (long)pid;
     s->ctl = ctl[1];
@@ -235,7 +269,8 @@ out:
         (void)rmdir(s->dir);
         free(s->dir);
         free(s->sock);
-        s->dir = s->sock = NULL;
+        free(s->timeshift);
+        s->dir = s->sock = s->timeshift = NULL;
     }
     return ret;
 }
@@ -268,13 +303,25 @@ int scratch_guard(struct scratch *s, int armed, struct err *e)
 
 int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct err *e)
 {
+    return scratch_start_shifted(s, 0, timeout_s, out, e);
+}
+
+int scratch_start_shifted(struct scratch *s, int64_t shift_ms, int timeout_s, redisContext **out,
+                          struct err *e)
+{
     struct timeval quick = {1, 0};
     double deadline = time_monotonic() + timeout_s;
     redisContext *rc = NULL;
-    char tail[512];
+    char tail[512], msg[1 + sizeof(shift_ms)] = "S";
+    size_t len = 1;
 
     *out = NULL;
-    if (write(s->ctl, "S", 1) != 1)
+    if (shift_ms != 0) {
+        msg[0] = 'Z';
+        memcpy(msg + 1, &shift_ms, sizeof(shift_ms));
+        len = sizeof(msg);
+    }
+    if (write(s->ctl, msg, len) != (ssize_t)len)
         return err_sys(e, errno, "cannot reach the watchdog of \"%s\"", s->dir);
     for (;;) {
         struct pollfd p = {s->status, POLLIN, 0};
@@ -337,7 +384,8 @@ void scratch_close(struct scratch *s)
     s->watchdog = 0;
     free(s->dir);
     free(s->sock);
-    s->dir = s->sock = NULL;
+    free(s->timeshift);
+    s->dir = s->sock = s->timeshift = NULL;
 }
 
 /* ------------------------------------------------------------------ */

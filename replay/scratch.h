@@ -17,6 +17,10 @@
  * the watchdog with PR_SET_PDEATHSIG=SIGKILL, so it dies with the watchdog
  * too.
  *
+ * For --ttl shift the server can run on a clock set back to TIME
+ * (scratch_start_shifted: replay/timeshift/'s library, found beside the
+ * program as it is installed, preloaded into the server).
+ *
  * The watchdog can also guard a target that replicates from aofroll
  * (replicate.h): given a connection to it before it is forked, and armed
  * while the target is a replica, it sends that connection `REPLICAOF NO
@@ -27,6 +31,7 @@
 #define AOFROLL_REPLAY_SCRATCH_H
 
 #include <hiredis/hiredis.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "outdir.h"
@@ -37,13 +42,14 @@
 #define SCRATCH_MANIFEST "appendonly.aof.manifest"
 
 struct scratch {
-    char *dir;     /* the scratch directory (absolute), NULL when none */
-    char *sock;    /* dir/redis.sock */
-    int ctl;       /* write end of the watchdog's pipe; -1 when closed */
-    int status;    /* read end: the watchdog reports a server that exited */
-    long watchdog; /* its pid; 0 when none */
-    int guard;     /* set before scratch_create: a connection to the target
-                      for the watchdog to release it with; -1: none */
+    char *dir;       /* the scratch directory (absolute), NULL when none */
+    char *sock;      /* dir/redis.sock */
+    int ctl;         /* write end of the watchdog's pipe; -1 when closed */
+    int status;      /* read end: the watchdog reports a server that exited */
+    long watchdog;   /* its pid; 0 when none */
+    int guard;       /* set before scratch_create: a connection to the target
+                        for the watchdog to release it with; -1: none */
+    char *timeshift; /* the clock library (timeshift/), NULL when not found */
 };
 
 void scratch_init(struct scratch *s);
@@ -56,6 +62,12 @@ int scratch_create(struct scratch *s, struct err *e);
  * server that exits during start-up is reported with the last line of its
  * log. */
 int scratch_start(struct scratch *s, int timeout_s, redisContext **out, struct err *e);
+/* The same, the server running on a clock `shift_ms` milliseconds behind
+ * (the library of replay/timeshift/, preloaded; s->timeshift must be
+ * set): a flashback with --ttl shift sees the keys as they were at TIME,
+ * those that have expired since included. */
+int scratch_start_shifted(struct scratch *s, int64_t shift_ms, int timeout_s, redisContext **out,
+                          struct err *e);
 /* Arm (1) or disarm (0) the guard (s->guard given to scratch_create). */
 int scratch_guard(struct scratch *s, int armed, struct err *e);
 /* Close the pipe and wait for the watchdog: the server is killed and the

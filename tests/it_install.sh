@@ -19,9 +19,11 @@ P=$AOFROLL_PREFIX
 S=$AOFROLL_SYSCONFDIR
 UNITDIR=$(grep '^AOFROLL_SYSTEMD_UNITDIR:' "$AOFROLL_BUILD/CMakeCache.txt" | cut -d= -f2)
 case $UNITDIR in /*) ;; *) UNITDIR=$P/$UNITDIR ;; esac
+LIBDIR=$(grep '^CMAKE_INSTALL_LIBDIR:' "$AOFROLL_BUILD/CMakeCache.txt" | cut -d= -f2)
 {
     echo "$P/bin/aofroll"
     echo "$P/bin/aofroll-collector"
+    echo "$P/$LIBDIR/aofroll/libaofroll_timeshift.so"
     echo "$S/aofroll/aofroll.yaml"
     echo "$UNITDIR/aofroll-collector.service"
     echo "$P/share/man/man1/aofroll.1"
@@ -35,6 +37,11 @@ case $UNITDIR in /*) ;; *) UNITDIR=$P/$UNITDIR ;; esac
 } | LC_ALL=C sort >"$T/expected"
 (cd "$D" && find . -type f -o -type l) | sed 's|^\.||' | LC_ALL=C sort >"$T/installed"
 diff "$T/expected" "$T/installed" >"$T/layout.diff" || fail "installed files differ from the layout: $(cat "$T/layout.diff")"
+# the program finds the clock library where it is installed (scratch.c)
+REL=$(strings "$D$P/bin/aofroll" | grep -m1 'aofroll/libaofroll_timeshift\.so$')
+[ -f "$D$P/bin/$REL" ] || fail "aofroll looks for its clock library at bin/$REL, which is not installed"
+nm -D "$D$P/$LIBDIR/aofroll/libaofroll_timeshift.so" | grep -q ' T clock_gettime$' ||
+    fail "the clock library does not define clock_gettime"
 [ -x "$D$P/bin/aofroll" ] && [ -x "$D$P/bin/aofroll-collector" ] || fail "programs not executable"
 assert_eq "$("$D$P/bin/aofroll" --version)" "aofroll $(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$AOFROLL_BUILD/CMakeCache.txt")" \
     "installed aofroll --version"
