@@ -208,7 +208,8 @@ struct fb_run {
     struct buf line;
     struct fb_pending *pending; /* RESTOREs sent, replies not read yet */
     size_t npending, cap_pending;
-    int hfe; /* --ttl shift and the scratch server has hash-field expiration */
+    int hfe_server; /* the scratch server has hash-field expiration */
+    int hfe;        /* that, and --ttl shift */
     /* the first refusal of the target */
     int refused;
     struct err refusal;
@@ -283,6 +284,7 @@ struct fb_key {
     enum flashback_kind kind;
     long long ttl; /* RESTORE's ttl argument */
     int write;     /* RESTORE it */
+    int same;      /* other payload bytes, the same contents (fb_same_contents) */
 };
 
 static void fb_keys_free(struct fb_key *v, size_t n)
@@ -430,6 +432,139 @@ static int fb_same_expiry(const struct flashback *fb, long long want_abs, long l
     return d > -1000 && d < 1000;
 }
 
+/* Order of two elements of a SMEMBERS reply, or of two field-value pairs
+ * of an HGETALL reply (by field). */
+static int fb_cmp_elem(const void *a, const void *b)
+{
+    const redisReply *x = *(redisReply *const *)a, *y = *(redisReply *const *)b;
+    int c = memcmp(x->str, y->str, x->len < y->len ? x->len : y->len);
+
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The elements of a set (SMEMBERS) or the field-value pairs of a hash
+ * (HGETALL) in a canonical order; *r is the reply (freed by the caller),
+ * *v the sorted elements (pairs: the field of each, its value after it). */
+static int fb_contents(redisContext *rc, const char *what, const char *type, const struct fb_key *k,
+                       redisReply **r, redisReply ***v, struct err *e)
+{
+    int hash = strcmp(type, "hash") == 0;
+    size_t i, n;
+
+    if (fb_command(rc, what, r, e, hash ? "HGETALL %b" : "SMEMBERS %b", k->k, k->klen) < 0)
+        return -1;
+    if ((*r)->type != REDIS_REPLY_ARRAY || (hash && (*r)->elements % 2 != 0))
+        return err_set(e, ERR_REDIS, "%s: %s: an unexpected reply", what, hash ? "HGETALL" : "SMEMBERS");
+    n = (*r)->elements;
+    *v = xcalloc(n ? n : 1, sizeof(**v));
+    for (i = 0; i < n; i++) {
+        if ((*r)->element[i]->type != REDIS_REPLY_STRING)
+            return err_set(e, ERR_REDIS, "%s: an element that is not a string", what);
+        (*v)[i] = (*r)->element[i];
+    }
+    if (hash) {
+        /* sort the pairs: an array of (field, value) pointer pairs */
+        qsort(*v, n / 2, 2 * sizeof(**v), fb_cmp_elem);
+    } else {
+        qsort(*v, n, sizeof(**v), fb_cmp_elem);
+    }
+    return 0;
+}
+
+/* The same fields (sorted pairs `fv`, n of them) have the same expiries
+ * on both sides (HPEXPIRETIME ... FIELDS): else k->same is cleared. */
+static int fb_same_field_ttls(struct fb_run *run, struct fb_key *k, redisReply **fv, size_t n, struct err *e)
+{
+    struct flashback *fb = run->fb;
+    redisContext *side[2] = {run->src, fb->dst};
+    const char *what[2] = {"the scratch redis-server", fb->what};
+    const char **argv = xcalloc(n + 4, sizeof(*argv));
+    size_t *lens = xcalloc(n + 4, sizeof(*lens)), i;
+    redisReply *r[2] = {NULL, NULL};
+    char count[32];
+    int s, ret = -1;
+
+    snprintf(count, sizeof(count), "%zu", n);
+    argv[0] = "HPEXPIRETIME";
+    argv[1] = k->k;
+    argv[2] = "FIELDS";
+    argv[3] = count;
+    lens[0] = 12;
+    lens[1] = k->klen;
+    lens[2] = 6;
+    lens[3] = strlen(count);
+    for (i = 0; i < n; i++) {
+        argv[4 + i] = fv[2 * i]->str;
+        lens[4 + i] = fv[2 * i]->len;
+    }
+    for (s = 0; s < 2; s++) {
+        if (fb_append(side[s], (int)(n + 4), argv, lens) < 0) {
+            err_set(e, ERR_IO, "%s: %s", what[s], side[s]->errstr);
+            goto out;
+        }
+        if (fb_reply(side[s], what[s], &r[s], e) < 0)
+            goto out;
+        if (r[s]->type != REDIS_REPLY_ARRAY || r[s]->elements != n) {
+            err_set(e, ERR_REDIS, "%s: HPEXPIRETIME: %s", what[s],
+                    r[s]->type == REDIS_REPLY_ERROR ? r[s]->str : "an unexpected reply");
+            goto out;
+        }
+    }
+    for (i = 0; i < n && k->same; i++)
+        k->same = r[0]->element[i]->integer == r[1]->element[i]->integer;
+    ret = 0;
+out:
+    for (s = 0; s < 2; s++)
+        if (r[s] != NULL)
+            freeReplyObject(r[s]);
+    free(argv);
+    free(lens);
+    return ret;
+}
+
+/* DUMP payloads of a set or a hash stored as a hash table hold their
+ * elements in the table's order, which differs between servers with the
+ * same contents: payloads of equal length that differ are compared by
+ * contents (k->same). Other types serialize in a fixed order. */
+static int fb_same_contents(struct fb_run *run, struct fb_key *k, struct err *e)
+{
+    struct flashback *fb = run->fb;
+    redisReply *type = NULL, *sr = NULL, *tr = NULL, **sv = NULL, **tv = NULL;
+    size_t i;
+    int ret = -1;
+
+    if (k->sdump->type != REDIS_REPLY_STRING || k->tdump == NULL || k->tdump->type != REDIS_REPLY_STRING ||
+        k->tdump->len != k->sdump->len || memcmp(k->tdump->str, k->sdump->str, k->sdump->len) == 0)
+        return 0;
+    if (fb_command(run->src, "the scratch redis-server", &type, e, "TYPE %b", k->k, k->klen) < 0)
+        return -1;
+    if (type->type != REDIS_REPLY_STATUS ||
+        (strcmp(type->str, "set") != 0 && strcmp(type->str, "hash") != 0)) {
+        ret = 0;
+        goto out;
+    }
+    if (fb_contents(run->src, "the scratch redis-server", type->str, k, &sr, &sv, e) < 0 ||
+        fb_contents(fb->dst, fb->what, type->str, k, &tr, &tv, e) < 0)
+        goto out;
+    k->same = sr->elements == tr->elements;
+    for (i = 0; k->same && i < sr->elements; i++)
+        k->same = sv[i]->len == tv[i]->len && memcmp(sv[i]->str, tv[i]->str, sv[i]->len) == 0;
+    if (k->same && run->hfe_server && strcmp(type->str, "hash") == 0 &&
+        fb_same_field_ttls(run, k, sv, sr->elements / 2, e) < 0)
+        goto out;
+    ret = 0;
+out:
+    free(sv);
+    free(tv);
+    if (sr != NULL)
+        freeReplyObject(sr);
+    if (tr != NULL)
+        freeReplyObject(tr);
+    if (type != NULL)
+        freeReplyObject(type);
+    return ret;
+}
+
 /* --ttl shift: a hash with fields that expire is written again (the
  * payloads hold absolute field expiries, the shifted ones are not). */
 static int fb_fields_expire(const struct fb_key *k)
@@ -468,7 +603,8 @@ static void fb_classify(struct fb_run *run, struct fb_key *k, int64_t now, int64
         k->write = 1;
         return;
     }
-    if (k->tdump->len == k->sdump->len && memcmp(k->tdump->str, k->sdump->str, k->sdump->len) == 0 &&
+    if (k->tdump->len == k->sdump->len &&
+        (k->same || memcmp(k->tdump->str, k->sdump->str, k->sdump->len) == 0) &&
         fb_same_expiry(fb, want_abs, k->texp->type == REDIS_REPLY_INTEGER ? k->texp->integer : -1) &&
         !fb_fields_expire(k)) {
         k->kind = FB_SAME;
@@ -703,6 +839,9 @@ static int fb_batch_restore(struct fb_run *run, redisReply *keys, struct err *e)
         goto out;
     if (!fb->target_empty && fb_per_key(fb->dst, fb->what, v, n, src_cmds, dst_slots, 2, e) < 0)
         goto out;
+    for (i = 0; i < n && !fb->target_empty; i++)
+        if (fb_same_contents(run, &v[i], e) < 0)
+            goto out;
     now = fb_now_ms();
     for (i = 0; i < n; i++) {
         long long bytes = v[i].sdump->type == REDIS_REPLY_STRING ? (long long)v[i].sdump->len : 0;
@@ -940,7 +1079,8 @@ int flashback_run(struct flashback *fb, redisContext *src, const char *instance,
     err_clear(&run.refusal);
     json_init(&run.j, stdout);
     fb->at_ms = (to + 1) * 1000;
-    run.hfe = fb->o->ttl_shift && fb_has_command(src, "HPEXPIRETIME");
+    run.hfe_server = fb_has_command(src, "HPEXPIRETIME");
+    run.hfe = fb->o->ttl_shift && run.hfe_server;
     for (i = 0; i < fb->o->nkeys; i++)
         run.globs[run.nglobs++] = fb->o->keys[i];
     if (run.nglobs == 0)
