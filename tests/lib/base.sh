@@ -42,6 +42,18 @@ harness_cleanup() {
 }
 trap harness_cleanup EXIT
 
+# A command or function that does not exist fails the scenario: bash would
+# say "command not found" and go on with status 127, and a misspelt
+# assertion would pass unseen. The handler runs in an environment of its
+# own, so it signals the scenario's shell, which exits (its EXIT trap runs).
+HARNESS_PID=$$
+trap 'FAILED=1; exit 1' USR1
+command_not_found_handle() {
+    echo "FAIL: no such command or function: $1" >&2
+    kill -USR1 "$HARNESS_PID"
+    return 127
+}
+
 fail() {
     FAILED=1
     echo "FAIL: $*" >&2
