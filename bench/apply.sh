@@ -74,20 +74,13 @@ time_apply() {
 # Pairs, alternating which goes first (the same run varies by 20-40% here
 # from one minute to the next; both halves of a pair share the weather):
 # the median of the per-pair throughput ratios is the figure.
-: >"$W/pairs"
-for run in $(seq 1 "$RUNS"); do
-    if [ $((run % 2)) -eq 1 ]; then
-        time_pipe; p=$T
-        time_apply; a=$T
-    else
-        time_apply; a=$T
-        time_pipe; p=$T
-    fi
+# check_pair RUN PIPE_S APPLY_S: both servers hold the same keyspace
+check_pair() {
     cmp -s "$W/apply.digest" "$W/pipe.digest" ||
         { echo "apply.sh: digests differ: apply $(cat "$W/apply.digest"), pipe $(cat "$W/pipe.digest")" >&2; exit 1; }
-    echo "pair $run: redis-cli --pipe $p s, aofroll apply $a s ($(grep -E '^(target|fetch)' "$W/apply.out" | tr '\n' ' '))" >&2
-    echo "$p $a" >>"$W/pairs"
-done
+    echo "pair $1: redis-cli --pipe $2 s, aofroll apply $3 s ($(grep -E '^(target|fetch)' "$W/apply.out" | tr '\n' ' '))" >&2
+}
+run_pairs "$RUNS" time_pipe time_apply check_pair
 
 # columns swapped: pair_summary's ratio of times pipe / apply is apply's
 # ratio of throughputs

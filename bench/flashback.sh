@@ -79,22 +79,16 @@ time_flashback() {
     T=$(seconds "$t0" "$t1")
 }
 
-: >"$W/pairs"
-for run in $(seq 1 "$RUNS"); do
-    if [ $((run % 2)) -eq 1 ]; then
-        time_pipe; p=$T
-        time_flashback; f=$T
-    else
-        time_flashback; f=$T
-        time_pipe; p=$T
-    fi
+# check_pair RUN PIPE_S FLASHBACK_S: both targets hold the source's keyspace
+check_pair() {
+    local d
     for d in pipe flashback; do
         [ "$(cat "$W/$d.digest")" = "$SRC_DIGEST" ] ||
             { echo "flashback.sh: $d digest $(cat "$W/$d.digest"), source $SRC_DIGEST" >&2; exit 1; }
     done
-    echo "pair $run: redis-cli --pipe $p s, aofroll restore --target $f s ($(tail -1 "$W/flashback.out"))" >&2
-    echo "$p $f" >>"$W/pairs"
-done
+    echo "pair $1: redis-cli --pipe $2 s, aofroll restore --target $3 s ($(tail -1 "$W/flashback.out"))" >&2
+}
+run_pairs "$RUNS" time_pipe time_flashback check_pair
 
 read -r med_f best_f med_p best_p ratio lo hi ratio_best < <(awk '{ print $2, $1 }' "$W/pairs" | pair_summary /dev/stdin)
 awk -v n="$KEYS" -v sets="$AOFROLL_BENCH_SETS" -v value="$AOFROLL_BENCH_VALUE" -v m="$RUNS" -v mp="$med_p" -v bp="$best_p" -v mf="$med_f" -v bf="$best_f" \

@@ -93,6 +93,27 @@ archive_once() {
     "$1/aofroll-collector" -c "$2/c.yaml" --once 2>"$2/collector.log" || { cat "$2/collector.log" >&2; exit 1; }
 }
 
+# run_pairs RUNS REF OURS CHECK: RUNS alternating pairs of the functions
+# REF (the reference) and OURS, the reference first in odd pairs; each
+# leaves its seconds in $T. After each pair CHECK (a function) is called
+# with the pair's number and both times ("RUN REF_S OURS_S"), and the times
+# "REF_S OURS_S" are appended to $W/pairs (pair_summary reads them).
+run_pairs() {
+    local runs=$1 ref=$2 ours=$3 check=$4 run r o
+    : >"$W/pairs"
+    for run in $(seq 1 "$runs"); do
+        if [ $((run % 2)) -eq 1 ]; then
+            "$ref"; r=$T
+            "$ours"; o=$T
+        else
+            "$ours"; o=$T
+            "$ref"; r=$T
+        fi
+        "$check" "$run" "$r" "$o"
+        echo "$r $o" >>"$W/pairs"
+    done
+}
+
 pair_summary() {
     awk '
     function median(a, m,    i, j, t) {

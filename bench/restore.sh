@@ -78,20 +78,13 @@ time_restore() {
 # varies by 10-20% from one minute to the next here) shows in both halves
 # of a pair alike, so the median of the per-pair ratios is the figure; the
 # ratio of the best times is printed beside it.
-: >"$W/pairs"
-for run in $(seq 1 "$RUNS"); do
-    if [ $((run % 2)) -eq 1 ]; then
-        time_native; n=$T
-        time_restore; r=$T
-    else
-        time_restore; r=$T
-        time_native; n=$T
-    fi
+# check_pair RUN NATIVE_S RESTORE_S: the restore holds the original keyspace
+check_pair() {
     [ "$(cat "$W/digest")" = "$SRC_DIGEST" ] ||
         { echo "restore.sh: restored digest $(cat "$W/digest"), original $SRC_DIGEST" >&2; exit 1; }
-    echo "pair $run: native load $n s, restore --start $r s ($(grep -E '^(fetch|redis-server)' "$W/restore.out" | tr '\n' ' '))" >&2
-    echo "$n $r" >>"$W/pairs"
-done
+    echo "pair $1: native load $2 s, restore --start $3 s ($(grep -E '^(fetch|redis-server)' "$W/restore.out" | tr '\n' ' '))" >&2
+}
+run_pairs "$RUNS" time_native time_restore check_pair
 
 read -r med_n best_n med_r best_r ratio lo hi ratio_best < <(pair_summary "$W/pairs")
 awk -v size="$(du -Lsb "$AOFDIR" | cut -f1)" -v arch="$ARCHIVED" -v m="$RUNS" -v mn="$med_n" -v bn="$best_n" \
