@@ -623,6 +623,16 @@ out:
     return ret;
 }
 
+/* The target cannot replicate from aofroll (e says why): noted on
+ * stderr, let go, left for the key by key way. */
+static void restore_rp_not_here(struct restore *r, struct err *e)
+{
+    replicate_close(r->rp, NULL);
+    fprintf(stderr, "aofroll restore: note: not by replication (%s): comparing key by key\n", e->msg);
+    err_clear(e);
+    r->rp_state = RESTORE_RP_NOT_HERE;
+}
+
 /* A flashback by replication, once the base is written: the target made
  * aofroll's replica, the base sent as its payload (RDB) or its first
  * commands (AOF), the incr to follow from restore_emit(). A target that
@@ -640,10 +650,7 @@ static int restore_replicate_base(struct restore *r, struct err *e)
     if (rc < 0) /* the guard stays armed: the watchdog releases the target once more */
         return -1;
     if (rc == REPLICATE_NOT_HERE) {
-        replicate_close(r->rp, NULL);
-        fprintf(stderr, "aofroll restore: note: not by replication (%s): comparing key by key\n", e->msg);
-        err_clear(e);
-        r->rp_state = RESTORE_RP_NOT_HERE;
+        restore_rp_not_here(r, e);
         return scratch_guard(r->scratch, 0, e);
     }
     r->rp_state = RESTORE_RP_STREAMING;
@@ -815,12 +822,8 @@ static int restore_replicate(struct restore *r, struct flashback *fb, double sin
     }
     if (rc < 0) /* left armed: the watchdog tells the target to stop once more */
         return -1;
-    if (rc == REPLICATE_NOT_HERE) {
-        replicate_close(r->rp, NULL);
-        fprintf(stderr, "aofroll restore: note: not by replication (%s): comparing key by key\n", e->msg);
-        err_clear(e);
-        r->rp_state = RESTORE_RP_NOT_HERE;
-    }
+    if (rc == REPLICATE_NOT_HERE)
+        restore_rp_not_here(r, e);
     if (scratch_guard(r->scratch, 0, e) < 0)
         return -1;
     if (r->rp_state == RESTORE_RP_NOT_HERE)
