@@ -8,12 +8,8 @@
 # says where its path came from; --help names the default.
 . "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-C=$BIN/aofroll-collector
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$T/store" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT"
+C=$COLLECTOR
+live_config -
 rcli "$PORT" set k1 v1 >/dev/null
 rcli "$PORT" set k2 v2 >/dev/null
 sleep_to_next_second

@@ -8,12 +8,8 @@
 # (A corrupt chunk's "restorable up to" is checked in it_restore.sh.)
 . "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-C=$BIN/aofroll-collector
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$T/store" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT"
+C=$COLLECTOR
+live_config -
 echo "log_file: $T/collector.log" >>"$CFG"
 
 # a missing index: what rebuilds it

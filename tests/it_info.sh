@@ -15,7 +15,6 @@ start_redis "$T/live" "$PORT"
 export AOFROLL_CONFIG=$T/aofroll.yaml
 write_config "$AOFROLL_CONFIG" "$T/store" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT" \
     "    chunk_size: 4KiB" "  - name: idle" "    redis: redis://127.0.0.1:1"
-utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 collect() { "$C" "$@" >>"$T/collector.log" 2>&1 || fail "aofroll-collector $*: $(tail -3 "$T/collector.log")"; }
 
 for i in $(seq 1 50); do rcli "$PORT" set "k$i" "$(head -c 300 /dev/urandom | base64 -w0)" >/dev/null; done

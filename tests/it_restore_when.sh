@@ -11,14 +11,8 @@
 # after the end of the archive: refused, naming the last poll.
 . "$(dirname "$0")/lib/scenario.sh" collector restore
 
-A=$BIN/aofroll
-C=$BIN/aofroll-collector
-PORT=$(free_port)
-start_redis "$T/live" "$PORT"
-CFG=$T/aofroll.yaml
-write_config "$CFG" "$T/store" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT"
-utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-collect() { "$C" -c "$CFG" "$@" >>"$T/collector.log" 2>&1 || fail "aofroll-collector $*: $(tail -3 "$T/collector.log")"; }
+C=$COLLECTOR
+live_config -
 
 sleep_to_next_second
 S1=$(date +%s)

@@ -60,6 +60,9 @@ fail() {
     exit 1
 }
 
+# utc UNIX_SECONDS: the second as aofroll prints it (RFC 3339, UTC)
+utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
 pass() {
     TESTS_PASSED=$((TESTS_PASSED + 1))
     echo "ok - $*"

@@ -101,7 +101,7 @@ collector_redis() {
 
 # live_config CHUNK_SIZE [INSTANCE LINES...]: the scenarios' usual set-up:
 # a redis-server in $T/live on $PORT, archived by instance "live" in
-# CHUNK_SIZE chunks (and the settings LINES add) into $STORE ($T/store)
+# CHUNK_SIZE chunks ("-": the default) and the settings LINES add, into $STORE ($T/store)
 # under the config $CFG ($T/aofroll.yaml), index $T/index.db
 live_config() {
     local chunk=$1
@@ -110,8 +110,18 @@ live_config() {
     start_redis "$T/live" "$PORT"
     CFG=$T/aofroll.yaml
     STORE=$T/store
-    write_config "$CFG" "$STORE" "$T/index.db" \
-        "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: $chunk" "$@"
+    if [ "$chunk" = - ]; then
+        write_config "$CFG" "$STORE" "$T/index.db" "  - name: live" "    redis: redis://127.0.0.1:$PORT" "$@"
+    else
+        write_config "$CFG" "$STORE" "$T/index.db" \
+            "  - name: live" "    redis: redis://127.0.0.1:$PORT" "    chunk_size: $chunk" "$@"
+    fi
+}
+
+# collect ARGS...: aofroll-collector -c $CFG ARGS, its output appended to
+# $T/collector.log; fails the scenario when it fails
+collect() {
+    "$COLLECTOR" -c "$CFG" "$@" >>"$T/collector.log" 2>&1 || fail "aofroll-collector $*: $(tail -3 "$T/collector.log")"
 }
 
 # writer MODE PORT ARGS...: writer.py (see its header); fails the scenario
