@@ -310,6 +310,47 @@ static void fb_keys_free(struct fb_key *v, size_t n)
     free(v);
 }
 
+/* Send `HPEXPIRETIME key FIELDS n f...` for the n fields f[0],
+ * f[stride], f[2 * stride], ... (an HKEYS reply: stride 1; sorted HGETALL
+ * pairs: stride 2), without reading the reply. */
+static int fb_append_hpexpiretime(redisContext *ctx, const char *what, const struct fb_key *k,
+                                  redisReply *const *f, size_t stride, size_t n, struct err *e)
+{
+    const char **argv = xcalloc(n + 4, sizeof(*argv));
+    size_t *lens = xcalloc(n + 4, sizeof(*lens)), i;
+    char count[32];
+    int rc;
+
+    snprintf(count, sizeof(count), "%zu", n);
+    argv[0] = "HPEXPIRETIME";
+    argv[1] = k->k;
+    argv[2] = "FIELDS";
+    argv[3] = count;
+    lens[0] = 12;
+    lens[1] = k->klen;
+    lens[2] = 6;
+    lens[3] = strlen(count);
+    for (i = 0; i < n; i++) {
+        argv[4 + i] = f[i * stride]->str;
+        lens[4 + i] = f[i * stride]->len;
+    }
+    rc = fb_append(ctx, (int)(n + 4), argv, lens);
+    free(argv);
+    free(lens);
+    return rc < 0 ? err_set(e, ERR_IO, "%s: %s", what, ctx->errstr) : 0;
+}
+
+/* Read an HPEXPIRETIME reply for n fields into *r. */
+static int fb_read_hpexpiretime(redisContext *rc, const char *what, size_t n, redisReply **r, struct err *e)
+{
+    if (fb_reply(rc, what, r, e) < 0)
+        return -1;
+    if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != n)
+        return err_set(e, ERR_REDIS, "%s: HPEXPIRETIME: %s", what,
+                       (*r)->type == REDIS_REPLY_ERROR ? (*r)->str : "an unexpected reply");
+    return 0;
+}
+
 /* --ttl shift on a server with hash-field expiration: the fields of each
  * hash and their absolute expiries (HKEYS, then HPEXPIRETIME ... FIELDS),
  * from the scratch server, for fb_send_field_ttls. */
@@ -317,60 +358,23 @@ static int fb_field_ttls(struct fb_run *run, struct fb_key *v, size_t n, struct 
 {
     const char *what = "the scratch redis-server";
     redisContext *rc = run->src;
-    size_t i, j, sent = 0;
-    int ret = -1, rc_append;
+    size_t i;
 
     for (i = 0; i < n; i++)
         if (v[i].stype != NULL && v[i].stype->type == REDIS_REPLY_STATUS &&
             strcmp(v[i].stype->str, "hash") == 0 &&
             fb_command(rc, what, &v[i].fields, e, "HKEYS %b", v[i].k, v[i].klen) < 0)
-            goto out;
-    for (i = 0; i < n; i++) {
-        const char **argv;
-        size_t *lens, argc = 0;
-        char count[32];
-
-        if (v[i].fields == NULL || v[i].fields->type != REDIS_REPLY_ARRAY || v[i].fields->elements == 0)
-            continue;
-        argv = xcalloc(v[i].fields->elements + 4, sizeof(*argv));
-        lens = xcalloc(v[i].fields->elements + 4, sizeof(*lens));
-        snprintf(count, sizeof(count), "%zu", v[i].fields->elements);
-        argv[argc] = "HPEXPIRETIME";
-        lens[argc++] = 12;
-        argv[argc] = v[i].k;
-        lens[argc++] = v[i].klen;
-        argv[argc] = "FIELDS";
-        lens[argc++] = 6;
-        argv[argc] = count;
-        lens[argc++] = strlen(count);
-        for (j = 0; j < v[i].fields->elements; j++) {
-            argv[argc] = v[i].fields->element[j]->str;
-            lens[argc++] = v[i].fields->element[j]->len;
-        }
-        rc_append = fb_append(rc, (int)argc, argv, lens);
-        free(argv);
-        free(lens);
-        if (rc_append != 0) {
-            err_set(e, ERR_IO, "%s: %s", what, rc->errstr);
-            goto out;
-        }
-        sent++;
-    }
-    for (i = 0; i < n && sent > 0; i++) {
-        if (v[i].fields == NULL || v[i].fields->type != REDIS_REPLY_ARRAY || v[i].fields->elements == 0)
-            continue;
-        if (fb_reply(rc, what, &v[i].fexp, e) < 0)
-            goto out;
-        sent--;
-        if (v[i].fexp->type != REDIS_REPLY_ARRAY || v[i].fexp->elements != v[i].fields->elements) {
-            err_set(e, ERR_REDIS, "%s: HPEXPIRETIME: %s", what,
-                    v[i].fexp->type == REDIS_REPLY_ERROR ? v[i].fexp->str : "an unexpected reply");
-            goto out;
-        }
-    }
-    ret = 0;
-out:
-    return ret;
+            return -1;
+    /* one pipeline for the expiries of every hash's fields */
+    for (i = 0; i < n; i++)
+        if (v[i].fields != NULL && v[i].fields->type == REDIS_REPLY_ARRAY && v[i].fields->elements > 0 &&
+            fb_append_hpexpiretime(rc, what, &v[i], v[i].fields->element, 1, v[i].fields->elements, e) < 0)
+            return -1;
+    for (i = 0; i < n; i++)
+        if (v[i].fields != NULL && v[i].fields->type == REDIS_REPLY_ARRAY && v[i].fields->elements > 0 &&
+            fb_read_hpexpiretime(rc, what, v[i].fields->elements, &v[i].fexp, e) < 0)
+            return -1;
+    return 0;
 }
 
 /* Send `CMD key` for each key and each of the ncmd commands (one
@@ -478,38 +482,14 @@ static int fb_same_field_ttls(struct fb_run *run, struct fb_key *k, redisReply *
     struct flashback *fb = run->fb;
     redisContext *side[2] = {run->src, fb->dst};
     const char *what[2] = {"the scratch redis-server", fb->what};
-    const char **argv = xcalloc(n + 4, sizeof(*argv));
-    size_t *lens = xcalloc(n + 4, sizeof(*lens)), i;
     redisReply *r[2] = {NULL, NULL};
-    char count[32];
+    size_t i;
     int s, ret = -1;
 
-    snprintf(count, sizeof(count), "%zu", n);
-    argv[0] = "HPEXPIRETIME";
-    argv[1] = k->k;
-    argv[2] = "FIELDS";
-    argv[3] = count;
-    lens[0] = 12;
-    lens[1] = k->klen;
-    lens[2] = 6;
-    lens[3] = strlen(count);
-    for (i = 0; i < n; i++) {
-        argv[4 + i] = fv[2 * i]->str;
-        lens[4 + i] = fv[2 * i]->len;
-    }
-    for (s = 0; s < 2; s++) {
-        if (fb_append(side[s], (int)(n + 4), argv, lens) < 0) {
-            err_set(e, ERR_IO, "%s: %s", what[s], side[s]->errstr);
+    for (s = 0; s < 2; s++)
+        if (fb_append_hpexpiretime(side[s], what[s], k, fv, 2, n, e) < 0 ||
+            fb_read_hpexpiretime(side[s], what[s], n, &r[s], e) < 0)
             goto out;
-        }
-        if (fb_reply(side[s], what[s], &r[s], e) < 0)
-            goto out;
-        if (r[s]->type != REDIS_REPLY_ARRAY || r[s]->elements != n) {
-            err_set(e, ERR_REDIS, "%s: HPEXPIRETIME: %s", what[s],
-                    r[s]->type == REDIS_REPLY_ERROR ? r[s]->str : "an unexpected reply");
-            goto out;
-        }
-    }
     for (i = 0; i < n && k->same; i++)
         k->same = r[0]->element[i]->integer == r[1]->element[i]->integer;
     ret = 0;
@@ -517,8 +497,6 @@ out:
     for (s = 0; s < 2; s++)
         if (r[s] != NULL)
             freeReplyObject(r[s]);
-    free(argv);
-    free(lens);
     return ret;
 }
 
