@@ -7,8 +7,6 @@
 
 #include "context.h"
 
-#define CLUSTER_VIEW_POLL_S 5 /* ask a cluster node for its view this often */
-
 /* For an instance with `cluster: NAME`: ask the node for its view when one
  * is due and record it when it changed (or a barrier ran, or at start).
  * Failures are logged, never returned. */

@@ -32,6 +32,7 @@
 #define CLUSTER_SLOTS 16384
 #define CLUSTER_NODE_ID_LEN 40
 #define CLUSTER_NAME_MAX 128
+#define CLUSTER_VIEW_POLL_S 5 /* the collector asks a node for its view this often */
 
 struct cluster_view {
     int64_t instance_id;

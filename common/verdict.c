@@ -54,12 +54,19 @@ static int rule_collector_stopped(const struct verdict_input *in, int64_t stale_
 {
     int64_t age = in->now - in->row->last_poll;
 
-    if (age <= stale_after)
+    if (age <= stale_after + in->heartbeat_slack_s)
         return 0;
-    snprintf(msg, n,
-             "heartbeat %" PRId64 " s old (limit %" PRId64
-             " s, %d poll intervals): is aofroll-collector running?",
-             age, stale_after, VERDICT_STALE_POLLS);
+    if (in->heartbeat_slack_s > 0)
+        snprintf(msg, n,
+                 "heartbeat %" PRId64 " s old in its index copy (limit %" PRId64
+                 " s: %d poll intervals and index_upload_interval): is aofroll-collector running and "
+                 "uploading its index?",
+                 age, stale_after + in->heartbeat_slack_s, VERDICT_STALE_POLLS);
+    else
+        snprintf(msg, n,
+                 "heartbeat %" PRId64 " s old (limit %" PRId64
+                 " s, %d poll intervals): is aofroll-collector running?",
+                 age, stale_after, VERDICT_STALE_POLLS);
     return 1;
 }
 

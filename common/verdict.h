@@ -43,6 +43,7 @@ struct verdict_input {
     int64_t lag_threshold;        /* bytes, 0 = none */
     int64_t barrier_timeout_s;    /* a barrier held back longer is a problem; 0 = only when the row says so */
     int archived;                 /* the index holds at least one chunk of the instance */
+    int64_t heartbeat_slack_s;    /* the index read is a copy: its heartbeat may be this much older */
 };
 
 struct verdict {

@@ -70,6 +70,13 @@ int cluster_nodes_load(struct cluster_nodes *cn, const struct config *cfg, struc
 struct index *cluster_node_index(const struct cluster_nodes *cn, const struct cluster_node *n);
 /* cluster_plan() of the loaded nodes at cn->t. */
 int cluster_nodes_plan(struct cluster_nodes *cn, struct plan_shard **plan, size_t *nplan, struct err *e);
+/* *moving = 1 when some node's views say slots may have been on the move
+ * at cn->t: its view then names a slot migrating or importing, or a view
+ * of it within CLUSTER_MOVING_WINDOW_S of t differs from that one (the
+ * cluster changed while the views lagged). Only then can a shard hold
+ * keys of slots it did not own at t. */
+#define CLUSTER_MOVING_WINDOW_S (3 * CLUSTER_VIEW_POLL_S)
+int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, struct err *e);
 void cluster_nodes_free(struct cluster_nodes *cn);
 
 /* --start: one redis-server per shard on ports port, port+1, ... */
@@ -80,12 +87,27 @@ struct cluster_start {
     const unsigned char **slots; /* each shard's slots (CLUSTER_SLOTS bits) */
 };
 
+/* What one shard held outside its slots at TIME, moved to the owners. */
+#define CLUSTER_STRAY_NAMES 10 /* keys found on the owner too, named at most */
+struct cluster_stray {
+    struct buf slots; /* "533 535": slots it held keys of and did not own */
+    size_t moved;     /* keys moved to the owner */
+    size_t on_owner;  /* keys the owner held as well: the owner's kept */
+    struct buf names; /* the first CLUSTER_STRAY_NAMES of those, quoted, ", " between */
+};
+
 /* Before anything is restored: the n ports from `port` and their bus
  * ports are free on 127.0.0.1 (ERR_BUSY naming the port). */
 int cluster_start_check(long port, size_t n, struct err *e);
 /* Start the servers cluster-enabled, give each its slots and a config
- * epoch, join them, wait for cluster_state:ok on every one, and print the
- * keys of each shard. */
-int cluster_start_run(const struct cluster_start *cs, struct err *e);
+ * epoch, move stray keys to their owners (strays[k]: what moved from
+ * shard k; n entries, zeroed by the caller), join them, wait for
+ * cluster_state:ok on every one, and print the keys of each shard. */
+int cluster_start_run(const struct cluster_start *cs, struct cluster_stray *strays, struct err *e);
+/* The same move of stray keys without --start: the shards' servers are
+ * started on free ports, the keys moved (the moves are appended to the
+ * shards' AOFs), and the servers stopped; the shard directories are left
+ * with nothing of them but their AOFs. cs->port is not used. */
+int cluster_sweep(const struct cluster_start *cs, struct cluster_stray *strays, struct err *e);
 
 #endif

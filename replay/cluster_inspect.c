@@ -11,8 +11,10 @@
  * it; secrets are not in it: credentials live in files or the
  * environment). Its output follows a header line per shard and per node;
  * the exit status is the worst of them, so `status --cluster` fails when
- * any shard's archive is stale. --json is refused: one document per node
- * would not make one document. */
+ * any shard's archive is stale (for a node read through its index copy,
+ * `status --index-copy`: the copy's heartbeat may be index_upload_interval
+ * older). --json is refused: one document per node would not make one
+ * document. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -75,9 +77,9 @@ static int cluster_node_config(const struct cluster_nodes *cn, const struct clus
     return 0;
 }
 
-/* Run `aofroll CMD -c CFG --instance NODE ARGS...`; its exit status. */
-static int cluster_node_run(const char *cmd, const char *cfg, const char *instance, int argc, char **argv,
-                            struct err *e)
+/* Run `aofroll CMD -c CFG --instance NODE [EXTRA] ARGS...`; its exit status. */
+static int cluster_node_run(const char *cmd, const char *cfg, const char *instance, const char *extra,
+                            int argc, char **argv, struct err *e)
 {
     char self[PATH_MAX];
     const char **args = xcalloc((size_t)argc + 8, sizeof(*args));
@@ -96,6 +98,8 @@ static int cluster_node_run(const char *cmd, const char *cfg, const char *instan
     args[n++] = cfg;
     args[n++] = "--instance";
     args[n++] = instance;
+    if (extra != NULL)
+        args[n++] = extra;
     for (i = 0; i < argc; i++)
         args[n++] = argv[i];
     args[n] = NULL;
@@ -182,7 +186,9 @@ static int cluster_inspect_run(const char *cmd, const char *config_path, const c
                 path = xasprintf("%s/%s.yaml", cn.tmp, n->instance);
                 rc = cluster_node_config(&cn, n, path, e);
                 if (rc == 0)
-                    rc = cluster_node_run(cmd, path, n->instance, argc, argv, e);
+                    rc = cluster_node_run(
+                        cmd, path, n->instance,
+                        n->idx != NULL && strcmp(cmd, "status") == 0 ? "--index-copy" : NULL, argc, argv, e);
                 unlink(path);
                 free(path);
                 if (rc < 0)

@@ -208,6 +208,51 @@ int cluster_nodes_plan(struct cluster_nodes *cn, struct plan_shard **plan, size_
     return rc;
 }
 
+struct moving_acc {
+    const struct cluster_node *n;
+    int64_t time; /* the first view that differs, 0 none */
+};
+
+static const char *view_nodes(const struct cluster_view *v)
+{
+    return v->nodes != NULL ? v->nodes : "";
+}
+
+static int cluster_view_moving(void *ud, const struct cluster_view *v)
+{
+    struct moving_acc *a = ud;
+
+    if (strchr(view_nodes(v), '[') != NULL || strcmp(view_nodes(v), view_nodes(&a->n->view)) != 0) {
+        a->time = v->time;
+        return 1;
+    }
+    return 0;
+}
+
+int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, struct err *e)
+{
+    size_t i;
+
+    *moving = 0;
+    for (i = 0; i < cn->n && !*moving; i++) {
+        const struct cluster_node *n = &cn->v[i];
+        struct moving_acc acc = {n, 0};
+
+        if (!n->has_view)
+            continue;
+        if (strchr(view_nodes(&n->view), '[') != NULL) {
+            *moving = 1;
+            break;
+        }
+        if (cluster_view_list(cluster_node_index(cn, n), n->instance_id, cn->cluster,
+                              cn->t - CLUSTER_MOVING_WINDOW_S, cn->t + CLUSTER_MOVING_WINDOW_S,
+                              cluster_view_moving, &acc, e) < 0)
+            return -1;
+        *moving = acc.time != 0;
+    }
+    return 0;
+}
+
 int cluster_nodes_load(struct cluster_nodes *cn, const struct config *cfg, struct storage *st,
                        const char *cluster, int64_t t, struct err *e)
 {

@@ -11,11 +11,16 @@
  *    same cut rules), run as `aofroll restore --instance I --index IDX
  *    --to @TIME --out DIR/shard-K`, all shards at once (up to the number of
  *    CPUs): they fetch and decode in parallel.
- * 4. DIR/cluster.json: the shards, their slots, the node and instance each
+ * 4. Keys a shard holds in slots another shard owned at TIME (a slot
+ *    moving then) are moved to the owner: by the started cluster with
+ *    --start; without it, when the views say slots were moving at TIME,
+ *    by a sweep on servers started for it (cluster_start.c).
+ * 5. DIR/cluster.json: the shards, their slots, the node and instance each
  *    was restored from, the cut (time, offset, kind), what was left out,
- *    and the difference between the node's "#TS:" seconds and the
- *    collector's clock when it saw them; DIR/START.txt says how to start
- *    the cluster; with --start, cluster_start.c starts it.
+ *    the keys moved to their owners, and the difference between the
+ *    node's "#TS:" seconds and the collector's clock when it saw them;
+ *    DIR/START.txt says how to start the cluster; with --start,
+ *    cluster_start.c starts it.
  *
  * DIR must be empty (or absent). When any shard fails, every shard
  * directory written is removed again and DIR is left as it was. */
@@ -57,6 +62,7 @@ struct shard_run {
     struct buf left_out; /* the restore's lines about what it left out, as JSON strings */
     int64_t skew_min, skew_max;
     size_t skew_samples;
+    struct cluster_stray stray; /* what it held outside its slots, moved to the owners */
 };
 
 struct cluster_restore {
@@ -71,7 +77,8 @@ struct cluster_restore {
     size_t nplan;
     struct shard_run *runs;
     struct outdir dir;
-    int dir_ready; /* DIR was checked empty: shard directories in it are ours */
+    int dir_ready;           /* DIR was checked empty: shard directories in it are ours */
+    const char *stray_check; /* how keys outside their shard's slots were looked for */
 };
 
 /* ------------------------------------------------------------------ */
@@ -360,6 +367,7 @@ static int cluster_write_json(struct cluster_restore *cr, struct err *e)
     json_kv_string(&j, "cluster", cr->o.cluster);
     json_kv_time(&j, "requested", cr->to);
     json_kv_int(&j, "requested_unix", cr->to);
+    json_kv_string(&j, "stray_check", cr->stray_check);
     json_key(&j, "shards");
     json_array_begin(&j);
     for (k = 0; k < cr->nplan; k++) {
@@ -387,6 +395,13 @@ static int cluster_write_json(struct cluster_restore *cr, struct err *e)
         json_kv_int(&j, "db", r->pos.db);
         json_object_end(&j);
         cluster_json_lines(&j, "left_out", &r->left_out);
+        json_key(&j, "strays");
+        json_object_begin(&j);
+        json_kv_string(&j, "slots", r->stray.slots.len ? r->stray.slots.data : "");
+        json_kv_uint(&j, "moved", r->stray.moved);
+        json_kv_uint(&j, "found_on_owner", r->stray.on_owner);
+        json_kv_string(&j, "found_on_owner_keys", r->stray.names.len ? r->stray.names.data : "");
+        json_object_end(&j);
         json_key(&j, "clock");
         json_object_begin(&j);
         json_kv_uint(&j, "samples", r->skew_samples);
@@ -503,6 +518,101 @@ static void cluster_undo(struct cluster_restore *cr)
     outdir_remove_tree(&cr->dir, CLUSTER_START_TXT, &ignored);
 }
 
+/* The shards as cluster_start.c takes them (cs->dirs and cs->slots to free). */
+static void cluster_shards(const struct cluster_restore *cr, struct cluster_start *cs)
+{
+    size_t k;
+
+    memset(cs, 0, sizeof(*cs));
+    cs->port = (int)cr->o.port;
+    cs->n = cr->nplan;
+    cs->dirs = xcalloc(cr->nplan, sizeof(*cs->dirs));
+    cs->slots = xcalloc(cr->nplan, sizeof(*cs->slots));
+    for (k = 0; k < cr->nplan; k++) {
+        cs->dirs[k] = cr->runs[k].out;
+        cs->slots[k] = cr->plan[k].slots;
+    }
+}
+
+static struct cluster_stray *cluster_stray_reports(const struct cluster_restore *cr)
+{
+    struct cluster_stray *st = xcalloc(cr->nplan, sizeof(*st));
+    size_t k;
+
+    for (k = 0; k < cr->nplan; k++) {
+        st[k].slots = (struct buf)BUF_INIT;
+        st[k].names = (struct buf)BUF_INIT;
+    }
+    return st;
+}
+
+/* Keep what the sweep or the start found in the shards' reports. */
+static void cluster_stray_keep(struct cluster_restore *cr, struct cluster_stray *st)
+{
+    size_t k;
+
+    for (k = 0; k < cr->nplan; k++) {
+        buf_free(&cr->runs[k].stray.slots);
+        buf_free(&cr->runs[k].stray.names);
+        cr->runs[k].stray = st[k];
+    }
+    free(st);
+}
+
+/* Keys a shard holds in slots it did not own at TIME (a slot moving
+ * then) go to the owner. With --start the started cluster moves them
+ * (cluster_start_shards); without it, when the views say slots may have
+ * been moving at TIME, a sweep does the same on servers started for it. */
+static int cluster_strays(struct cluster_restore *cr, struct err *e)
+{
+    struct cluster_start cs;
+    struct cluster_stray *st;
+    int moving, rc;
+
+    if (cr->o.start) {
+        cr->stray_check = "at --start";
+        return 0;
+    }
+    if (cluster_nodes_moving(&cr->nodes, &moving, e) < 0)
+        return -1;
+    if (!moving) {
+        cr->stray_check = "not needed: no slot was moving at TIME";
+        return 0;
+    }
+    cr->stray_check = "swept";
+    printf("slots were moving at TIME: looking for keys outside their shard's slots\n");
+    fflush(stdout);
+    cluster_shards(cr, &cs);
+    st = cluster_stray_reports(cr);
+    rc = cluster_sweep(&cs, st, e);
+    cluster_stray_keep(cr, st);
+    free(cs.dirs);
+    free(cs.slots);
+    if (rc < 0)
+        err_prefix(e, "moving keys outside their shard's slots");
+    return rc;
+}
+
+/* --start; cluster.json written again when keys were moved meanwhile. */
+static int cluster_start_shards(struct cluster_restore *cr, struct err *e)
+{
+    struct cluster_start cs;
+    struct cluster_stray *st = cluster_stray_reports(cr);
+    size_t k;
+    int rc, moved = 0;
+
+    cluster_shards(cr, &cs);
+    rc = cluster_start_run(&cs, st, e);
+    for (k = 0; k < cr->nplan; k++)
+        moved |= st[k].slots.len > 0;
+    cluster_stray_keep(cr, st);
+    free(cs.dirs);
+    free(cs.slots);
+    if (rc == 0 && moved)
+        rc = cluster_write_json(cr, e);
+    return rc;
+}
+
 static int cluster_run(struct cluster_restore *cr, struct err *e)
 {
     if (opt_time("--to", cr->o.to, &cr->to, e) < 0)
@@ -519,33 +629,16 @@ static int cluster_run(struct cluster_restore *cr, struct err *e)
         cluster_nodes_plan(&cr->nodes, &cr->plan, &cr->nplan, e) < 0)
         return -1;
     if (cluster_prepare_dir(cr, e) < 0 || cluster_run_shards(cr, e) < 0 || cluster_collect(cr, e) < 0 ||
-        cluster_write_json(cr, e) < 0 || cluster_write_start(cr, e) < 0 ||
+        cluster_strays(cr, e) < 0 || cluster_write_json(cr, e) < 0 || cluster_write_start(cr, e) < 0 ||
         outdir_fsync(&cr->dir, ".", e) < 0) {
         cluster_undo(cr);
         return -1;
     }
     cluster_report(cr);
     fflush(stdout);
-    if (cr->o.start) {
-        struct cluster_start cs;
-        size_t k;
-
-        memset(&cs, 0, sizeof(cs));
-        cs.port = (int)cr->o.port;
-        cs.n = cr->nplan;
-        cs.dirs = xcalloc(cr->nplan, sizeof(*cs.dirs));
-        cs.slots = xcalloc(cr->nplan, sizeof(*cs.slots));
-        for (k = 0; k < cr->nplan; k++) {
-            cs.dirs[k] = cr->runs[k].out;
-            cs.slots[k] = cr->plan[k].slots;
-        }
-        k = cluster_start_run(&cs, e) < 0;
-        free(cs.dirs);
-        free(cs.slots);
-        if (k) {
-            err_prefix(e, "restored \"%s\", but starting the cluster failed", cr->o.out);
-            return -1;
-        }
+    if (cr->o.start && cluster_start_shards(cr, e) < 0) {
+        err_prefix(e, "restored \"%s\", but starting the cluster failed", cr->o.out);
+        return -1;
     }
     return 0;
 }
@@ -567,6 +660,8 @@ static void cluster_free(struct cluster_restore *cr)
             free(r->errlog);
             position_free(&r->pos);
             buf_free(&r->left_out);
+            buf_free(&r->stray.slots);
+            buf_free(&r->stray.names);
         }
         free(cr->runs);
     }

@@ -15,19 +15,26 @@
  * others and every node is awaited until CLUSTER INFO says
  * cluster_state:ok. Finally each node's slots are checked against the
  * plan and its keys printed. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cluster.h"
 #include "outdir.h"
+#include "quote.h"
 #include "target.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #define CLUSTER_START_TIMEOUT_S 600 /* for each server to load */
 #define CLUSTER_OK_TIMEOUT_S 60     /* for the cluster to agree */
+#define CLUSTER_STOP_TIMEOUT_S 60   /* for a sweep's server to exit */
+#define CLUSTER_NODES_CONF "nodes.conf"
+#define CLUSTER_SWEEP_PORT_LOW 20000 /* the sweep's servers listen from here up */
+#define CLUSTER_SWEEP_PORT_TRIES 200
 
 int cluster_start_check(long port, size_t n, struct err *e)
 {
@@ -161,12 +168,12 @@ out:
  * another shard owned at TIME (a slot moving then: MIGRATE had taken them
  * to one side, not yet the rest) go to that shard, and the node gives the
  * slot up; a key the owner holds as well is reported, the owner's kept. */
-static int cluster_move_strays(redisContext **ctx, const struct cluster_start *cs, size_t k, struct err *e)
+static int cluster_move_strays(redisContext **ctx, const struct cluster_start *cs, size_t k,
+                               struct cluster_stray *st, struct err *e)
 {
     unsigned char *have = xcalloc(CLUSTER_SLOTS / 8, 1);
     int port = cs->port + (int)k;
-    size_t s, j, moved = 0, dups = 0;
-    struct buf slots = BUF_INIT, dupnames = BUF_INIT;
+    size_t s, j;
     int ret = -1;
 
     if (cluster_own_slots(ctx[k], port, have, e) < 0)
@@ -180,7 +187,7 @@ static int cluster_move_strays(redisContext **ctx, const struct cluster_start *c
             err_set(e, ERR_REDIS, "slot %zu is in no shard's plan", s);
             goto out;
         }
-        buf_printf(&slots, "%s%zu", slots.len ? " " : "", s);
+        buf_printf(&st->slots, "%s%zu", st->slots.len ? " " : "", s);
         for (;;) {
             redisReply *keys = redisCommand(ctx[k], "CLUSTER GETKEYSINSLOT %d 100", (int)s);
             size_t i, n;
@@ -201,12 +208,15 @@ static int cluster_move_strays(redisContext **ctx, const struct cluster_start *c
                     goto out;
                 }
                 if (dup) {
-                    dups++;
-                    if (dupnames.len < 200)
-                        buf_printf(&dupnames, "%s\"%.*s\"", dupnames.len ? ", " : "",
-                                   (int)keys->element[i]->len, keys->element[i]->str);
+                    if (st->on_owner < CLUSTER_STRAY_NAMES) {
+                        if (st->names.len)
+                            buf_appendstr(&st->names, ", ");
+                        quote_arg(&st->names, keys->element[i]->str, (size_t)keys->element[i]->len,
+                                  QUOTE_DEFAULT_MAX);
+                    }
+                    st->on_owner++;
                 } else {
-                    moved++;
+                    st->moved++;
                 }
             }
             freeReplyObject(keys);
@@ -217,15 +227,13 @@ static int cluster_move_strays(redisContext **ctx, const struct cluster_start *c
                               "CLUSTER DELSLOTS", e) < 0)
             goto out;
     }
-    if (slots.len)
+    if (st->slots.len)
         printf("shard-%zu: held keys of slots it did not own at TIME (%s): %zu moved to their owners, %zu "
-               "found on "
-               "the owner too (the owner's kept%s%s)\n",
-               k + 1, slots.data, moved, dups, dups ? ": " : "", dups ? dupnames.data : "");
+               "found on the owner too (the owner's kept%s%s)\n",
+               k + 1, st->slots.data, st->moved, st->on_owner, st->on_owner ? ": " : "",
+               st->on_owner ? st->names.data : "");
     ret = 0;
 out:
-    buf_free(&slots);
-    buf_free(&dupnames);
     free(have);
     return ret;
 }
@@ -263,7 +271,8 @@ static int cluster_coverage(redisContext **ctx, const struct cluster_start *cs, 
 /* Move every node's stray keys (cluster_move_strays). A node alone serves
  * no key while slots are unassigned (cluster-require-full-coverage),
  * so that is relaxed meanwhile, only when some node has strays. */
-static int cluster_strays(redisContext **ctx, const struct cluster_start *cs, struct err *e)
+static int cluster_strays(redisContext **ctx, const struct cluster_start *cs, struct cluster_stray *strays,
+                          struct err *e)
 {
     unsigned char *have = xcalloc(CLUSTER_SLOTS / 8, 1);
     size_t k, s;
@@ -279,7 +288,7 @@ static int cluster_strays(redisContext **ctx, const struct cluster_start *cs, st
         if (cluster_coverage(ctx, cs, "no", e) < 0)
             goto out;
         for (k = 0; k < cs->n; k++) {
-            if (cluster_move_strays(ctx, cs, k, e) < 0)
+            if (cluster_move_strays(ctx, cs, k, &strays[k], e) < 0)
                 goto out;
         }
         if (cluster_coverage(ctx, cs, "yes", e) < 0)
@@ -331,46 +340,93 @@ out:
     return ret;
 }
 
-int cluster_start_run(const struct cluster_start *cs, struct err *e)
-{
-    static char *extra[] = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"};
-    struct outdir *dirs = xcalloc(cs->n, sizeof(*dirs));
-    redisContext **ctx = xcalloc(cs->n, sizeof(*ctx));
-    int64_t deadline;
-    size_t k, ok_count;
-    int ret = -1;
+/* The servers of one start: their directories, connections and pids. */
+struct cluster_servers {
+    size_t n;
+    struct outdir *dirs;
+    redisContext **ctx;
+    long *pids;
+};
 
-    for (k = 0; k < cs->n; k++)
-        dirs[k].fd = -1;
+static void cluster_servers_init(struct cluster_servers *sv, size_t n)
+{
+    size_t k;
+
+    sv->n = n;
+    sv->dirs = xcalloc(n, sizeof(*sv->dirs));
+    sv->ctx = xcalloc(n, sizeof(*sv->ctx));
+    sv->pids = xcalloc(n, sizeof(*sv->pids));
+    for (k = 0; k < n; k++)
+        sv->dirs[k].fd = -1;
+}
+
+static void cluster_servers_free(struct cluster_servers *sv)
+{
+    size_t k;
+
+    for (k = 0; k < sv->n; k++) {
+        if (sv->ctx[k] != NULL)
+            redisFree(sv->ctx[k]);
+        outdir_close(&sv->dirs[k], 0);
+    }
+    free(sv->ctx);
+    free(sv->dirs);
+    free(sv->pids);
+}
+
+/* Start one cluster-enabled server per shard, give each its config epoch
+ * and its slots, and move the keys each holds outside its shard's slots
+ * (strays[k] says what moved from shard k). The servers know no other
+ * node yet. */
+static int cluster_servers_up(struct cluster_servers *sv, const struct cluster_start *cs,
+                              struct cluster_stray *strays, int quiet, struct err *e)
+{
+    static char *extra[] = {"--cluster-enabled", "yes", "--cluster-config-file", CLUSTER_NODES_CONF};
+    size_t k;
+
     for (k = 0; k < cs->n; k++) {
         struct target_start ts;
 
-        if (outdir_open(&dirs[k], cs->dirs[k], 0, e) < 0)
-            goto out;
+        if (outdir_open(&sv->dirs[k], cs->dirs[k], 0, e) < 0)
+            return -1;
         memset(&ts, 0, sizeof(ts));
-        ts.dir = &dirs[k];
+        ts.dir = &sv->dirs[k];
         ts.port = cs->port + (int)k;
         ts.extra = extra;
         ts.nextra = (int)(sizeof(extra) / sizeof(extra[0]));
         ts.timeout_s = CLUSTER_START_TIMEOUT_S;
-        if (target_start(&ts, &ctx[k], e) < 0)
-            goto out;
-        printf("shard-%zu: redis-server started on %s (pid %ld), loaded in %.2f s\n", k + 1, ts.listening,
-               ts.pid, ts.load_seconds);
+        if (target_start(&ts, &sv->ctx[k], e) < 0)
+            return -1;
+        sv->pids[k] = ts.pid;
+        if (!quiet)
+            printf("shard-%zu: redis-server started on %s (pid %ld), loaded in %.2f s\n", k + 1, ts.listening,
+                   ts.pid, ts.load_seconds);
     }
     for (k = 0; k < cs->n; k++) {
         int port = cs->port + (int)k;
 
-        if (cluster_expect_ok(ctx[k], port, redisCommand(ctx[k], "CLUSTER SET-CONFIG-EPOCH %d", (int)k + 1),
+        if (cluster_expect_ok(sv->ctx[k], port,
+                              redisCommand(sv->ctx[k], "CLUSTER SET-CONFIG-EPOCH %d", (int)k + 1),
                               "CLUSTER SET-CONFIG-EPOCH", e) < 0 ||
-            cluster_add_slots(ctx[k], port, cs->slots[k], e) < 0)
-            goto out;
+            cluster_add_slots(sv->ctx[k], port, cs->slots[k], e) < 0)
+            return -1;
     }
-    if (cluster_strays(ctx, cs, e) < 0)
+    return cluster_strays(sv->ctx, cs, strays, e);
+}
+
+int cluster_start_run(const struct cluster_start *cs, struct cluster_stray *strays, struct err *e)
+{
+    struct cluster_servers sv;
+    int64_t deadline;
+    size_t k, ok_count;
+    int ret = -1;
+
+    cluster_servers_init(&sv, cs->n);
+    if (cluster_servers_up(&sv, cs, strays, 0, e) < 0)
         goto out;
     for (k = 1; k < cs->n; k++) {
-        if (cluster_expect_ok(ctx[0], cs->port,
-                              redisCommand(ctx[0], "CLUSTER MEET 127.0.0.1 %d", cs->port + (int)k),
+        if (cluster_expect_ok(sv.ctx[0], cs->port,
+                              redisCommand(sv.ctx[0], "CLUSTER MEET 127.0.0.1 %d", cs->port + (int)k),
                               "CLUSTER MEET", e) < 0)
             goto out;
     }
@@ -380,7 +436,7 @@ int cluster_start_run(const struct cluster_start *cs, struct err *e)
         for (k = 0; k < cs->n; k++) {
             int ok;
 
-            if (cluster_state_ok(ctx[k], &ok, e) < 0) {
+            if (cluster_state_ok(sv.ctx[k], &ok, e) < 0) {
                 err_prefix(e, "redis-server on port %d", cs->port + (int)k);
                 goto out;
             }
@@ -398,9 +454,9 @@ int cluster_start_run(const struct cluster_start *cs, struct err *e)
     for (k = 0; k < cs->n; k++) {
         redisReply *r;
 
-        if (cluster_check_slots(ctx[k], cs->port + (int)k, cs->slots[k], e) < 0)
+        if (cluster_check_slots(sv.ctx[k], cs->port + (int)k, cs->slots[k], e) < 0)
             goto out;
-        r = redisCommand(ctx[k], "DBSIZE");
+        r = redisCommand(sv.ctx[k], "DBSIZE");
         if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
             err_set(e, ERR_REDIS, "redis-server on port %d did not answer DBSIZE", cs->port + (int)k);
             if (r != NULL)
@@ -413,12 +469,89 @@ int cluster_start_run(const struct cluster_start *cs, struct err *e)
     printf("cluster_state:ok on ports %d-%d\n", cs->port, cs->port + (int)cs->n - 1);
     ret = 0;
 out:
-    for (k = 0; k < cs->n; k++) {
-        if (ctx[k] != NULL)
-            redisFree(ctx[k]);
-        outdir_close(&dirs[k], 0);
+    cluster_servers_free(&sv);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The sweep without --start                                            */
+/* ------------------------------------------------------------------ */
+
+/* n consecutive ports, and their bus ports, free on 127.0.0.1. */
+static int cluster_sweep_ports(size_t n, int *port, struct err *e)
+{
+    int span = 65535 - CLUSTER_BUS_OFFSET - CLUSTER_SWEEP_PORT_LOW - (int)n;
+    int base = CLUSTER_SWEEP_PORT_LOW + (int)(getpid() % span), i;
+
+    for (i = 0; i < CLUSTER_SWEEP_PORT_TRIES; i++) {
+        struct err busy;
+
+        err_clear(&busy);
+        *port = CLUSTER_SWEEP_PORT_LOW + (base - CLUSTER_SWEEP_PORT_LOW + i * 37) % span;
+        if (cluster_start_check(*port, n, &busy) == 0)
+            return 0;
+        if (busy.code != ERR_BUSY) {
+            *e = busy;
+            return -1;
+        }
     }
-    free(ctx);
-    free(dirs);
+    return err_set(e, ERR_BUSY, "no %zu free ports (and bus ports) on 127.0.0.1 for the stray-key sweep", n);
+}
+
+/* SHUTDOWN NOSAVE (the AOF is flushed and fsynced) and wait until the
+ * process (a child of this one) has exited. */
+static int cluster_server_stop(redisContext *c, long pid, int port, struct err *e)
+{
+    int64_t deadline = time_now() + CLUSTER_STOP_TIMEOUT_S;
+    redisReply *r = redisCommand(c, "SHUTDOWN NOSAVE");
+
+    if (r != NULL) { /* an answer is an error: it did not shut down */
+        int ret = err_set(e, ERR_REDIS, "redis-server on port %d refused SHUTDOWN: %s", port,
+                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+
+        freeReplyObject(r);
+        return ret;
+    }
+    /* target.c's servers are this process's children: reaped here */
+    while (waitpid((pid_t)pid, NULL, WNOHANG) == 0) {
+        if (time_now() > deadline)
+            return err_set(e, ERR_REDIS, "redis-server on port %d (pid %ld) did not exit in %d s", port, pid,
+                           CLUSTER_STOP_TIMEOUT_S);
+        usleep(50 * 1000);
+    }
+    return 0;
+}
+
+int cluster_sweep(const struct cluster_start *shards, struct cluster_stray *strays, struct err *e)
+{
+    static const char *const leftovers[] = {CLUSTER_NODES_CONF, TARGET_PIDFILE, TARGET_LOG, TARGET_SOCKET};
+    struct cluster_start cs = *shards;
+    struct cluster_servers sv;
+    size_t k, i;
+    int ret = -1;
+
+    cluster_servers_init(&sv, cs.n);
+    if (cluster_sweep_ports(cs.n, &cs.port, e) < 0 || cluster_servers_up(&sv, &cs, strays, 1, e) < 0)
+        goto out;
+    for (k = 0; k < cs.n; k++) {
+        if (cluster_server_stop(sv.ctx[k], sv.pids[k], cs.port + (int)k, e) < 0)
+            goto out;
+        sv.pids[k] = 0;
+        redisFree(sv.ctx[k]);
+        sv.ctx[k] = NULL;
+        for (i = 0; i < sizeof(leftovers) / sizeof(leftovers[0]); i++) {
+            if (outdir_remove_tree(&sv.dirs[k], leftovers[i], e) < 0)
+                goto out;
+        }
+        if (outdir_fsync(&sv.dirs[k], OUTDIR_AOF_DIR, e) < 0 || outdir_fsync(&sv.dirs[k], ".", e) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    for (k = 0; k < cs.n; k++) { /* after a failure: no server left behind */
+        if (sv.pids[k] > 0 && kill((pid_t)sv.pids[k], SIGKILL) == 0)
+            waitpid((pid_t)sv.pids[k], NULL, 0);
+    }
+    cluster_servers_free(&sv);
     return ret;
 }

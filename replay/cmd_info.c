@@ -232,7 +232,7 @@ static int info_instance(struct info *in, const struct cli_selected *inst, struc
         if (nw > 0)
             latest = w[nw - 1].to;
     }
-    if (inspect_judge(in->cli.idx, inst->cfg, inst->id, in->now, &row, &have, &archived, &v, e) < 0)
+    if (inspect_judge(in->cli.idx, inst->cfg, inst->id, in->now, 0, &row, &have, &archived, &v, e) < 0)
         goto out;
     if (in->o.json)
         info_json(in, inst, w, nw, &gens, &sums, have ? &row : NULL, &v, latest);

@@ -51,7 +51,6 @@
 #include "when.h"
 #include "xalloc.h"
 
-#define RESTORE_AOFDIR "appendonlydir"
 #define RESTORE_MANIFEST "appendonly.aof.manifest"
 #define RESTORE_BASE_RDB "appendonly.aof.1.base.rdb"
 #define RESTORE_BASE_AOF "appendonly.aof.1.base.aof"
@@ -61,7 +60,7 @@
 
 /* What DIR gets from an AOF generation, in the order it is renamed into
  * place (the position last: it marks a complete restore). */
-static const char *const restore_entries[] = {RESTORE_AOFDIR, POSITION_FILE};
+static const char *const restore_entries[] = {OUTDIR_AOF_DIR, POSITION_FILE};
 #define RESTORE_NENTRIES (sizeof(restore_entries) / sizeof(restore_entries[0]))
 
 struct restore_opts {
@@ -348,7 +347,7 @@ static int restore_write_base(struct restore *r, struct err *e)
             /* Redis tells an RDB preamble from a plain AOF by its first bytes; name it likewise */
             r->base_name =
                 raw->len >= 5 && memcmp(raw->data, "REDIS", 5) == 0 ? RESTORE_BASE_RDB : RESTORE_BASE_AOF;
-            path = xasprintf("%s/%s", RESTORE_STAGED(RESTORE_AOFDIR), r->base_name);
+            path = xasprintf("%s/%s", RESTORE_STAGED(OUTDIR_AOF_DIR), r->base_name);
             if (outdir_file_create(&out, &r->dir, path, e) < 0)
                 goto out;
         }
@@ -374,7 +373,7 @@ static int restore_write_base(struct restore *r, struct err *e)
     if (path == NULL) {
         /* an empty base: a plain AOF of an empty dataset */
         r->base_name = r->gen.base_format == BASE_RDB ? RESTORE_BASE_RDB : RESTORE_BASE_AOF;
-        path = xasprintf("%s/%s", RESTORE_STAGED(RESTORE_AOFDIR), r->base_name);
+        path = xasprintf("%s/%s", RESTORE_STAGED(OUTDIR_AOF_DIR), r->base_name);
         if (outdir_file_create(&out, &r->dir, path, e) < 0)
             goto out;
     }
@@ -421,7 +420,7 @@ static int restore_write_incr(struct restore *r, struct err *e)
     struct stream_params sp;
     int ret = -1;
 
-    if (outdir_file_create(&out, &r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_INCR), e) < 0)
+    if (outdir_file_create(&out, &r->dir, RESTORE_STAGED(OUTDIR_AOF_DIR "/" RESTORE_INCR), e) < 0)
         goto out;
     memset(&sp, 0, sizeof(sp));
     sp.cfg = &r->cli.cfg;
@@ -454,7 +453,7 @@ static int restore_write_manifest(struct restore *r, struct err *e)
     int rc = -1;
 
     if (manifest_format(&text, r->base_name, 1, RESTORE_INCR, 1, e) == 0)
-        rc = outdir_write_atomic(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_MANIFEST), text.data,
+        rc = outdir_write_atomic(&r->dir, RESTORE_STAGED(OUTDIR_AOF_DIR "/" RESTORE_MANIFEST), text.data,
                                  text.len, e);
     buf_free(&text);
     return rc;
@@ -483,7 +482,7 @@ static void restore_report(struct restore *r)
                (long long)r->gen.generation);
     stream_report(&r->stream, stdout);
     units_format_size((int64_t)res->bytes, size, sizeof(size));
-    printf("wrote \"%s/%s\": %s, %s (%s)\n", r->o.out, RESTORE_AOFDIR, r->base_name, RESTORE_INCR, size);
+    printf("wrote \"%s/%s\": %s, %s (%s)\n", r->o.out, OUTDIR_AOF_DIR, r->base_name, RESTORE_INCR, size);
     printf("fetch %.2f s on %d threads (waited %.2f s), scan %.2f s, write %.2f s\n", r->fetch.seconds,
            r->threads, r->fetch_waited + r->stream.fetch_waited, scan, r->write_seconds);
 }
@@ -639,7 +638,7 @@ static void restore_rp_not_here(struct restore *r, struct err *e)
  * cannot be used so is noted on stderr and left for the key by key way. */
 static int restore_replicate_base(struct restore *r, struct err *e)
 {
-    char *base = xasprintf("%s/%s/%s", r->dir.real, RESTORE_STAGED(RESTORE_AOFDIR), r->base_name);
+    char *base = xasprintf("%s/%s/%s", r->dir.real, RESTORE_STAGED(OUTDIR_AOF_DIR), r->base_name);
     int rdb = strcmp(r->base_name, RESTORE_BASE_RDB) == 0, rc;
 
     rc = scratch_guard(r->scratch, 1, e) < 0 ? -1 : replicate_begin(r->rp, rdb ? base : NULL, e);
@@ -695,7 +694,7 @@ static int restore_run(struct restore *r, struct err *e)
     }
     if (restore_progress_total(r, e) < 0 ||
         restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
-        outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 || restore_write_base(r, e) < 0 ||
+        outdir_mkdir(&r->dir, RESTORE_STAGED(OUTDIR_AOF_DIR), e) < 0 || restore_write_base(r, e) < 0 ||
         (r->rp_state == RESTORE_RP_TRY && restore_replicate_base(r, e) < 0) || restore_write_incr(r, e) < 0 ||
         restore_write_manifest(r, e) < 0)
         goto out;
@@ -772,16 +771,16 @@ static int restore_filtered(struct restore *r, struct err *e)
     r->staged = r->committed = 0;
     r->base_name = RESTORE_BASE_RDB;
     if (restore_prepare_dir(r, restore_entries, RESTORE_NENTRIES, e) < 0 ||
-        outdir_mkdir(&r->dir, RESTORE_STAGED(RESTORE_AOFDIR), e) < 0 ||
-        scratch_export(&sc, src, &r->dir, RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_BASE_RDB),
-                       RESTORE_STAGED(RESTORE_AOFDIR "/" RESTORE_INCR), RESTORE_START_TIMEOUT_S, e) < 0 ||
+        outdir_mkdir(&r->dir, RESTORE_STAGED(OUTDIR_AOF_DIR), e) < 0 ||
+        scratch_export(&sc, src, &r->dir, RESTORE_STAGED(OUTDIR_AOF_DIR "/" RESTORE_BASE_RDB),
+                       RESTORE_STAGED(OUTDIR_AOF_DIR "/" RESTORE_INCR), RESTORE_START_TIMEOUT_S, e) < 0 ||
         restore_write_manifest(r, e) < 0 ||
         position_write(&r->dir, RESTORE_STAGED(POSITION_FILE), &r->pos, e) < 0 ||
         outdir_stage_commit(&r->dir, restore_entries, RESTORE_NENTRIES, e) < 0)
         goto out;
     r->committed = 1;
     printf("wrote \"%s/%s\": %lld keys of \"%s\" as at %s, only those chosen with --key/--db\n", r->o.out,
-           RESTORE_AOFDIR, kept, r->cli.inst->name, r->o.to);
+           OUTDIR_AOF_DIR, kept, r->cli.inst->name, r->o.to);
     fflush(stdout);
     if (src != NULL) {
         redisFree(src);
@@ -813,7 +812,7 @@ static int restore_replicate(struct restore *r, struct flashback *fb, double sin
     int rc = REPLICATE_DONE;
 
     if (r->rp_state == RESTORE_RP_TRY) {
-        char *aofdir = xasprintf("%s/%s", r->scratch->dir, RESTORE_AOFDIR);
+        char *aofdir = xasprintf("%s/%s", r->scratch->dir, OUTDIR_AOF_DIR);
 
         rc = scratch_guard(r->scratch, 1, e) < 0 ? -1 : replicate_dir(r->rp, aofdir, e);
         free(aofdir);

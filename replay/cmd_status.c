@@ -42,6 +42,7 @@ struct status_opts {
     const char *instance;
     const char *cluster; /* --cluster: cluster_inspect.c runs it (cli.h) */
     int json;
+    int index_copy; /* the index read is an index copy (status --cluster) */
 };
 
 struct status {
@@ -63,6 +64,11 @@ const struct opt cmd_status_options[] = {
      .arg = "NAME",
      .help = "only this instance (default: all)"},
     CLI_OPT_CLUSTER(struct status_opts),
+    {.name = "index-copy",
+     .kind = OPT_FLAG,
+     .off = offsetof(struct status_opts, index_copy),
+     .help = "the index is an index copy from storage: its heartbeat may be index_upload_interval older "
+             "(status --cluster says so for nodes read through their copies)"},
     CLI_OPT_JSON(struct status_opts),
     CLI_OPT_HELP,
     {0},
@@ -214,7 +220,9 @@ static int status_instance(struct status *s, const struct cli_selected *in, stru
     struct buf list = BUF_INIT;
     int have = 0, archived = 0, ret = -1;
 
-    if (inspect_judge(s->cli.idx, in->cfg, in->id, s->now, &row, &have, &archived, &v, e) < 0)
+    if (inspect_judge(s->cli.idx, in->cfg, in->id, s->now,
+                      s->o.index_copy ? s->cli.cfg.index_upload_interval_s : 0, &row, &have, &archived, &v,
+                      e) < 0)
         goto out;
     status_problems(s, in->name, &v, &list);
     if (s->o.json) {

@@ -469,7 +469,7 @@ int scratch_export(const struct scratch *s, redisContext *rc, const struct outdi
 {
     struct manifest m = {NULL, 0};
     const struct manifest_file *base, *incr;
-    char *path = xasprintf("%s/%s/%s", s->dir, SCRATCH_AOFDIR, SCRATCH_MANIFEST);
+    char *path = xasprintf("%s/%s/%s", s->dir, OUTDIR_AOF_DIR, SCRATCH_MANIFEST);
     char *from = NULL;
     int ret = -1;
 
@@ -481,11 +481,11 @@ int scratch_export(const struct scratch *s, redisContext *rc, const struct outdi
         err_set(e, ERR_CORRUPT, "\"%s\" lacks a base or an incr file after the rewrite", path);
         goto out;
     }
-    from = xasprintf("%s/%s", SCRATCH_AOFDIR, base->name);
+    from = xasprintf("%s/%s", OUTDIR_AOF_DIR, base->name);
     if (scratch_copy(s, from, dir, base_to, e) < 0)
         goto out;
     free(from);
-    from = xasprintf("%s/%s", SCRATCH_AOFDIR, incr->name);
+    from = xasprintf("%s/%s", OUTDIR_AOF_DIR, incr->name);
     if (scratch_copy(s, from, dir, incr_to, e) < 0)
         goto out;
     ret = 0;

@@ -38,7 +38,6 @@
 
 #define SCRATCH_SOCKET "redis.sock"
 #define SCRATCH_LOG "redis.log"
-#define SCRATCH_AOFDIR "appendonlydir" /* as restore writes it */
 #define SCRATCH_MANIFEST "appendonly.aof.manifest"
 
 struct scratch {

@@ -90,6 +90,32 @@ static void test_stale(void **state)
     assert_int_equal(v.nreasons, 0);
 }
 
+/* Read through an index copy: the heartbeat may be index_upload_interval older. */
+static void test_stale_copy(void **state)
+{
+    struct status_row r;
+    struct verdict_input in;
+    struct verdict v;
+
+    (void)state;
+    healthy(&r);
+    memset(&in, 0, sizeof(in));
+    in.row = &r;
+    in.now = NOW;
+    in.poll_interval_ms = 1000;
+    in.archived = 1;
+    in.heartbeat_slack_s = 60;
+    r.last_poll = NOW - 63;
+    verdict_judge(&in, &v);
+    assert_int_equal(v.nreasons, 0);
+    r.last_poll = NOW - 64;
+    verdict_judge(&in, &v);
+    assert_true(verdict_has(&v, VERDICT_COLLECTOR_STOPPED));
+    assert_string_equal(v.msg[VERDICT_COLLECTOR_STOPPED],
+                        "heartbeat 64 s old in its index copy (limit 63 s: 3 poll intervals and "
+                        "index_upload_interval): is aofroll-collector running and uploading its index?");
+}
+
 static void test_redis_down(void **state)
 {
     struct status_row r;
@@ -188,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_healthy),
         cmocka_unit_test(test_no_heartbeat),
         cmocka_unit_test(test_stale),
+        cmocka_unit_test(test_stale_copy),
         cmocka_unit_test(test_redis_down),
         cmocka_unit_test(test_poll_failed_and_nothing_archived),
         cmocka_unit_test(test_lag),

@@ -29,7 +29,7 @@
 
 /* The top-level names an aofroll restore writes; with aofroll-restore.json
  * present they are an earlier restore's, to be replaced by --force. */
-static const char *const outdir_owned[] = {"appendonlydir", "dump.rdb", OUTDIR_MARK};
+static const char *const outdir_owned[] = {OUTDIR_AOF_DIR, "dump.rdb", OUTDIR_MARK};
 #define OUTDIR_NOWNED (sizeof(outdir_owned) / sizeof(outdir_owned[0]))
 
 /* ------------------------------------------------------------------ */

@@ -33,6 +33,7 @@
 #define OUTDIR_STAGE ".aofroll-restore-tmp"
 #define OUTDIR_ASIDE ".aofroll-replaced"
 #define OUTDIR_MARK "aofroll-restore.json" /* a DIR holding it was written by aofroll restore */
+#define OUTDIR_AOF_DIR "appendonlydir"     /* the AOF directory a restore writes (appenddirname) */
 
 struct outdir {
     int fd;      /* DIR, O_DIRECTORY|O_NOFOLLOW; -1 when closed */

@@ -32,14 +32,13 @@
 #include "xalloc.h"
 
 #define RDB_DUMP "dump.rdb"
-#define RDB_AOFDIR "appendonlydir"
 #define RDB_MANIFEST "appendonly.aof.manifest"
 #define RDB_BASE "appendonly.aof.1.base.rdb"
 #define RDB_INCR "appendonly.aof.1.incr.aof"
 #define RDB_STAGED(name) OUTDIR_STAGE "/" name
 
 /* What DIR gets, in the order it is renamed into place. */
-const char *const restore_rdb_entries[] = {RDB_DUMP, RDB_AOFDIR, POSITION_FILE};
+const char *const restore_rdb_entries[] = {RDB_DUMP, OUTDIR_AOF_DIR, POSITION_FILE};
 const size_t restore_rdb_nentries = sizeof(restore_rdb_entries) / sizeof(restore_rdb_entries[0]);
 
 /* ------------------------------------------------------------------ */
@@ -133,24 +132,24 @@ out:
 static int rdb_write_aofdir(struct restore_rdb *r, struct err *e)
 {
     const char *dump = RDB_STAGED(RDB_DUMP);
-    const char *base = RDB_STAGED(RDB_AOFDIR "/" RDB_BASE);
+    const char *base = RDB_STAGED(OUTDIR_AOF_DIR "/" RDB_BASE);
     struct outdir_file out = OUTDIR_FILE_INIT;
     struct buf manifest = BUF_INIT;
     struct err le;
     int ret = -1;
 
     err_clear(&le);
-    if (outdir_mkdir(r->dir, RDB_STAGED(RDB_AOFDIR), e) < 0)
+    if (outdir_mkdir(r->dir, RDB_STAGED(OUTDIR_AOF_DIR), e) < 0)
         goto out;
     r->linked = outdir_link(r->dir, dump, base, &le) == 0;
     if (!r->linked && rdb_copy(r->dir, dump, base, e) < 0)
         goto out;
-    if (outdir_file_create(&out, r->dir, RDB_STAGED(RDB_AOFDIR "/" RDB_INCR), e) < 0 ||
+    if (outdir_file_create(&out, r->dir, RDB_STAGED(OUTDIR_AOF_DIR "/" RDB_INCR), e) < 0 ||
         outdir_file_finish(&out, e) < 0)
         goto out;
     if (manifest_format(&manifest, RDB_BASE, 1, RDB_INCR, 1, e) < 0 ||
-        outdir_write_atomic(r->dir, RDB_STAGED(RDB_AOFDIR "/" RDB_MANIFEST), manifest.data, manifest.len, e) <
-            0)
+        outdir_write_atomic(r->dir, RDB_STAGED(OUTDIR_AOF_DIR "/" RDB_MANIFEST), manifest.data, manifest.len,
+                            e) < 0)
         goto out;
     ret = 0;
 out:
@@ -194,7 +193,7 @@ void restore_rdb_report(const struct restore_rdb *r)
                (long long)(r->to - r->gen->base_time), to);
     printf("wrote \"%s/%s\": %s, rdb version %d, %s\n", r->dir->path, RDB_DUMP, size, r->rdb_version,
            r->checksummed ? "checksum ok" : "no checksum (rdbchecksum no)");
-    printf("wrote \"%s/%s\": %s (%s), %s (0 B)\n", r->dir->path, RDB_AOFDIR, RDB_BASE,
+    printf("wrote \"%s/%s\": %s (%s), %s (0 B)\n", r->dir->path, OUTDIR_AOF_DIR, RDB_BASE,
            r->linked ? "a hard link to dump.rdb" : "a copy of dump.rdb", RDB_INCR);
     printf("fetch %.2f s on %d threads (waited %.2f s), write %.2f s\n", r->fetch->seconds, r->threads,
            r->fetch_waited, r->write_seconds);

@@ -27,8 +27,6 @@
 #include "xalloc.h"
 
 #define TARGET_CONNECT_TIMEOUT_S 10
-#define TARGET_LOG "redis.log"
-#define TARGET_PIDFILE "redis.pid"
 
 int target_connect(const struct redis_addr *a, const char *what, redisContext **out, struct err *e)
 {

@@ -14,6 +14,8 @@
 
 #define TARGET_BIND_DEFAULT "127.0.0.1"
 #define TARGET_SOCKET "redis.sock"
+#define TARGET_LOG "redis.log"
+#define TARGET_PIDFILE "redis.pid"
 
 /* Connect (TCP or unix socket, 10 s timeout) and AUTH when the address
  * carries credentials. `what` names the target in messages (no secret). */

@@ -32,7 +32,8 @@ static int first_chunk_cb(void *ud, const struct chunk_row *c)
 }
 
 int inspect_judge(struct index *idx, const struct instance_config *cfg, int64_t id, int64_t now,
-                  struct status_row *row, int *have, int *archived, struct verdict *v, struct err *e)
+                  int64_t heartbeat_slack_s, struct status_row *row, int *have, int *archived,
+                  struct verdict *v, struct err *e)
 {
     struct verdict_input vi;
 
@@ -56,6 +57,7 @@ int inspect_judge(struct index *idx, const struct instance_config *cfg, int64_t 
     vi.lag_threshold = cfg->lag_threshold;
     vi.barrier_timeout_s = cfg->barrier_timeout_s;
     vi.archived = *archived;
+    vi.heartbeat_slack_s = heartbeat_slack_s;
     verdict_judge(&vi, v);
     return 0;
 }

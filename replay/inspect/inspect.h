@@ -30,9 +30,11 @@
 /* The collector's status row of instance `id` (cfg its configuration; -1
  * when the index has never seen it): *have 0 when the collector has never
  * polled it; *archived: any chunk is indexed; and verdict.h's judgement at
- * `now`, as status and info show it. */
+ * `now`, as status and info show it (heartbeat_slack_s: verdict.h's, for
+ * an index copy). */
 int inspect_judge(struct index *idx, const struct instance_config *cfg, int64_t id, int64_t now,
-                  struct status_row *row, int *have, int *archived, struct verdict *v, struct err *e);
+                  int64_t heartbeat_slack_s, struct status_row *row, int *have, int *archived,
+                  struct verdict *v, struct err *e);
 
 /* ------------------------------------------------------------------------
  * Chunks

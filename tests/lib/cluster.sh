@@ -152,6 +152,8 @@ cluster_boxes() {
     cluster_box_config "$T/box-b.yaml" "$T/index-b.db" "${BOX_B[@]}"
     # the restoring machine: the same storage, an index of its own that knows no node
     collector_config "$T/restore.yaml" "$ARCH" "$T/index-r.db" "  - name: none" "    redis: redis://127.0.0.1:1"
+    # what status --cluster allows an index copy's heartbeat (the boxes upload every second)
+    sed -i 's/^index: .*/&\nindex_upload_interval: 10s/' "$T/restore.yaml"
 }
 
 # start_box A|B: its collector in the background; pid in BOX_PID_A / BOX_PID_B
