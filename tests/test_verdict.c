@@ -211,14 +211,10 @@ static void test_metrics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_healthy),
-        cmocka_unit_test(test_no_heartbeat),
-        cmocka_unit_test(test_stale),
-        cmocka_unit_test(test_stale_copy),
-        cmocka_unit_test(test_redis_down),
-        cmocka_unit_test(test_poll_failed_and_nothing_archived),
-        cmocka_unit_test(test_lag),
-        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_healthy),    cmocka_unit_test(test_no_heartbeat),
+        cmocka_unit_test(test_stale),      cmocka_unit_test(test_stale_copy),
+        cmocka_unit_test(test_redis_down), cmocka_unit_test(test_poll_failed_and_nothing_archived),
+        cmocka_unit_test(test_lag),        cmocka_unit_test(test_metrics),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
