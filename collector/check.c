@@ -3,7 +3,8 @@
  * Prints, for each instance, its effective settings and a verdict on each
  * Redis setting the collector depends on, after reaching the Redis
  * instance (CONFIG GET, INFO persistence) and opening its AOF files as the
- * collector would; then writes, reads back and deletes a probe object in
+ * collector would, and for a cluster node asking it what the collector
+ * records of it (CLUSTER MYID, CLUSTER NODES); then writes, reads back and deletes a probe object in
  * the storage (and says where its credentials came from, never what they
  * are; with a key file the probe is sealed, and check_seal.c opens each
  * instance's newest object), and opens the index. Every line goes through
@@ -30,6 +31,7 @@
 #include "units.h"
 #include "xalloc.h"
 
+#include "cluster_view.h"
 #include "context.h"
 #include "lineage.h"
 #include "lock.h"
@@ -107,7 +109,45 @@ out:
     free(dir);
 }
 
-/* Redis: reachable, its AOF settings, INFO persistence, the files. */
+/* An instance with `cluster: NAME`: the node answers what the collector
+ * records of it (cluster_view.c). One without: a cluster node is worth
+ * a warning, its shard would not be restored with the others. */
+static void check_cluster(const struct instance_config *ic, struct redisconn *rc, struct check_report *r)
+{
+    struct cluster_view v;
+    char *info = NULL, *enabled = NULL;
+    struct err e;
+
+    err_clear(&e);
+    memset(&v, 0, sizeof(v));
+    if (ic->cluster == NULL) {
+        if (redisconn_info(rc, "cluster", &info, &e) == 0 &&
+            (enabled = redisconn_info_field(info, "cluster_enabled")) != NULL && strcmp(enabled, "1") == 0)
+            check_report_warn(r,
+                              "  cluster: the server is a Redis Cluster node but the instance has no "
+                              "`cluster: NAME`: its views are not recorded and `restore --cluster` will not "
+                              "see it");
+        free(info);
+        free(enabled);
+        return;
+    }
+    if (cluster_view_read(rc, ic->cluster, &v, &e) < 0)
+        check_report_problem(
+            r,
+            "  cluster \"%s\": %s (the collector records each node's view with CLUSTER MYID, "
+            "CLUSTER NODES and INFO replication)",
+            ic->cluster, e.msg);
+    else if (v.master)
+        check_report_ok(r, "  cluster \"%s\": ok, node %s, master of slots %s", ic->cluster, v.node_id,
+                        v.slots[0] ? v.slots : "none");
+    else
+        check_report_ok(r, "  cluster \"%s\": ok, node %s, replica of %s (link %s), slots %s", ic->cluster,
+                        v.node_id, v.master_id, v.in_sync ? "up" : "down", v.slots[0] ? v.slots : "none");
+    cluster_view_free(&v);
+}
+
+/* Redis: reachable, its AOF settings, INFO persistence, the files, the
+ * cluster. */
 static void check_redis(const struct instance_config *ic, struct check_report *r)
 {
     struct redisconn rc;
@@ -164,6 +204,7 @@ static void check_redis(const struct instance_config *ic, struct check_report *r
         check_report_ok(r, "  info persistence: ok");
     if (ac.appendonly)
         check_files(&ac, r);
+    check_cluster(ic, &rc, r);
 out:
     redisconn_aof_config_free(&ac);
     redisconn_free(&rc);

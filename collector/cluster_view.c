@@ -38,26 +38,26 @@ struct cluster_state {
 };
 
 /* One command, a string (or status) reply into *out (caller frees). */
-static int cluster_view_ask(struct instance *in, int argc, const char **argv, char **out, struct err *e)
+static int cluster_view_ask(struct redisconn *rc, int argc, const char **argv, char **out, struct err *e)
 {
     redisReply *r;
     int ret = -1;
 
     *out = NULL;
-    if (in->rc.ctx == NULL)
-        return err_set(e, ERR_REDIS, "not connected to redis \"%s\"", in->rc.where);
-    r = redisCommandArgv(in->rc.ctx, argc, argv, NULL);
+    if (rc->ctx == NULL)
+        return err_set(e, ERR_REDIS, "not connected to redis \"%s\"", rc->where);
+    r = redisCommandArgv(rc->ctx, argc, argv, NULL);
     if (r == NULL) {
-        err_set(e, ERR_IO, "redis \"%s\" did not answer %s: %s", in->rc.where, argv[0],
-                in->rc.ctx->errstr[0] != '\0' ? in->rc.ctx->errstr : "connection lost");
-        redisconn_close(&in->rc);
+        err_set(e, ERR_IO, "redis \"%s\" did not answer %s: %s", rc->where, argv[0],
+                rc->ctx->errstr[0] != '\0' ? rc->ctx->errstr : "connection lost");
+        redisconn_close(rc);
         return -1;
     }
     if (r->type == REDIS_REPLY_ERROR)
-        err_set(e, ERR_REDIS, "redis \"%s\" refused %s %s: %s", in->rc.where, argv[0],
-                argc > 1 ? argv[1] : "", r->str);
+        err_set(e, ERR_REDIS, "redis \"%s\" refused %s %s: %s", rc->where, argv[0], argc > 1 ? argv[1] : "",
+                r->str);
     else if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
-        err_set(e, ERR_REDIS, "redis \"%s\" answered %s %s with no text", in->rc.where, argv[0],
+        err_set(e, ERR_REDIS, "redis \"%s\" answered %s %s with no text", rc->where, argv[0],
                 argc > 1 ? argv[1] : "");
     else {
         *out = xstrdup(r->str);
@@ -67,32 +67,30 @@ static int cluster_view_ask(struct instance *in, int argc, const char **argv, ch
     return ret;
 }
 
-/* Ask the node for its view now. */
-static int cluster_view_take(struct instance *in, struct cluster_view *v, struct err *e)
+int cluster_view_read(struct redisconn *rc, const char *cluster, struct cluster_view *v, struct err *e)
 {
     const char *myid_argv[] = {"CLUSTER", "MYID"};
     const char *nodes_argv[] = {"CLUSTER", "NODES"};
     char *myid = NULL, *nodes = NULL, *info = NULL, *link = NULL;
     int ret = -1;
 
-    if (redisconn_ensure(&in->rc, e) < 0)
+    if (redisconn_ensure(rc, e) < 0)
         goto out;
-    if (cluster_view_ask(in, 2, myid_argv, &myid, e) < 0 ||
-        cluster_view_ask(in, 2, nodes_argv, &nodes, e) < 0)
+    if (cluster_view_ask(rc, 2, myid_argv, &myid, e) < 0 ||
+        cluster_view_ask(rc, 2, nodes_argv, &nodes, e) < 0)
         goto out;
     if (cluster_view_parse_nodes(nodes, myid, v, e) < 0) {
-        err_prefix(e, "redis \"%s\"", in->rc.where);
+        err_prefix(e, "redis \"%s\"", rc->where);
         goto out;
     }
     v->in_sync = 1;
     if (!v->master) {
-        if (redisconn_info(&in->rc, "replication", &info, e) < 0)
+        if (redisconn_info(rc, "replication", &info, e) < 0)
             goto out;
         link = redisconn_info_field(info, "master_link_status");
         v->in_sync = link != NULL && strcmp(link, "up") == 0;
     }
-    snprintf(v->cluster, sizeof(v->cluster), "%s", in->ic->cluster);
-    v->instance_id = in->instance_id;
+    snprintf(v->cluster, sizeof(v->cluster), "%s", cluster);
     ret = 0;
 out:
     free(myid);
@@ -126,8 +124,9 @@ static int cluster_view_poll(struct instance *in, struct cluster_state *cs, int6
     int ret = -1;
 
     memset(&v, 0, sizeof(v));
-    if (cluster_view_take(in, &v, e) < 0)
+    if (cluster_view_read(&in->rc, in->ic->cluster, &v, e) < 0)
         goto out;
+    v.instance_id = in->instance_id;
     if (cs->last.node_id[0] == '\0')
         reason = "start";
     else if (in->last_barrier != cs->seen_barrier)

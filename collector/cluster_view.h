@@ -5,7 +5,9 @@
 #ifndef AOFROLL_CLUSTER_VIEW_H
 #define AOFROLL_CLUSTER_VIEW_H
 
+#include "clusterview.h"
 #include "context.h"
+#include "redisconn.h"
 
 /* For an instance with `cluster: NAME`: ask the node for its view when one
  * is due and record it when it changed (or a barrier ran, or at start).
@@ -13,5 +15,9 @@
 void cluster_view_step(struct instance *in);
 /* Free what cluster_view_step() kept. */
 void cluster_view_end(struct instance *in);
+/* Ask the node behind rc for its view now (CLUSTER MYID, CLUSTER NODES,
+ * and INFO replication of a replica): everything of v but the instance,
+ * the time and the reason. --check (check.c) asks it too. */
+int cluster_view_read(struct redisconn *rc, const char *cluster, struct cluster_view *v, struct err *e);
 
 #endif

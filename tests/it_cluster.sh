@@ -16,11 +16,35 @@
 #  - one box's collector stopped: a restore at a second it did not archive
 #    is refused, naming the shard and its restorable windows, and status
 #    --cluster fails;
-#  - a barrier records each node's view.
+#  - a barrier records each node's view;
+#  - --check asks each node for its view.
 . "$(dirname "$0")/lib/scenario.sh" collector cluster
 
 cluster_create
 cluster_boxes
+# --check asks each node what the collector records of it; a node without
+# `cluster:` is a warning, a plain server with `cluster:` a problem
+expect_exit 0 "$COLLECTOR" --check -c "$T/box-a.yaml"
+for p in "${BOX_A[@]}"; do
+    grep -q "cluster \"$CLUSTER_NAME\": ok, node ${NODE_ID[$p]}, " "$T/last.out" ||
+        fail "--check does not check node-$p's cluster view: $(grep -i cluster "$T/last.out" | head -3)"
+done
+grep -q "cluster \"$CLUSTER_NAME\": ok, node ${NODE_ID[${SHARD_PORTS[0]}]}, master of slots 0-5460" "$T/last.out" ||
+    fail "--check: master 1's slots: $(grep 'cluster "' "$T/last.out" | head -3)"
+sed '/^    cluster: /d' "$T/box-a.yaml" >"$T/nocluster.yaml"
+expect_exit 0 "$COLLECTOR" --check -c "$T/nocluster.yaml"
+grep -q "the server is a Redis Cluster node but the instance has no \`cluster: NAME\`" "$T/last.out" ||
+    fail "--check does not warn of a cluster node without cluster: $(grep -i cluster "$T/last.out" | head -3)"
+PLAIN=$(free_port)
+start_redis "$T/plain" "$PLAIN"
+collector_config "$T/plain.yaml" "$ARCH" "$T/index-p.db" "  - name: plain" "    redis: redis://127.0.0.1:$PLAIN" \
+    "    cluster: $CLUSTER_NAME"
+expect_exit 1 "$COLLECTOR" --check -c "$T/plain.yaml"
+grep -q "cluster \"$CLUSTER_NAME\": .*cluster support disabled" "$T/last.out" "$T/last.err" ||
+    fail "--check of a plain server with cluster: $(grep -i cluster "$T/last.out" "$T/last.err" | head -3)"
+stop_redis "$T/plain"
+pass "--check: each node's view asked; a cluster node without cluster: warned of; a plain server refused"
+
 cluster_writer_start 1
 start_box A
 start_box B
