@@ -13,6 +13,7 @@
 #include "config.h"
 #include "error.h"
 #include "index.h"
+#include "position.h"
 #include "storage.h"
 
 #define CLUSTER_BUS_OFFSET 10000 /* Redis Cluster's bus listens on port + 10000 */
@@ -79,6 +80,45 @@ int cluster_nodes_plan(struct cluster_nodes *cn, struct plan_shard **plan, size_
 int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, struct err *e);
 void cluster_nodes_free(struct cluster_nodes *cn);
 
+/* ------------------------------------------------------------------ */
+/* Keys MIGRATE'd across the cut (cluster_inflight.c)                   */
+/* ------------------------------------------------------------------ */
+
+#define CLUSTER_INFLIGHT_S 5 /* seconds of each shard's stream read on past its cut */
+
+/* A RESTORE-ASKING found past a shard's cut, as the RESTORE to send. */
+struct cluster_inflight_key {
+    size_t shard; /* the shard whose stream holds it */
+    uint64_t seq; /* its command's number in that look-ahead */
+    char **argv;  /* "RESTORE", key, ttl, payload, options... (each NUL-terminated) */
+    size_t *lens;
+    size_t argc;
+};
+
+struct cluster_inflight {
+    struct cluster_inflight_key *v;
+    size_t n;
+    struct buf unread; /* "shard-2: why; ...": look-aheads that could not be read */
+};
+
+/* Where one restored shard's stream goes on. */
+struct cluster_lookahead_shard {
+    struct index *idx;
+    const char *instance;
+    int64_t instance_id;
+    const struct position *pos; /* its cut */
+};
+
+/* Read every shard's stream CLUSTER_INFLIGHT_S seconds past its cut and
+ * keep the RESTORE-ASKING commands that are the first there to touch
+ * their key, of keys no other shard's look-ahead touches (the header of
+ * cluster_inflight.c says why). A look-ahead that cannot be read is named
+ * in out->unread, not an error. */
+void cluster_inflight_find(const struct cluster_lookahead_shard *shards, size_t n, const struct config *cfg,
+                           struct storage *st, int64_t to, struct cluster_inflight *out);
+void cluster_inflight_key_free(struct cluster_inflight_key *k);
+void cluster_inflight_free(struct cluster_inflight *in);
+
 /* --start: one redis-server per shard on ports port, port+1, ... */
 struct cluster_start {
     int port;
@@ -96,18 +136,29 @@ struct cluster_stray {
     struct buf names; /* the first CLUSTER_STRAY_NAMES of those, quoted, ", " between */
 };
 
+/* What the started servers changed: keys moved to the shard that owned
+ * their slot at TIME. */
+struct cluster_moves {
+    struct cluster_stray *strays;            /* per shard (n entries, zeroed by the caller) */
+    const struct cluster_inflight *inflight; /* keys in flight at the cut; NULL none */
+    size_t inflight_restored;                /* of those, restored on their owner (held by none) */
+    unsigned char *inflight_done;            /* per key of inflight: 1 when restored (caller-allocated) */
+    size_t inflight_held;                    /* held by a shard already: left alone */
+    struct buf inflight_names;               /* the first CLUSTER_STRAY_NAMES restored, quoted */
+};
+
 /* Before anything is restored: the n ports from `port` and their bus
  * ports are free on 127.0.0.1 (ERR_BUSY naming the port). */
 int cluster_start_check(long port, size_t n, struct err *e);
 /* Start the servers cluster-enabled, give each its slots and a config
- * epoch, move stray keys to their owners (strays[k]: what moved from
- * shard k; n entries, zeroed by the caller), join them, wait for
- * cluster_state:ok on every one, and print the keys of each shard. */
-int cluster_start_run(const struct cluster_start *cs, struct cluster_stray *strays, struct err *e);
-/* The same move of stray keys without --start: the shards' servers are
- * started on free ports, the keys moved (the moves are appended to the
- * shards' AOFs), and the servers stopped; the shard directories are left
- * with nothing of them but their AOFs. cs->port is not used. */
-int cluster_sweep(const struct cluster_start *cs, struct cluster_stray *strays, struct err *e);
+ * epoch, move stray keys to their owners and restore keys in flight that
+ * no shard holds (m), join them, wait for cluster_state:ok on every one,
+ * and print the keys of each shard. */
+int cluster_start_run(const struct cluster_start *cs, struct cluster_moves *m, struct err *e);
+/* The same moves without --start: the shards' servers are started on
+ * free ports, the keys moved (the moves are appended to the shards'
+ * AOFs), and the servers stopped; the shard directories are left with
+ * nothing of them but their AOFs. cs->port is not used. */
+int cluster_sweep(const struct cluster_start *cs, struct cluster_moves *m, struct err *e);
 
 #endif

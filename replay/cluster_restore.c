@@ -77,8 +77,12 @@ struct cluster_restore {
     size_t nplan;
     struct shard_run *runs;
     struct outdir dir;
-    int dir_ready;           /* DIR was checked empty: shard directories in it are ours */
-    const char *stray_check; /* how keys outside their shard's slots were looked for */
+    int dir_ready;                    /* DIR was checked empty: shard directories in it are ours */
+    const char *stray_check;          /* how keys outside their shard's slots were looked for */
+    struct cluster_inflight inflight; /* keys MIGRATE'd across the cut (cluster_inflight.c) */
+    size_t inflight_restored, inflight_held;
+    struct buf inflight_names;
+    unsigned char *inflight_done; /* per key in flight: restored */
 };
 
 /* ------------------------------------------------------------------ */
@@ -368,6 +372,20 @@ static int cluster_write_json(struct cluster_restore *cr, struct err *e)
     json_kv_time(&j, "requested", cr->to);
     json_kv_int(&j, "requested_unix", cr->to);
     json_kv_string(&j, "stray_check", cr->stray_check);
+    json_key(&j, "in_flight");
+    json_object_begin(&j);
+    json_kv_uint(&j, "found", cr->inflight.n);
+    json_kv_uint(&j, "restored", cr->inflight_restored);
+    json_kv_uint(&j, "held_by_a_shard", cr->inflight_held);
+    json_key(&j, "restored_keys");
+    json_array_begin(&j);
+    for (k = 0; k < cr->inflight.n; k++) {
+        if (cr->inflight_done != NULL && cr->inflight_done[k])
+            json_string_len(&j, cr->inflight.v[k].argv[1], cr->inflight.v[k].lens[1]);
+    }
+    json_array_end(&j);
+    json_kv_string(&j, "unread", cr->inflight.unread.len ? cr->inflight.unread.data : "");
+    json_object_end(&j);
     json_key(&j, "shards");
     json_array_begin(&j);
     for (k = 0; k < cr->nplan; k++) {
@@ -534,58 +552,92 @@ static void cluster_shards(const struct cluster_restore *cr, struct cluster_star
     }
 }
 
-static struct cluster_stray *cluster_stray_reports(const struct cluster_restore *cr)
+static void cluster_moves_init(const struct cluster_restore *cr, struct cluster_moves *m)
 {
-    struct cluster_stray *st = xcalloc(cr->nplan, sizeof(*st));
     size_t k;
 
+    memset(m, 0, sizeof(*m));
+    m->strays = xcalloc(cr->nplan, sizeof(*m->strays));
     for (k = 0; k < cr->nplan; k++) {
-        st[k].slots = (struct buf)BUF_INIT;
-        st[k].names = (struct buf)BUF_INIT;
+        m->strays[k].slots = (struct buf)BUF_INIT;
+        m->strays[k].names = (struct buf)BUF_INIT;
     }
-    return st;
+    m->inflight = &cr->inflight;
+    m->inflight_names = (struct buf)BUF_INIT;
+    m->inflight_done = cr->inflight_done;
 }
 
-/* Keep what the sweep or the start found in the shards' reports. */
-static void cluster_stray_keep(struct cluster_restore *cr, struct cluster_stray *st)
+/* Keep what the sweep or the start did in the shards' and the restore's
+ * reports. */
+static void cluster_moves_keep(struct cluster_restore *cr, struct cluster_moves *m)
 {
     size_t k;
 
     for (k = 0; k < cr->nplan; k++) {
         buf_free(&cr->runs[k].stray.slots);
         buf_free(&cr->runs[k].stray.names);
-        cr->runs[k].stray = st[k];
+        cr->runs[k].stray = m->strays[k];
     }
-    free(st);
+    free(m->strays);
+    cr->inflight_restored = m->inflight_restored;
+    cr->inflight_held = m->inflight_held;
+    buf_free(&cr->inflight_names);
+    cr->inflight_names = m->inflight_names;
+}
+
+/* Each shard's stream read on past its cut: keys MIGRATE'd across it. */
+static void cluster_lookahead(struct cluster_restore *cr)
+{
+    struct cluster_lookahead_shard *sh = xcalloc(cr->nplan, sizeof(*sh));
+    size_t k;
+
+    for (k = 0; k < cr->nplan; k++) {
+        const struct cluster_node *src = &cr->nodes.v[cr->plan[k].source];
+
+        sh[k].idx = cluster_node_index(&cr->nodes, src);
+        sh[k].instance = src->instance;
+        sh[k].instance_id = src->instance_id;
+        sh[k].pos = &cr->runs[k].pos;
+    }
+    cluster_inflight_find(sh, cr->nplan, &cr->cfg, cr->st, cr->to, &cr->inflight);
+    free(sh);
+    cr->inflight_done = xcalloc(cr->inflight.n + 1, 1);
+    if (cr->inflight.unread.len)
+        printf("note: keys in flight at the cut not looked for past the cut of %s\n",
+               cr->inflight.unread.data);
 }
 
 /* Keys a shard holds in slots it did not own at TIME (a slot moving
- * then) go to the owner. With --start the started cluster moves them
+ * then) go to the owner, and keys in flight at the cut that no shard
+ * holds are restored on it. With --start the started cluster does both
  * (cluster_start_shards); without it, when the views say slots may have
- * been moving at TIME, a sweep does the same on servers started for it. */
+ * been moving at TIME or a key was in flight, a sweep does the same on
+ * servers started for it. */
 static int cluster_strays(struct cluster_restore *cr, struct err *e)
 {
     struct cluster_start cs;
-    struct cluster_stray *st;
+    struct cluster_moves m;
     int moving, rc;
 
+    cluster_lookahead(cr);
     if (cr->o.start) {
         cr->stray_check = "at --start";
         return 0;
     }
     if (cluster_nodes_moving(&cr->nodes, &moving, e) < 0)
         return -1;
-    if (!moving) {
+    if (!moving && cr->inflight.n == 0) {
         cr->stray_check = "not needed: no slot was moving at TIME";
         return 0;
     }
     cr->stray_check = "swept";
-    printf("slots were moving at TIME: looking for keys outside their shard's slots\n");
+    printf("slots were moving at TIME: looking for keys outside their shard's slots%s\n",
+           cr->inflight.n > 0 ? " and keys in flight at the cut" : "");
     fflush(stdout);
     cluster_shards(cr, &cs);
-    st = cluster_stray_reports(cr);
-    rc = cluster_sweep(&cs, st, e);
-    cluster_stray_keep(cr, st);
+    cluster_moves_init(cr, &m);
+    rc = cluster_sweep(&cs, &m, e);
+    cluster_moves_keep(cr, &m);
     free(cs.dirs);
     free(cs.slots);
     if (rc < 0)
@@ -597,15 +649,17 @@ static int cluster_strays(struct cluster_restore *cr, struct err *e)
 static int cluster_start_shards(struct cluster_restore *cr, struct err *e)
 {
     struct cluster_start cs;
-    struct cluster_stray *st = cluster_stray_reports(cr);
+    struct cluster_moves m;
     size_t k;
-    int rc, moved = 0;
+    int rc, moved;
 
     cluster_shards(cr, &cs);
-    rc = cluster_start_run(&cs, st, e);
+    cluster_moves_init(cr, &m);
+    rc = cluster_start_run(&cs, &m, e);
+    moved = m.inflight_restored > 0;
     for (k = 0; k < cr->nplan; k++)
-        moved |= st[k].slots.len > 0;
-    cluster_stray_keep(cr, st);
+        moved |= m.strays[k].slots.len > 0;
+    cluster_moves_keep(cr, &m);
     free(cs.dirs);
     free(cs.slots);
     if (rc == 0 && moved)
@@ -666,6 +720,9 @@ static void cluster_free(struct cluster_restore *cr)
         free(cr->runs);
     }
     cluster_plan_free(cr->plan, cr->nplan);
+    cluster_inflight_free(&cr->inflight);
+    buf_free(&cr->inflight_names);
+    free(cr->inflight_done);
     if (cr->have_nodes)
         cluster_nodes_free(&cr->nodes);
     if (cr->st != NULL)

@@ -11,10 +11,13 @@
  * that no two claim a slot with the same epoch. Keys a node holds in a
  * slot another shard owned at TIME (a slot moving at TIME) are moved to
  * that shard (DUMP/RESTORE; one the owner holds too is reported, the
- * owner's kept) and the node gives the slot up; then node 0 meets the
- * others and every node is awaited until CLUSTER INFO says
- * cluster_state:ok. Finally each node's slots are checked against the
- * plan and its keys printed. */
+ * owner's kept) and the node gives the slot up; a key MIGRATE'd across
+ * the cut that no shard holds (cluster_inflight.c) is restored on the
+ * shard that owned its slot; then node 0 meets the others and every node
+ * is awaited until CLUSTER INFO says cluster_state:ok with every slot
+ * assigned. Finally each node's slots are checked against the plan and its
+ * keys printed. cluster_sweep() makes the same moves without --start, on
+ * servers started on free ports and stopped again. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,7 +241,7 @@ out:
     return ret;
 }
 
-static int cluster_state_ok(redisContext *c, int *ok, struct err *e);
+static int cluster_state_ok(redisContext *c, size_t joined, int *ok, struct err *e);
 
 /* Set cluster-require-full-coverage on every node; with "no", wait until
  * each (alone, owning part of the slots) serves its keys. */
@@ -255,7 +258,7 @@ static int cluster_coverage(redisContext **ctx, const struct cluster_start *cs, 
                               "CONFIG SET cluster-require-full-coverage", e) < 0)
             return -1;
         while (strcmp(value, "no") == 0) {
-            if (cluster_state_ok(ctx[k], &ok, e) < 0)
+            if (cluster_state_ok(ctx[k], 0, &ok, e) < 0)
                 return -1;
             if (ok)
                 break;
@@ -300,8 +303,105 @@ out:
     return ret;
 }
 
-/* CLUSTER INFO says cluster_state:ok? */
-static int cluster_state_ok(redisContext *c, int *ok, struct err *e)
+/* The shard that owned key's slot at TIME (CLUSTER KEYSLOT of node 0). */
+static int cluster_key_owner(redisContext **ctx, const struct cluster_start *cs, const char *key, size_t len,
+                             size_t *owner, struct err *e)
+{
+    redisReply *r = redisCommand(ctx[0], "CLUSTER KEYSLOT %b", key, len);
+    long long slot;
+    size_t k;
+
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        err_set(e, ERR_REDIS, "redis-server on port %d did not answer CLUSTER KEYSLOT", cs->port);
+        if (r != NULL)
+            freeReplyObject(r);
+        return -1;
+    }
+    slot = r->integer;
+    freeReplyObject(r);
+    for (k = 0; k < cs->n; k++) {
+        if (slot >= 0 && slot < CLUSTER_SLOTS && ((cs->slots[k][slot / 8] >> (slot % 8)) & 1u)) {
+            *owner = k;
+            return 0;
+        }
+    }
+    return err_set(e, ERR_REDIS, "slot %lld is in no shard's plan", slot);
+}
+
+/* 1 when the node holds key. */
+static int cluster_key_held(redisContext *c, int port, const char *key, size_t len, int *held, struct err *e)
+{
+    redisReply *r = redisCommand(c, "EXISTS %b", key, len);
+
+    *held = 0;
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        err_set(e, ERR_REDIS, "redis-server on port %d did not answer EXISTS: %s", port,
+                r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : "no number");
+        if (r != NULL)
+            freeReplyObject(r);
+        return -1;
+    }
+    *held = r->integer > 0;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Keys MIGRATE'd across the cut (cluster_inflight.c): each one no node
+ * holds is restored, from its RESTORE-ASKING, on the shard that owned
+ * its slot at TIME. */
+static int cluster_inflight_restore(redisContext **ctx, const struct cluster_start *cs,
+                                    struct cluster_moves *m, struct err *e)
+{
+    size_t i, owner;
+    int held;
+
+    if (m->inflight->n == 0)
+        return 0;
+    /* after the stray keys moved, a key can only be on its owner, which
+     * answers for its slots alone only without full coverage */
+    if (cluster_coverage(ctx, cs, "no", e) < 0)
+        return -1;
+    for (i = 0; i < m->inflight->n; i++) {
+        const struct cluster_inflight_key *k = &m->inflight->v[i];
+        int port;
+        redisReply *r;
+
+        if (cluster_key_owner(ctx, cs, k->argv[1], k->lens[1], &owner, e) < 0)
+            return -1;
+        port = cs->port + (int)owner;
+        if (cluster_key_held(ctx[owner], port, k->argv[1], k->lens[1], &held, e) < 0)
+            return -1;
+        if (held) {
+            m->inflight_held++;
+            continue;
+        }
+        r = redisCommandArgv(ctx[owner], (int)k->argc, (const char **)k->argv, k->lens);
+        if (cluster_expect_ok(ctx[owner], port, r, "RESTORE of a key in flight at the cut", e) < 0)
+            return -1;
+        if (m->inflight_restored < CLUSTER_STRAY_NAMES) {
+            if (m->inflight_names.len)
+                buf_appendstr(&m->inflight_names, ", ");
+            quote_arg(&m->inflight_names, k->argv[1], k->lens[1], QUOTE_DEFAULT_MAX);
+        }
+        m->inflight_restored++;
+        if (m->inflight_done != NULL)
+            m->inflight_done[i] = 1;
+    }
+    if (cluster_coverage(ctx, cs, "yes", e) < 0)
+        return -1;
+    if (m->inflight_restored > 0)
+        printf(
+            "in flight at the cut (MIGRATE across it): %zu key%s held by no shard restored on the shard that "
+            "owned the slot (%s)\n",
+            m->inflight_restored, m->inflight_restored == 1 ? "" : "s", m->inflight_names.data);
+    return 0;
+}
+
+/* CLUSTER INFO says cluster_state:ok? With joined > 0, also that the node
+ * knows that many nodes and sees every slot assigned: a state of "ok"
+ * can be a moment old (Redis recomputes it on its next cron), e.g. from
+ * before cluster-require-full-coverage was set back to yes. */
+static int cluster_state_ok(redisContext *c, size_t joined, int *ok, struct err *e)
 {
     redisReply *r = redisCommand(c, "CLUSTER INFO");
 
@@ -309,8 +409,14 @@ static int cluster_state_ok(redisContext *c, int *ok, struct err *e)
     if (r == NULL)
         return err_set(e, ERR_IO, "no answer to CLUSTER INFO: %s",
                        c->errstr[0] ? c->errstr : "connection lost");
-    if (r->type == REDIS_REPLY_STRING)
-        *ok = strstr(r->str, "cluster_state:ok") != NULL;
+    if (r->type == REDIS_REPLY_STRING) {
+        char known[64];
+
+        snprintf(known, sizeof(known), "cluster_known_nodes:%zu\r", joined);
+        *ok = strstr(r->str, "cluster_state:ok") != NULL &&
+              (joined == 0 ||
+               (strstr(r->str, "cluster_slots_assigned:16384\r") != NULL && strstr(r->str, known) != NULL));
+    }
     freeReplyObject(r);
     return 0;
 }
@@ -375,11 +481,12 @@ static void cluster_servers_free(struct cluster_servers *sv)
 }
 
 /* Start one cluster-enabled server per shard, give each its config epoch
- * and its slots, and move the keys each holds outside its shard's slots
- * (strays[k] says what moved from shard k). The servers know no other
- * node yet. */
+ * and its slots, move the keys each holds outside its shard's slots
+ * (m->strays[k] says what moved from shard k) and restore the keys in
+ * flight at the cut that no shard holds. The servers know no other node
+ * yet. */
 static int cluster_servers_up(struct cluster_servers *sv, const struct cluster_start *cs,
-                              struct cluster_stray *strays, int quiet, struct err *e)
+                              struct cluster_moves *m, int quiet, struct err *e)
 {
     static char *extra[] = {"--cluster-enabled", "yes", "--cluster-config-file", CLUSTER_NODES_CONF};
     size_t k;
@@ -411,10 +518,12 @@ static int cluster_servers_up(struct cluster_servers *sv, const struct cluster_s
             cluster_add_slots(sv->ctx[k], port, cs->slots[k], e) < 0)
             return -1;
     }
-    return cluster_strays(sv->ctx, cs, strays, e);
+    if (cluster_strays(sv->ctx, cs, m->strays, e) < 0)
+        return -1;
+    return m->inflight != NULL ? cluster_inflight_restore(sv->ctx, cs, m, e) : 0;
 }
 
-int cluster_start_run(const struct cluster_start *cs, struct cluster_stray *strays, struct err *e)
+int cluster_start_run(const struct cluster_start *cs, struct cluster_moves *m, struct err *e)
 {
     struct cluster_servers sv;
     int64_t deadline;
@@ -422,7 +531,7 @@ int cluster_start_run(const struct cluster_start *cs, struct cluster_stray *stra
     int ret = -1;
 
     cluster_servers_init(&sv, cs->n);
-    if (cluster_servers_up(&sv, cs, strays, 0, e) < 0)
+    if (cluster_servers_up(&sv, cs, m, 0, e) < 0)
         goto out;
     for (k = 1; k < cs->n; k++) {
         if (cluster_expect_ok(sv.ctx[0], cs->port,
@@ -436,7 +545,7 @@ int cluster_start_run(const struct cluster_start *cs, struct cluster_stray *stra
         for (k = 0; k < cs->n; k++) {
             int ok;
 
-            if (cluster_state_ok(sv.ctx[k], &ok, e) < 0) {
+            if (cluster_state_ok(sv.ctx[k], cs->n, &ok, e) < 0) {
                 err_prefix(e, "redis-server on port %d", cs->port + (int)k);
                 goto out;
             }
@@ -522,7 +631,7 @@ static int cluster_server_stop(redisContext *c, long pid, int port, struct err *
     return 0;
 }
 
-int cluster_sweep(const struct cluster_start *shards, struct cluster_stray *strays, struct err *e)
+int cluster_sweep(const struct cluster_start *shards, struct cluster_moves *m, struct err *e)
 {
     static const char *const leftovers[] = {CLUSTER_NODES_CONF, TARGET_PIDFILE, TARGET_LOG, TARGET_SOCKET};
     struct cluster_start cs = *shards;
@@ -531,7 +640,7 @@ int cluster_sweep(const struct cluster_start *shards, struct cluster_stray *stra
     int ret = -1;
 
     cluster_servers_init(&sv, cs.n);
-    if (cluster_sweep_ports(cs.n, &cs.port, e) < 0 || cluster_servers_up(&sv, &cs, strays, 1, e) < 0)
+    if (cluster_sweep_ports(cs.n, &cs.port, e) < 0 || cluster_servers_up(&sv, &cs, m, 1, e) < 0)
         goto out;
     for (k = 0; k < cs.n; k++) {
         if (cluster_server_stop(sv.ctx[k], sv.pids[k], cs.port + (int)k, e) < 0)
