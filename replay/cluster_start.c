@@ -352,7 +352,7 @@ static int cluster_key_held(redisContext *c, int port, const char *key, size_t l
 static int cluster_inflight_restore(redisContext **ctx, const struct cluster_start *cs,
                                     struct cluster_moves *m, struct err *e)
 {
-    size_t i, owner;
+    size_t i, owner = 0;
     int held;
 
     if (m->inflight->n == 0)
