@@ -383,6 +383,25 @@ out:
     return ret;
 }
 
+/* The views of (instance, cluster) that `tail` selects ("AND time <= ?3
+ * ..."; ?3 and ?4 are a and b), prepared and bound. */
+static int views_select(struct index *idx, const char *tail, int64_t instance_id, const char *cluster,
+                        int64_t a, int64_t b, sqlite3_stmt **st, struct err *e)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof(sql), "SELECT %s FROM cluster_views WHERE instance_id = ?1 AND cluster = ?2 %s",
+             VIEW_COLS, tail);
+    if (view_prepare(idx, sql, st, e) < 0)
+        return -1;
+    sqlite3_bind_int64(*st, 1, instance_id);
+    sqlite3_bind_text(*st, 2, cluster, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 3, a);
+    if (sqlite3_bind_parameter_count(*st) >= 4)
+        sqlite3_bind_int64(*st, 4, b);
+    return 0;
+}
+
 int cluster_view_at(struct index *idx, int64_t instance_id, const char *cluster, int64_t t,
                     struct cluster_view *v, struct err *e)
 {
@@ -390,14 +409,9 @@ int cluster_view_at(struct index *idx, int64_t instance_id, const char *cluster,
     int rc, ret = -1;
 
     cluster_view_free(v);
-    if (view_prepare(idx,
-                     "SELECT " VIEW_COLS " FROM cluster_views WHERE instance_id = ?1 AND cluster = ?2 "
-                     "AND time <= ?3 ORDER BY time DESC, id DESC LIMIT 1",
+    if (views_select(idx, "AND time <= ?3 ORDER BY time DESC, id DESC LIMIT 1", instance_id, cluster, t, 0,
                      &st, e) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, instance_id);
-    sqlite3_bind_text(st, 2, cluster, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, t);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         view_read(st, v);
@@ -420,15 +434,9 @@ int cluster_view_list(struct index *idx, int64_t instance_id, const char *cluste
     struct cluster_view v;
     int rc, ret = 0;
 
-    if (view_prepare(idx,
-                     "SELECT " VIEW_COLS " FROM cluster_views WHERE instance_id = ?1 AND cluster = ?2 "
-                     "AND time >= ?3 AND time <= ?4 ORDER BY time, id",
-                     &st, e) < 0)
+    if (views_select(idx, "AND time >= ?3 AND time <= ?4 ORDER BY time, id", instance_id, cluster, since,
+                     until, &st, e) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, instance_id);
-    sqlite3_bind_text(st, 2, cluster, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, since);
-    sqlite3_bind_int64(st, 4, until);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int stop;
 

@@ -201,8 +201,8 @@ void cluster_inflight_free(struct cluster_inflight *in)
 }
 
 /* Read one shard's stream on from its cut. */
-static int lookahead_run(const struct cluster_lookahead_shard *sh, const struct config *cfg, struct storage *st,
-                         int64_t to, struct lookahead *la, struct err *e)
+static int lookahead_run(const struct cluster_lookahead_shard *sh, const struct config *cfg,
+                         struct storage *st, int64_t to, struct lookahead *la, struct err *e)
 {
     struct stream_params sp;
     struct stream s;

@@ -80,6 +80,11 @@ done_testing() {
     echo "$TESTS_PASSED passed, 0 failed"
 }
 
+# port_open PORT: something listens on 127.0.0.1:PORT
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 # Print a free TCP port on 127.0.0.1. Ports are drawn below the kernel's
 # ephemeral range, so that the source port of some client connection
 # (redis-cli, the collector) cannot take the port before a server binds
@@ -90,7 +95,7 @@ free_port() {
     [ "$low" -gt 11024 ] 2>/dev/null || low=32768
     for _ in $(seq 1 200); do
         port=$((10000 + (RANDOM * 32768 + RANDOM) % (low - 10000)))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        if ! port_open "$port"; then
             echo "$port"
             return 0
         fi

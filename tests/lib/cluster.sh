@@ -37,7 +37,7 @@ cluster_free_port() {
     for _ in $(seq 1 200); do
         p=$(free_port)
         [ $((p + 10002)) -lt "$low" ] || continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then
+        if ! port_open $((p + 10000)); then
             echo "$p"
             return 0
         fi
@@ -52,8 +52,7 @@ cluster_free_ports() {
         p=$(cluster_free_port)
         ok=1
         for i in $(seq 0 $(($1 - 1))); do
-            if (exec 3<>"/dev/tcp/127.0.0.1/$((p + i))") 2>/dev/null ||
-                (exec 3<>"/dev/tcp/127.0.0.1/$((p + i + 10000))") 2>/dev/null; then
+            if port_open $((p + i)) || port_open $((p + i + 10000)); then
                 ok=0
             fi
         done
