@@ -75,9 +75,11 @@ int cluster_nodes_plan(struct cluster_nodes *cn, struct plan_shard **plan, size_
  * at cn->t: its view then names a slot migrating or importing, or a view
  * of it within CLUSTER_MOVING_WINDOW_S of t differs from that one (the
  * cluster changed while the views lagged). Only then can a shard hold
- * keys of slots it did not own at t. */
+ * keys of slots it did not own at t. *unsure names a node whose index
+ * shows no poll that long after t (its views after t may be missing: a
+ * recent t, an old index copy), NULL when every one does. */
 #define CLUSTER_MOVING_WINDOW_S (3 * CLUSTER_VIEW_POLL_S)
-int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, struct err *e);
+int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, const char **unsure, struct err *e);
 void cluster_nodes_free(struct cluster_nodes *cn);
 
 /* ------------------------------------------------------------------ */

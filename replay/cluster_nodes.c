@@ -229,14 +229,16 @@ static int cluster_view_moving(void *ud, const struct cluster_view *v)
     return 0;
 }
 
-int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, struct err *e)
+int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, const char **unsure, struct err *e)
 {
     size_t i;
 
     *moving = 0;
+    *unsure = NULL;
     for (i = 0; i < cn->n && !*moving; i++) {
         const struct cluster_node *n = &cn->v[i];
         struct moving_acc acc = {n, 0};
+        struct status_row row;
 
         if (!n->has_view)
             continue;
@@ -249,6 +251,19 @@ int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, struct err
                               cluster_view_moving, &acc, e) < 0)
             return -1;
         *moving = acc.time != 0;
+        /* a collector that has not polled the node that long after t has
+         * not recorded every view that could differ */
+        if (*unsure == NULL) {
+            if (index_status_get(cluster_node_index(cn, n), n->instance_id, &row, e) == 0) {
+                if (row.last_poll < cn->t + CLUSTER_MOVING_WINDOW_S)
+                    *unsure = n->instance;
+            } else if (e->code == ERR_NOTFOUND) {
+                *unsure = n->instance;
+            } else {
+                return -1;
+            }
+            err_clear(e);
+        }
     }
     return 0;
 }

@@ -108,6 +108,13 @@ done
     fail "the writer did not change shard-1 between $T1 and $T2: the test proves nothing"
 grep -q "START.txt" "$T/last.out" || fail "the restore does not say where the start instructions are"
 grep -q "redis-server --port" "$T/r-$T2/START.txt" || fail "START.txt does not say how to start the cluster"
+# three seconds ago: the views that would show slots moving then may not all be recorded; said so
+RECENT=$(($(date +%s) - 3))
+restore_at "$RECENT" "$T/recent"
+assert_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stray_check"])' "$T/recent/cluster.json")" \
+    "not known: the views after TIME are not all recorded yet" "cluster.json stray_check of a recent second"
+grep -q "has not been polled 15 s past TIME in the index read" "$T/last.out" ||
+    fail "no note that the views after a recent TIME are not all in: $(cat "$T/last.out")"
 pass "restores at two seconds equal each master's AOF at that second; every slot once; cluster.json"
 
 # a non-empty DIR is refused; nothing is written
