@@ -12,9 +12,11 @@
  *    --to @TIME --out DIR/shard-K`, all shards at once (up to the number of
  *    CPUs): they fetch and decode in parallel.
  * 4. Keys a shard holds in slots another shard owned at TIME (a slot
- *    moving then) are moved to the owner: by the started cluster with
- *    --start; without it, when the views say slots were moving at TIME,
- *    by a sweep on servers started for it (cluster_start.c).
+ *    moving then) are moved to the owner, and keys MIGRATE'd across the
+ *    cut that no shard holds (cluster_inflight.c) are restored on it: by
+ *    the started cluster with --start; without it, when the views say
+ *    slots were moving at TIME or a key was in flight, by a sweep on
+ *    servers started for it (cluster_start.c).
  * 5. DIR/cluster.json: the shards, their slots, the node and instance each
  *    was restored from, the cut (time, offset, kind), what was left out,
  *    the keys moved to their owners, and the difference between the
@@ -613,7 +615,7 @@ static void cluster_lookahead(struct cluster_restore *cr)
  * (cluster_start_shards); without it, when the views say slots may have
  * been moving at TIME or a key was in flight, a sweep does the same on
  * servers started for it. */
-static int cluster_strays(struct cluster_restore *cr, struct err *e)
+static int cluster_place_keys(struct cluster_restore *cr, struct err *e)
 {
     struct cluster_start cs;
     struct cluster_moves m;
@@ -692,7 +694,7 @@ static int cluster_run(struct cluster_restore *cr, struct err *e)
         cluster_nodes_plan(&cr->nodes, &cr->plan, &cr->nplan, e) < 0)
         return -1;
     if (cluster_prepare_dir(cr, e) < 0 || cluster_run_shards(cr, e) < 0 || cluster_collect(cr, e) < 0 ||
-        cluster_strays(cr, e) < 0 || cluster_write_json(cr, e) < 0 || cluster_write_start(cr, e) < 0 ||
+        cluster_place_keys(cr, e) < 0 || cluster_write_json(cr, e) < 0 || cluster_write_start(cr, e) < 0 ||
         outdir_fsync(&cr->dir, ".", e) < 0) {
         cluster_undo(cr);
         return -1;
