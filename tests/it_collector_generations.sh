@@ -185,6 +185,8 @@ grep -q "cannot continue generation 6: the last shipped incr chunk \[[0-9]*, [0-
     "$T/collector.log" || fail "the mismatch was not explained: $(grep 'generation 6' "$T/collector.log" | tail -3)"
 wait_until 30 test -f "$R2/appendonlydir/appendonly.aof.2.base.rdb" || fail "no new base"
 wait_archived "$A/gen-000007/base" "$R2/appendonlydir/appendonly.aof.2.base.rdb" 30
+# the base is marked complete in the index one step after its last chunk is stored
+wait_until 30 grep -q "base of generation 7 shipped" "$T/collector.log" || fail "generation 7's base not marked complete"
 collector_stop
 assert_eq "$(gen_rows)" "1:1:barrier 2:1:rewrite 3:1:truncated 4:1:aof-off 5:1:moved 6:1:mismatch 7:1:open " \
     "generations after the torn tail"
