@@ -83,7 +83,6 @@ struct cluster_restore {
     const char *stray_check;          /* how keys outside their shard's slots were looked for */
     struct cluster_inflight inflight; /* keys MIGRATE'd across the cut (cluster_inflight.c) */
     size_t inflight_restored, inflight_held;
-    struct buf inflight_names;
     unsigned char *inflight_done; /* per key in flight: restored */
 };
 
@@ -583,8 +582,7 @@ static void cluster_moves_keep(struct cluster_restore *cr, struct cluster_moves 
     free(m->strays);
     cr->inflight_restored = m->inflight_restored;
     cr->inflight_held = m->inflight_held;
-    buf_free(&cr->inflight_names);
-    cr->inflight_names = m->inflight_names;
+    buf_free(&m->inflight_names); /* printed; cluster.json lists them whole */
 }
 
 /* Each shard's stream read on past its cut: keys MIGRATE'd across it. */
@@ -732,7 +730,6 @@ static void cluster_free(struct cluster_restore *cr)
     }
     cluster_plan_free(cr->plan, cr->nplan);
     cluster_inflight_free(&cr->inflight);
-    buf_free(&cr->inflight_names);
     free(cr->inflight_done);
     if (cr->have_nodes)
         cluster_nodes_free(&cr->nodes);
