@@ -4,10 +4,10 @@
  * Redis setting the collector depends on, after reaching the Redis
  * instance (CONFIG GET, INFO persistence) and opening its AOF files as the
  * collector would, and for a cluster node asking it what the collector
- * records of it (CLUSTER MYID, CLUSTER NODES); then writes, reads back and deletes a probe object in
- * the storage (and says where its credentials came from, never what they
- * are; with a key file the probe is sealed, and check_seal.c opens each
- * instance's newest object), and opens the index. Every line goes through
+ * records of it (CLUSTER MYID, CLUSTER NODES); then writes, reads back and
+ * deletes a probe object in the storage (and says where its credentials
+ * came from, never what they are; with a key file the probe is sealed, and
+ * check_seal.c opens each instance's newest object), and opens the index. Every line goes through
  * check_report.c with its weight: warnings (no #TS annotations, automatic
  * rewrites, a plain http:// storage endpoint) leave the configuration
  * usable; problems (Redis unreachable, AOF off, files unreadable, a lock

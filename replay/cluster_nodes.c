@@ -210,7 +210,7 @@ int cluster_nodes_plan(struct cluster_nodes *cn, struct plan_shard **plan, size_
 
 struct moving_acc {
     const struct cluster_node *n;
-    int64_t time; /* the first view that differs, 0 none */
+    int differs; /* a view in the window differs from n's at t, or names a slot on the move */
 };
 
 static const char *view_nodes(const struct cluster_view *v)
@@ -223,7 +223,7 @@ static int cluster_view_moving(void *ud, const struct cluster_view *v)
     struct moving_acc *a = ud;
 
     if (strchr(view_nodes(v), '[') != NULL || strcmp(view_nodes(v), view_nodes(&a->n->view)) != 0) {
-        a->time = v->time;
+        a->differs = 1;
         return 1;
     }
     return 0;
@@ -250,7 +250,7 @@ int cluster_nodes_moving(const struct cluster_nodes *cn, int *moving, const char
                               cn->t - CLUSTER_MOVING_WINDOW_S, cn->t + CLUSTER_MOVING_WINDOW_S,
                               cluster_view_moving, &acc, e) < 0)
             return -1;
-        *moving = acc.time != 0;
+        *moving = acc.differs;
         /* a collector that has not polled the node that long after t has
          * not recorded every view that could differ */
         if (*unsure == NULL) {
